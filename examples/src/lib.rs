@@ -1,0 +1,1 @@
+//! Real infrastructure files: see the binaries beside this crate.

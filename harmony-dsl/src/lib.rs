@@ -1,0 +1,2 @@
+//! Harmony DSL: infrastructure as typed Rust.
+pub mod value;
