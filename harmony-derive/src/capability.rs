@@ -1,0 +1,82 @@
+//! `capability!`: a capability trait (inspect / apply / remove of one resource type) and its
+//! `Provides*` marker, each with a diagnostic that names the capability.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::parse::{Parse, ParseStream};
+use syn::{Attribute, Ident, Token, Type};
+
+struct CapabilityDef {
+    attrs: Vec<Attribute>,
+    name: Ident,
+    provides: Ident,
+    resource: Type,
+}
+
+mod kw {
+    syn::custom_keyword!(manages);
+}
+
+impl Parse for CapabilityDef {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let name: Ident = input.parse()?;
+        let content;
+        syn::parenthesized!(content in input);
+        let provides: Ident = content.parse()?;
+        input.parse::<kw::manages>()?;
+        let resource: Type = input.parse()?;
+        input.parse::<Option<Token![;]>>()?;
+        Ok(CapabilityDef { attrs, name, provides, resource })
+    }
+}
+
+/// Expands `capability! { /// doc  Name(ProvidesName) manages Resource }`.
+pub fn expand(input: TokenStream) -> TokenStream {
+    match syn::parse2::<CapabilityDef>(input) {
+        Ok(def) => expand_def(&def),
+        Err(e) => e.to_compile_error(),
+    }
+}
+
+fn expand_def(def: &CapabilityDef) -> TokenStream {
+    let CapabilityDef { attrs, name, provides, resource } = def;
+    let cap = name.to_string();
+    let impl_message = format!("`{{Self}}` cannot provide capability `{cap}`");
+    let impl_label = format!("`{{Self}}` does not implement `{cap}`");
+    let impl_note = format!(
+        "bind `{cap}` to a provider that implements it, or implement `{cap}` for `{{Self}}`"
+    );
+    let provides_message =
+        format!("topology `{{Self}}` does not provide capability `{cap}`, which score `{{S}}` requires");
+    let provides_label = format!("`{{S}}` needs `{cap}`");
+    let provides_note = format!(
+        "add `{cap} => <provider>` to the `capabilities` of `{{Self}}` in its `topology!`, or place `{{S}}` in a plan for a topology that provides it"
+    );
+    let provides_doc = format!(
+        "Marker: the topology provides [`{cap}`] to score `S`. Implemented by `topology!`."
+    );
+    quote! {
+        #(#attrs)*
+        #[diagnostic::on_unimplemented(message = #impl_message, label = #impl_label, note = #impl_note)]
+        pub trait #name: ::core::marker::Send + ::core::marker::Sync + 'static {
+            /// Looks at the real system: what applying `resource` would change, and what was read.
+            fn inspect<'a>(&'a self, resource: &'a #resource)
+                -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Inspection>>;
+            /// Makes the real system match `resource`. Idempotent.
+            fn apply<'a>(&'a self, resource: &'a #resource)
+                -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Outcome>>;
+            /// Removes what `resource` created, once it is no longer declared.
+            fn remove<'a>(&'a self, resource: &'a #resource)
+                -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Outcome>>;
+        }
+
+        #[doc = #provides_doc]
+        #[diagnostic::on_unimplemented(message = #provides_message, label = #provides_label, note = #provides_note)]
+        pub trait #provides<S: ?Sized> {}
+
+        impl ::harmony_dsl::Capability for dyn #name {
+            const NAME: &'static str = #cap;
+        }
+    }
+}

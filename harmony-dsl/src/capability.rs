@@ -1,0 +1,50 @@
+//! Capability traits: the seam between scores (domain) and providers (adapters).
+//!
+//! A score names the capabilities it needs (`#[score(requires(K8sCluster))]`), never a provider.
+//! A topology binds each capability to a provider (`K8sCluster => Kube { .. }`). Every capability
+//! comes with a `Provides*` marker trait that `topology!` implements and scores require, so a
+//! score placed on a topology that lacks the capability is a compile error naming both.
+
+use crate::resource::{
+    ContainerSpec, DeviceSpec, DnsRecord, FileSpec, IdentityClient, KubeObject, LbService,
+    ProcessSpec,
+};
+
+/// Implemented for every `dyn Capability` type: its name, as written in `topology!`.
+pub trait Capability: Send + Sync + 'static {
+    /// The capability's name.
+    const NAME: &'static str;
+}
+
+harmony_derive::capability! {
+    /// A Kubernetes cluster: applies typed objects (server-side apply).
+    K8sCluster(ProvidesK8sCluster) manages KubeObject
+}
+harmony_derive::capability! {
+    /// An authoritative DNS server for one or more zones.
+    DnsServer(ProvidesDnsServer) manages DnsRecord
+}
+harmony_derive::capability! {
+    /// Exposes services on routable addresses (e.g. MetalLB address pools).
+    LoadBalancer(ProvidesLoadBalancer) manages LbService
+}
+harmony_derive::capability! {
+    /// Issues identities to applications (OIDC clients).
+    IdentityProvider(ProvidesIdentityProvider) manages IdentityClient
+}
+harmony_derive::capability! {
+    /// Runs containers on a host (Podman).
+    ContainerRuntime(ProvidesContainerRuntime) manages ContainerSpec
+}
+harmony_derive::capability! {
+    /// A fleet of devices, each reconciling its own desired state (NATS JetStream).
+    Fleet(ProvidesFleet) manages DeviceSpec
+}
+harmony_derive::capability! {
+    /// Managed files and directories on the local machine.
+    FileSystem(ProvidesFileSystem) manages FileSpec
+}
+harmony_derive::capability! {
+    /// Supervised local processes: started, health-checked, restarted on change, stopped when removed.
+    ProcessSupervisor(ProvidesProcessSupervisor) manages ProcessSpec
+}

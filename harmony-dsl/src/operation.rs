@@ -1,0 +1,211 @@
+//! Operations: the typed capability calls an interpret plan is made of, and [`Interpret`], the
+//! async trait that performs one on a topology.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::capability::{
+    Capability, ContainerRuntime, DnsServer, FileSystem, Fleet, IdentityProvider, K8sCluster,
+    LoadBalancer, ProcessSupervisor,
+};
+use crate::error::{Error, ErrorKind, Result};
+use crate::future::BoxFuture;
+use crate::outcome::{Inspection, Outcome};
+use crate::resource::{
+    ContainerSpec, DeviceSpec, DnsRecord, FileKind, FileSpec, IdentityClient, KubeObject, LbService,
+    ProcessSpec,
+};
+use crate::topology::Topology;
+
+/// One capability operation: "make this resource real with that capability".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "capability", content = "resource")]
+pub enum Operation {
+    /// Apply a Kubernetes object.
+    K8sCluster(KubeObject),
+    /// Ensure a DNS record.
+    DnsServer(DnsRecord),
+    /// Expose a service on the load balancer.
+    LoadBalancer(LbService),
+    /// Register an application with the identity provider.
+    IdentityProvider(IdentityClient),
+    /// Run a container.
+    ContainerRuntime(ContainerSpec),
+    /// Set a device's desired state.
+    Fleet(DeviceSpec),
+    /// Ensure a local file or directory.
+    FileSystem(FileSpec),
+    /// Supervise a local process.
+    ProcessSupervisor(ProcessSpec),
+}
+
+/// A file `render` writes: a path relative to the output directory and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    /// Relative path, `/`-separated.
+    pub path: String,
+    /// Content.
+    pub content: String,
+}
+
+impl Operation {
+    /// The capability this operation needs, as written in `topology!`.
+    pub fn capability(&self) -> &'static str {
+        match self {
+            Operation::K8sCluster(_) => <dyn K8sCluster>::NAME,
+            Operation::DnsServer(_) => <dyn DnsServer>::NAME,
+            Operation::LoadBalancer(_) => <dyn LoadBalancer>::NAME,
+            Operation::IdentityProvider(_) => <dyn IdentityProvider>::NAME,
+            Operation::ContainerRuntime(_) => <dyn ContainerRuntime>::NAME,
+            Operation::Fleet(_) => <dyn Fleet>::NAME,
+            Operation::FileSystem(_) => <dyn FileSystem>::NAME,
+            Operation::ProcessSupervisor(_) => <dyn ProcessSupervisor>::NAME,
+        }
+    }
+
+    /// Stable identity of the resource, used for state and pruning.
+    pub fn resource_id(&self) -> String {
+        match self {
+            Operation::K8sCluster(r) => r.id(),
+            Operation::DnsServer(r) => r.id(),
+            Operation::LoadBalancer(r) => r.id(),
+            Operation::IdentityProvider(r) => r.id(),
+            Operation::ContainerRuntime(r) => r.id(),
+            Operation::Fleet(r) => r.id(),
+            Operation::FileSystem(r) => r.id(),
+            Operation::ProcessSupervisor(r) => r.id(),
+        }
+    }
+
+    /// What the runtime writes for `render DIR`: deterministic, secrets redacted.
+    pub fn render(&self) -> Artifact {
+        let (path, value) = match self {
+            Operation::K8sCluster(o) => (
+                format!(
+                    "k8s/{}/{}-{}.json",
+                    o.namespace.as_deref().unwrap_or("_cluster"),
+                    o.kind.to_lowercase(),
+                    o.name
+                ),
+                o.to_manifest(),
+            ),
+            Operation::DnsServer(r) => (format!("dns/{}.json", r.name), to_json(r)),
+            Operation::LoadBalancer(r) => {
+                (format!("loadbalancer/{}-{}.json", r.namespace, r.name), to_json(r))
+            }
+            Operation::IdentityProvider(r) => {
+                (format!("identity/{}.json", r.client_id), to_json(r))
+            }
+            Operation::ContainerRuntime(r) => (
+                format!("containers/{}/{}.json", r.host.as_deref().unwrap_or("_any"), r.name),
+                to_json(r),
+            ),
+            Operation::Fleet(r) => (format!("devices/{}.json", r.device), to_json(r)),
+            Operation::FileSystem(r) => {
+                let rel = r.path.to_string_lossy().trim_start_matches('/').to_string();
+                if let FileKind::File { content, .. } = &r.kind {
+                    return Artifact { path: format!("files/{rel}"), content: content.clone() };
+                }
+                (format!("dirs/{rel}.json"), to_json(r))
+            }
+            Operation::ProcessSupervisor(r) => (format!("processes/{}.json", r.name), to_json(r)),
+        };
+        let mut content = serde_json::to_string_pretty(&value).unwrap_or_default();
+        content.push('\n');
+        Artifact { path, content }
+    }
+}
+
+fn to_json(value: &impl Serialize) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Operation::K8sCluster(o) => match &o.namespace {
+                Some(ns) => write!(f, "apply {} {}/{}", o.kind, ns, o.name),
+                None => write!(f, "apply {} {}", o.kind, o.name),
+            },
+            Operation::DnsServer(r) => write!(f, "dns record {}", r.name),
+            Operation::LoadBalancer(r) => {
+                write!(f, "expose {}/{} on port {}", r.namespace, r.name, r.port)
+            }
+            Operation::IdentityProvider(r) => write!(f, "identity client {}", r.client_id),
+            Operation::ContainerRuntime(r) => write!(f, "container {} ({})", r.name, r.image),
+            Operation::Fleet(r) => {
+                write!(f, "device {} ({} workloads)", r.device, r.workloads.len())
+            }
+            Operation::FileSystem(r) => match r.kind {
+                FileKind::File { .. } => write!(f, "file {}", r.path.display()),
+                FileKind::Directory => write!(f, "directory {}", r.path.display()),
+            },
+            Operation::ProcessSupervisor(r) => write!(f, "process {}", r.name),
+        }
+    }
+}
+
+/// Performs an operation on topology `T`: the async half of an interpret plan.
+pub trait Interpret<T: ?Sized>: Send + Sync {
+    /// Looks at the real system: what [`execute`](Interpret::execute) would change.
+    fn inspect<'a>(&'a self, topology: &'a T) -> BoxFuture<'a, Result<Inspection>>;
+    /// Makes it so. Idempotent: a second call reports [`Outcome::Unchanged`].
+    fn execute<'a>(&'a self, topology: &'a T) -> BoxFuture<'a, Result<Outcome>>;
+    /// Undoes it, when the resource is no longer declared.
+    fn remove<'a>(&'a self, topology: &'a T) -> BoxFuture<'a, Result<Outcome>>;
+}
+
+fn provider<'t, C, T>(topology: &'t T) -> Result<&'t Arc<C>>
+where
+    C: ?Sized + Capability,
+    T: Topology,
+{
+    topology.capabilities().get::<C>().ok_or_else(|| {
+        Error::new(
+            ErrorKind::MissingCapability,
+            format!("topology `{}` has no provider for capability `{}`", T::NAME, C::NAME),
+        )
+        .in_capability(C::NAME)
+    })
+}
+
+macro_rules! dispatch {
+    ($self:ident, $topology:ident, $method:ident) => {
+        Box::pin(async move {
+            let result = match $self {
+                Operation::K8sCluster(r) => provider::<dyn K8sCluster, T>($topology)?.$method(r).await,
+                Operation::DnsServer(r) => provider::<dyn DnsServer, T>($topology)?.$method(r).await,
+                Operation::LoadBalancer(r) => provider::<dyn LoadBalancer, T>($topology)?.$method(r).await,
+                Operation::IdentityProvider(r) => {
+                    provider::<dyn IdentityProvider, T>($topology)?.$method(r).await
+                }
+                Operation::ContainerRuntime(r) => {
+                    provider::<dyn ContainerRuntime, T>($topology)?.$method(r).await
+                }
+                Operation::Fleet(r) => provider::<dyn Fleet, T>($topology)?.$method(r).await,
+                Operation::FileSystem(r) => provider::<dyn FileSystem, T>($topology)?.$method(r).await,
+                Operation::ProcessSupervisor(r) => {
+                    provider::<dyn ProcessSupervisor, T>($topology)?.$method(r).await
+                }
+            };
+            let capability = $self.capability();
+            result.map_err(|e| if e.capability().is_some() { e } else { e.in_capability(capability) })
+        })
+    };
+}
+
+impl<T: Topology> Interpret<T> for Operation {
+    fn inspect<'a>(&'a self, topology: &'a T) -> BoxFuture<'a, Result<Inspection>> {
+        dispatch!(self, topology, inspect)
+    }
+
+    fn execute<'a>(&'a self, topology: &'a T) -> BoxFuture<'a, Result<Outcome>> {
+        dispatch!(self, topology, apply)
+    }
+
+    fn remove<'a>(&'a self, topology: &'a T) -> BoxFuture<'a, Result<Outcome>> {
+        dispatch!(self, topology, remove)
+    }
+}

@@ -1,0 +1,382 @@
+//! The interpret plan as data: scores, their operations as steps, and dependency edges.
+//!
+//! `score!` builds a [`Plan`] with [`Plan::add`]; the runtime prints, diffs, saves, renders and
+//! executes it. A plan serialises to JSON and back, so `plan --out FILE` / `apply FILE` work.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::operation::Operation;
+use crate::score::{Score, ScoreContext, ScoreOutputs};
+use crate::topology::{Host, Topology};
+
+/// Index of a score in its plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ScoreId(pub usize);
+
+/// Index of a step in its plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StepId(pub usize);
+
+impl fmt::Display for StepId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// A host a score is placed on. Made from a host marker type, so only declared hosts exist.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Placement(String);
+
+impl Placement {
+    /// The placement on host `H`.
+    pub fn of<H: Host>() -> Self {
+        Placement(H::NAME.to_string())
+    }
+
+    /// The host's name.
+    pub fn host(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Placement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl crate::value::ScoreField for Placement {
+    const KIND: crate::value::ValueKind = crate::value::ValueKind::Opaque;
+}
+
+/// How the runtime treats one step: timeout and retries of transient errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepPolicy {
+    /// Time allowed for one attempt.
+    #[serde(with = "millis")]
+    pub timeout: Duration,
+    /// Retries after a transient failure (0 = one attempt only).
+    pub retries: u32,
+    /// First backoff; doubles on each retry.
+    #[serde(with = "millis")]
+    pub backoff: Duration,
+}
+
+impl Default for StepPolicy {
+    fn default() -> Self {
+        StepPolicy { timeout: Duration::from_secs(120), retries: 3, backoff: Duration::from_millis(200) }
+    }
+}
+
+mod millis {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_millis().try_into().unwrap_or(u64::MAX))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_millis)
+    }
+}
+
+/// One step: an operation of a score, with the steps it waits for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    /// Its index.
+    pub id: StepId,
+    /// Name of the score instance it belongs to.
+    pub score: String,
+    /// What it does.
+    pub operation: Operation,
+    /// Steps that must succeed first.
+    pub depends_on: Vec<StepId>,
+    /// Timeout and retries.
+    pub policy: StepPolicy,
+}
+
+/// One score instance in a plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreEntry {
+    /// Instance name (`db`).
+    pub name: String,
+    /// Score type (`Postgres`).
+    pub kind: String,
+    /// Its fields as data, secrets redacted.
+    pub spec: serde_json::Value,
+    /// Scores it depends on (wiring and `after:`), by name.
+    pub depends_on: Vec<String>,
+    /// Its steps.
+    pub steps: Vec<StepId>,
+}
+
+/// What went wrong while building a plan by hand (`score!` rules these out at compile time).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PlanProblem {
+    /// Two scores share a name.
+    DuplicateScore(String),
+    /// A score's fields could not be serialised.
+    Unserialisable {
+        /// The score.
+        score: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl fmt::Display for PlanProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PlanProblem::DuplicateScore(name) => {
+                write!(f, "two scores are named `{name}`; score names must be unique in a plan")
+            }
+            PlanProblem::Unserialisable { score, reason } => {
+                write!(f, "score `{score}` cannot be serialised: {reason}")
+            }
+        }
+    }
+}
+
+/// The interpret plan for topology `T`.
+#[derive(Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct Plan<T> {
+    /// Plan name.
+    pub name: String,
+    /// Topology name.
+    pub topology: String,
+    /// Score instances, in declaration order.
+    pub scores: Vec<ScoreEntry>,
+    /// Steps, in a valid execution order (dependencies first).
+    pub steps: Vec<Step>,
+    /// Problems found while building it (empty for plans made by `score!`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<PlanProblem>,
+    #[serde(skip)]
+    topology_type: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Plan<T> {
+    fn clone(&self) -> Self {
+        Plan {
+            name: self.name.clone(),
+            topology: self.topology.clone(),
+            scores: self.scores.clone(),
+            steps: self.steps.clone(),
+            problems: self.problems.clone(),
+            topology_type: PhantomData,
+        }
+    }
+}
+
+impl<T> fmt::Debug for Plan<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Plan")
+            .field("name", &self.name)
+            .field("topology", &self.topology)
+            .field("scores", &self.scores)
+            .field("steps", &self.steps)
+            .field("problems", &self.problems)
+            .finish()
+    }
+}
+
+impl<T> PartialEq for Plan<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.topology == other.topology
+            && self.scores == other.scores
+            && self.steps == other.steps
+            && self.problems == other.problems
+    }
+}
+
+/// A score added to a plan: its id and its typed outputs (`db.endpoint` derefs to them).
+#[derive(Debug, Clone)]
+pub struct ScoreHandle<O> {
+    id: ScoreId,
+    outputs: O,
+}
+
+impl<O> ScoreHandle<O> {
+    /// The score's id in its plan.
+    pub fn id(&self) -> ScoreId {
+        self.id
+    }
+}
+
+impl<O> Deref for ScoreHandle<O> {
+    type Target = O;
+    fn deref(&self) -> &O {
+        &self.outputs
+    }
+}
+
+impl<T: Topology> Plan<T> {
+    /// An empty plan called `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Plan {
+            name: name.into(),
+            topology: T::NAME.to_string(),
+            scores: Vec::new(),
+            steps: Vec::new(),
+            problems: Vec::new(),
+            topology_type: PhantomData,
+        }
+    }
+
+    /// Adds score instance `name`, after the scores in `after`. Its operations become steps:
+    /// each waits for the previous one, and the first waits for every step of `after`.
+    pub fn add<S: Score<T>>(
+        &mut self,
+        name: &str,
+        score: S,
+        after: &[ScoreId],
+    ) -> ScoreHandle<<S as ScoreOutputs>::Outputs> {
+        if self.scores.iter().any(|s| s.name == name) {
+            self.problems.push(PlanProblem::DuplicateScore(name.to_string()));
+        }
+        let ctx = ScoreContext { instance: name, plan: &self.name, topology: T::NAME };
+        let outputs = score.outputs(&ctx);
+        let operations = score.operations(&ctx);
+        let spec = serde_json::to_value(&score).unwrap_or_else(|e| {
+            self.problems.push(PlanProblem::Unserialisable {
+                score: name.to_string(),
+                reason: e.to_string(),
+            });
+            serde_json::Value::Null
+        });
+        let id = ScoreId(self.scores.len());
+        let mut waits: BTreeSet<StepId> = BTreeSet::new();
+        for dep in after {
+            waits.extend(self.tail_steps(*dep));
+        }
+        let mut step_ids = Vec::with_capacity(operations.len());
+        for operation in operations {
+            let step_id = StepId(self.steps.len());
+            self.steps.push(Step {
+                id: step_id,
+                score: name.to_string(),
+                operation,
+                depends_on: waits.iter().copied().collect(),
+                policy: StepPolicy::default(),
+            });
+            waits.clear();
+            waits.insert(step_id);
+            step_ids.push(step_id);
+        }
+        let mut depends_on: Vec<String> =
+            after.iter().filter_map(|d| self.scores.get(d.0)).map(|s| s.name.clone()).collect();
+        depends_on.dedup();
+        self.scores.push(ScoreEntry {
+            name: name.to_string(),
+            kind: S::KIND.to_string(),
+            spec,
+            depends_on,
+            steps: step_ids,
+        });
+        ScoreHandle { id, outputs }
+    }
+}
+
+impl<T> Plan<T> {
+    /// The steps a dependant of score `id` waits for: its last step, or, for a score without
+    /// steps, the tails of what it depends on.
+    fn tail_steps(&self, id: ScoreId) -> Vec<StepId> {
+        let Some(entry) = self.scores.get(id.0) else { return Vec::new() };
+        if let Some(last) = entry.steps.last() {
+            return vec![*last];
+        }
+        entry
+            .depends_on
+            .iter()
+            .filter_map(|name| self.scores.iter().position(|s| &s.name == name))
+            .flat_map(|i| self.tail_steps(ScoreId(i)))
+            .collect()
+    }
+
+    /// The score entry called `name`.
+    pub fn score(&self, name: &str) -> Option<&ScoreEntry> {
+        self.scores.iter().find(|s| s.name == name)
+    }
+
+    /// The sub-plan made of score `name` and everything it depends on (`--only SCORE`).
+    /// Step ids are renumbered; `None` when there is no such score.
+    pub fn only(&self, name: &str) -> Option<Plan<T>> {
+        self.score(name)?;
+        let mut keep: BTreeSet<&str> = BTreeSet::new();
+        let mut todo = vec![name];
+        while let Some(n) = todo.pop() {
+            if keep.insert(n) {
+                if let Some(entry) = self.score(n) {
+                    todo.extend(entry.depends_on.iter().map(String::as_str));
+                }
+            }
+        }
+        let mut renumber = std::collections::BTreeMap::new();
+        let mut steps = Vec::new();
+        for step in self.steps.iter().filter(|s| keep.contains(s.score.as_str())) {
+            let new_id = StepId(steps.len());
+            renumber.insert(step.id, new_id);
+            let mut step = step.clone();
+            step.id = new_id;
+            step.depends_on = step.depends_on.iter().filter_map(|d| renumber.get(d).copied()).collect();
+            steps.push(step);
+        }
+        let scores = self
+            .scores
+            .iter()
+            .filter(|s| keep.contains(s.name.as_str()))
+            .map(|s| {
+                let mut s = s.clone();
+                s.steps = s.steps.iter().filter_map(|d| renumber.get(d).copied()).collect();
+                s
+            })
+            .collect();
+        Some(Plan {
+            name: self.name.clone(),
+            topology: self.topology.clone(),
+            scores,
+            steps,
+            problems: self.problems.clone(),
+            topology_type: PhantomData,
+        })
+    }
+}
+
+impl<T> fmt::Display for Plan<T> {
+    /// The plan as a person reads it: scores, then numbered steps with what they wait for.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "plan `{}` for topology `{}`", self.name, self.topology)?;
+        for score in &self.scores {
+            write!(f, "  score {} ({})", score.name, score.kind)?;
+            if !score.depends_on.is_empty() {
+                write!(f, " after {}", score.depends_on.join(", "))?;
+            }
+            writeln!(f)?;
+            for id in &score.steps {
+                let step = &self.steps[id.0];
+                write!(f, "    {} {}", step.id, step.operation)?;
+                if !step.depends_on.is_empty() {
+                    let deps: Vec<String> = step.depends_on.iter().map(|d| d.to_string()).collect();
+                    write!(f, " (waits for {})", deps.join(", "))?;
+                }
+                writeln!(f)?;
+            }
+        }
+        for problem in &self.problems {
+            writeln!(f, "  problem: {problem}")?;
+        }
+        Ok(())
+    }
+}

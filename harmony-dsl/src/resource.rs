@@ -1,0 +1,295 @@
+//! The resources capabilities manage: typed, serialisable desired state.
+//!
+//! Scores turn their fields into these; providers make them real. Every resource has a stable
+//! [`id`](KubeObject::id) that the runtime uses to track what it applied and to prune.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::value::{Cidr, DomainName, Duration, ImageRef, IpAddress, Port, Secret, Url};
+
+/// The label every object Harmony manages carries.
+pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "harmony");
+
+/// A Kubernetes object: group/version, kind, name, namespace, labels and its body (`spec`, `data`...).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KubeObject {
+    /// `apiVersion`, e.g. `apps/v1`.
+    pub api_version: String,
+    /// `kind`, e.g. `Deployment`.
+    pub kind: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.namespace`, for namespaced kinds.
+    pub namespace: Option<String>,
+    /// `metadata.labels` (Harmony adds its own).
+    pub labels: BTreeMap<String, String>,
+    /// Everything beside `apiVersion`, `kind` and `metadata`.
+    pub body: serde_json::Map<String, serde_json::Value>,
+}
+
+impl KubeObject {
+    /// Stable identity: `k8s:<apiVersion>/<kind>/<namespace>/<name>`.
+    pub fn id(&self) -> String {
+        format!(
+            "k8s:{}/{}/{}/{}",
+            self.api_version,
+            self.kind,
+            self.namespace.as_deref().unwrap_or("-"),
+            self.name
+        )
+    }
+
+    /// The full object as JSON (`apiVersion`, `kind`, `metadata`, body).
+    pub fn to_manifest(&self) -> serde_json::Value {
+        let mut metadata = serde_json::Map::new();
+        metadata.insert("name".into(), self.name.clone().into());
+        if let Some(ns) = &self.namespace {
+            metadata.insert("namespace".into(), ns.clone().into());
+        }
+        let mut labels: BTreeMap<String, String> = self.labels.clone();
+        labels.insert(MANAGED_BY.0.into(), MANAGED_BY.1.into());
+        metadata.insert("labels".into(), serde_json::to_value(labels).unwrap_or_default());
+        let mut object = serde_json::Map::new();
+        object.insert("apiVersion".into(), self.api_version.clone().into());
+        object.insert("kind".into(), self.kind.clone().into());
+        object.insert("metadata".into(), metadata.into());
+        for (k, v) in &self.body {
+            object.insert(k.clone(), v.clone());
+        }
+        object.into()
+    }
+}
+
+/// One DNS record in a zone the [`DnsServer`](crate::capability::DnsServer) serves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsRecord {
+    /// Fully qualified name, e.g. `shop.home.arpa`.
+    pub name: DomainName,
+    /// What the name resolves to.
+    pub data: RecordData,
+    /// Time to live, in seconds.
+    pub ttl: u32,
+}
+
+impl DnsRecord {
+    /// Stable identity: `dns:<name>/<type>`.
+    pub fn id(&self) -> String {
+        let kind = match self.data {
+            RecordData::A(_) => "A",
+            RecordData::Cname(_) => "CNAME",
+            RecordData::LoadBalancerOf { .. } => "A",
+        };
+        format!("dns:{}/{kind}", self.name)
+    }
+}
+
+/// The data of a DNS record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+pub enum RecordData {
+    /// An address record.
+    A(IpAddress),
+    /// An alias.
+    Cname(DomainName),
+    /// The address the load balancer gives the named service, resolved at apply time.
+    LoadBalancerOf {
+        /// The service's namespace.
+        namespace: String,
+        /// The service's name.
+        service: String,
+    },
+}
+
+/// A service exposed on a routable address by the [`LoadBalancer`](crate::capability::LoadBalancer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LbService {
+    /// Namespace of the service.
+    pub namespace: String,
+    /// Name of the service.
+    pub name: String,
+    /// Port to expose.
+    pub port: Port,
+    /// Address pool to allocate from, when the score asks for one.
+    pub pool: Option<Cidr>,
+}
+
+impl LbService {
+    /// Stable identity: `lb:<namespace>/<name>`.
+    pub fn id(&self) -> String {
+        format!("lb:{}/{}", self.namespace, self.name)
+    }
+}
+
+/// An application registered with the [`IdentityProvider`](crate::capability::IdentityProvider).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityClient {
+    /// Client id.
+    pub client_id: String,
+    /// Where the provider may send users back to.
+    pub redirect_urls: Vec<Url>,
+}
+
+impl IdentityClient {
+    /// Stable identity: `idp:<client_id>`.
+    pub fn id(&self) -> String {
+        format!("idp:{}", self.client_id)
+    }
+}
+
+/// A value of an environment variable: plain, or a secret that is never printed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum EnvValue {
+    /// Shown in plans.
+    Plain(String),
+    /// Redacted everywhere.
+    Secret(Secret<String>),
+}
+
+/// A container the [`ContainerRuntime`](crate::capability::ContainerRuntime) runs on a host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerSpec {
+    /// Container name.
+    pub name: String,
+    /// Image to run.
+    pub image: ImageRef,
+    /// Environment.
+    pub env: BTreeMap<String, EnvValue>,
+    /// Ports published on the host.
+    pub ports: Vec<Port>,
+    /// Host the container runs on.
+    pub host: Option<String>,
+}
+
+impl ContainerSpec {
+    /// Stable identity: `container:<host>/<name>`.
+    pub fn id(&self) -> String {
+        format!("container:{}/{}", self.host.as_deref().unwrap_or("-"), self.name)
+    }
+}
+
+/// The desired state of one device in a [`Fleet`](crate::capability::Fleet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceSpec {
+    /// Device (host) name.
+    pub device: String,
+    /// What should run there.
+    pub workloads: Vec<Workload>,
+}
+
+impl DeviceSpec {
+    /// Stable identity: `device:<name>`.
+    pub fn id(&self) -> String {
+        format!("device:{}", self.device)
+    }
+}
+
+/// One thing that runs on a device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Workload {
+    /// Name, unique on the device.
+    pub name: String,
+    /// How it runs.
+    pub run: WorkloadRun,
+    /// Environment.
+    pub env: BTreeMap<String, EnvValue>,
+}
+
+/// How a workload runs on a device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WorkloadRun {
+    /// A container image, run by the device's container runtime.
+    Container {
+        /// The image.
+        image: ImageRef,
+    },
+    /// A plain supervised process.
+    Process {
+        /// Program and arguments.
+        command: Vec<String>,
+    },
+}
+
+/// A file or directory on the local machine, managed by [`FileSystem`](crate::capability::FileSystem).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileSpec {
+    /// Path; relative paths are relative to the project's state directory's parent.
+    pub path: PathBuf,
+    /// File or directory.
+    pub kind: FileKind,
+}
+
+/// Whether a [`FileSpec`] is a file (with content) or a directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FileKind {
+    /// A regular file with this content.
+    File {
+        /// Content.
+        content: String,
+        /// Unix permission bits, e.g. `0o644`.
+        mode: Option<u32>,
+    },
+    /// A directory.
+    Directory,
+}
+
+impl FileSpec {
+    /// Stable identity: `file:<path>`.
+    pub fn id(&self) -> String {
+        format!("file:{}", self.path.display())
+    }
+}
+
+/// A supervised local process, managed by [`ProcessSupervisor`](crate::capability::ProcessSupervisor).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessSpec {
+    /// Name, unique on the machine.
+    pub name: String,
+    /// Program and arguments.
+    pub command: Vec<String>,
+    /// Environment.
+    pub env: BTreeMap<String, EnvValue>,
+    /// Working directory.
+    pub working_dir: Option<PathBuf>,
+    /// Files whose content, when changed, restarts the process.
+    pub restart_on: Vec<PathBuf>,
+    /// How to tell the process is healthy.
+    pub health: Option<HealthCheck>,
+}
+
+impl ProcessSpec {
+    /// Stable identity: `process:<name>`.
+    pub fn id(&self) -> String {
+        format!("process:{}", self.name)
+    }
+}
+
+/// A health check: the process (or service) is up when it passes within `timeout`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthCheck {
+    /// What to probe.
+    pub probe: Probe,
+    /// How long to keep trying.
+    pub timeout: Duration,
+}
+
+/// What a [`HealthCheck`] probes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Probe {
+    /// A TCP connect to `127.0.0.1:port`.
+    Tcp {
+        /// Port.
+        port: Port,
+    },
+    /// An HTTP GET that must answer 2xx.
+    Http {
+        /// URL to get.
+        url: Url,
+    },
+}
