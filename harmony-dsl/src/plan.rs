@@ -289,6 +289,32 @@ impl<T: Topology> Plan<T> {
     }
 }
 
+impl<T: Topology> Plan<T> {
+    /// Appends a raw step for score instance `score` (registering the score as kind `"Raw"` the
+    /// first time), waiting for `depends_on`. For hand-built plans and tests; `score!` uses [`Plan::add`].
+    pub fn push_step(&mut self, score: &str, operation: Operation, depends_on: &[StepId]) -> StepId {
+        let id = StepId(self.steps.len());
+        self.steps.push(Step {
+            id,
+            score: score.to_string(),
+            operation,
+            depends_on: depends_on.to_vec(),
+            policy: StepPolicy::default(),
+        });
+        match self.scores.iter_mut().find(|s| s.name == score) {
+            Some(entry) => entry.steps.push(id),
+            None => self.scores.push(ScoreEntry {
+                name: score.to_string(),
+                kind: "Raw".to_string(),
+                spec: serde_json::Value::Null,
+                depends_on: Vec::new(),
+                steps: vec![id],
+            }),
+        }
+        id
+    }
+}
+
 impl<T> Plan<T> {
     /// The steps a dependant of score `id` waits for: its last step, or, for a score without
     /// steps, the tails of what it depends on.
