@@ -4,33 +4,47 @@
 //! is unit-tested and fuzzed outside the compiler; the entry points here only convert.
 
 mod capability;
+mod diag;
+mod fields;
+mod literal;
+mod plan;
+mod provider_derive;
+mod score_derive;
+mod syntax;
+mod topology;
 
-/// Declares a capability trait and its `Provides*` marker: `capability! { Name(ProvidesName) manages Resource }`.
+/// Declares a capability trait and its `Provides*` marker:
+/// `capability! { /// docs  Name(ProvidesName) manages Resource }`.
 #[proc_macro]
 pub fn capability(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     capability::expand(input.into()).into()
 }
 
-/// Placeholder until the real derives land.
+/// Derives a score: its schema, `Score<T>` with capability bounds, outputs and a typestate builder.
+///
+/// `#[score(requires(K8sCluster, ...), outputs(name: Type, ...), host(arch = aarch64, labels(gpu)))]`
+/// on the struct; `#[score(default)]`, `#[score(default = value)]` and `#[score(requires(Cap))]`
+/// (required only when the field is set) on fields.
 #[proc_macro_derive(Score, attributes(score))]
-pub fn derive_score(_input: proc_macro::TokenStream) -> proc_macro::TokenStream {
-    proc_macro::TokenStream::new()
+pub fn derive_score(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    score_derive::expand(input.into()).into()
 }
 
-/// Placeholder until the real derives land.
+/// Derives a capability provider's field table, environment overrides and host placement check
+/// (`#[provider(host(arch = x86_64))]`).
 #[proc_macro_derive(Provider, attributes(provider))]
-pub fn derive_provider(_input: proc_macro::TokenStream) -> proc_macro::TokenStream {
-    proc_macro::TokenStream::new()
+pub fn derive_provider(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    provider_derive::expand(input.into()).into()
 }
 
-/// Placeholder.
+/// Declares a topology: hosts and the capabilities it offers, each bound to a provider.
 #[proc_macro]
-pub fn topology(_input: proc_macro::TokenStream) -> proc_macro::TokenStream {
-    proc_macro::TokenStream::new()
+pub fn topology(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    topology::expand(input.into()).into()
 }
 
-/// Placeholder.
+/// Declares plan functions: score instances in dependency order, with typed wiring.
 #[proc_macro]
-pub fn score(_input: proc_macro::TokenStream) -> proc_macro::TokenStream {
-    proc_macro::TokenStream::new()
+pub fn score(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    plan::expand(input.into()).into()
 }

@@ -10,9 +10,9 @@ use crate::score::FieldInfo;
 #[derive(Debug, Clone, Copy)]
 pub struct Unset;
 
-/// Typestate: a required builder field set.
+/// Typestate: a required builder field set, holding its value.
 #[derive(Debug, Clone, Copy)]
-pub struct Set;
+pub struct Set<V>(pub V);
 
 const fn str_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());

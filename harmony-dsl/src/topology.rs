@@ -146,8 +146,8 @@ pub struct HostInfo {
     pub name: &'static str,
     /// Its CPU architecture.
     pub arch: Arch,
-    /// Its address.
-    pub address: IpAddress,
+    /// Its address, when declared.
+    pub address: Option<IpAddress>,
     /// Its labels.
     pub labels: Vec<&'static str>,
 }
@@ -170,7 +170,7 @@ pub trait HostOf<T> {}
 
 /// Placement: the host has architecture `A`, which score `S` needs.
 #[diagnostic::on_unimplemented(
-    message = "host `{Self}` is not `{A}`, but score `{S}` needs an `{A}` host",
+    message = "host `{Self}` is not `{A}`, but `{S}` needs an `{A}` host",
     label = "`{Self}` has another architecture",
     note = "place `{S}` on an `{A}` host, or use a score (or image) built for this host's architecture"
 )]

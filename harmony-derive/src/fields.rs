@@ -1,0 +1,219 @@
+//! Field analysis shared by `#[derive(Score)]` and `#[derive(Provider)]`: attributes (darling),
+//! the shape of each field's type, and the `FieldInfo` table the const checks read.
+
+use darling::util::{Override, PathList};
+use darling::{FromField, FromMeta};
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{GenericArgument, Ident, Path, PathArguments, Type};
+
+/// `#[score(...)]` / `#[provider(...)]` on a field.
+#[derive(Debug, FromField)]
+#[darling(attributes(score, provider))]
+pub struct FieldAttrs {
+    /// The field's identifier.
+    pub ident: Option<Ident>,
+    /// The field's type.
+    pub ty: Type,
+    /// `default` (uses `Default::default()`) or `default = <literal or expression>`.
+    #[darling(default)]
+    pub default: Option<Override<syn::Expr>>,
+    /// Capabilities required when this field is set.
+    #[darling(default)]
+    pub requires: PathList,
+}
+
+/// `host(arch = aarch64, labels(gpu))` on a score or provider.
+#[derive(Debug, Default, FromMeta)]
+pub struct HostRequirements {
+    /// Required architecture.
+    #[darling(default)]
+    pub arch: Option<Ident>,
+    /// Required labels.
+    #[darling(default)]
+    pub labels: PathList,
+}
+
+/// What a field's type means to the builder.
+#[derive(Debug, Clone)]
+pub enum Shape {
+    /// A plain value: required unless it has a default.
+    Value,
+    /// `Option<X>`: optional; the setter takes `X`.
+    Optional(Type),
+    /// `Vec<X>`: optional, empty by default; the setter takes `Vec<X>`.
+    List,
+    /// `Placement`: a host, required unless it has a default.
+    Host,
+    /// `Option<Placement>`.
+    OptionalHost,
+    /// `Vec<Placement>`: each setter call adds one host.
+    HostList,
+}
+
+/// One analysed field.
+pub struct Field {
+    /// Name.
+    pub ident: Ident,
+    /// Declared type.
+    pub ty: Type,
+    /// Shape.
+    pub shape: Shape,
+    /// Default, when declared.
+    pub default: Option<Override<syn::Expr>>,
+    /// Capabilities required when set.
+    pub requires: Vec<Path>,
+}
+
+impl Field {
+    /// Whether the builder demands this field.
+    pub fn required(&self) -> bool {
+        matches!(self.shape, Shape::Value | Shape::Host) && self.default.is_none()
+    }
+
+    /// Whether the setter takes a host marker.
+    pub fn is_host(&self) -> bool {
+        matches!(self.shape, Shape::Host | Shape::OptionalHost | Shape::HostList)
+    }
+}
+
+fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last(),
+        _ => None,
+    }
+}
+
+fn single_arg(segment: &syn::PathSegment) -> Option<&Type> {
+    match &segment.arguments {
+        PathArguments::AngleBracketed(args) if args.args.len() == 1 => match args.args.first() {
+            Some(GenericArgument::Type(t)) => Some(t),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn is_placement(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|s| s.ident == "Placement" && s.arguments.is_none())
+}
+
+/// The shape of a field of type `ty`.
+pub fn shape_of(ty: &Type) -> Shape {
+    if is_placement(ty) {
+        return Shape::Host;
+    }
+    if let Some(seg) = last_segment(ty) {
+        if let Some(inner) = single_arg(seg) {
+            if seg.ident == "Option" {
+                return if is_placement(inner) { Shape::OptionalHost } else { Shape::Optional(inner.clone()) };
+            }
+            if seg.ident == "Vec" {
+                return if is_placement(inner) { Shape::HostList } else { Shape::List };
+            }
+        }
+    }
+    Shape::Value
+}
+
+/// Analyses named fields, collecting attribute errors.
+pub fn analyse(fields: &syn::FieldsNamed, errors: &mut darling::error::Accumulator) -> Vec<Field> {
+    let mut out = Vec::new();
+    for field in &fields.named {
+        let Some(attrs) = errors.handle(FieldAttrs::from_field(field)) else { continue };
+        let Some(ident) = attrs.ident else { continue };
+        let shape = shape_of(&attrs.ty);
+        if attrs.default.is_some() && !matches!(shape, Shape::Value | Shape::Host) {
+            errors.push(
+                darling::Error::custom(
+                    "`default` only applies to required fields: `Option` fields default to `None` and `Vec` fields to empty",
+                )
+                .with_span(&ident),
+            );
+        }
+        out.push(Field {
+            ident,
+            ty: attrs.ty,
+            shape,
+            default: attrs.default,
+            requires: attrs.requires.to_vec(),
+        });
+    }
+    out
+}
+
+/// `&[FieldInfo { .. }, ..]` for the const checks.
+pub fn field_table(fields: &[Field]) -> TokenStream {
+    let entries = fields.iter().map(|f| {
+        let name = f.ident.to_string();
+        let ty = &f.ty;
+        let required = f.required();
+        quote! {
+            ::harmony_dsl::FieldInfo {
+                name: #name,
+                kind: <#ty as ::harmony_dsl::__private::ScoreField>::KIND,
+                required: #required,
+            }
+        }
+    });
+    quote! { &[#(#entries),*] }
+}
+
+/// Turns `K8sCluster` (or `a::b::K8sCluster`) into `ProvidesK8sCluster` (or `a::b::ProvidesK8sCluster`).
+pub fn provides_path(capability: &Path) -> Path {
+    let mut path = capability.clone();
+    if let Some(last) = path.segments.last_mut() {
+        last.ident = Ident::new(&format!("Provides{}", last.ident), last.ident.span());
+    }
+    path
+}
+
+/// Label path: a bare identifier names a built-in label in `harmony_dsl::topology::label`.
+pub fn label_path(label: &Path) -> TokenStream {
+    match label.get_ident() {
+        Some(ident) => quote! { ::harmony_dsl::topology::label::#ident },
+        None => quote! { #label },
+    }
+}
+
+/// The known architectures, as written, and their marker type names.
+pub const ARCHES: &[(&str, &str)] =
+    &[("x86_64", "X86_64"), ("aarch64", "Aarch64"), ("armv7", "Armv7"), ("riscv64", "Riscv64")];
+
+/// The marker type for an architecture identifier, or an error with a suggestion.
+pub fn arch_marker(arch: &Ident) -> Result<TokenStream, syn::Error> {
+    let name = arch.to_string();
+    match ARCHES.iter().find(|(written, _)| *written == name) {
+        Some((_, marker)) => {
+            let marker = Ident::new(marker, arch.span());
+            Ok(quote! { ::harmony_dsl::topology::arch::#marker })
+        }
+        None => Err(syn::Error::new(
+            arch.span(),
+            format!(
+                "unknown architecture `{name}`{}; Harmony knows x86_64, aarch64, armv7 and riscv64",
+                crate::diag::did_you_mean(&name, ARCHES.iter().map(|(w, _)| *w))
+            ),
+        )),
+    }
+}
+
+/// Where-clause predicates a host `H` must meet for `owner` (a score or provider).
+pub fn host_bounds(
+    host: &TokenStream,
+    owner: &Ident,
+    reqs: &HostRequirements,
+    errors: &mut darling::error::Accumulator,
+) -> Vec<TokenStream> {
+    let mut bounds = vec![quote! { #host: ::harmony_dsl::topology::Host }];
+    if let Some(arch) = &reqs.arch {
+        if let Some(marker) = errors.handle(arch_marker(arch).map_err(darling::Error::from)) {
+            bounds.push(quote! { #host: ::harmony_dsl::topology::RunsOn<#owner, #marker> });
+        }
+    }
+    for label in reqs.labels.iter() {
+        let label = label_path(label);
+        bounds.push(quote! { #host: ::harmony_dsl::topology::HasLabel<#owner, #label> });
+    }
+    bounds
+}

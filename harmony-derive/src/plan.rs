@@ -1,0 +1,353 @@
+//! `score!`: score instances bound to one topology, in dependency order, with typed wiring →
+//! typestate builder calls, placement bounds, dependency edges, and a function returning the plan.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned;
+use syn::{Attribute, Ident, Path, Token, Type, Visibility, braced, parenthesized};
+
+use crate::diag::{Errors, did_you_mean, snake_case};
+use crate::syntax::{FieldValue, Value, parse_fields};
+
+struct ScoreInstance {
+    name: Ident,
+    kind: Path,
+    fields: Vec<FieldValue>,
+}
+
+struct PlanFn {
+    attrs: Vec<Attribute>,
+    vis: Visibility,
+    name: Ident,
+    output: Type,
+    scores: Vec<ScoreInstance>,
+}
+
+struct PlanFns(Vec<PlanFn>);
+
+impl Parse for ScoreInstance {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let name: Ident = input.parse()?;
+        if !input.peek(Token![=]) {
+            return Err(syn::Error::new(
+                name.span(),
+                format!("expected `{name} = ScoreType {{ field: value, ... }};`"),
+            ));
+        }
+        input.parse::<Token![=]>()?;
+        let kind: Path = input.parse()?;
+        if !input.peek(syn::token::Brace) {
+            return Err(syn::Error::new(
+                kind.span(),
+                "expected the score's fields in braces: `ScoreType { field: value, ... }`",
+            ));
+        }
+        let fields = parse_fields(input)?;
+        if !input.peek(Token![;]) {
+            return Err(input.error(format!("expected `;` after score `{name}`")));
+        }
+        input.parse::<Token![;]>()?;
+        Ok(ScoreInstance { name, kind, fields })
+    }
+}
+
+impl Parse for PlanFn {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis: Visibility = input.parse()?;
+        input.parse::<Token![fn]>()?;
+        let name: Ident = input.parse()?;
+        let args;
+        parenthesized!(args in input);
+        if !args.is_empty() {
+            return Err(args.error("a plan function takes no arguments: values come from the topology and from configuration"));
+        }
+        if !input.peek(Token![->]) {
+            return Err(input.error(format!("expected a return type naming the topology: `fn {name}() -> Plan<MyTopology>`")));
+        }
+        input.parse::<Token![->]>()?;
+        let output: Type = input.parse()?;
+        let content;
+        braced!(content in input);
+        let mut scores = Vec::new();
+        while !content.is_empty() {
+            scores.push(content.parse()?);
+        }
+        Ok(PlanFn { attrs, vis, name, output, scores })
+    }
+}
+
+impl Parse for PlanFns {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut fns = Vec::new();
+        while !input.is_empty() {
+            fns.push(input.parse()?);
+        }
+        Ok(PlanFns(fns))
+    }
+}
+
+/// Expands `score! { fn name() -> Plan<Topology> { ... } ... }`.
+pub fn expand(input: TokenStream) -> TokenStream {
+    match syn::parse2::<PlanFns>(input) {
+        Ok(fns) => fns.0.iter().map(expand_fn).collect(),
+        Err(e) => e.to_compile_error(),
+    }
+}
+
+/// The topology type inside `Plan<T>`.
+fn topology_of(output: &Type) -> Option<Type> {
+    let Type::Path(path) = output else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != "Plan" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+    match args.args.first() {
+        Some(syn::GenericArgument::Type(t)) if args.args.len() == 1 => Some(t.clone()),
+        _ => None,
+    }
+}
+
+/// The host marker module of a topology type: `home_lab` for `HomeLab`, `a::home_lab` for `a::HomeLab`;
+/// for a generic topology (`Failover<HomeLab>`), the hosts of its inner topology.
+fn host_module(topology: &Type) -> Option<TokenStream> {
+    let Type::Path(path) = topology else { return None };
+    let last = path.path.segments.last()?;
+    if let syn::PathArguments::AngleBracketed(args) = &last.arguments {
+        if let Some(syn::GenericArgument::Type(inner)) = args.args.first() {
+            return host_module(inner);
+        }
+    }
+    let mut module = path.path.clone();
+    let seg = module.segments.last_mut()?;
+    seg.ident = Ident::new(&snake_case(&seg.ident.to_string()), seg.ident.span());
+    Some(quote! { #module })
+}
+
+struct Port {
+    host: String,
+    port: u128,
+    span: Span,
+    score: String,
+}
+
+fn expand_fn(plan: &PlanFn) -> TokenStream {
+    let mut errors = Errors::default();
+    let PlanFn { attrs, vis, name, output, scores } = plan;
+    let plan_name = name.to_string();
+    let Some(topology) = topology_of(output) else {
+        let err = syn::Error::new(
+            output.span(),
+            "a plan function returns `Plan<Topology>`, e.g. `fn shop() -> Plan<HomeLab>`",
+        )
+        .to_compile_error();
+        return quote! { #err };
+    };
+    let module = host_module(&topology).unwrap_or_else(|| quote! { self });
+    let plan_var = Ident::new("__harmony_plan", Span::mixed_site());
+
+    let all_names: Vec<String> = scores.iter().map(|s| s.name.to_string()).collect();
+    let mut declared: Vec<&Ident> = Vec::new();
+    let mut statements = Vec::new();
+    let mut ports: Vec<Port> = Vec::new();
+
+    for (index, score) in scores.iter().enumerate() {
+        let score_name = score.name.to_string();
+        if let Some(first) = declared.iter().find(|d| **d == &score.name) {
+            errors.duplicate("score", &score_name, first.span(), score.name.span());
+            continue;
+        }
+        let kind = &score.kind;
+        let kind_span = kind.span();
+        let mut calls = Vec::new();
+        let mut checks = Vec::new();
+        let mut deps: Vec<Ident> = Vec::new();
+        let mut seen: Vec<&Ident> = Vec::new();
+        let mut placed_on: Option<String> = None;
+        let mut score_ports: Vec<(u128, Span)> = Vec::new();
+
+        let check_ref = |target: &Ident, errors: &mut Errors, deps: &mut Vec<Ident>| -> bool {
+            let target_name = target.to_string();
+            if declared.iter().any(|d| **d == target_name) {
+                if !deps.iter().any(|d| d == target) {
+                    deps.push(target.clone());
+                }
+                return true;
+            }
+            if target_name == score_name {
+                errors.at(target.span(), format!("score `{score_name}` cannot depend on itself"));
+            } else if all_names[index + 1..].contains(&target_name) {
+                errors.at(
+                    target.span(),
+                    format!("cannot find `{target_name}` yet: it is declared after `{score_name}`; scores are declared in dependency order, so move `{target_name}` above `{score_name}`"),
+                );
+            } else {
+                errors.at(
+                    target.span(),
+                    format!(
+                        "cannot find score `{target_name}` in plan `{plan_name}`{} (scores are declared in dependency order)",
+                        did_you_mean(&target_name, declared.iter().map(|d| d.to_string()).collect::<Vec<_>>().iter().map(String::as_str))
+                    ),
+                );
+            }
+            false
+        };
+
+        for field in &score.fields {
+            if let Some(first) = seen.iter().find(|k| **k == &field.key) {
+                errors.duplicate("field", &field.key.to_string(), first.span(), field.key.span());
+                continue;
+            }
+            seen.push(&field.key);
+            let key = &field.key;
+            let key_str = key.to_string();
+            if key_str == "after" {
+                let targets: Vec<&Value> = match &field.value {
+                    Value::List(_, items) => items.iter().collect(),
+                    single => vec![single],
+                };
+                for target in targets {
+                    match target {
+                        Value::Host(t) => {
+                            check_ref(t, &mut errors, &mut deps);
+                        }
+                        other => errors.at(other.span(), "`after:` takes the names of earlier scores, e.g. `after: [db, cache]`"),
+                    }
+                }
+                continue;
+            }
+            match &field.value {
+                Value::Lit(lit) => {
+                    let Some(tokens) = crate::literal::literal_of(lit) else {
+                        errors.at(lit.span(), "this kind of literal is not supported here: use a string, integer, float or boolean literal");
+                        continue;
+                    };
+                    let span = lit.span();
+                    checks.push(quote_spanned! {span=>
+                        const _: () = ::harmony_dsl::__private::check_field(<#kind as ::harmony_dsl::ScoreKind>::FIELDS, #key_str, #tokens);
+                    });
+                    calls.push(quote_spanned! {span=> .#key(::harmony_dsl::__private::FromLiteral::from_literal(#tokens)) });
+                    if key_str == "port" || key_str.ends_with("_port") {
+                        if let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) = lit {
+                            if let Ok(port) = i.base10_parse::<u128>() {
+                                score_ports.push((port, span));
+                            }
+                        }
+                    }
+                }
+                Value::Host(host) => {
+                    if declared.iter().any(|d| *d == host) {
+                        errors.at(host.span(), format!("`{host}` is a score: wire one of its outputs, e.g. `{key_str}: {host}.endpoint`"));
+                        continue;
+                    }
+                    let span = host.span();
+                    calls.push(quote_spanned! {span=> .#key(#module::#host) });
+                    if placed_on.is_none() {
+                        placed_on = Some(host.to_string());
+                    }
+                }
+                Value::HostPath(path) => {
+                    let span = path.span();
+                    calls.push(quote_spanned! {span=> .#key(#path) });
+                }
+                Value::Wire { score: target, output } => {
+                    if !check_ref(target, &mut errors, &mut deps) {
+                        continue;
+                    }
+                    let span = field.value.span();
+                    calls.push(quote_spanned! {span=> .#key(::core::clone::Clone::clone(&#target.#output)) });
+                }
+                Value::List(span, items) => {
+                    if !items.is_empty() && items.iter().all(|i| matches!(i, Value::Host(_) | Value::HostPath(_))) {
+                        for item in items {
+                            let ispan = item.span();
+                            match item {
+                                Value::Host(host) => calls.push(quote_spanned! {ispan=> .#key(#module::#host) }),
+                                Value::HostPath(path) => calls.push(quote_spanned! {ispan=> .#key(#path) }),
+                                _ => {}
+                            }
+                        }
+                        continue;
+                    }
+                    let mut elements = Vec::new();
+                    for item in items {
+                        match item {
+                            Value::Lit(lit) => match crate::literal::literal_of(lit) {
+                                Some(tokens) => {
+                                    let lspan = lit.span();
+                                    checks.push(quote_spanned! {lspan=>
+                                        const _: () = ::harmony_dsl::__private::check_field(<#kind as ::harmony_dsl::ScoreKind>::FIELDS, #key_str, #tokens);
+                                    });
+                                    elements.push(quote_spanned! {lspan=> ::harmony_dsl::__private::FromLiteral::from_literal(#tokens) });
+                                }
+                                None => errors.at(lit.span(), "unsupported literal in this list"),
+                            },
+                            Value::Rust(expr) => elements.push(quote! { #expr }),
+                            Value::Wire { score: target, output } => {
+                                if check_ref(target, &mut errors, &mut deps) {
+                                    elements.push(quote! { ::core::clone::Clone::clone(&#target.#output) });
+                                }
+                            }
+                            other => errors.at(other.span(), "a list holds either hosts (`[pi1, pi2]`) or values (`[\"a\", \"b\"]`), not both"),
+                        }
+                    }
+                    let span = *span;
+                    calls.push(quote_spanned! {span=> .#key(::std::vec![#(#elements),*]) });
+                }
+                Value::Rust(expr) => {
+                    let span = expr.span();
+                    calls.push(quote_spanned! {span=> .#key(#expr) });
+                }
+            }
+        }
+        if let Some(host) = &placed_on {
+            for (port, span) in score_ports {
+                ports.push(Port { host: host.clone(), port, span, score: score_name.clone() });
+            }
+        }
+        declared.push(&score.name);
+        let handle = &score.name;
+        let dep_ids = deps.iter().map(|d| quote! { #d.id() });
+        let builder = quote_spanned! {kind_span=> #kind::builder::<#topology>() };
+        let build = quote_spanned! {kind_span=> .build() };
+        let add = quote_spanned! {kind_span=> #plan_var.add };
+        statements.push(quote! {
+            #(#checks)*
+            let #handle = #add(#score_name, #builder #(#calls)* #build, &[#(#dep_ids),*]);
+            let _ = &#handle;
+        });
+    }
+
+    // Two scores claiming the same port on the same host.
+    let mut by_host: BTreeMap<(String, u128), Vec<&Port>> = BTreeMap::new();
+    for port in &ports {
+        by_host.entry((port.host.clone(), port.port)).or_default().push(port);
+    }
+    for ((host, port), claims) in by_host {
+        if claims.len() > 1 {
+            let names: Vec<&str> = claims.iter().map(|c| c.score.as_str()).collect();
+            for claim in claims {
+                errors.at(
+                    claim.span,
+                    format!("port {port} on host `{host}` is claimed by more than one score ({}): give each score its own port", names.join(", ")),
+                );
+            }
+        }
+    }
+
+    let errors = errors.to_compile_errors();
+    let _ = format_ident!("unused");
+    quote! {
+        #(#attrs)*
+        #vis fn #name() -> ::harmony_dsl::Plan<#topology> {
+            #errors
+            let mut #plan_var = ::harmony_dsl::Plan::<#topology>::new(#plan_name);
+            #(#statements)*
+            #plan_var
+        }
+    }
+}

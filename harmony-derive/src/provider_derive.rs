@@ -1,0 +1,74 @@
+//! `#[derive(Provider)]`: a capability provider's field table (for the literal checks `topology!`
+//! emits), environment overrides, and the host placement check for `on:` fields.
+
+use darling::FromDeriveInput;
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{DeriveInput, Ident};
+
+use crate::fields::{self, HostRequirements};
+
+#[derive(Debug, FromDeriveInput)]
+#[darling(attributes(provider), supports(struct_named))]
+struct ProviderInput {
+    ident: Ident,
+    generics: syn::Generics,
+    #[darling(default)]
+    host: HostRequirements,
+}
+
+/// Expands `#[derive(Provider)]` on `input`.
+pub fn expand(input: TokenStream) -> TokenStream {
+    let derive_input: DeriveInput = match syn::parse2(input) {
+        Ok(d) => d,
+        Err(e) => return e.to_compile_error(),
+    };
+    let mut errors = darling::Error::accumulator();
+    let Some(parsed) = errors.handle(ProviderInput::from_derive_input(&derive_input)) else {
+        return errors.finish().err().map(|e| e.write_errors()).unwrap_or_default();
+    };
+    if !parsed.generics.params.is_empty() {
+        errors.push(
+            darling::Error::custom("providers cannot have generic parameters").with_span(&parsed.generics),
+        );
+    }
+    let fields = match &derive_input.data {
+        syn::Data::Struct(syn::DataStruct { fields: syn::Fields::Named(named), .. }) => {
+            fields::analyse(named, &mut errors)
+        }
+        _ => Vec::new(),
+    };
+    let name = &parsed.ident;
+    let name_str = name.to_string();
+    let table = fields::field_table(&fields);
+    let env = fields.iter().map(|f| {
+        let ident = &f.ident;
+        let suffix = ident.to_string().to_uppercase();
+        quote! {
+            ::harmony_dsl::__private::EnvField::set_from_env(&mut self.#ident, &::std::format!("{}_{}", prefix, #suffix))?;
+        }
+    });
+    let host = quote! { __H };
+    let bounds = fields::host_bounds(&host, name, &parsed.host, &mut errors);
+    let generated = quote! {
+        impl ::harmony_dsl::Provider for #name {
+            const NAME: &'static str = #name_str;
+            const FIELDS: &'static [::harmony_dsl::FieldInfo] = #table;
+            fn apply_env(&mut self, prefix: &str) -> ::harmony_dsl::Result<()> {
+                #(#env)*
+                ::core::result::Result::Ok(())
+            }
+        }
+
+        impl #name {
+            /// Compile-time check that this provider can be placed on host `H` (used by `topology!`).
+            #[doc(hidden)]
+            #[allow(dead_code)]
+            pub fn __harmony_place_on<#host>(_host: #host) where #(#bounds),* {}
+        }
+    };
+    match errors.finish() {
+        Ok(()) => generated,
+        Err(e) => e.write_errors(),
+    }
+}

@@ -1,0 +1,125 @@
+//! The small grammar shared by `topology!` and `score!`: `name { key: value, ... }` bodies whose
+//! values are literals, hosts, wired outputs, lists, or Rust expressions in braces.
+
+use proc_macro2::Span;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Expr, Ident, Path, Token, braced, bracketed};
+
+/// A value on the right of `key:`.
+#[derive(Clone)]
+pub enum Value {
+    /// A literal: `"10Gi"`, `8080`, `-3`, `true`.
+    Lit(Expr),
+    /// A bare identifier: a host (`nuc`).
+    Host(Ident),
+    /// A path to a host of another module: `edge::gw`.
+    HostPath(Path),
+    /// A wired output of an earlier score: `db.endpoint`.
+    Wire {
+        /// The score.
+        score: Ident,
+        /// The output.
+        output: Ident,
+    },
+    /// `[a, b]`.
+    List(Span, Vec<Value>),
+    /// `{ any Rust expression }`.
+    Rust(Expr),
+}
+
+impl Value {
+    /// The span to report errors about this value at.
+    pub fn span(&self) -> Span {
+        match self {
+            Value::Lit(e) | Value::Rust(e) => e.span(),
+            Value::Host(i) => i.span(),
+            Value::HostPath(p) => p.span(),
+            Value::Wire { score, output } => score.span().join(output.span()).unwrap_or(score.span()),
+            Value::List(span, _) => *span,
+        }
+    }
+}
+
+const VALUE_HELP: &str = "expected a value: a literal (`\"10Gi\"`, `8080`, `true`), a host (`nuc`), a wired output (`db.endpoint`), a list (`[pi1, pi2]`), or a Rust expression in braces (`{ my_port() }`)";
+
+impl Parse for Value {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.peek(syn::token::Bracket) {
+            let content;
+            let bracket = bracketed!(content in input);
+            let items = Punctuated::<Value, Token![,]>::parse_terminated(&content)?;
+            return Ok(Value::List(bracket.span.join(), items.into_iter().collect()));
+        }
+        if input.peek(syn::token::Brace) {
+            let content;
+            braced!(content in input);
+            let expr: Expr = content.parse()?;
+            if !content.is_empty() {
+                return Err(content.error("expected one Rust expression inside the braces"));
+            }
+            return Ok(Value::Rust(expr));
+        }
+        if input.peek(syn::Lit) || input.peek(Token![-]) {
+            let expr: Expr = input.parse()?;
+            return match &expr {
+                Expr::Lit(_) => Ok(Value::Lit(expr)),
+                Expr::Unary(u) if matches!(*u.expr, Expr::Lit(_)) => Ok(Value::Lit(expr)),
+                _ => Err(syn::Error::new(expr.span(), VALUE_HELP)),
+            };
+        }
+        if input.peek(Ident) && !input.peek(Token![::]) {
+            let first: Ident = input.parse()?;
+            if input.peek(Token![.]) {
+                input.parse::<Token![.]>()?;
+                let output: Ident = input.parse().map_err(|e| {
+                    syn::Error::new(e.span(), format!("expected an output name after `{first}.`, e.g. `{first}.endpoint`"))
+                })?;
+                return Ok(Value::Wire { score: first, output });
+            }
+            if input.peek(Token![::]) {
+                let mut path = Path::from(first);
+                while input.peek(Token![::]) {
+                    input.parse::<Token![::]>()?;
+                    path.segments.push(input.parse::<Ident>()?.into());
+                }
+                return Ok(Value::HostPath(path));
+            }
+            return Ok(Value::Host(first));
+        }
+        if input.peek(Token![::]) || input.peek(Token![crate]) || input.peek(Token![self]) || input.peek(Token![super]) {
+            let path: Path = input.call(Path::parse_mod_style)?;
+            return Ok(Value::HostPath(path));
+        }
+        Err(input.error(VALUE_HELP))
+    }
+}
+
+/// `key: value`.
+pub struct FieldValue {
+    /// The key.
+    pub key: Ident,
+    /// The value.
+    pub value: Value,
+}
+
+impl Parse for FieldValue {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let key: Ident = input.call(syn::ext::IdentExt::parse_any)?;
+        if !input.peek(Token![:]) {
+            return Err(syn::Error::new(key.span(), format!("expected `{key}: <value>`")));
+        }
+        input.parse::<Token![:]>()?;
+        let value: Value = input.parse()?;
+        Ok(FieldValue { key, value })
+    }
+}
+
+/// `{ key: value, ... }` (trailing comma allowed).
+pub fn parse_fields(input: ParseStream) -> syn::Result<Vec<FieldValue>> {
+    let content;
+    braced!(content in input);
+    let fields = Punctuated::<FieldValue, Token![,]>::parse_terminated(&content)?;
+    Ok(fields.into_iter().collect())
+}

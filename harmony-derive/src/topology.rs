@@ -1,0 +1,481 @@
+//! `topology!`: hosts and capability providers become a topology type, one marker type per host
+//! (so placement rules are trait bounds), capability impls bound to providers, and constructors.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned;
+use syn::{Attribute, Ident, Path, Token, Visibility, braced};
+
+use crate::diag::{Errors, did_you_mean, snake_case};
+use crate::fields::{ARCHES, arch_marker, label_path};
+use crate::syntax::{FieldValue, Value, parse_fields};
+
+struct HostDef {
+    name: Ident,
+    fields: Vec<FieldValue>,
+}
+
+struct CapabilityDef {
+    capability: Path,
+    provider: Path,
+    fields: Vec<FieldValue>,
+}
+
+struct Section<T> {
+    name: Ident,
+    items: Vec<T>,
+}
+
+struct TopologyDef {
+    attrs: Vec<Attribute>,
+    vis: Visibility,
+    name: Ident,
+    hosts: Vec<Section<HostDef>>,
+    capabilities: Vec<Section<CapabilityDef>>,
+    unknown_sections: Vec<Ident>,
+}
+
+const SECTIONS: [&str; 2] = ["hosts", "capabilities"];
+const HOST_KEYS: [&str; 3] = ["arch", "address", "labels"];
+
+impl Parse for HostDef {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let name: Ident = input.parse()?;
+        if !input.peek(syn::token::Brace) {
+            return Err(syn::Error::new(
+                name.span(),
+                format!("expected `{name} {{ arch: ..., address: \"...\" }}` after the host name"),
+            ));
+        }
+        let fields = parse_fields(input)?;
+        Ok(HostDef { name, fields })
+    }
+}
+
+impl Parse for CapabilityDef {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let capability: Path = input.parse()?;
+        if !input.peek(Token![=>]) {
+            return Err(syn::Error::new(
+                capability.span(),
+                "expected `Capability => Provider { ... }`, e.g. `K8sCluster => Kube { context: \"homelab\" }`",
+            ));
+        }
+        input.parse::<Token![=>]>()?;
+        let provider: Path = input.parse()?;
+        let fields = if input.peek(syn::token::Brace) { parse_fields(input)? } else { Vec::new() };
+        Ok(CapabilityDef { capability, provider, fields })
+    }
+}
+
+fn parse_items<T: Parse>(input: ParseStream) -> syn::Result<Vec<T>> {
+    let content;
+    braced!(content in input);
+    let mut items = Vec::new();
+    while !content.is_empty() {
+        items.push(content.parse()?);
+        if content.peek(Token![,]) {
+            content.parse::<Token![,]>()?;
+        }
+    }
+    Ok(items)
+}
+
+impl Parse for TopologyDef {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis: Visibility = input.parse()?;
+        if input.peek(Token![struct]) {
+            return Err(input.error("write the topology without `struct`: `pub HomeLab { hosts { ... } capabilities { ... } }`"));
+        }
+        let name: Ident = input.parse()?;
+        let content;
+        braced!(content in input);
+        let mut def = TopologyDef {
+            attrs,
+            vis,
+            name,
+            hosts: Vec::new(),
+            capabilities: Vec::new(),
+            unknown_sections: Vec::new(),
+        };
+        while !content.is_empty() {
+            let section: Ident = content.parse()?;
+            match section.to_string().as_str() {
+                "hosts" => {
+                    let items = parse_items(&content)?;
+                    def.hosts.push(Section { name: section, items });
+                }
+                "capabilities" => {
+                    let items = parse_items(&content)?;
+                    def.capabilities.push(Section { name: section, items });
+                }
+                _ => {
+                    // Skip its body so the other sections are still checked.
+                    let skipped;
+                    braced!(skipped in content);
+                    let _: TokenStream = skipped.parse()?;
+                    def.unknown_sections.push(section);
+                }
+            }
+        }
+        if !input.is_empty() {
+            return Err(input.error("one topology per `topology!`: unexpected tokens after the topology's body"));
+        }
+        Ok(def)
+    }
+}
+
+/// Expands `topology! { ... }`.
+pub fn expand(input: TokenStream) -> TokenStream {
+    match syn::parse2::<TopologyDef>(input) {
+        Ok(def) => expand_def(&def),
+        Err(e) => e.to_compile_error(),
+    }
+}
+
+struct Host<'a> {
+    name: &'a Ident,
+    arch: Option<TokenStream>,
+    arch_value: Option<Ident>,
+    address: Option<syn::Expr>,
+    labels: Vec<Path>,
+}
+
+fn expand_def(def: &TopologyDef) -> TokenStream {
+    let mut errors = Errors::default();
+    for section in &def.unknown_sections {
+        errors.at(
+            section.span(),
+            format!(
+                "unknown section `{section}` in topology `{}`{}; a topology has `hosts {{ ... }}` and `capabilities {{ ... }}`",
+                def.name,
+                did_you_mean(&section.to_string(), SECTIONS)
+            ),
+        );
+    }
+    for sections in [def.hosts.iter().map(|s| &s.name).collect::<Vec<_>>(), def.capabilities.iter().map(|s| &s.name).collect()] {
+        if let [first, rest @ ..] = sections.as_slice() {
+            for again in rest {
+                errors.duplicate("section", &again.to_string(), first.span(), again.span());
+            }
+        }
+    }
+
+    let name = &def.name;
+    let vis = &def.vis;
+    let module = format_ident!("{}", snake_case(&name.to_string()), span = name.span());
+
+    // Hosts.
+    let mut hosts: Vec<Host> = Vec::new();
+    for host in def.hosts.iter().flat_map(|s| &s.items) {
+        if let Some(first) = hosts.iter().find(|h| *h.name == host.name) {
+            errors.duplicate("host", &host.name.to_string(), first.name.span(), host.name.span());
+            continue;
+        }
+        let mut parsed = Host { name: &host.name, arch: None, arch_value: None, address: None, labels: Vec::new() };
+        let mut seen: Vec<&Ident> = Vec::new();
+        for field in &host.fields {
+            if let Some(first) = seen.iter().find(|k| **k == &field.key) {
+                errors.duplicate("key", &field.key.to_string(), first.span(), field.key.span());
+                continue;
+            }
+            seen.push(&field.key);
+            match (field.key.to_string().as_str(), &field.value) {
+                ("arch", Value::Host(arch)) => match arch_marker(arch) {
+                    Ok(marker) => {
+                        parsed.arch = Some(marker);
+                        parsed.arch_value = Some(arch.clone());
+                    }
+                    Err(e) => errors.push(e),
+                },
+                ("arch", other) => errors.at(other.span(), "expected an architecture: `x86_64`, `aarch64`, `armv7` or `riscv64`"),
+                ("address", Value::Lit(lit)) => parsed.address = Some(lit.clone()),
+                ("address", other) => errors.at(other.span(), "expected an IP address literal, e.g. `address: \"192.168.1.10\"`"),
+                ("labels", Value::List(_, items)) => {
+                    for item in items {
+                        match item {
+                            Value::Host(label) => parsed.labels.push(Path::from(label.clone())),
+                            Value::HostPath(path) => parsed.labels.push(path.clone()),
+                            other => errors.at(other.span(), "expected a label name, e.g. `labels: [gpu, control_plane]`"),
+                        }
+                    }
+                }
+                ("labels", other) => errors.at(other.span(), "expected a list of labels, e.g. `labels: [gpu, control_plane]`"),
+                (key, _) => errors.at(
+                    field.key.span(),
+                    format!("unknown host key `{key}`{}; a host has `arch`, `address` and `labels`", did_you_mean(key, HOST_KEYS)),
+                ),
+            }
+        }
+        if parsed.arch.is_none() && !seen.iter().any(|k| *k == "arch") {
+            errors.at(host.name.span(), format!("host `{}` needs an architecture, e.g. `arch: x86_64`", host.name));
+        }
+        hosts.push(parsed);
+    }
+    let host_names: Vec<String> = hosts.iter().map(|h| h.name.to_string()).collect();
+
+    let mut items = Vec::new();
+    let mut host_infos = Vec::new();
+    let mut markers = Vec::new();
+    for host in &hosts {
+        let host_name = host.name;
+        let host_str = host_name.to_string();
+        let arch_ident = host.arch_value.as_ref().map(|a| a.to_string()).unwrap_or_default();
+        let arch_variant = ARCHES.iter().find(|(w, _)| *w == arch_ident).map(|(_, m)| format_ident!("{}", m));
+        let doc = format!("Host `{host_str}` of topology [`{name}`]({name}).");
+        markers.push(quote! {
+            #[doc = #doc]
+            #[allow(non_camel_case_types)]
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+            pub struct #host_name;
+        });
+        let labels: Vec<TokenStream> = host.labels.iter().map(label_path).collect();
+        let label_names: Vec<String> = host
+            .labels
+            .iter()
+            .map(|l| l.segments.last().map(|s| s.ident.to_string()).unwrap_or_default())
+            .collect();
+        let address = match &host.address {
+            Some(lit) => match crate::literal::literal_of(lit) {
+                Some(tokens) => {
+                    let span = lit.span();
+                    items.push(quote_spanned! {span=>
+                        const _: () = ::harmony_dsl::__private::check_kind(::harmony_dsl::__private::ValueKind::IpAddress, #tokens);
+                    });
+                    quote! { ::core::option::Option::Some(::harmony_dsl::__private::FromLiteral::from_literal(#tokens)) }
+                }
+                None => {
+                    errors.at(lit.span(), "expected an IP address literal, e.g. `address: \"192.168.1.10\"`");
+                    quote! { ::core::option::Option::None }
+                }
+            },
+            None => quote! { ::core::option::Option::None },
+        };
+        if let (Some(marker), Some(variant)) = (&host.arch, &arch_variant) {
+            items.push(quote! {
+                impl ::harmony_dsl::topology::Host for #module::#host_name {
+                    const NAME: &'static str = #host_str;
+                    const ARCH: ::harmony_dsl::Arch = ::harmony_dsl::Arch::#variant;
+                }
+                impl ::harmony_dsl::topology::HostOf<#name> for #module::#host_name {}
+                impl<__S: ?::core::marker::Sized> ::harmony_dsl::topology::RunsOn<__S, #marker> for #module::#host_name {}
+                #(impl<__S: ?::core::marker::Sized> ::harmony_dsl::topology::HasLabel<__S, #labels> for #module::#host_name {})*
+            });
+            host_infos.push(quote! {
+                ::harmony_dsl::HostInfo {
+                    name: #host_str,
+                    arch: ::harmony_dsl::Arch::#variant,
+                    address: #address,
+                    labels: ::std::vec![#(#label_names),*],
+                }
+            });
+        }
+    }
+
+    // Capabilities.
+    let mut caps: Vec<&CapabilityDef> = Vec::new();
+    let mut params = Vec::new();
+    let mut inserts = Vec::new();
+    let mut declared = Vec::new();
+    let mut env_overrides = Vec::new();
+    let mut place_checks = Vec::new();
+    for cap in def.capabilities.iter().flat_map(|s| &s.items) {
+        let cap_name = cap.capability.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        if let Some(first) = caps.iter().find(|c| c.capability.segments.last().map(|s| s.ident.to_string()).unwrap_or_default() == cap_name) {
+            errors.at(
+                cap.provider.span(),
+                format!("capability `{cap_name}` is provided twice in topology `{name}`: a capability has exactly one provider; remove one of them"),
+            );
+            errors.at(first.provider.span(), format!("note: `{cap_name}` is first provided here"));
+            continue;
+        }
+        caps.push(cap);
+        let capability = &cap.capability;
+        let provider = &cap.provider;
+        let provides = crate::fields::provides_path(capability);
+        let param = format_ident!("{}", snake_case(&cap_name));
+        let span = provider.span();
+        params.push(quote! { #param: #provider });
+        items.push(quote! {
+            impl<__S: ?::core::marker::Sized> #provides<__S> for #name {}
+        });
+        inserts.push(quote_spanned! {span=>
+            capabilities.insert::<dyn #capability>(
+                #cap_name,
+                <#provider as ::harmony_dsl::Provider>::NAME,
+                ::std::sync::Arc::new(#param) as ::std::sync::Arc<dyn #capability>,
+            );
+        });
+        // The provider as written: a struct literal, with each literal checked at compile time.
+        let mut field_inits = Vec::new();
+        let mut seen: Vec<&Ident> = Vec::new();
+        for field in &cap.fields {
+            if let Some(first) = seen.iter().find(|k| **k == &field.key) {
+                errors.duplicate("field", &field.key.to_string(), first.span(), field.key.span());
+                continue;
+            }
+            seen.push(&field.key);
+            let key = &field.key;
+            let key_str = key.to_string();
+            match provider_value(&field.value, &module, &host_names, &mut errors) {
+                Some(ProviderValue { init, literals, hosts: placed }) => {
+                    for (lit, lspan) in literals {
+                        items.push(quote_spanned! {lspan=>
+                            const _: () = ::harmony_dsl::__private::check_field(<#provider as ::harmony_dsl::Provider>::FIELDS, #key_str, #lit);
+                        });
+                    }
+                    for host in placed {
+                        let hspan = host.span();
+                        place_checks.push(quote_spanned! {hspan=> #provider::__harmony_place_on(#module::#host); });
+                    }
+                    field_inits.push(quote! { #key: #init });
+                }
+                None => field_inits.push(quote! { #key: ::core::unreachable!() }),
+            }
+        }
+        let env_prefix = format!("HARMONY_{}_{}", snake_case(&name.to_string()).to_uppercase(), snake_case(&cap_name).to_uppercase());
+        declared.push(quote_spanned! {span=>
+            #[allow(unused_mut)]
+            let mut #param = #provider { #(#field_inits),* };
+        });
+        env_overrides.push(quote! {
+            ::harmony_dsl::Provider::apply_env(&mut #param, #env_prefix)?;
+        });
+    }
+    let param_names: Vec<Ident> = caps
+        .iter()
+        .map(|c| format_ident!("{}", snake_case(&c.capability.segments.last().map(|s| s.ident.to_string()).unwrap_or_default())))
+        .collect();
+
+    let attrs = &def.attrs;
+    let name_str = name.to_string();
+    let module_doc = format!("Host marker types of topology [`{name_str}`]: one unit struct per host, so placement rules are trait bounds.");
+    let env_doc = format!(
+        "The providers as written in `topology!`, each field overridable from the environment as `HARMONY_{}_<CAPABILITY>_<FIELD>` (e.g. `HARMONY_{}_K8S_CLUSTER_CONTEXT`).",
+        snake_case(&name_str).to_uppercase(),
+        snake_case(&name_str).to_uppercase()
+    );
+    let errors = errors.to_compile_errors();
+    quote! {
+        #(#attrs)*
+        #vis struct #name {
+            hosts: ::std::vec::Vec<::harmony_dsl::HostInfo>,
+            capabilities: ::harmony_dsl::CapabilityMap,
+        }
+
+        #[doc = #module_doc]
+        #vis mod #module {
+            #(#markers)*
+        }
+
+        impl #name {
+            /// Builds the topology with explicit providers, one per capability.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(#(#params),*) -> Self {
+                #[allow(unused_mut)]
+                let mut capabilities = ::harmony_dsl::CapabilityMap::new();
+                #(#inserts)*
+                #name { hosts: ::std::vec![#(#host_infos),*], capabilities }
+            }
+
+            /// The providers exactly as written in `topology!`.
+            pub fn declared() -> Self {
+                #(#place_checks)*
+                #(#declared)*
+                Self::new(#(#param_names),*)
+            }
+
+            #[doc = #env_doc]
+            pub fn from_env() -> ::harmony_dsl::Result<Self> {
+                #(#declared)*
+                #(#env_overrides)*
+                ::core::result::Result::Ok(Self::new(#(#param_names),*))
+            }
+        }
+
+        impl ::harmony_dsl::Topology for #name {
+            const NAME: &'static str = #name_str;
+            fn hosts(&self) -> &[::harmony_dsl::HostInfo] {
+                &self.hosts
+            }
+            fn capabilities(&self) -> &::harmony_dsl::CapabilityMap {
+                &self.capabilities
+            }
+        }
+
+        #(#items)*
+        #errors
+    }
+}
+
+struct ProviderValue {
+    init: TokenStream,
+    literals: Vec<(TokenStream, Span)>,
+    hosts: Vec<Ident>,
+}
+
+/// A provider field's value: the initialiser, the literals to check, the hosts to check.
+fn provider_value(value: &Value, module: &Ident, hosts: &[String], errors: &mut Errors) -> Option<ProviderValue> {
+    let mut out = ProviderValue { init: TokenStream::new(), literals: Vec::new(), hosts: Vec::new() };
+    match value {
+        Value::Lit(lit) => {
+            let tokens = crate::literal::literal_of(lit)?;
+            out.init = quote! { ::harmony_dsl::__private::FromLiteral::from_literal(#tokens) };
+            out.literals.push((tokens, lit.span()));
+        }
+        Value::Host(host) => {
+            if !check_host(host, hosts, errors) {
+                return None;
+            }
+            out.init = quote! { ::harmony_dsl::Placement::of::<#module::#host>() };
+            out.hosts.push(host.clone());
+        }
+        Value::List(_, items) => {
+            let mut inits = Vec::new();
+            for item in items {
+                match item {
+                    Value::Host(_) | Value::Lit(_) => {
+                        let inner = provider_value(item, module, hosts, errors)?;
+                        inits.push(inner.init);
+                        out.literals.extend(inner.literals);
+                        out.hosts.extend(inner.hosts);
+                    }
+                    Value::Rust(expr) => inits.push(quote! { #expr }),
+                    other => {
+                        errors.at(other.span(), "expected a literal, a host or `{ expression }` in this list");
+                        return None;
+                    }
+                }
+            }
+            out.init = quote! { ::std::vec![#(#inits),*] };
+        }
+        Value::Rust(expr) => out.init = quote! { #expr },
+        Value::HostPath(path) => {
+            errors.at(path.span(), "a provider can only be placed on a host of its own topology: write the host's name, e.g. `on: nuc`");
+            return None;
+        }
+        Value::Wire { score, .. } => {
+            errors.at(score.span(), "providers cannot be wired to score outputs: scores depend on topologies, not the other way round");
+            return None;
+        }
+    }
+    Some(out)
+}
+
+fn check_host(host: &Ident, hosts: &[String], errors: &mut Errors) -> bool {
+    let name = host.to_string();
+    if hosts.contains(&name) {
+        return true;
+    }
+    errors.at(
+        host.span(),
+        format!(
+            "no host `{name}` in this topology{}{}",
+            did_you_mean(&name, hosts.iter().map(String::as_str)),
+            if hosts.is_empty() { "; declare it under `hosts { ... }`".to_string() } else { format!(" (hosts: {})", hosts.join(", ")) }
+        ),
+    );
+    false
+}

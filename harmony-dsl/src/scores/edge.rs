@@ -1,0 +1,36 @@
+use std::collections::BTreeMap;
+
+use crate::operation::Operation;
+use crate::plan::Placement;
+use crate::resource::{DeviceSpec, Workload, WorkloadRun};
+use crate::score::{Operations, ScoreContext};
+use crate::value::ImageRef;
+use crate::{Score, capability::*};
+
+/// A containerised service on field devices of a fleet, built for 64-bit ARM devices.
+#[derive(Debug, Clone, Score)]
+#[score(requires(Fleet), host(arch = aarch64))]
+pub struct EdgeService {
+    /// Container image (an arm64 build).
+    pub image: ImageRef,
+    /// Devices it runs on.
+    pub devices: Vec<Placement>,
+}
+
+impl Operations for EdgeService {
+    fn operations(&self, ctx: &ScoreContext<'_>) -> Vec<Operation> {
+        self.devices
+            .iter()
+            .map(|device| {
+                Operation::Fleet(DeviceSpec {
+                    device: device.host().to_string(),
+                    workloads: vec![Workload {
+                        name: ctx.instance.to_string(),
+                        run: WorkloadRun::Container { image: self.image.clone() },
+                        env: BTreeMap::new(),
+                    }],
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,81 @@
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::operation::Operation;
+use crate::resource::{FileKind, FileSpec, HealthCheck, ProcessSpec, Probe};
+use crate::score::{Operations, ScoreContext};
+use crate::value::{Duration, Port, Url};
+use crate::{Score, capability::*};
+
+/// A managed configuration file on the local machine (its directory is created too).
+#[derive(Debug, Clone, Score)]
+#[score(requires(FileSystem))]
+pub struct ConfigFile {
+    /// Path, relative to the project directory or absolute.
+    pub path: String,
+    /// Content.
+    pub content: String,
+    /// Unix permission bits, e.g. `0o644`.
+    pub mode: Option<u32>,
+}
+
+impl Operations for ConfigFile {
+    fn operations(&self, _ctx: &ScoreContext<'_>) -> Vec<Operation> {
+        let path = PathBuf::from(&self.path);
+        let mut ops = Vec::new();
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            ops.push(Operation::FileSystem(FileSpec { path: parent.to_path_buf(), kind: FileKind::Directory }));
+        }
+        ops.push(Operation::FileSystem(FileSpec {
+            path,
+            kind: FileKind::File { content: self.content.clone(), mode: self.mode },
+        }));
+        ops
+    }
+}
+
+/// A supervised local process serving on a port, health-checked over HTTP (or TCP when
+/// `health_path` is unset), restarted when its spec or a `restart_on` file changes.
+#[derive(Debug, Clone, Score)]
+#[score(requires(ProcessSupervisor))]
+pub struct LocalService {
+    /// Program and arguments.
+    pub command: Vec<String>,
+    /// Port it listens on (on 127.0.0.1).
+    pub port: Port,
+    /// HTTP path to probe, e.g. `/`; TCP connect when unset.
+    pub health_path: Option<String>,
+    /// How long the health check may take.
+    #[score(default = "10s")]
+    pub health_timeout: Duration,
+    /// Files whose change restarts the process.
+    pub restart_on: Vec<String>,
+    /// Environment variables.
+    pub env: Vec<String>,
+}
+
+impl Operations for LocalService {
+    fn operations(&self, ctx: &ScoreContext<'_>) -> Vec<Operation> {
+        let probe = match &self.health_path {
+            Some(path) => match format!("http://127.0.0.1:{}{}", self.port, path).parse::<Url>() {
+                Ok(url) => Probe::Http { url },
+                Err(_) => Probe::Tcp { port: self.port },
+            },
+            None => Probe::Tcp { port: self.port },
+        };
+        let env = self
+            .env
+            .iter()
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), crate::resource::EnvValue::Plain(v.to_string())))
+            .collect::<BTreeMap<_, _>>();
+        vec![Operation::ProcessSupervisor(ProcessSpec {
+            name: ctx.instance.to_string(),
+            command: self.command.clone(),
+            env,
+            working_dir: None,
+            restart_on: self.restart_on.iter().map(PathBuf::from).collect(),
+            health: Some(HealthCheck { probe, timeout: self.health_timeout.clone() }),
+        })]
+    }
+}

@@ -1,0 +1,94 @@
+use serde_json::json;
+
+use super::object;
+use crate::endpoint::{Endpoint, Protocol};
+use crate::operation::Operation;
+use crate::plan::Placement;
+use crate::score::{Operations, ScoreContext, ScoreOutputs};
+use crate::value::{Port, Quantity};
+use crate::{Score, capability::*};
+
+/// A PostgreSQL database on Kubernetes: a StatefulSet with a volume and a headless Service.
+/// Exposes a typed `endpoint: Endpoint<Postgres>` for apps to wire to.
+#[derive(Debug, Clone, Score)]
+#[score(requires(K8sCluster), outputs(endpoint: Endpoint<Postgres>))]
+pub struct Postgres {
+    /// Major version.
+    #[score(default = 16)]
+    pub version: u16,
+    /// Volume size, e.g. `10Gi`.
+    #[score(default = "1Gi")]
+    pub storage: Quantity,
+    /// Host to pin the database to.
+    pub place: Option<Placement>,
+    /// Namespace (default `default`).
+    pub namespace: Option<String>,
+}
+
+/// `Endpoint<Postgres>` speaks the PostgreSQL protocol.
+impl Protocol for Postgres {
+    const NAME: &'static str = "postgres";
+}
+
+const PORT: u16 = 5432;
+
+impl Postgres {
+    fn ns(&self) -> &str {
+        self.namespace.as_deref().unwrap_or("default")
+    }
+
+    fn port() -> Port {
+        Port::new(PORT).unwrap_or_default()
+    }
+}
+
+impl ScoreOutputs for Postgres {
+    type Outputs = PostgresOutputs;
+    fn outputs(&self, ctx: &ScoreContext<'_>) -> PostgresOutputs {
+        PostgresOutputs {
+            endpoint: Endpoint::new(format!("{}.{}.svc.cluster.local", ctx.instance, self.ns()), Self::port()),
+        }
+    }
+}
+
+impl Operations for Postgres {
+    fn operations(&self, ctx: &ScoreContext<'_>) -> Vec<Operation> {
+        let ns = self.ns();
+        let selector = json!({ "app.kubernetes.io/name": ctx.instance });
+        let mut pod_spec = json!({ "containers": [{
+            "name": "postgres",
+            "image": format!("docker.io/library/postgres:{}", self.version),
+            "ports": [{ "containerPort": PORT }],
+            "volumeMounts": [{ "name": "data", "mountPath": "/var/lib/postgresql/data" }],
+        }]});
+        if let Some(place) = &self.place {
+            pod_spec["nodeSelector"] = json!({ "kubernetes.io/hostname": place.host() });
+        }
+        let statefulset = object(
+            ctx,
+            "Postgres",
+            "apps/v1",
+            "StatefulSet",
+            Some(ns),
+            json!({ "spec": {
+                "serviceName": ctx.instance,
+                "replicas": 1,
+                "selector": { "matchLabels": selector },
+                "template": { "metadata": { "labels": selector }, "spec": pod_spec },
+                "volumeClaimTemplates": [{
+                    "metadata": { "name": "data" },
+                    "spec": { "accessModes": ["ReadWriteOnce"], "resources": { "requests": { "storage": self.storage.to_string() } } }
+                }]
+            }}),
+        );
+        let service = object(
+            ctx,
+            "Postgres",
+            "v1",
+            "Service",
+            Some(ns),
+            json!({ "spec": { "clusterIP": "None", "selector": selector, "ports": [{ "port": PORT }] } }),
+        );
+        vec![Operation::K8sCluster(statefulset), Operation::K8sCluster(service)]
+    }
+}
