@@ -11,8 +11,7 @@ use super::{ParseValueError, ValueError, ValueKind};
 const NO_SLASH: &str =
     "invalid CIDR: it needs a prefix length after `/`, e.g. `10.0.0.0/8` or `fd00::/64`";
 const ADDRESS: &str = "invalid CIDR: the part before `/` must be an IPv4 or IPv6 address, e.g. `10.0.0.0/8` or `fd00::/64`";
-const PREFIX_V4: &str =
-    "invalid CIDR: the prefix length after `/` must be 0-32 for an IPv4 network, e.g. `192.168.1.0/24`";
+const PREFIX_V4: &str = "invalid CIDR: the prefix length after `/` must be 0-32 for an IPv4 network, e.g. `192.168.1.0/24`";
 const PREFIX_V6: &str =
     "invalid CIDR: the prefix length after `/` must be 0-128 for an IPv6 network, e.g. `fd00::/64`";
 const HOST_V4: &str = "invalid CIDR: the address has bits set after the prefix; write the network address, e.g. `192.168.1.0/24` rather than `192.168.1.10/24`";
@@ -177,12 +176,18 @@ mod tests {
             ("10.0.0.0/08", "0-32 for an IPv4 network"),
             ("10.0.0.0/-1", "0-32 for an IPv4 network"),
             ("10.0.0.0/8/8", "0-32 for an IPv4 network"),
-            ("10.0.0.0/99999999999999999999999", "0-32 for an IPv4 network"),
+            (
+                "10.0.0.0/99999999999999999999999",
+                "0-32 for an IPv4 network",
+            ),
             ("fd00::/129", "0-128 for an IPv6 network"),
             ("fd00::/x", "0-128 for an IPv6 network"),
             ("10.0.0.256/8", "before `/` must be an IPv4 or IPv6 address"),
             ("/8", "before `/` must be an IPv4 or IPv6 address"),
-            ("example.com/8", "before `/` must be an IPv4 or IPv6 address"),
+            (
+                "example.com/8",
+                "before `/` must be an IPv4 or IPv6 address",
+            ),
             ("10.0.0.1/8", "write the network address"),
             ("192.168.1.10/24", "`192.168.1.0/24` rather than"),
             ("0.0.0.1/0", "write the network address"),

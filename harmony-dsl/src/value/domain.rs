@@ -10,7 +10,8 @@ const TOO_LONG: &str = "invalid domain name: it is longer than 253 characters; u
 const EMPTY_LABEL: &str = "invalid domain name: a label between dots is empty, e.g. `api.example.com` rather than `api..example.com`";
 const LABEL_LONG: &str = "invalid domain name: each label between dots must be at most 63 characters, e.g. `api.example.com`";
 const CHARS: &str = "invalid domain name: labels may contain only letters, digits and `-`, e.g. `my-api.example.com`";
-const HYPHEN: &str = "invalid domain name: a label must not start or end with `-`, e.g. `my-api.example.com`";
+const HYPHEN: &str =
+    "invalid domain name: a label must not start or end with `-`, e.g. `my-api.example.com`";
 const NUMERIC: &str = "invalid domain name: the last label must not be all digits (that looks like an IP address; use an IP address field for addresses), e.g. `api.example.com`";
 
 /// An RFC 1123 host name such as `api.example.com`.

@@ -13,10 +13,8 @@ const MISSING_UNIT: &str =
     "invalid duration: a number needs a unit such as `s` or `m`, e.g. `30s` rather than `30`";
 const UNIT: &str =
     "invalid duration: unknown unit; use ns, us, ms, s, m, h or d, e.g. `30s`, `1h30m` or `250ms`";
-const FRACTION: &str =
-    "invalid duration: fractions are not allowed; combine units instead, e.g. `1h30m` rather than `1.5h`";
-const OVERFLOW: &str =
-    "invalid duration: it is too long to represent (over 584 years); use a smaller value, e.g. `365d`";
+const FRACTION: &str = "invalid duration: fractions are not allowed; combine units instead, e.g. `1h30m` rather than `1.5h`";
+const OVERFLOW: &str = "invalid duration: it is too long to represent (over 584 years); use a smaller value, e.g. `365d`";
 
 const NS: u64 = 1;
 const US: u64 = 1_000;
@@ -191,11 +189,19 @@ mod tests {
             ("250ms", 250 * MS, "250ms"),
             ("1500ms", 1500 * MS, "1s500ms"),
             ("7d", 7 * D, "7d"),
-            ("1d2h3m4s5ms6us7ns", D + 2 * H + 3 * M + 4 * S + 5 * MS + 6 * US + 7, "1d2h3m4s5ms6us7ns"),
+            (
+                "1d2h3m4s5ms6us7ns",
+                D + 2 * H + 3 * M + 4 * S + 5 * MS + 6 * US + 7,
+                "1d2h3m4s5ms6us7ns",
+            ),
             ("30s1h", H + 30 * S, "1h30s"),
             ("10s10s", 20 * S, "20s"),
             ("1ns", 1, "1ns"),
-            ("18446744073709551615ns", u64::MAX, "213503d23h34m33s709ms551us615ns"),
+            (
+                "18446744073709551615ns",
+                u64::MAX,
+                "213503d23h34m33s709ms551us615ns",
+            ),
             ("0010s", 10 * S, "10s"),
         ] {
             let d: Duration = assert_valid_roundtrip(input);

@@ -138,7 +138,8 @@ const fn parse(s: &str) -> Result<Parts, ValueError> {
         let mut i = start;
         while i < name_end {
             let c = b[i];
-            let ok = c.is_ascii_alphanumeric() || c == b'_' || (i > start && (c == b'.' || c == b'-'));
+            let ok =
+                c.is_ascii_alphanumeric() || c == b'_' || (i > start && (c == b'.' || c == b'-'));
             if !ok {
                 return Err(err(TAG));
             }
@@ -331,7 +332,13 @@ mod tests {
         let cases: [Case; 14] = [
             ("nginx", None, "nginx", None, None),
             ("nginx:1.27", None, "nginx", Some("1.27"), None),
-            ("library/nginx:latest", None, "library/nginx", Some("latest"), None),
+            (
+                "library/nginx:latest",
+                None,
+                "library/nginx",
+                Some("latest"),
+                None,
+            ),
             (
                 "registry.example.com/acme/web:1.4.2",
                 Some("registry.example.com"),
@@ -347,10 +354,22 @@ mod tests {
                 None,
             ),
             ("localhost/web", Some("localhost"), "web", None, None),
-            ("localhost:5000/web:dev", Some("localhost:5000"), "web", Some("dev"), None),
+            (
+                "localhost:5000/web:dev",
+                Some("localhost:5000"),
+                "web",
+                Some("dev"),
+                None,
+            ),
             ("[::1]:5000/web", Some("[::1]:5000"), "web", None, None),
             ("localhost:5000", None, "localhost", Some("5000"), None),
-            ("acme/web_app__x.y--z:_V1.2-rc.3", None, "acme/web_app__x.y--z", Some("_V1.2-rc.3"), None),
+            (
+                "acme/web_app__x.y--z:_V1.2-rc.3",
+                None,
+                "acme/web_app__x.y--z",
+                Some("_V1.2-rc.3"),
+                None,
+            ),
             (
                 "ghcr.io/acme/web@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
                 Some("ghcr.io"),
@@ -395,11 +414,20 @@ mod tests {
             ("web:1+2", "a tag must start with"),
             ("web:1:2", "joined by `.`, `_`, `__` or `-`"),
             ("web@sha256:abc", "64 lowercase hexadecimal"),
-            ("web@md5:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "`sha256:`"),
-            ("web@sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855", "64 lowercase hexadecimal"),
+            (
+                "web@md5:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                "`sha256:`",
+            ),
+            (
+                "web@sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
+                "64 lowercase hexadecimal",
+            ),
             ("web@", "64 lowercase hexadecimal"),
             (":1.0", "repository name is missing"),
-            ("@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "repository name is missing"),
+            (
+                "@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                "repository name is missing",
+            ),
             ("registry.example.com/", "repository name is missing"),
             ("acme//web", "component is empty"),
             ("acme/web/", "component is empty"),

@@ -95,11 +95,7 @@ pub(crate) const fn parse_ip(b: &[u8], start: usize, end: usize) -> Result<IpAdd
 }
 
 /// Parses `b[start..end]` as a dotted-quad IPv4 address.
-pub(crate) const fn parse_v4(
-    b: &[u8],
-    start: usize,
-    end: usize,
-) -> Result<Ipv4Addr, &'static str> {
+pub(crate) const fn parse_v4(b: &[u8], start: usize, end: usize) -> Result<Ipv4Addr, &'static str> {
     let mut parts = [0u8; 4];
     let mut n = 0;
     let mut i = start;
@@ -139,11 +135,7 @@ pub(crate) const fn parse_v4(
 }
 
 /// Parses `b[start..end]` as an IPv6 address.
-pub(crate) const fn parse_v6(
-    b: &[u8],
-    start: usize,
-    end: usize,
-) -> Result<Ipv6Addr, &'static str> {
+pub(crate) const fn parse_v6(b: &[u8], start: usize, end: usize) -> Result<Ipv6Addr, &'static str> {
     let mut groups = [0u16; 8];
     let mut n = 0usize;
     let mut gap = usize::MAX; // number of groups before `::`, if any

@@ -362,8 +362,12 @@ const fn wrong_type(kind: ValueKind) -> ValueError {
         ValueKind::Quantity => {
             "expected a string or integer literal for a Kubernetes quantity, e.g. `\"512Mi\"`, `\"250m\"` or `2`"
         }
-        ValueKind::Duration => "expected a string literal for a duration, e.g. `\"30s\"` or `\"1h30m\"`",
-        ValueKind::Url => "expected a string literal for a URL, e.g. `\"https://api.example.com/v1\"`",
+        ValueKind::Duration => {
+            "expected a string literal for a duration, e.g. `\"30s\"` or `\"1h30m\"`"
+        }
+        ValueKind::Url => {
+            "expected a string literal for a URL, e.g. `\"https://api.example.com/v1\"`"
+        }
         ValueKind::Text => "expected a string literal for a text field, e.g. `\"web\"`",
         ValueKind::Bool => "expected `true` or `false` for a boolean field",
         ValueKind::Unsigned { .. } => {
@@ -386,10 +390,14 @@ const fn range_message(kind: ValueKind) -> &'static str {
             u64::MAX => {
                 "value out of range: this field takes 0-18446744073709551615 (a `u64`), e.g. `3`"
             }
-            _ => "value out of range: this field takes a non-negative integer no larger than its maximum, e.g. `0`",
+            _ => {
+                "value out of range: this field takes a non-negative integer no larger than its maximum, e.g. `0`"
+            }
         },
         ValueKind::Signed { min, max } => match (min, max) {
-            (-0x80, 0x7F) => "value out of range: this field takes -128 to 127 (an `i8`), e.g. `-3`",
+            (-0x80, 0x7F) => {
+                "value out of range: this field takes -128 to 127 (an `i8`), e.g. `-3`"
+            }
             (-0x8000, 0x7FFF) => {
                 "value out of range: this field takes -32768 to 32767 (an `i16`), e.g. `-3`"
             }

@@ -8,8 +8,7 @@ use super::{FromLiteral, Literal, ParseValueError, ScoreField, ValueError, Value
 
 const ZERO: &str = "port 0 is not a port a service can listen on; use 1-65535, e.g. `8080`";
 const RANGE: &str = "invalid port: it must be 1-65535, e.g. `8080`";
-const SYNTAX: &str =
-    "invalid port: it must be a number 1-65535 without a sign, spaces or leading zeros, e.g. `8080`";
+const SYNTAX: &str = "invalid port: it must be a number 1-65535 without a sign, spaces or leading zeros, e.g. `8080`";
 
 /// A TCP/UDP port in 1-65535; port 0 is rejected.
 ///
@@ -147,8 +146,7 @@ impl<'de> serde::Deserialize<'de> for Port {
             }
 
             fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Port, E> {
-                from_u128(n as u128)
-                    .map_err(|e| E::custom(ParseValueError::new(n.to_string(), e)))
+                from_u128(n as u128).map_err(|e| E::custom(ParseValueError::new(n.to_string(), e)))
             }
 
             fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Port, E> {
@@ -206,15 +204,21 @@ mod tests {
     fn integer_literals() {
         assert_eq!(check_literal(ValueKind::Port, Literal::Int(443)), Ok(()));
         assert_eq!(
-            check_literal(ValueKind::Port, Literal::Int(0)).unwrap_err().message(),
+            check_literal(ValueKind::Port, Literal::Int(0))
+                .unwrap_err()
+                .message(),
             ZERO
         );
         assert_eq!(
-            check_literal(ValueKind::Port, Literal::Int(70000)).unwrap_err().message(),
+            check_literal(ValueKind::Port, Literal::Int(70000))
+                .unwrap_err()
+                .message(),
             RANGE
         );
         assert_eq!(
-            check_literal(ValueKind::Port, Literal::NegInt(80)).unwrap_err().message(),
+            check_literal(ValueKind::Port, Literal::NegInt(80))
+                .unwrap_err()
+                .message(),
             RANGE
         );
         assert!(
@@ -233,7 +237,9 @@ mod tests {
         assert!(err.contains("port 0 is not a port"), "{err}");
         let err = serde_json::from_str::<Port>("-5").unwrap_err().to_string();
         assert!(err.contains("must be 1-65535"), "{err}");
-        let err = serde_json::from_str::<Port>("70000").unwrap_err().to_string();
+        let err = serde_json::from_str::<Port>("70000")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("must be 1-65535"), "{err}");
     }
 }

@@ -7,10 +7,10 @@ use super::scan::{Span, is_digit};
 use super::{FromLiteral, Literal, ParseValueError, ScoreField, ValueError, ValueKind};
 
 const EMPTY: &str = "invalid Kubernetes quantity: it is empty; write a number with an optional suffix, e.g. `512Mi` or `250m`";
-const NO_NUMBER: &str = "invalid Kubernetes quantity: it must start with a number, e.g. `512Mi` or `250m`";
+const NO_NUMBER: &str =
+    "invalid Kubernetes quantity: it must start with a number, e.g. `512Mi` or `250m`";
 const SUFFIX: &str = "invalid Kubernetes quantity: unknown suffix; use a binary suffix (Ki, Mi, Gi, Ti, Pi, Ei) or a decimal one (m, k, M, G, T, P, E), e.g. `10Gi` or `500m`";
-const EXPONENT: &str =
-    "invalid Kubernetes quantity: the exponent after `e` must be a whole number, e.g. `1e3` or `5E-3`";
+const EXPONENT: &str = "invalid Kubernetes quantity: the exponent after `e` must be a whole number, e.g. `1e3` or `5E-3`";
 
 /// The suffix of a quantity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -110,7 +110,9 @@ impl Quantity {
                     None => None,
                 }
             } else {
-                let divisor = u32::try_from(-exp10).ok().and_then(|e| 10i128.checked_pow(e));
+                let divisor = u32::try_from(-exp10)
+                    .ok()
+                    .and_then(|e| 10i128.checked_pow(e));
                 Some(match divisor {
                     Some(d) => m / d + i128::from(round_up && m % d != 0),
                     None => i128::from(round_up && m != 0),
@@ -303,7 +305,11 @@ mod tests {
             ("512Mi", Some(512 * 1024 * 1024 * 1000), 536_870_912.0),
             ("1.5Gi", Some(1_610_612_736_000), 1_610_612_736.0),
             ("10Gi", Some(10 * (1 << 30) * 1000), 10_737_418_240.0),
-            ("1Ei", Some((1i128 << 60) * 1000), 1_152_921_504_606_846_976.0),
+            (
+                "1Ei",
+                Some((1i128 << 60) * 1000),
+                1_152_921_504_606_846_976.0,
+            ),
             ("100k", Some(100_000_000), 100_000.0),
             ("1M", Some(1_000_000_000), 1e6),
             ("1G", Some(1_000_000_000_000), 1e9),
@@ -321,7 +327,10 @@ mod tests {
             let q: Quantity = assert_valid_roundtrip(input);
             assert_eq!(q.milli_value(), milli, "{input}");
             let f = q.to_f64();
-            assert!((f - float).abs() <= float.abs() * 1e-12, "{input}: {f} != {float}");
+            assert!(
+                (f - float).abs() <= float.abs() * 1e-12,
+                "{input}: {f} != {float}"
+            );
         }
         let huge: Quantity = "1e99".parse().unwrap();
         assert_eq!(huge.milli_value(), None);
@@ -333,7 +342,10 @@ mod tests {
     fn invalid_quantities() {
         for (input, fragment) in [
             ("", "it is empty"),
-            ("10Gb", "unknown suffix; use a binary suffix (Ki, Mi, Gi, Ti, Pi, Ei)"),
+            (
+                "10Gb",
+                "unknown suffix; use a binary suffix (Ki, Mi, Gi, Ti, Pi, Ei)",
+            ),
             ("10gi", "unknown suffix"),
             ("10KiB", "unknown suffix"),
             ("10K", "unknown suffix"),

@@ -115,7 +115,10 @@ mod tests {
         );
         let config: Config = serde_json::from_str(&json).unwrap();
         assert_eq!(config.password.expose(), VALUE);
-        assert_eq!(config.dsn.as_ref().unwrap().expose().port().unwrap().get(), 5432);
+        assert_eq!(
+            config.dsn.as_ref().unwrap().expose().port().unwrap().get(),
+            5432
+        );
         for text in [
             format!("{config:?}"),
             format!("{config:#?}"),
@@ -130,7 +133,10 @@ mod tests {
     #[test]
     fn deserialising_validates_inner_value() {
         let err = serde_json::from_str::<Secret<Url>>("\"ftp:/nope\"").unwrap_err();
-        assert!(err.to_string().contains("scheme followed by `://`"), "{err}");
+        assert!(
+            err.to_string().contains("scheme followed by `://`"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -142,7 +148,10 @@ mod tests {
             Literal::Float(1.0),
         ] {
             let e = check_literal(<Secret<String> as ScoreField>::KIND, lit).unwrap_err();
-            assert!(e.message().starts_with("secrets must not be written in infrastructure files"));
+            assert!(
+                e.message()
+                    .starts_with("secrets must not be written in infrastructure files")
+            );
             assert!(!e.message().contains(VALUE));
         }
     }

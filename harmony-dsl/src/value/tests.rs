@@ -37,7 +37,11 @@ impl<T> Typed for T where
 /// Asserts `input` is valid everywhere (const check, FromStr, FromLiteral),
 /// that Display re-parses to an equal value and that serde round-trips.
 pub(crate) fn assert_valid_roundtrip<T: Typed>(input: &'static str) -> T {
-    assert_eq!(check_literal(T::KIND, Literal::Str(input)), Ok(()), "{input}");
+    assert_eq!(
+        check_literal(T::KIND, Literal::Str(input)),
+        Ok(()),
+        "{input}"
+    );
     let value: T = input
         .parse()
         .unwrap_or_else(|e| panic!("`{input}` should parse: {e}"));
@@ -76,20 +80,14 @@ pub(crate) fn assert_invalid<T: Typed>(input: &'static str, fragment: &str) {
     let shown = parse_err.to_string();
     assert_eq!(
         shown,
-        format!(
-            "`{input}` is not a valid {}: {message}",
-            T::KIND.name()
-        )
+        format!("`{input}` is not a valid {}: {message}", T::KIND.name())
     );
     let json = serde_json::to_string(input).unwrap();
     let serde_err = serde_json::from_str::<T>(&json).unwrap_err().to_string();
     assert!(serde_err.contains(message), "{serde_err}");
     let panic = std::panic::catch_unwind(|| T::from_literal(Literal::Str(input)))
         .expect_err("from_literal should panic on an invalid literal");
-    let panic_message = panic
-        .downcast_ref::<String>()
-        .cloned()
-        .unwrap_or_default();
+    let panic_message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
     assert_eq!(panic_message, message);
 }
 
@@ -128,7 +126,10 @@ fn score_field_kinds() {
     assert_eq!(<String as ScoreField>::KIND, ValueKind::Text);
     assert_eq!(<&'static str as ScoreField>::KIND, ValueKind::Text);
     assert_eq!(<bool as ScoreField>::KIND, ValueKind::Bool);
-    assert_eq!(<u16 as ScoreField>::KIND, ValueKind::Unsigned { max: 65535 });
+    assert_eq!(
+        <u16 as ScoreField>::KIND,
+        ValueKind::Unsigned { max: 65535 }
+    );
     assert_eq!(
         <usize as ScoreField>::KIND,
         ValueKind::Unsigned {
@@ -137,7 +138,10 @@ fn score_field_kinds() {
     );
     assert_eq!(
         <i8 as ScoreField>::KIND,
-        ValueKind::Signed { min: -128, max: 127 }
+        ValueKind::Signed {
+            min: -128,
+            max: 127
+        }
     );
     assert_eq!(<f32 as ScoreField>::KIND, ValueKind::Float);
     assert_eq!(<Option<Port> as ScoreField>::KIND, ValueKind::Port);
@@ -163,17 +167,49 @@ fn wrong_literal_types() {
             Literal::Int(3),
             "expected a string literal for an image reference, e.g. `\"registry.example.com/acme/web:1.4.2\"`",
         ),
-        (ValueKind::IpAddress, Literal::Bool(true), "string literal for an IP address"),
-        (ValueKind::Cidr, Literal::Float(1.0), "string literal for a CIDR network"),
-        (ValueKind::DomainName, Literal::Int(1), "string literal for a domain name"),
-        (ValueKind::Duration, Literal::Int(30), "string literal for a duration"),
+        (
+            ValueKind::IpAddress,
+            Literal::Bool(true),
+            "string literal for an IP address",
+        ),
+        (
+            ValueKind::Cidr,
+            Literal::Float(1.0),
+            "string literal for a CIDR network",
+        ),
+        (
+            ValueKind::DomainName,
+            Literal::Int(1),
+            "string literal for a domain name",
+        ),
+        (
+            ValueKind::Duration,
+            Literal::Int(30),
+            "string literal for a duration",
+        ),
         (ValueKind::Url, Literal::Int(1), "string literal for a URL"),
-        (ValueKind::Quantity, Literal::Bool(false), "string or integer literal"),
-        (ValueKind::Text, Literal::Int(1), "string literal for a text field"),
+        (
+            ValueKind::Quantity,
+            Literal::Bool(false),
+            "string or integer literal",
+        ),
+        (
+            ValueKind::Text,
+            Literal::Int(1),
+            "string literal for a text field",
+        ),
         (ValueKind::Bool, Literal::Str("true"), "`true` or `false`"),
         (ValueKind::Float, Literal::Str("1.0"), "number literal"),
-        (<u8 as ScoreField>::KIND, Literal::Str("1"), "integer literal"),
-        (<i8 as ScoreField>::KIND, Literal::Float(1.0), "integer literal"),
+        (
+            <u8 as ScoreField>::KIND,
+            Literal::Str("1"),
+            "integer literal",
+        ),
+        (
+            <i8 as ScoreField>::KIND,
+            Literal::Float(1.0),
+            "integer literal",
+        ),
     ];
     for (kind, lit, fragment) in cases {
         let e = check_literal(kind, lit).unwrap_err();
@@ -188,7 +224,10 @@ fn integer_ranges() {
     assert_eq!(check_literal(u16k, Literal::Int(0)), Ok(()));
     assert_eq!(check_literal(u16k, Literal::Int(65535)), Ok(()));
     let e = check_literal(u16k, Literal::Int(65536)).unwrap_err();
-    assert!(e.message().starts_with("value out of range: this field takes 0-65535"));
+    assert!(
+        e.message()
+            .starts_with("value out of range: this field takes 0-65535")
+    );
     let e = check_literal(u16k, Literal::NegInt(1)).unwrap_err();
     assert!(e.message().contains("0-65535"));
     assert_eq!(
@@ -198,7 +237,13 @@ fn integer_ranges() {
         "value out of range: this field takes 0-255 (a `u8`), e.g. `8`"
     );
     assert!(check_literal(<u64 as ScoreField>::KIND, Literal::Int(u64::MAX as u128)).is_ok());
-    assert!(check_literal(<u64 as ScoreField>::KIND, Literal::Int(u64::MAX as u128 + 1)).is_err());
+    assert!(
+        check_literal(
+            <u64 as ScoreField>::KIND,
+            Literal::Int(u64::MAX as u128 + 1)
+        )
+        .is_err()
+    );
 
     let i8k = <i8 as ScoreField>::KIND;
     assert!(check_literal(i8k, Literal::Int(127)).is_ok());
@@ -219,7 +264,12 @@ fn integer_ranges() {
     assert!(check_literal(odd, Literal::Int(10)).is_ok());
     assert!(check_literal(odd, Literal::Int(11)).is_err());
     let custom = ValueKind::Unsigned { max: 10 };
-    assert!(check_literal(custom, Literal::Int(11)).unwrap_err().message().starts_with("value out of range"));
+    assert!(
+        check_literal(custom, Literal::Int(11))
+            .unwrap_err()
+            .message()
+            .starts_with("value out of range")
+    );
 }
 
 #[test]
@@ -240,13 +290,21 @@ fn from_literal_primitives() {
     let panic = std::panic::catch_unwind(|| u8::from_literal(Literal::Int(300))).unwrap_err();
     assert!(panic.downcast_ref::<String>().unwrap().contains("0-255"));
     let panic = std::panic::catch_unwind(|| Port::from_literal(Literal::Int(0))).unwrap_err();
-    assert!(panic.downcast_ref::<String>().unwrap().starts_with("port 0"));
+    assert!(
+        panic
+            .downcast_ref::<String>()
+            .unwrap()
+            .starts_with("port 0")
+    );
 }
 
 #[test]
 fn opaque_and_secret_reject_literals() {
     let e = check_literal(ValueKind::Opaque, Literal::Str("db.endpoint")).unwrap_err();
-    assert!(e.message().starts_with("this field takes a wired output such as `db.endpoint`, not a literal"));
+    assert!(
+        e.message()
+            .starts_with("this field takes a wired output such as `db.endpoint`, not a literal")
+    );
     let e = check_literal(ValueKind::Secret, Literal::Str("hunter2")).unwrap_err();
     assert!(e.message().contains("use a `Secret` from configuration"));
 }
@@ -275,7 +333,12 @@ fn check_property<T: Typed>(input: &str) -> Result<(), TestCaseError> {
             prop_assert_eq!(checked, Ok(()));
             let shown = value.to_string();
             let again = shown.parse::<T>();
-            prop_assert!(again.is_ok(), "`{}` displayed as `{}` which fails", input, shown);
+            prop_assert!(
+                again.is_ok(),
+                "`{}` displayed as `{}` which fails",
+                input,
+                shown
+            );
             prop_assert_eq!(again.unwrap(), value);
         }
         Err(e) => prop_assert_eq!(checked, Err(e.error)),

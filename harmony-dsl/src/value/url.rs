@@ -7,7 +7,8 @@ use super::port::Port;
 use super::scan::{Span, eq_at, find};
 use super::{ParseValueError, ValueError, ValueKind};
 
-const MISSING_SCHEME: &str = "invalid URL: it must start with a scheme followed by `://`, e.g. `https://api.example.com/v1`";
+const MISSING_SCHEME: &str =
+    "invalid URL: it must start with a scheme followed by `://`, e.g. `https://api.example.com/v1`";
 const SCHEME_CASE: &str =
     "invalid URL: the scheme must be lowercase, e.g. `https://` rather than `HTTPS://`";
 const USERINFO: &str = "invalid URL: credentials (`user:password@`) must not be written in a URL; keep them in a `Secret` from configuration, e.g. `https://db.example.com:5432/`";
@@ -275,17 +276,97 @@ mod tests {
             Option<&'static str>,
         );
         let cases: [Case; 11] = [
-            ("https://api.example.com", "https", "api.example.com", None, "", None, None),
-            ("https://api.example.com/", "https", "api.example.com", None, "/", None, None),
-            ("http://localhost:8080/health", "http", "localhost", Some(8080), "/health", None, None),
-            ("http://10.0.0.1:65535/", "http", "10.0.0.1", Some(65535), "/", None, None),
-            ("http://[fd00::1]:8443/x", "http", "fd00::1", Some(8443), "/x", None, None),
+            (
+                "https://api.example.com",
+                "https",
+                "api.example.com",
+                None,
+                "",
+                None,
+                None,
+            ),
+            (
+                "https://api.example.com/",
+                "https",
+                "api.example.com",
+                None,
+                "/",
+                None,
+                None,
+            ),
+            (
+                "http://localhost:8080/health",
+                "http",
+                "localhost",
+                Some(8080),
+                "/health",
+                None,
+                None,
+            ),
+            (
+                "http://10.0.0.1:65535/",
+                "http",
+                "10.0.0.1",
+                Some(65535),
+                "/",
+                None,
+                None,
+            ),
+            (
+                "http://[fd00::1]:8443/x",
+                "http",
+                "fd00::1",
+                Some(8443),
+                "/x",
+                None,
+                None,
+            ),
             ("http://[::1]", "http", "::1", None, "", None, None),
-            ("postgres+tls://DB.Example.com:5432/app?sslmode=require", "postgres+tls", "DB.Example.com", Some(5432), "/app", Some("sslmode=require"), None),
-            ("https://example.com?q=1", "https", "example.com", None, "", Some("q=1"), None),
-            ("https://example.com#frag?x", "https", "example.com", None, "", None, Some("frag?x")),
-            ("https://example.com/a%20b?x=[1]#", "https", "example.com", None, "/a%20b", Some("x=[1]"), Some("")),
-            ("s3://bucket-1/key/path", "s3", "bucket-1", None, "/key/path", None, None),
+            (
+                "postgres+tls://DB.Example.com:5432/app?sslmode=require",
+                "postgres+tls",
+                "DB.Example.com",
+                Some(5432),
+                "/app",
+                Some("sslmode=require"),
+                None,
+            ),
+            (
+                "https://example.com?q=1",
+                "https",
+                "example.com",
+                None,
+                "",
+                Some("q=1"),
+                None,
+            ),
+            (
+                "https://example.com#frag?x",
+                "https",
+                "example.com",
+                None,
+                "",
+                None,
+                Some("frag?x"),
+            ),
+            (
+                "https://example.com/a%20b?x=[1]#",
+                "https",
+                "example.com",
+                None,
+                "/a%20b",
+                Some("x=[1]"),
+                Some(""),
+            ),
+            (
+                "s3://bucket-1/key/path",
+                "s3",
+                "bucket-1",
+                None,
+                "/key/path",
+                None,
+                None,
+            ),
         ];
         for (input, scheme, host, port, path, query, fragment) in cases {
             let u: Url = assert_valid_roundtrip(input);
@@ -320,10 +401,22 @@ mod tests {
             ("https://[fd00::1]x/", "host must be a domain name"),
             ("http://10.0.0.300/", "looks like an IPv4 address"),
             ("http://10.0.0/", "looks like an IPv4 address"),
-            ("https://api.example.com:0/", "port after the host must be 1-65535"),
-            ("https://api.example.com:65536/", "port after the host must be 1-65535"),
-            ("https://api.example.com:/", "port after the host must be 1-65535"),
-            ("https://api.example.com:http/", "port after the host must be 1-65535"),
+            (
+                "https://api.example.com:0/",
+                "port after the host must be 1-65535",
+            ),
+            (
+                "https://api.example.com:65536/",
+                "port after the host must be 1-65535",
+            ),
+            (
+                "https://api.example.com:/",
+                "port after the host must be 1-65535",
+            ),
+            (
+                "https://api.example.com:http/",
+                "port after the host must be 1-65535",
+            ),
             ("https://example.com/a b", "printable ASCII without spaces"),
             ("https://example.com/é", "printable ASCII without spaces"),
             ("https://example.com/\n", "printable ASCII without spaces"),
