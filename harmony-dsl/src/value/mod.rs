@@ -62,6 +62,16 @@
 //! use harmony_dsl::value::{expect_literal, Literal, ValueKind};
 //! const _: () = expect_literal(ValueKind::Secret, Literal::Str("hunter2"));
 //! ```
+//!
+//! ```compile_fail,E0080
+//! use harmony_dsl::value::{expect_literal, Literal, ScoreField};
+//! const _: () = expect_literal(<u16 as ScoreField>::KIND, Literal::Int(70_000));
+//! ```
+//!
+//! ```compile_fail,E0080
+//! use harmony_dsl::value::{expect_literal, Literal, ValueKind};
+//! const _: () = expect_literal(ValueKind::Duration, Literal::Int(30));
+//! ```
 
 use std::fmt;
 
@@ -307,19 +317,20 @@ pub const fn check_literal(kind: ValueKind, lit: Literal) -> Result<(), ValueErr
             Literal::Int(_) | Literal::NegInt(_) => Err(ValueError::new(kind, range_message(kind))),
             _ => Err(wrong_type(kind)),
         },
-        ValueKind::Signed { min, max } => match lit {
-            Literal::Int(n) if max >= 0 && n <= max as u128 => Ok(()),
-            Literal::NegInt(n) if n <= min.unsigned_abs() as u128 && min <= 0 => {
-                // `-0` is zero; it is in range whenever 0 is.
-                if n == 0 && (min > 0 || max < 0) {
-                    Err(ValueError::new(kind, range_message(kind)))
-                } else {
-                    Ok(())
-                }
+        ValueKind::Signed { min, max } => {
+            // Every i64 fits an i128, so compare there; larger magnitudes are out of range.
+            let value = match lit {
+                Literal::Int(n) if n <= i64::MAX as u128 => n as i128,
+                Literal::NegInt(n) if n <= i64::MIN.unsigned_abs() as u128 => -(n as i128),
+                Literal::Int(_) | Literal::NegInt(_) => i128::MAX,
+                _ => return Err(wrong_type(kind)),
+            };
+            if value >= min as i128 && value <= max as i128 {
+                Ok(())
+            } else {
+                Err(ValueError::new(kind, range_message(kind)))
             }
-            Literal::Int(_) | Literal::NegInt(_) => Err(ValueError::new(kind, range_message(kind))),
-            _ => Err(wrong_type(kind)),
-        },
+        }
         ValueKind::Secret => Err(ValueError::new(
             kind,
             "secrets must not be written in infrastructure files: they would end up in source control; use a `Secret` from configuration, e.g. `config.secret(\"db-password\")`",

@@ -263,6 +263,15 @@ fn integer_ranges() {
     assert!(check_literal(odd, Literal::NegInt(0)).is_err());
     assert!(check_literal(odd, Literal::Int(10)).is_ok());
     assert!(check_literal(odd, Literal::Int(11)).is_err());
+    let negative = ValueKind::Signed { min: -10, max: -5 };
+    assert!(check_literal(negative, Literal::NegInt(3)).is_err());
+    assert!(check_literal(negative, Literal::NegInt(0)).is_err());
+    assert!(check_literal(negative, Literal::Int(0)).is_err());
+    assert!(check_literal(negative, Literal::NegInt(5)).is_ok());
+    assert!(check_literal(negative, Literal::NegInt(10)).is_ok());
+    assert!(check_literal(negative, Literal::NegInt(11)).is_err());
+    assert!(check_literal(i64k, Literal::Int(u128::MAX)).is_err());
+    assert!(check_literal(i64k, Literal::NegInt(u128::MAX)).is_err());
     let custom = ValueKind::Unsigned { max: 10 };
     assert!(
         check_literal(custom, Literal::Int(11))

@@ -75,7 +75,7 @@ impl Url {
     }
 
     /// The explicit port, if any.
-    pub fn port(&self) -> Option<Port> {
+    pub const fn port(&self) -> Option<Port> {
         self.parts.port
     }
 
