@@ -29,7 +29,7 @@ const D: u64 = 24 * H;
 ///
 /// Units: `ns`, `us`, `ms`, `s`, `m` (minutes), `h`, `d` (24 hours). Parts may
 /// repeat and come in any order; they are summed. Fractions and signs are
-/// rejected. Display is normalised from days down to nanoseconds (`90m` shows
+/// rejected; a bare `0` is accepted, as in Go. Display is normalised from days down to nanoseconds (`90m` shows
 /// as `1h30m`, zero as `0s`). The total must fit `u64` nanoseconds.
 ///
 /// ```
@@ -53,6 +53,10 @@ impl Duration {
         let len = b.len();
         if len == 0 {
             return Err(err(EMPTY));
+        }
+        if len == 1 && b[0] == b'0' {
+            // Go's `time.ParseDuration` accepts a bare zero.
+            return Ok(Duration { nanos: 0 });
         }
         let mut total: u64 = 0;
         let mut i = 0;
@@ -182,6 +186,7 @@ mod tests {
     fn valid_durations() {
         for (input, nanos, display) in [
             ("0s", 0, "0s"),
+            ("0", 0, "0s"),
             ("0ms", 0, "0s"),
             ("30s", 30 * S, "30s"),
             ("1h30m", 90 * M, "1h30m"),
@@ -216,6 +221,7 @@ mod tests {
         for (input, fragment) in [
             ("", "it is empty"),
             ("30", "needs a unit"),
+            ("00", "needs a unit"),
             ("1h30", "needs a unit"),
             ("s", "whole number followed by a unit"),
             ("-5s", "whole number followed by a unit"),

@@ -364,6 +364,15 @@ proptest! {
     }
 
     #[test]
+    fn prop_ip_agrees_with_std(s in "[0-9a-fA-F:.]{0,40}|([0-9]{1,3}[.:]){1,8}[0-9a-f]{0,4}|(([0-9a-f]{1,4})?:){2,9}([0-9a-f]{1,4}|[0-9.]{7,15})?") {
+        prop_assert_eq!(
+            s.parse::<IpAddress>().ok().map(IpAddress::get),
+            s.parse::<std::net::IpAddr>().ok(),
+            "{}", s
+        );
+    }
+
+    #[test]
     fn prop_ip_display(ip in any::<std::net::IpAddr>()) {
         let shown = ip.to_string();
         let parsed: IpAddress = shown.parse().unwrap();
