@@ -395,28 +395,22 @@ const fn wrong_type(kind: ValueKind) -> ValueError {
 const fn range_message(kind: ValueKind) -> &'static str {
     match kind {
         ValueKind::Unsigned { max } => match max {
-            0xFF => "value out of range: this field takes 0-255 (a `u8`), e.g. `8`",
-            0xFFFF => "value out of range: this field takes 0-65535 (a `u16`), e.g. `8080`",
-            0xFFFF_FFFF => "value out of range: this field takes 0-4294967295 (a `u32`), e.g. `3`",
-            u64::MAX => {
-                "value out of range: this field takes 0-18446744073709551615 (a `u64`), e.g. `3`"
-            }
+            0xFF => "value out of range: this field takes 0-255, e.g. `8`",
+            0xFFFF => "value out of range: this field takes 0-65535, e.g. `8080`",
+            0xFFFF_FFFF => "value out of range: this field takes 0-4294967295, e.g. `3`",
+            u64::MAX => "value out of range: this field takes 0-18446744073709551615, e.g. `3`",
             _ => {
                 "value out of range: this field takes a non-negative integer no larger than its maximum, e.g. `0`"
             }
         },
         ValueKind::Signed { min, max } => match (min, max) {
-            (-0x80, 0x7F) => {
-                "value out of range: this field takes -128 to 127 (an `i8`), e.g. `-3`"
-            }
-            (-0x8000, 0x7FFF) => {
-                "value out of range: this field takes -32768 to 32767 (an `i16`), e.g. `-3`"
-            }
+            (-0x80, 0x7F) => "value out of range: this field takes -128 to 127, e.g. `-3`",
+            (-0x8000, 0x7FFF) => "value out of range: this field takes -32768 to 32767, e.g. `-3`",
             (-0x8000_0000, 0x7FFF_FFFF) => {
-                "value out of range: this field takes -2147483648 to 2147483647 (an `i32`), e.g. `-3`"
+                "value out of range: this field takes -2147483648 to 2147483647, e.g. `-3`"
             }
             (i64::MIN, i64::MAX) => {
-                "value out of range: this field takes -9223372036854775808 to 9223372036854775807 (an `i64`), e.g. `-3`"
+                "value out of range: this field takes -9223372036854775808 to 9223372036854775807, e.g. `-3`"
             }
             _ => "value out of range: the number is outside the range this field accepts",
         },

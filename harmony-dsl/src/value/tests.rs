@@ -234,7 +234,7 @@ fn integer_ranges() {
         check_literal(<u8 as ScoreField>::KIND, Literal::Int(256))
             .unwrap_err()
             .message(),
-        "value out of range: this field takes 0-255 (a `u8`), e.g. `8`"
+        "value out of range: this field takes 0-255, e.g. `8`"
     );
     assert!(check_literal(<u64 as ScoreField>::KIND, Literal::Int(u64::MAX as u128)).is_ok());
     assert!(
