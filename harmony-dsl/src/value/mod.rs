@@ -216,7 +216,8 @@ impl std::error::Error for ValueError {}
 
 /// A run-time parse failure: the rejected input and the [`ValueError`].
 ///
-/// Displays as ``"`10Gb` is not a valid Kubernetes quantity: <message>"``.
+/// Displays as ``"`10Gb` is not a valid Kubernetes quantity: unknown suffix; ..."``:
+/// the message without its leading `"invalid <kind>: "`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseValueError {
     /// The rejected input, verbatim.
@@ -236,13 +237,20 @@ impl ParseValueError {
 }
 
 impl fmt::Display for ParseValueError {
+    /// Writes ``"`<input>` is not a valid <kind>: <message>"``, dropping a
+    /// leading `"invalid <kind>: "` from the message so it is not said twice.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = self.error.message;
+        let detail = match message.strip_prefix("invalid ") {
+            Some(rest) => rest.split_once(": ").map_or(message, |(_, detail)| detail),
+            None => message,
+        };
         write!(
             f,
             "`{}` is not a valid {}: {}",
             self.input,
             self.error.kind.name(),
-            self.error.message
+            detail
         )
     }
 }

@@ -336,6 +336,16 @@ mod tests {
         assert_eq!(huge.milli_value(), None);
         let tiny: Quantity = "1e-99".parse().unwrap();
         assert_eq!(tiny.milli_value(), Some(1));
+        let extreme: Quantity = "1e-99999999999999999999999".parse().unwrap();
+        assert_eq!(extreme.milli_value(), Some(1));
+        assert_eq!(extreme.to_f64(), 0.0);
+        let extreme: Quantity = "-1e99999999999999999999999".parse().unwrap();
+        assert_eq!(extreme.milli_value(), None);
+        assert_eq!(extreme.to_f64(), f64::NEG_INFINITY);
+        let zero: Quantity = "0e99".parse().unwrap();
+        assert_eq!(zero.milli_value(), Some(0));
+        let negative_small: Quantity = "-1500u".parse().unwrap();
+        assert_eq!(negative_small.milli_value(), Some(-1));
     }
 
     #[test]
