@@ -1,44 +1,621 @@
-//! TEMPORARY stand-in for the typed values module (being written on branch `values`).
-use serde::{Deserialize, Serialize};
+//! Typed values for infrastructure files, validated by one piece of code.
+//!
+//! Every typed value here (an [`IpAddress`], a [`Cidr`], an [`ImageRef`], ...)
+//! has exactly one validator: a `const fn` that walks the bytes of the input.
+//! That same function runs in two places:
+//!
+//! * **At compile time.** The DSL macros turn each literal a user writes into a
+//!   const item such as
+//!   `const _: () = expect_literal(<ImageRef as ScoreField>::KIND, Literal::Str("..."));`.
+//!   `cargo check` evaluates it, and an invalid literal becomes a compile error
+//!   (`error[E0080]: evaluation panicked: <message>`) on the user's literal.
+//! * **At run time.** `FromStr`, serde `Deserialize` and [`FromLiteral`] call
+//!   the same validator, so a value loaded from configuration is held to
+//!   exactly the same rules, with exactly the same [`ValueError`] message.
+//!
+//! Error messages are complete sentences that say what is wrong and give a
+//! valid example.
+//!
+//! ```
+//! use harmony_dsl::value::{expect_literal, Cidr, Literal, ScoreField, ValueKind};
+//!
+//! const _: () = expect_literal(ValueKind::Cidr, Literal::Str("10.0.0.0/8"));
+//! const _: () = expect_literal(<Cidr as ScoreField>::KIND, Literal::Str("fd00::/64"));
+//!
+//! let net: Cidr = "10.0.0.0/8".parse().unwrap();
+//! assert_eq!(net.prefix_len(), 8);
+//! ```
+//!
+//! An invalid literal fails to compile:
+//!
+//! ```compile_fail,E0080
+//! use harmony_dsl::value::{expect_literal, Literal, ValueKind};
+//! const _: () = expect_literal(ValueKind::IpAddress, Literal::Str("192.168.1.300"));
+//! ```
+//!
+//! ```compile_fail,E0080
+//! use harmony_dsl::value::{expect_literal, Literal, ValueKind};
+//! const _: () = expect_literal(ValueKind::Cidr, Literal::Str("10.0.0.1/8"));
+//! ```
+//!
+//! ```compile_fail,E0080
+//! use harmony_dsl::value::{expect_literal, Literal, ValueKind};
+//! const _: () = expect_literal(ValueKind::Port, Literal::Int(0));
+//! ```
+//!
+//! ```compile_fail,E0080
+//! use harmony_dsl::value::{expect_literal, Literal, ValueKind};
+//! const _: () = expect_literal(ValueKind::Quantity, Literal::Str("10Gb"));
+//! ```
+//!
+//! ```compile_fail,E0080
+//! use harmony_dsl::value::{expect_literal, ImageRef, Literal, ScoreField};
+//! const _: () = expect_literal(<ImageRef as ScoreField>::KIND, Literal::Str("Acme/Web:1.0"));
+//! ```
+//!
+//! ```compile_fail,E0080
+//! use harmony_dsl::value::{expect_literal, Literal, ValueKind};
+//! const _: () = expect_literal(ValueKind::Url, Literal::Str("https://api.example.com:0/"));
+//! ```
+//!
+//! ```compile_fail,E0080
+//! use harmony_dsl::value::{expect_literal, Literal, ValueKind};
+//! const _: () = expect_literal(ValueKind::Secret, Literal::Str("hunter2"));
+//! ```
+//!
+//! ```compile_fail,E0080
+//! use harmony_dsl::value::{expect_literal, Literal, ScoreField};
+//! const _: () = expect_literal(<u16 as ScoreField>::KIND, Literal::Int(70_000));
+//! ```
+//!
+//! ```compile_fail,E0080
+//! use harmony_dsl::value::{expect_literal, Literal, ValueKind};
+//! const _: () = expect_literal(ValueKind::Duration, Literal::Int(30));
+//! ```
+
 use std::fmt;
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ValueKind { IpAddress, Cidr, Port, DomainName, ImageRef, Quantity, Duration, Url, Text, Bool, Unsigned { max: u64 }, Signed { min: i64, max: i64 }, Float, Secret, Opaque }
+
+mod cidr;
+mod domain;
+mod duration;
+mod image;
+mod ip;
+mod port;
+mod quantity;
+mod scan;
+mod secret;
+mod url;
+
+#[cfg(test)]
+mod tests;
+
+pub use cidr::Cidr;
+pub use domain::DomainName;
+pub use duration::Duration;
+pub use image::ImageRef;
+pub use ip::IpAddress;
+pub use port::Port;
+pub use quantity::Quantity;
+pub use secret::Secret;
+pub use url::Url;
+
+/// The kind of value a score field holds; decides how a literal is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ValueKind {
+    /// An IPv4 or IPv6 address ([`IpAddress`]).
+    IpAddress,
+    /// An IP network in CIDR notation ([`Cidr`]).
+    Cidr,
+    /// A TCP/UDP port 1-65535 ([`Port`]).
+    Port,
+    /// An RFC 1123 host name ([`DomainName`]).
+    DomainName,
+    /// An OCI image reference ([`ImageRef`]).
+    ImageRef,
+    /// A Kubernetes resource quantity ([`Quantity`]).
+    Quantity,
+    /// A duration such as `1h30m` ([`Duration`]).
+    Duration,
+    /// An absolute URL ([`Url`]).
+    Url,
+    /// Free text (`String`, `&'static str`).
+    Text,
+    /// A boolean.
+    Bool,
+    /// An unsigned integer with an inclusive maximum.
+    Unsigned {
+        /// Largest accepted value.
+        max: u64,
+    },
+    /// A signed integer with an inclusive range.
+    Signed {
+        /// Smallest accepted value.
+        min: i64,
+        /// Largest accepted value.
+        max: i64,
+    },
+    /// A floating point number.
+    Float,
+    /// A secret ([`Secret`]); never accepted as a literal.
+    Secret,
+    /// A wired output of another resource; never accepted as a literal.
+    Opaque,
+}
+
+impl ValueKind {
+    /// Human readable name used in error messages, e.g. `"image reference"`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            ValueKind::IpAddress => "IP address",
+            ValueKind::Cidr => "CIDR network",
+            ValueKind::Port => "port",
+            ValueKind::DomainName => "domain name",
+            ValueKind::ImageRef => "image reference",
+            ValueKind::Quantity => "Kubernetes quantity",
+            ValueKind::Duration => "duration",
+            ValueKind::Url => "URL",
+            ValueKind::Text => "text",
+            ValueKind::Bool => "boolean",
+            ValueKind::Unsigned { .. } => "unsigned integer",
+            ValueKind::Signed { .. } => "integer",
+            ValueKind::Float => "number",
+            ValueKind::Secret => "secret",
+            ValueKind::Opaque => "wired output",
+        }
+    }
+}
+
+/// A literal as written in an infrastructure file, handed over by the macros.
+///
+/// Negative integers arrive as [`Literal::NegInt`] holding the magnitude.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Literal { Str(&'static str), Int(u128), NegInt(u128), Float(f64), Bool(bool) }
-pub const fn expect_literal(_kind: ValueKind, _lit: Literal) {}
-pub trait ScoreField { const KIND: ValueKind; }
-pub trait FromLiteral: Sized { fn from_literal(lit: Literal) -> Self; }
-macro_rules! stub { ($($n:ident),*) => {$(
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-    pub struct $n(String);
-    impl fmt::Display for $n { fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(&self.0) } }
-    impl std::str::FromStr for $n { type Err = String; fn from_str(s: &str) -> Result<Self, String> { Ok($n(s.into())) } }
-    impl ScoreField for $n { const KIND: ValueKind = ValueKind::$n; }
-    impl FromLiteral for $n { fn from_literal(lit: Literal) -> Self { match lit { Literal::Str(s) => $n(s.into()), _ => panic!() } } }
-)*}}
-stub!(IpAddress, Cidr, DomainName, ImageRef, Quantity, Duration, Url);
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Port(u16);
-impl Port { pub const fn new(p: u16) -> Option<Port> { if p == 0 { None } else { Some(Port(p)) } } pub const fn get(self) -> u16 { self.0 } }
-impl Default for Port { fn default() -> Self { Port(1) } }
-impl fmt::Display for Port { fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { write!(f, "{}", self.0) } }
-impl std::str::FromStr for Port { type Err = String; fn from_str(s: &str) -> Result<Self, String> { s.parse::<u16>().map(Port).map_err(|e| e.to_string()) } }
-impl ScoreField for Port { const KIND: ValueKind = ValueKind::Port; }
-impl FromLiteral for Port { fn from_literal(lit: Literal) -> Self { match lit { Literal::Int(i) => Port(i as u16), _ => panic!() } } }
-impl Duration { pub fn as_std(&self) -> std::time::Duration { std::time::Duration::from_secs(1) } }
-#[derive(Clone, PartialEq, Eq, Hash, Deserialize)]
-pub struct Secret<T>(T);
-impl<T> fmt::Debug for Secret<T> { fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str("<redacted>") } }
-impl<T> Serialize for Secret<T> { fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> { s.serialize_str("<redacted>") } }
-impl<T> ScoreField for Secret<T> { const KIND: ValueKind = ValueKind::Secret; }
-impl ScoreField for String { const KIND: ValueKind = ValueKind::Text; }
-impl ScoreField for bool { const KIND: ValueKind = ValueKind::Bool; }
-impl ScoreField for u16 { const KIND: ValueKind = ValueKind::Unsigned { max: u16::MAX as u64 }; }
-impl ScoreField for u32 { const KIND: ValueKind = ValueKind::Unsigned { max: u32::MAX as u64 }; }
-impl<T: ScoreField> ScoreField for Option<T> { const KIND: ValueKind = T::KIND; }
-impl<T: ScoreField> ScoreField for Vec<T> { const KIND: ValueKind = T::KIND; }
-impl FromLiteral for String { fn from_literal(lit: Literal) -> Self { match lit { Literal::Str(s) => s.into(), _ => panic!() } } }
-impl FromLiteral for u16 { fn from_literal(lit: Literal) -> Self { match lit { Literal::Int(i) => i as u16, _ => panic!() } } }
-impl FromLiteral for u32 { fn from_literal(lit: Literal) -> Self { match lit { Literal::Int(i) => i as u32, _ => panic!() } } }
-impl FromLiteral for bool { fn from_literal(lit: Literal) -> Self { match lit { Literal::Bool(b) => b, _ => panic!() } } }
-impl<T: FromLiteral> FromLiteral for Option<T> { fn from_literal(lit: Literal) -> Self { Some(T::from_literal(lit)) } }
+pub enum Literal {
+    /// A string literal.
+    Str(&'static str),
+    /// A non-negative integer literal.
+    Int(u128),
+    /// A negative integer literal; holds the magnitude (`-5` is `NegInt(5)`).
+    NegInt(u128),
+    /// A float literal.
+    Float(f64),
+    /// A boolean literal.
+    Bool(bool),
+}
+
+/// Why a value is invalid: the kind that was expected and a complete message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ValueError {
+    kind: ValueKind,
+    message: &'static str,
+}
+
+impl ValueError {
+    /// Creates an error for `kind` with a complete, example-bearing `message`.
+    pub const fn new(kind: ValueKind, message: &'static str) -> Self {
+        ValueError { kind, message }
+    }
+
+    /// The kind of value that was expected.
+    pub const fn kind(&self) -> ValueKind {
+        self.kind
+    }
+
+    /// The message: what is wrong and a valid example.
+    pub const fn message(&self) -> &'static str {
+        self.message
+    }
+}
+
+impl fmt::Display for ValueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message)
+    }
+}
+
+impl std::error::Error for ValueError {}
+
+/// A run-time parse failure: the rejected input and the [`ValueError`].
+///
+/// Displays as ``"`10Gb` is not a valid Kubernetes quantity: unknown suffix; ..."``:
+/// the message without its leading `"invalid <kind>: "`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseValueError {
+    /// The rejected input, verbatim.
+    pub input: String,
+    /// The error the validator reported.
+    pub error: ValueError,
+}
+
+impl ParseValueError {
+    /// Pairs a rejected input with its error.
+    pub fn new(input: impl Into<String>, error: ValueError) -> Self {
+        ParseValueError {
+            input: input.into(),
+            error,
+        }
+    }
+}
+
+impl fmt::Display for ParseValueError {
+    /// Writes ``"`<input>` is not a valid <kind>: <message>"``, dropping a
+    /// leading `"invalid <kind>: "` from the message so it is not said twice.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = self.error.message;
+        let detail = match message.strip_prefix("invalid ") {
+            Some(rest) => rest.split_once(": ").map_or(message, |(_, detail)| detail),
+            None => message,
+        };
+        write!(
+            f,
+            "`{}` is not a valid {}: {}",
+            self.input,
+            self.error.kind.name(),
+            detail
+        )
+    }
+}
+
+impl std::error::Error for ParseValueError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+/// Checks a literal against a kind; the compile-time and run-time entry point.
+///
+/// String kinds run their `const fn` validator; numeric kinds check the range;
+/// [`ValueKind::Secret`] and [`ValueKind::Opaque`] reject every literal.
+pub const fn check_literal(kind: ValueKind, lit: Literal) -> Result<(), ValueError> {
+    match kind {
+        ValueKind::IpAddress => match lit {
+            Literal::Str(s) => ip::validate(s),
+            _ => Err(wrong_type(kind)),
+        },
+        ValueKind::Cidr => match lit {
+            Literal::Str(s) => cidr::validate(s),
+            _ => Err(wrong_type(kind)),
+        },
+        ValueKind::Port => match lit {
+            Literal::Str(s) => match port::parse_str(s) {
+                Ok(_) => Ok(()),
+                Err(e) => Err(e),
+            },
+            Literal::Int(n) => match port::from_u128(n) {
+                Ok(_) => Ok(()),
+                Err(e) => Err(e),
+            },
+            Literal::NegInt(_) => Err(port::out_of_range()),
+            _ => Err(wrong_type(kind)),
+        },
+        ValueKind::DomainName => match lit {
+            Literal::Str(s) => domain::validate(s),
+            _ => Err(wrong_type(kind)),
+        },
+        ValueKind::ImageRef => match lit {
+            Literal::Str(s) => image::validate(s),
+            _ => Err(wrong_type(kind)),
+        },
+        ValueKind::Quantity => match lit {
+            Literal::Str(s) => quantity::validate(s),
+            Literal::Int(_) => Ok(()),
+            _ => Err(wrong_type(kind)),
+        },
+        ValueKind::Duration => match lit {
+            Literal::Str(s) => duration::validate(s),
+            _ => Err(wrong_type(kind)),
+        },
+        ValueKind::Url => match lit {
+            Literal::Str(s) => url::validate(s),
+            _ => Err(wrong_type(kind)),
+        },
+        ValueKind::Text => match lit {
+            Literal::Str(_) => Ok(()),
+            _ => Err(wrong_type(kind)),
+        },
+        ValueKind::Bool => match lit {
+            Literal::Bool(_) => Ok(()),
+            _ => Err(wrong_type(kind)),
+        },
+        ValueKind::Float => match lit {
+            Literal::Float(_) | Literal::Int(_) | Literal::NegInt(_) => Ok(()),
+            _ => Err(wrong_type(kind)),
+        },
+        ValueKind::Unsigned { max } => match lit {
+            Literal::Int(n) if n <= max as u128 => Ok(()),
+            Literal::Int(_) | Literal::NegInt(_) => Err(ValueError::new(kind, range_message(kind))),
+            _ => Err(wrong_type(kind)),
+        },
+        ValueKind::Signed { min, max } => {
+            // Every i64 fits an i128, so compare there; larger magnitudes are out of range.
+            let value = match lit {
+                Literal::Int(n) if n <= i64::MAX as u128 => n as i128,
+                Literal::NegInt(n) if n <= i64::MIN.unsigned_abs() as u128 => -(n as i128),
+                Literal::Int(_) | Literal::NegInt(_) => i128::MAX,
+                _ => return Err(wrong_type(kind)),
+            };
+            if value >= min as i128 && value <= max as i128 {
+                Ok(())
+            } else {
+                Err(ValueError::new(kind, range_message(kind)))
+            }
+        }
+        ValueKind::Secret => Err(ValueError::new(
+            kind,
+            "secrets must not be written in infrastructure files: they would end up in source control; use a `Secret` from configuration, e.g. `config.secret(\"db-password\")`",
+        )),
+        ValueKind::Opaque => Err(ValueError::new(
+            kind,
+            "this field takes a wired output such as `db.endpoint`, not a literal; connect it to another resource's output",
+        )),
+    }
+}
+
+/// Panics (at compile time inside a const item) if `lit` is not a valid `kind`.
+///
+/// The panic message is exactly the [`ValueError`] message, so the compiler
+/// reports `evaluation panicked: <message>` on the user's literal.
+pub const fn expect_literal(kind: ValueKind, lit: Literal) {
+    if let Err(e) = check_literal(kind, lit) {
+        panic!("{}", e.message())
+    }
+}
+
+/// The message for a literal of the wrong type (e.g. an integer for a URL).
+const fn wrong_type(kind: ValueKind) -> ValueError {
+    let message = match kind {
+        ValueKind::IpAddress => {
+            "expected a string literal for an IP address, e.g. `\"192.168.1.10\"` or `\"fd00::1\"`"
+        }
+        ValueKind::Cidr => {
+            "expected a string literal for a CIDR network, e.g. `\"10.0.0.0/8\"` or `\"fd00::/64\"`"
+        }
+        ValueKind::Port => {
+            "expected an integer or string literal for a port, e.g. `8080` or `\"8080\"`"
+        }
+        ValueKind::DomainName => {
+            "expected a string literal for a domain name, e.g. `\"api.example.com\"`"
+        }
+        ValueKind::ImageRef => {
+            "expected a string literal for an image reference, e.g. `\"registry.example.com/acme/web:1.4.2\"`"
+        }
+        ValueKind::Quantity => {
+            "expected a string or integer literal for a Kubernetes quantity, e.g. `\"512Mi\"`, `\"250m\"` or `2`"
+        }
+        ValueKind::Duration => {
+            "expected a string literal for a duration, e.g. `\"30s\"` or `\"1h30m\"`"
+        }
+        ValueKind::Url => {
+            "expected a string literal for a URL, e.g. `\"https://api.example.com/v1\"`"
+        }
+        ValueKind::Text => "expected a string literal for a text field, e.g. `\"web\"`",
+        ValueKind::Bool => "expected `true` or `false` for a boolean field",
+        ValueKind::Unsigned { .. } => {
+            "expected an integer literal for an unsigned integer field, e.g. `3`"
+        }
+        ValueKind::Signed { .. } => "expected an integer literal for an integer field, e.g. `-3`",
+        ValueKind::Float => "expected a number literal for a number field, e.g. `0.5`",
+        ValueKind::Secret | ValueKind::Opaque => "this field does not take a literal",
+    };
+    ValueError::new(kind, message)
+}
+
+/// Range message for integer kinds; exact for the primitive integer types.
+const fn range_message(kind: ValueKind) -> &'static str {
+    match kind {
+        ValueKind::Unsigned { max } => match max {
+            0xFF => "value out of range: this field takes 0-255, e.g. `8`",
+            0xFFFF => "value out of range: this field takes 0-65535, e.g. `8080`",
+            0xFFFF_FFFF => "value out of range: this field takes 0-4294967295, e.g. `3`",
+            u64::MAX => "value out of range: this field takes 0-18446744073709551615, e.g. `3`",
+            _ => {
+                "value out of range: this field takes a non-negative integer no larger than its maximum, e.g. `0`"
+            }
+        },
+        ValueKind::Signed { min, max } => match (min, max) {
+            (-0x80, 0x7F) => "value out of range: this field takes -128 to 127, e.g. `-3`",
+            (-0x8000, 0x7FFF) => "value out of range: this field takes -32768 to 32767, e.g. `-3`",
+            (-0x8000_0000, 0x7FFF_FFFF) => {
+                "value out of range: this field takes -2147483648 to 2147483647, e.g. `-3`"
+            }
+            (i64::MIN, i64::MAX) => {
+                "value out of range: this field takes -9223372036854775808 to 9223372036854775807, e.g. `-3`"
+            }
+            _ => "value out of range: the number is outside the range this field accepts",
+        },
+        _ => "value out of range",
+    }
+}
+
+/// A Rust type that can be a field of a score: maps the type to its [`ValueKind`].
+pub trait ScoreField {
+    /// How literals for this field are checked.
+    const KIND: ValueKind;
+}
+
+/// Builds a value from a literal the macros have already checked at compile time.
+///
+/// # Panics
+///
+/// Panics with the [`ValueError`] message if the literal is invalid. The macros
+/// only call this after the const [`expect_literal`] check has passed, so in
+/// generated code this never panics.
+pub trait FromLiteral: Sized {
+    /// Converts the literal into a value.
+    fn from_literal(lit: Literal) -> Self;
+}
+
+/// Panics with the message if `lit` is not a valid `kind`; shared by `FromLiteral` impls.
+fn ensure_literal(kind: ValueKind, lit: Literal) {
+    if let Err(e) = check_literal(kind, lit) {
+        panic!("{e}")
+    }
+}
+
+impl ScoreField for String {
+    const KIND: ValueKind = ValueKind::Text;
+}
+
+impl ScoreField for &'static str {
+    const KIND: ValueKind = ValueKind::Text;
+}
+
+impl ScoreField for bool {
+    const KIND: ValueKind = ValueKind::Bool;
+}
+
+impl<T: ScoreField> ScoreField for Option<T> {
+    const KIND: ValueKind = T::KIND;
+}
+
+impl<T: ScoreField> ScoreField for Vec<T> {
+    const KIND: ValueKind = T::KIND;
+}
+
+impl FromLiteral for String {
+    fn from_literal(lit: Literal) -> Self {
+        <&'static str>::from_literal(lit).to_owned()
+    }
+}
+
+impl FromLiteral for &'static str {
+    fn from_literal(lit: Literal) -> Self {
+        match lit {
+            Literal::Str(s) => s,
+            _ => panic!("{}", wrong_type(ValueKind::Text)),
+        }
+    }
+}
+
+impl FromLiteral for bool {
+    fn from_literal(lit: Literal) -> Self {
+        match lit {
+            Literal::Bool(b) => b,
+            _ => panic!("{}", wrong_type(ValueKind::Bool)),
+        }
+    }
+}
+
+impl<T: FromLiteral> FromLiteral for Option<T> {
+    fn from_literal(lit: Literal) -> Self {
+        Some(T::from_literal(lit))
+    }
+}
+
+macro_rules! unsigned_fields {
+    ($($t:ty),*) => {$(
+        impl ScoreField for $t {
+            const KIND: ValueKind = ValueKind::Unsigned { max: <$t>::MAX as u64 };
+        }
+        impl FromLiteral for $t {
+            fn from_literal(lit: Literal) -> Self {
+                ensure_literal(Self::KIND, lit);
+                match lit {
+                    Literal::Int(n) => n as $t,
+                    _ => unreachable!("checked above"),
+                }
+            }
+        }
+    )*};
+}
+unsigned_fields!(u8, u16, u32, u64, usize);
+
+macro_rules! signed_fields {
+    ($($t:ty),*) => {$(
+        impl ScoreField for $t {
+            const KIND: ValueKind = ValueKind::Signed {
+                min: <$t>::MIN as i64,
+                max: <$t>::MAX as i64,
+            };
+        }
+        impl FromLiteral for $t {
+            fn from_literal(lit: Literal) -> Self {
+                ensure_literal(Self::KIND, lit);
+                match lit {
+                    Literal::Int(n) => n as $t,
+                    Literal::NegInt(n) => (-(n as i128)) as $t,
+                    _ => unreachable!("checked above"),
+                }
+            }
+        }
+    )*};
+}
+signed_fields!(i8, i16, i32, i64, isize);
+
+macro_rules! float_fields {
+    ($($t:ty),*) => {$(
+        impl ScoreField for $t {
+            const KIND: ValueKind = ValueKind::Float;
+        }
+        impl FromLiteral for $t {
+            fn from_literal(lit: Literal) -> Self {
+                ensure_literal(Self::KIND, lit);
+                match lit {
+                    Literal::Float(f) => f as $t,
+                    Literal::Int(n) => n as $t,
+                    Literal::NegInt(n) => -(n as $t),
+                    _ => unreachable!("checked above"),
+                }
+            }
+        }
+    )*};
+}
+float_fields!(f32, f64);
+
+/// Implements `ScoreField` and `FromLiteral` (string literals only) for a
+/// typed value with `FromStr`, plus the string-form serde impls.
+macro_rules! string_value {
+    ($t:ident, $kind:expr) => {
+        impl $crate::value::ScoreField for $t {
+            const KIND: $crate::value::ValueKind = $kind;
+        }
+
+        impl $crate::value::FromLiteral for $t {
+            fn from_literal(lit: $crate::value::Literal) -> Self {
+                match lit {
+                    $crate::value::Literal::Str(s) => match s.parse::<$t>() {
+                        Ok(v) => v,
+                        Err(e) => panic!("{}", e.error),
+                    },
+                    other => {
+                        $crate::value::ensure_literal(
+                            <$t as $crate::value::ScoreField>::KIND,
+                            other,
+                        );
+                        unreachable!("non-string literals are rejected for this kind")
+                    }
+                }
+            }
+        }
+
+        $crate::value::string_serde!($t);
+    };
+}
+use string_value;
+
+/// Implements serde as the `Display`/`FromStr` string form, and `TryFrom<&str>`.
+macro_rules! string_serde {
+    ($t:ident) => {
+        impl ::serde::Serialize for $t {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $t {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> Result<Self, D::Error> {
+                let s = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+                s.parse::<$t>().map_err(::serde::de::Error::custom)
+            }
+        }
+
+        impl TryFrom<&str> for $t {
+            type Error = $crate::value::ParseValueError;
+            fn try_from(s: &str) -> Result<Self, Self::Error> {
+                s.parse()
+            }
+        }
+    };
+}
+use string_serde;
