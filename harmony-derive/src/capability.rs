@@ -27,7 +27,12 @@ impl Parse for CapabilityDef {
         input.parse::<kw::manages>()?;
         let resource: Type = input.parse()?;
         input.parse::<Option<Token![;]>>()?;
-        Ok(CapabilityDef { attrs, name, provides, resource })
+        Ok(CapabilityDef {
+            attrs,
+            name,
+            provides,
+            resource,
+        })
     }
 }
 
@@ -40,15 +45,21 @@ pub fn expand(input: TokenStream) -> TokenStream {
 }
 
 fn expand_def(def: &CapabilityDef) -> TokenStream {
-    let CapabilityDef { attrs, name, provides, resource } = def;
+    let CapabilityDef {
+        attrs,
+        name,
+        provides,
+        resource,
+    } = def;
     let cap = name.to_string();
     let impl_message = format!("`{{Self}}` cannot provide capability `{cap}`");
     let impl_label = format!("`{{Self}}` does not implement `{cap}`");
     let impl_note = format!(
         "bind `{cap}` to a provider that implements it, or implement `{cap}` for `{{Self}}`"
     );
-    let provides_message =
-        format!("topology `{{Self}}` does not provide capability `{cap}`, which score `{{S}}` requires");
+    let provides_message = format!(
+        "topology `{{Self}}` does not provide capability `{cap}`, which score `{{S}}` requires"
+    );
     let provides_label = format!("`{{S}}` needs `{cap}`");
     let provides_note = format!(
         "add `{cap} => <provider>` to the `capabilities` of `{{Self}}` in its `topology!`, or place `{{S}}` in a plan for a topology that provides it"

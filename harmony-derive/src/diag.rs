@@ -21,18 +21,22 @@ impl Errors {
 
     /// Records a duplicate: the error on the second occurrence, a note on the first.
     pub fn duplicate(&mut self, what: &str, name: &str, first: Span, second: Span) {
-        self.at(second, format!("duplicate {what} `{name}`: it is already declared above"));
-        self.at(first, format!("note: {what} `{name}` is first declared here"));
-    }
-
-    /// Whether nothing was recorded.
-    pub fn is_empty(&self) -> bool {
-        self.errors.is_empty()
+        self.at(
+            second,
+            format!("duplicate {what} `{name}`: it is already declared above"),
+        );
+        self.at(
+            first,
+            format!("note: {what} `{name}` is first declared here"),
+        );
     }
 
     /// All errors as `compile_error!` invocations.
     pub fn to_compile_errors(&self) -> TokenStream {
-        self.errors.iter().map(syn::Error::to_compile_error).collect()
+        self.errors
+            .iter()
+            .map(syn::Error::to_compile_error)
+            .collect()
     }
 }
 
@@ -66,7 +70,9 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 
 /// `"; did you mean `x`?"` or nothing.
 pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
-    closest(name, candidates).map(|c| format!("; did you mean `{c}`?")).unwrap_or_default()
+    closest(name, candidates)
+        .map(|c| format!("; did you mean `{c}`?"))
+        .unwrap_or_default()
 }
 
 /// `home_lab` for `HomeLab`, `k8s_cluster` for `K8sCluster`.
@@ -75,7 +81,8 @@ pub fn snake_case(name: &str) -> String {
     let chars: Vec<char> = name.chars().collect();
     for (i, c) in chars.iter().enumerate() {
         if c.is_uppercase() {
-            let prev_lower = i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
+            let prev_lower =
+                i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
             let prev_upper = i > 0 && chars[i - 1].is_uppercase();
             if i > 0 && (prev_lower || (prev_upper && next_lower)) {
@@ -110,9 +117,15 @@ mod tests {
     #[test]
     fn suggestions_find_typos_only() {
         assert_eq!(closest("nux", ["nuc", "pi1", "pi2"]), Some("nuc"));
-        assert_eq!(closest("replica", ["image", "replicas", "port"]), Some("replicas"));
+        assert_eq!(
+            closest("replica", ["image", "replicas", "port"]),
+            Some("replicas")
+        );
         assert_eq!(closest("zzz", ["nuc", "pi1"]), None);
-        assert_eq!(did_you_mean("K8sClustr", ["K8sCluster"]), "; did you mean `K8sCluster`?");
+        assert_eq!(
+            did_you_mean("K8sClustr", ["K8sCluster"]),
+            "; did you mean `K8sCluster`?"
+        );
     }
 
     #[test]

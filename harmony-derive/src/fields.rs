@@ -1,7 +1,7 @@
 //! Field analysis shared by `#[derive(Score)]` and `#[derive(Provider)]`: attributes (darling),
 //! the shape of each field's type, and the `FieldInfo` table the const checks read.
 
-use darling::util::{Override, PathList};
+use darling::util::PathList;
 use darling::{FromField, FromMeta};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -17,10 +17,29 @@ pub struct FieldAttrs {
     pub ty: Type,
     /// `default` (uses `Default::default()`) or `default = <literal or expression>`.
     #[darling(default)]
-    pub default: Option<Override<syn::Expr>>,
+    pub default: Option<DefaultValue>,
     /// Capabilities required when this field is set.
     #[darling(default)]
     pub requires: PathList,
+}
+
+/// A field's default: `default` alone, or `default = <literal or expression>` (kept as written).
+#[derive(Debug, Clone)]
+pub enum DefaultValue {
+    /// `Default::default()`.
+    Trait,
+    /// The expression as written.
+    Expr(syn::Expr),
+}
+
+impl FromMeta for DefaultValue {
+    fn from_word() -> darling::Result<Self> {
+        Ok(DefaultValue::Trait)
+    }
+
+    fn from_expr(expr: &syn::Expr) -> darling::Result<Self> {
+        Ok(DefaultValue::Expr(expr.clone()))
+    }
 }
 
 /// `host(arch = aarch64, labels(gpu))` on a score or provider.
@@ -40,7 +59,7 @@ pub enum Shape {
     /// A plain value: required unless it has a default.
     Value,
     /// `Option<X>`: optional; the setter takes `X`.
-    Optional(Type),
+    Optional(Box<Type>),
     /// `Vec<X>`: optional, empty by default; the setter takes `Vec<X>`.
     List,
     /// `Placement`: a host, required unless it has a default.
@@ -60,7 +79,7 @@ pub struct Field {
     /// Shape.
     pub shape: Shape,
     /// Default, when declared.
-    pub default: Option<Override<syn::Expr>>,
+    pub default: Option<DefaultValue>,
     /// Capabilities required when set.
     pub requires: Vec<Path>,
 }
@@ -73,7 +92,10 @@ impl Field {
 
     /// Whether the setter takes a host marker.
     pub fn is_host(&self) -> bool {
-        matches!(self.shape, Shape::Host | Shape::OptionalHost | Shape::HostList)
+        matches!(
+            self.shape,
+            Shape::Host | Shape::OptionalHost | Shape::HostList
+        )
     }
 }
 
@@ -103,24 +125,25 @@ pub fn shape_of(ty: &Type) -> Shape {
     if is_placement(ty) {
         return Shape::Host;
     }
-    if let Some(seg) = last_segment(ty) {
-        if let Some(inner) = single_arg(seg) {
-            if seg.ident == "Option" {
-                return if is_placement(inner) { Shape::OptionalHost } else { Shape::Optional(inner.clone()) };
-            }
-            if seg.ident == "Vec" {
-                return if is_placement(inner) { Shape::HostList } else { Shape::List };
-            }
-        }
+    let Some((seg, inner)) = last_segment(ty).and_then(|s| Some((s, single_arg(s)?))) else {
+        return Shape::Value;
+    };
+    match (seg.ident.to_string().as_str(), is_placement(inner)) {
+        ("Option", true) => Shape::OptionalHost,
+        ("Option", false) => Shape::Optional(Box::new(inner.clone())),
+        ("Vec", true) => Shape::HostList,
+        ("Vec", false) => Shape::List,
+        _ => Shape::Value,
     }
-    Shape::Value
 }
 
 /// Analyses named fields, collecting attribute errors.
 pub fn analyse(fields: &syn::FieldsNamed, errors: &mut darling::error::Accumulator) -> Vec<Field> {
     let mut out = Vec::new();
     for field in &fields.named {
-        let Some(attrs) = errors.handle(FieldAttrs::from_field(field)) else { continue };
+        let Some(attrs) = errors.handle(FieldAttrs::from_field(field)) else {
+            continue;
+        };
         let Some(ident) = attrs.ident else { continue };
         let shape = shape_of(&attrs.ty);
         if attrs.default.is_some() && !matches!(shape, Shape::Value | Shape::Host) {
@@ -177,8 +200,12 @@ pub fn label_path(label: &Path) -> TokenStream {
 }
 
 /// The known architectures, as written, and their marker type names.
-pub const ARCHES: &[(&str, &str)] =
-    &[("x86_64", "X86_64"), ("aarch64", "Aarch64"), ("armv7", "Armv7"), ("riscv64", "Riscv64")];
+pub const ARCHES: &[(&str, &str)] = &[
+    ("x86_64", "X86_64"),
+    ("aarch64", "Aarch64"),
+    ("armv7", "Armv7"),
+    ("riscv64", "Riscv64"),
+];
 
 /// The marker type for an architecture identifier, or an error with a suggestion.
 pub fn arch_marker(arch: &Ident) -> Result<TokenStream, syn::Error> {
@@ -206,10 +233,10 @@ pub fn host_bounds(
     errors: &mut darling::error::Accumulator,
 ) -> Vec<TokenStream> {
     let mut bounds = vec![quote! { #host: ::harmony_dsl::topology::Host }];
-    if let Some(arch) = &reqs.arch {
-        if let Some(marker) = errors.handle(arch_marker(arch).map_err(darling::Error::from)) {
-            bounds.push(quote! { #host: ::harmony_dsl::topology::RunsOn<#owner, #marker> });
-        }
+    if let Some(arch) = &reqs.arch
+        && let Some(marker) = errors.handle(arch_marker(arch).map_err(darling::Error::from))
+    {
+        bounds.push(quote! { #host: ::harmony_dsl::topology::RunsOn<#owner, #marker> });
     }
     for label in reqs.labels.iter() {
         let label = label_path(label);

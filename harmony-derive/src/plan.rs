@@ -66,7 +66,9 @@ impl Parse for PlanFn {
             return Err(args.error("a plan function takes no arguments: values come from the topology and from configuration"));
         }
         if !input.peek(Token![->]) {
-            return Err(input.error(format!("expected a return type naming the topology: `fn {name}() -> Plan<MyTopology>`")));
+            return Err(input.error(format!(
+                "expected a return type naming the topology: `fn {name}() -> Plan<MyTopology>`"
+            )));
         }
         input.parse::<Token![->]>()?;
         let output: Type = input.parse()?;
@@ -76,7 +78,13 @@ impl Parse for PlanFn {
         while !content.is_empty() {
             scores.push(content.parse()?);
         }
-        Ok(PlanFn { attrs, vis, name, output, scores })
+        Ok(PlanFn {
+            attrs,
+            vis,
+            name,
+            output,
+            scores,
+        })
     }
 }
 
@@ -100,12 +108,16 @@ pub fn expand(input: TokenStream) -> TokenStream {
 
 /// The topology type inside `Plan<T>`.
 fn topology_of(output: &Type) -> Option<Type> {
-    let Type::Path(path) = output else { return None };
+    let Type::Path(path) = output else {
+        return None;
+    };
     let last = path.path.segments.last()?;
     if last.ident != "Plan" {
         return None;
     }
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
     match args.args.first() {
         Some(syn::GenericArgument::Type(t)) if args.args.len() == 1 => Some(t.clone()),
         _ => None,
@@ -115,12 +127,14 @@ fn topology_of(output: &Type) -> Option<Type> {
 /// The host marker module of a topology type: `home_lab` for `HomeLab`, `a::home_lab` for `a::HomeLab`;
 /// for a generic topology (`Failover<HomeLab>`), the hosts of its inner topology.
 fn host_module(topology: &Type) -> Option<TokenStream> {
-    let Type::Path(path) = topology else { return None };
+    let Type::Path(path) = topology else {
+        return None;
+    };
     let last = path.path.segments.last()?;
-    if let syn::PathArguments::AngleBracketed(args) = &last.arguments {
-        if let Some(syn::GenericArgument::Type(inner)) = args.args.first() {
-            return host_module(inner);
-        }
+    if let syn::PathArguments::AngleBracketed(args) = &last.arguments
+        && let Some(syn::GenericArgument::Type(inner)) = args.args.first()
+    {
+        return host_module(inner);
     }
     let mut module = path.path.clone();
     let seg = module.segments.last_mut()?;
@@ -137,7 +151,13 @@ struct Port {
 
 fn expand_fn(plan: &PlanFn) -> TokenStream {
     let mut errors = Errors::default();
-    let PlanFn { attrs, vis, name, output, scores } = plan;
+    let PlanFn {
+        attrs,
+        vis,
+        name,
+        output,
+        scores,
+    } = plan;
     let plan_name = name.to_string();
     let Some(topology) = topology_of(output) else {
         let err = syn::Error::new(
@@ -179,7 +199,10 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                 return true;
             }
             if target_name == score_name {
-                errors.at(target.span(), format!("score `{score_name}` cannot depend on itself"));
+                errors.at(
+                    target.span(),
+                    format!("score `{score_name}` cannot depend on itself"),
+                );
             } else if all_names[index + 1..].contains(&target_name) {
                 errors.at(
                     target.span(),
@@ -199,7 +222,12 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
 
         for field in &score.fields {
             if let Some(first) = seen.iter().find(|k| **k == &field.key) {
-                errors.duplicate("field", &field.key.to_string(), first.span(), field.key.span());
+                errors.duplicate(
+                    "field",
+                    &field.key.to_string(),
+                    first.span(),
+                    field.key.span(),
+                );
                 continue;
             }
             seen.push(&field.key);
@@ -215,7 +243,10 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                         Value::Host(t) => {
                             check_ref(t, &mut errors, &mut deps);
                         }
-                        other => errors.at(other.span(), "`after:` takes the names of earlier scores, e.g. `after: [db, cache]`"),
+                        other => errors.at(
+                            other.span(),
+                            "`after:` takes the names of earlier scores, e.g. `after: [db, cache]`",
+                        ),
                     }
                 }
                 continue;
@@ -231,16 +262,18 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                         const _: () = ::harmony_dsl::__private::check_field(<#kind as ::harmony_dsl::ScoreKind>::FIELDS, #key_str, #tokens);
                     });
                     calls.push(quote_spanned! {span=> .#key(::harmony_dsl::__private::FromLiteral::from_literal(#tokens)) });
-                    if key_str == "port" || key_str.ends_with("_port") {
-                        if let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) = lit {
-                            if let Ok(port) = i.base10_parse::<u128>() {
-                                score_ports.push((port, span));
-                            }
-                        }
+                    if (key_str == "port" || key_str.ends_with("_port"))
+                        && let syn::Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Int(i),
+                            ..
+                        }) = lit
+                        && let Ok(port) = i.base10_parse::<u128>()
+                    {
+                        score_ports.push((port, span));
                     }
                 }
                 Value::Host(host) => {
-                    if declared.iter().any(|d| *d == host) {
+                    if declared.contains(&host) {
                         errors.at(host.span(), format!("`{host}` is a score: wire one of its outputs, e.g. `{key_str}: {host}.endpoint`"));
                         continue;
                     }
@@ -254,7 +287,10 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                     let span = path.span();
                     calls.push(quote_spanned! {span=> .#key(#path) });
                 }
-                Value::Wire { score: target, output } => {
+                Value::Wire {
+                    score: target,
+                    output,
+                } => {
                     if !check_ref(target, &mut errors, &mut deps) {
                         continue;
                     }
@@ -262,12 +298,20 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                     calls.push(quote_spanned! {span=> .#key(::core::clone::Clone::clone(&#target.#output)) });
                 }
                 Value::List(span, items) => {
-                    if !items.is_empty() && items.iter().all(|i| matches!(i, Value::Host(_) | Value::HostPath(_))) {
+                    if !items.is_empty()
+                        && items
+                            .iter()
+                            .all(|i| matches!(i, Value::Host(_) | Value::HostPath(_)))
+                    {
                         for item in items {
                             let ispan = item.span();
                             match item {
-                                Value::Host(host) => calls.push(quote_spanned! {ispan=> .#key(#module::#host) }),
-                                Value::HostPath(path) => calls.push(quote_spanned! {ispan=> .#key(#path) }),
+                                Value::Host(host) => {
+                                    calls.push(quote_spanned! {ispan=> .#key(#module::#host) })
+                                }
+                                Value::HostPath(path) => {
+                                    calls.push(quote_spanned! {ispan=> .#key(#path) })
+                                }
                                 _ => {}
                             }
                         }
@@ -306,7 +350,12 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
         }
         if let Some(host) = &placed_on {
             for (port, span) in score_ports {
-                ports.push(Port { host: host.clone(), port, span, score: score_name.clone() });
+                ports.push(Port {
+                    host: host.clone(),
+                    port,
+                    span,
+                    score: score_name.clone(),
+                });
             }
         }
         declared.push(&score.name);
@@ -325,7 +374,10 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
     // Two scores claiming the same port on the same host.
     let mut by_host: BTreeMap<(String, u128), Vec<&Port>> = BTreeMap::new();
     for port in &ports {
-        by_host.entry((port.host.clone(), port.port)).or_default().push(port);
+        by_host
+            .entry((port.host.clone(), port.port))
+            .or_default()
+            .push(port);
     }
     for ((host, port), claims) in by_host {
         if claims.len() > 1 {

@@ -25,17 +25,23 @@ pub fn expand(input: TokenStream) -> TokenStream {
     };
     let mut errors = darling::Error::accumulator();
     let Some(parsed) = errors.handle(ProviderInput::from_derive_input(&derive_input)) else {
-        return errors.finish().err().map(|e| e.write_errors()).unwrap_or_default();
+        return errors
+            .finish()
+            .err()
+            .map(|e| e.write_errors())
+            .unwrap_or_default();
     };
     if !parsed.generics.params.is_empty() {
         errors.push(
-            darling::Error::custom("providers cannot have generic parameters").with_span(&parsed.generics),
+            darling::Error::custom("providers cannot have generic parameters")
+                .with_span(&parsed.generics),
         );
     }
     let fields = match &derive_input.data {
-        syn::Data::Struct(syn::DataStruct { fields: syn::Fields::Named(named), .. }) => {
-            fields::analyse(named, &mut errors)
-        }
+        syn::Data::Struct(syn::DataStruct {
+            fields: syn::Fields::Named(named),
+            ..
+        }) => fields::analyse(named, &mut errors),
         _ => Vec::new(),
     };
     let name = &parsed.ident;

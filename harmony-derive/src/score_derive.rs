@@ -1,7 +1,7 @@
 //! `#[derive(Score)]`: the score's schema, its `Score<T>` impl with capability bounds, its
 //! outputs, and a typestate builder where a missing required field is a compile error naming it.
 
-use darling::util::{Override, PathList};
+use darling::util::PathList;
 use darling::{FromDeriveInput, FromMeta};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
@@ -10,7 +10,7 @@ use syn::punctuated::Punctuated;
 use syn::{DeriveInput, Ident, Token, Type, Visibility};
 
 use crate::diag::camel_case;
-use crate::fields::{self, Field, HostRequirements, Shape};
+use crate::fields::{self, DefaultValue, Field, HostRequirements, Shape};
 
 /// One declared output: `name: Type`.
 #[derive(Debug, Clone)]
@@ -37,7 +37,12 @@ impl FromMeta for Outputs {
                 format!("{e}; outputs are written `outputs(name: Type, ...)`, e.g. `outputs(endpoint: Endpoint<Postgres>)`"),
             ))
         })?;
-        Ok(Outputs(parsed.into_iter().map(|(name, _, ty)| Output { name, ty }).collect()))
+        Ok(Outputs(
+            parsed
+                .into_iter()
+                .map(|(name, _, ty)| Output { name, ty })
+                .collect(),
+        ))
     }
 }
 
@@ -65,7 +70,11 @@ pub fn expand(input: TokenStream) -> TokenStream {
     };
     let mut errors = darling::Error::accumulator();
     let Some(parsed) = errors.handle(ScoreInput::from_derive_input(&derive_input)) else {
-        return errors.finish().err().map(|e| e.write_errors()).unwrap_or_default();
+        return errors
+            .finish()
+            .err()
+            .map(|e| e.write_errors())
+            .unwrap_or_default();
     };
     let _ = &parsed.data;
     if !parsed.generics.params.is_empty() || parsed.generics.where_clause.is_some() {
@@ -77,15 +86,19 @@ pub fn expand(input: TokenStream) -> TokenStream {
         );
     }
     let fields = match &derive_input.data {
-        syn::Data::Struct(syn::DataStruct { fields: syn::Fields::Named(named), .. }) => {
-            fields::analyse(named, &mut errors)
-        }
+        syn::Data::Struct(syn::DataStruct {
+            fields: syn::Fields::Named(named),
+            ..
+        }) => fields::analyse(named, &mut errors),
         _ => Vec::new(),
     };
     let mut seen_outputs: Vec<&Ident> = Vec::new();
     for output in &parsed.outputs.0 {
         if seen_outputs.contains(&&output.name) {
-            errors.push(darling::Error::custom(format!("duplicate output `{}`", output.name)).with_span(&output.name));
+            errors.push(
+                darling::Error::custom(format!("duplicate output `{}`", output.name))
+                    .with_span(&output.name),
+            );
         }
         seen_outputs.push(&output.name);
     }
@@ -99,7 +112,11 @@ pub fn expand(input: TokenStream) -> TokenStream {
     }
 }
 
-fn generate(input: &ScoreInput, fields: &[Field], errors: &mut darling::error::Accumulator) -> TokenStream {
+fn generate(
+    input: &ScoreInput,
+    fields: &[Field],
+    errors: &mut darling::error::Accumulator,
+) -> TokenStream {
     let name = &input.ident;
     let vis = &input.vis;
     let kind = name.to_string();
@@ -128,7 +145,8 @@ fn generate(input: &ScoreInput, fields: &[Field], errors: &mut darling::error::A
         }
     } else {
         let outputs_name = format_ident!("{}Outputs", name);
-        let doc = format!("Typed outputs of score [`{name}`], for wiring (`database: db.endpoint`).");
+        let doc =
+            format!("Typed outputs of score [`{name}`], for wiring (`database: db.endpoint`).");
         let out_fields = input.outputs.0.iter().map(|o| {
             let (n, t) = (&o.name, &o.ty);
             let d = format!("Output `{n}`.");
@@ -151,8 +169,10 @@ fn generate(input: &ScoreInput, fields: &[Field], errors: &mut darling::error::A
 
     // Builder: typestate parameters for required fields.
     let required: Vec<&Field> = fields.iter().filter(|f| f.required()).collect();
-    let state_params: Vec<Ident> =
-        required.iter().map(|f| format_ident!("__{}", camel_case(&f.ident.to_string()))).collect();
+    let state_params: Vec<Ident> = required
+        .iter()
+        .map(|f| format_ident!("__{}", camel_case(&f.ident.to_string())))
+        .collect();
     let storage = fields.iter().map(|f| {
         let ident = &f.ident;
         let ty = &f.ty;
@@ -175,7 +195,9 @@ fn generate(input: &ScoreInput, fields: &[Field], errors: &mut darling::error::A
             _ => quote! { #ident: ::core::option::Option::None },
         }
     });
-    let unset_states = state_params.iter().map(|_| quote! { ::harmony_dsl::__private::Unset });
+    let unset_states = state_params
+        .iter()
+        .map(|_| quote! { ::harmony_dsl::__private::Unset });
     let builder_doc = format!(
         "Builder of [`{name}`]. Required fields are tracked in the type: `build()` only compiles once each is set. `T` is the topology the score will be placed on."
     );
@@ -268,8 +290,10 @@ fn generate(input: &ScoreInput, fields: &[Field], errors: &mut darling::error::A
     });
 
     // Per-required-field traits whose diagnostic names the missing field.
-    let is_set_traits: Vec<Ident> =
-        required.iter().map(|f| format_ident!("{}{}IsSet", name, camel_case(&f.ident.to_string()))).collect();
+    let is_set_traits: Vec<Ident> = required
+        .iter()
+        .map(|f| format_ident!("{}{}IsSet", name, camel_case(&f.ident.to_string())))
+        .collect();
     let is_set_defs = required.iter().zip(&is_set_traits).map(|(f, t)| {
         let ty = &f.ty;
         let field = f.ident.to_string();
@@ -290,7 +314,10 @@ fn generate(input: &ScoreInput, fields: &[Field], errors: &mut darling::error::A
             }
         }
     });
-    let build_bounds = state_params.iter().zip(&is_set_traits).map(|(p, t)| quote! { #p: #t });
+    let build_bounds = state_params
+        .iter()
+        .zip(&is_set_traits)
+        .map(|(p, t)| quote! { #p: #t });
     let mut literal_checks = Vec::new();
     let build_fields = fields.iter().map(|f| {
         let ident = &f.ident;
@@ -299,7 +326,7 @@ fn generate(input: &ScoreInput, fields: &[Field], errors: &mut darling::error::A
             return quote! { #ident: #t::__value(self.#ident) };
         }
         match (&f.shape, &f.default) {
-            (Shape::Value, Some(Override::Explicit(expr))) | (Shape::Host, Some(Override::Explicit(expr))) => {
+            (Shape::Value, Some(DefaultValue::Expr(expr))) | (Shape::Host, Some(DefaultValue::Expr(expr))) => {
                 if let Some(lit) = crate::literal::literal_of(expr) {
                     let ty = &f.ty;
                     let span = ident.span();

@@ -36,7 +36,9 @@ impl Value {
             Value::Lit(e) | Value::Rust(e) => e.span(),
             Value::Host(i) => i.span(),
             Value::HostPath(p) => p.span(),
-            Value::Wire { score, output } => score.span().join(output.span()).unwrap_or(score.span()),
+            Value::Wire { score, output } => {
+                score.span().join(output.span()).unwrap_or(score.span())
+            }
             Value::List(span, _) => *span,
         }
     }
@@ -50,7 +52,10 @@ impl Parse for Value {
             let content;
             let bracket = bracketed!(content in input);
             let items = Punctuated::<Value, Token![,]>::parse_terminated(&content)?;
-            return Ok(Value::List(bracket.span.join(), items.into_iter().collect()));
+            return Ok(Value::List(
+                bracket.span.join(),
+                items.into_iter().collect(),
+            ));
         }
         if input.peek(syn::token::Brace) {
             let content;
@@ -74,9 +79,17 @@ impl Parse for Value {
             if input.peek(Token![.]) {
                 input.parse::<Token![.]>()?;
                 let output: Ident = input.parse().map_err(|e| {
-                    syn::Error::new(e.span(), format!("expected an output name after `{first}.`, e.g. `{first}.endpoint`"))
+                    syn::Error::new(
+                        e.span(),
+                        format!(
+                            "expected an output name after `{first}.`, e.g. `{first}.endpoint`"
+                        ),
+                    )
                 })?;
-                return Ok(Value::Wire { score: first, output });
+                return Ok(Value::Wire {
+                    score: first,
+                    output,
+                });
             }
             if input.peek(Token![::]) {
                 let mut path = Path::from(first);
@@ -88,7 +101,11 @@ impl Parse for Value {
             }
             return Ok(Value::Host(first));
         }
-        if input.peek(Token![::]) || input.peek(Token![crate]) || input.peek(Token![self]) || input.peek(Token![super]) {
+        if input.peek(Token![::])
+            || input.peek(Token![crate])
+            || input.peek(Token![self])
+            || input.peek(Token![super])
+        {
             let path: Path = input.call(Path::parse_mod_style)?;
             return Ok(Value::HostPath(path));
         }
@@ -108,7 +125,10 @@ impl Parse for FieldValue {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let key: Ident = input.call(syn::ext::IdentExt::parse_any)?;
         if !input.peek(Token![:]) {
-            return Err(syn::Error::new(key.span(), format!("expected `{key}: <value>`")));
+            return Err(syn::Error::new(
+                key.span(),
+                format!("expected `{key}: <value>`"),
+            ));
         }
         input.parse::<Token![:]>()?;
         let value: Value = input.parse()?;

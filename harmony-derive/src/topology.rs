@@ -64,8 +64,16 @@ impl Parse for CapabilityDef {
         }
         input.parse::<Token![=>]>()?;
         let provider: Path = input.parse()?;
-        let fields = if input.peek(syn::token::Brace) { parse_fields(input)? } else { Vec::new() };
-        Ok(CapabilityDef { capability, provider, fields })
+        let fields = if input.peek(syn::token::Brace) {
+            parse_fields(input)?
+        } else {
+            Vec::new()
+        };
+        Ok(CapabilityDef {
+            capability,
+            provider,
+            fields,
+        })
     }
 }
 
@@ -105,11 +113,17 @@ impl Parse for TopologyDef {
             match section.to_string().as_str() {
                 "hosts" => {
                     let items = parse_items(&content)?;
-                    def.hosts.push(Section { name: section, items });
+                    def.hosts.push(Section {
+                        name: section,
+                        items,
+                    });
                 }
                 "capabilities" => {
                     let items = parse_items(&content)?;
-                    def.capabilities.push(Section { name: section, items });
+                    def.capabilities.push(Section {
+                        name: section,
+                        items,
+                    });
                 }
                 _ => {
                     // Skip its body so the other sections are still checked.
@@ -121,7 +135,9 @@ impl Parse for TopologyDef {
             }
         }
         if !input.is_empty() {
-            return Err(input.error("one topology per `topology!`: unexpected tokens after the topology's body"));
+            return Err(input.error(
+                "one topology per `topology!`: unexpected tokens after the topology's body",
+            ));
         }
         Ok(def)
     }
@@ -155,7 +171,10 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
             ),
         );
     }
-    for sections in [def.hosts.iter().map(|s| &s.name).collect::<Vec<_>>(), def.capabilities.iter().map(|s| &s.name).collect()] {
+    for sections in [
+        def.hosts.iter().map(|s| &s.name).collect::<Vec<_>>(),
+        def.capabilities.iter().map(|s| &s.name).collect(),
+    ] {
         if let [first, rest @ ..] = sections.as_slice() {
             for again in rest {
                 errors.duplicate("section", &again.to_string(), first.span(), again.span());
@@ -171,14 +190,30 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
     let mut hosts: Vec<Host> = Vec::new();
     for host in def.hosts.iter().flat_map(|s| &s.items) {
         if let Some(first) = hosts.iter().find(|h| *h.name == host.name) {
-            errors.duplicate("host", &host.name.to_string(), first.name.span(), host.name.span());
+            errors.duplicate(
+                "host",
+                &host.name.to_string(),
+                first.name.span(),
+                host.name.span(),
+            );
             continue;
         }
-        let mut parsed = Host { name: &host.name, arch: None, arch_value: None, address: None, labels: Vec::new() };
+        let mut parsed = Host {
+            name: &host.name,
+            arch: None,
+            arch_value: None,
+            address: None,
+            labels: Vec::new(),
+        };
         let mut seen: Vec<&Ident> = Vec::new();
         for field in &host.fields {
             if let Some(first) = seen.iter().find(|k| **k == &field.key) {
-                errors.duplicate("key", &field.key.to_string(), first.span(), field.key.span());
+                errors.duplicate(
+                    "key",
+                    &field.key.to_string(),
+                    first.span(),
+                    field.key.span(),
+                );
                 continue;
             }
             seen.push(&field.key);
@@ -190,27 +225,48 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
                     }
                     Err(e) => errors.push(e),
                 },
-                ("arch", other) => errors.at(other.span(), "expected an architecture: `x86_64`, `aarch64`, `armv7` or `riscv64`"),
+                ("arch", other) => errors.at(
+                    other.span(),
+                    "expected an architecture: `x86_64`, `aarch64`, `armv7` or `riscv64`",
+                ),
                 ("address", Value::Lit(lit)) => parsed.address = Some(lit.clone()),
-                ("address", other) => errors.at(other.span(), "expected an IP address literal, e.g. `address: \"192.168.1.10\"`"),
+                ("address", other) => errors.at(
+                    other.span(),
+                    "expected an IP address literal, e.g. `address: \"192.168.1.10\"`",
+                ),
                 ("labels", Value::List(_, items)) => {
                     for item in items {
                         match item {
                             Value::Host(label) => parsed.labels.push(Path::from(label.clone())),
                             Value::HostPath(path) => parsed.labels.push(path.clone()),
-                            other => errors.at(other.span(), "expected a label name, e.g. `labels: [gpu, control_plane]`"),
+                            other => errors.at(
+                                other.span(),
+                                "expected a label name, e.g. `labels: [gpu, control_plane]`",
+                            ),
                         }
                     }
                 }
-                ("labels", other) => errors.at(other.span(), "expected a list of labels, e.g. `labels: [gpu, control_plane]`"),
+                ("labels", other) => errors.at(
+                    other.span(),
+                    "expected a list of labels, e.g. `labels: [gpu, control_plane]`",
+                ),
                 (key, _) => errors.at(
                     field.key.span(),
-                    format!("unknown host key `{key}`{}; a host has `arch`, `address` and `labels`", did_you_mean(key, HOST_KEYS)),
+                    format!(
+                        "unknown host key `{key}`{}; a host has `arch`, `address` and `labels`",
+                        did_you_mean(key, HOST_KEYS)
+                    ),
                 ),
             }
         }
         if parsed.arch.is_none() && !seen.iter().any(|k| *k == "arch") {
-            errors.at(host.name.span(), format!("host `{}` needs an architecture, e.g. `arch: x86_64`", host.name));
+            errors.at(
+                host.name.span(),
+                format!(
+                    "host `{}` needs an architecture, e.g. `arch: x86_64`",
+                    host.name
+                ),
+            );
         }
         hosts.push(parsed);
     }
@@ -222,8 +278,15 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
     for host in &hosts {
         let host_name = host.name;
         let host_str = host_name.to_string();
-        let arch_ident = host.arch_value.as_ref().map(|a| a.to_string()).unwrap_or_default();
-        let arch_variant = ARCHES.iter().find(|(w, _)| *w == arch_ident).map(|(_, m)| format_ident!("{}", m));
+        let arch_ident = host
+            .arch_value
+            .as_ref()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        let arch_variant = ARCHES
+            .iter()
+            .find(|(w, _)| *w == arch_ident)
+            .map(|(_, m)| format_ident!("{}", m));
         let doc = format!("Host `{host_str}` of topology [`{name}`]({name}).");
         markers.push(quote! {
             #[doc = #doc]
@@ -235,7 +298,12 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
         let label_names: Vec<String> = host
             .labels
             .iter()
-            .map(|l| l.segments.last().map(|s| s.ident.to_string()).unwrap_or_default())
+            .map(|l| {
+                l.segments
+                    .last()
+                    .map(|s| s.ident.to_string())
+                    .unwrap_or_default()
+            })
             .collect();
         let address = match &host.address {
             Some(lit) => match crate::literal::literal_of(lit) {
@@ -247,7 +315,10 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
                     quote! { ::core::option::Option::Some(::harmony_dsl::__private::FromLiteral::from_literal(#tokens)) }
                 }
                 None => {
-                    errors.at(lit.span(), "expected an IP address literal, e.g. `address: \"192.168.1.10\"`");
+                    errors.at(
+                        lit.span(),
+                        "expected an IP address literal, e.g. `address: \"192.168.1.10\"`",
+                    );
                     quote! { ::core::option::Option::None }
                 }
             },
@@ -282,13 +353,28 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
     let mut env_overrides = Vec::new();
     let mut place_checks = Vec::new();
     for cap in def.capabilities.iter().flat_map(|s| &s.items) {
-        let cap_name = cap.capability.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
-        if let Some(first) = caps.iter().find(|c| c.capability.segments.last().map(|s| s.ident.to_string()).unwrap_or_default() == cap_name) {
+        let cap_name = cap
+            .capability
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        if let Some(first) = caps.iter().find(|c| {
+            c.capability
+                .segments
+                .last()
+                .map(|s| s.ident.to_string())
+                .unwrap_or_default()
+                == cap_name
+        }) {
             errors.at(
                 cap.provider.span(),
                 format!("capability `{cap_name}` is provided twice in topology `{name}`: a capability has exactly one provider; remove one of them"),
             );
-            errors.at(first.provider.span(), format!("note: `{cap_name}` is first provided here"));
+            errors.at(
+                first.provider.span(),
+                format!("note: `{cap_name}` is first provided here"),
+            );
             continue;
         }
         caps.push(cap);
@@ -313,14 +399,23 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
         let mut seen: Vec<&Ident> = Vec::new();
         for field in &cap.fields {
             if let Some(first) = seen.iter().find(|k| **k == &field.key) {
-                errors.duplicate("field", &field.key.to_string(), first.span(), field.key.span());
+                errors.duplicate(
+                    "field",
+                    &field.key.to_string(),
+                    first.span(),
+                    field.key.span(),
+                );
                 continue;
             }
             seen.push(&field.key);
             let key = &field.key;
             let key_str = key.to_string();
             match provider_value(&field.value, &module, &host_names, &mut errors) {
-                Some(ProviderValue { init, literals, hosts: placed }) => {
+                Some(ProviderValue {
+                    init,
+                    literals,
+                    hosts: placed,
+                }) => {
                     for (lit, lspan) in literals {
                         items.push(quote_spanned! {lspan=>
                             const _: () = ::harmony_dsl::__private::check_field(<#provider as ::harmony_dsl::Provider>::FIELDS, #key_str, #lit);
@@ -335,7 +430,11 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
                 None => field_inits.push(quote! { #key: ::core::unreachable!() }),
             }
         }
-        let env_prefix = format!("HARMONY_{}_{}", snake_case(&name.to_string()).to_uppercase(), snake_case(&cap_name).to_uppercase());
+        let env_prefix = format!(
+            "HARMONY_{}_{}",
+            snake_case(&name.to_string()).to_uppercase(),
+            snake_case(&cap_name).to_uppercase()
+        );
         declared.push(quote_spanned! {span=>
             #[allow(unused_mut)]
             let mut #param = #provider { #(#field_inits),* };
@@ -346,12 +445,25 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
     }
     let param_names: Vec<Ident> = caps
         .iter()
-        .map(|c| format_ident!("{}", snake_case(&c.capability.segments.last().map(|s| s.ident.to_string()).unwrap_or_default())))
+        .map(|c| {
+            format_ident!(
+                "{}",
+                snake_case(
+                    &c.capability
+                        .segments
+                        .last()
+                        .map(|s| s.ident.to_string())
+                        .unwrap_or_default()
+                )
+            )
+        })
         .collect();
 
     let attrs = &def.attrs;
     let name_str = name.to_string();
-    let module_doc = format!("Host marker types of topology [`{name_str}`]: one unit struct per host, so placement rules are trait bounds.");
+    let module_doc = format!(
+        "Host marker types of topology [`{name_str}`]: one unit struct per host, so placement rules are trait bounds."
+    );
     let env_doc = format!(
         "The providers as written in `topology!`, each field overridable from the environment as `HARMONY_{}_<CAPABILITY>_<FIELD>` (e.g. `HARMONY_{}_K8S_CLUSTER_CONTEXT`).",
         snake_case(&name_str).to_uppercase(),
@@ -417,8 +529,17 @@ struct ProviderValue {
 }
 
 /// A provider field's value: the initialiser, the literals to check, the hosts to check.
-fn provider_value(value: &Value, module: &Ident, hosts: &[String], errors: &mut Errors) -> Option<ProviderValue> {
-    let mut out = ProviderValue { init: TokenStream::new(), literals: Vec::new(), hosts: Vec::new() };
+fn provider_value(
+    value: &Value,
+    module: &Ident,
+    hosts: &[String],
+    errors: &mut Errors,
+) -> Option<ProviderValue> {
+    let mut out = ProviderValue {
+        init: TokenStream::new(),
+        literals: Vec::new(),
+        hosts: Vec::new(),
+    };
     match value {
         Value::Lit(lit) => {
             let tokens = crate::literal::literal_of(lit)?;
@@ -444,7 +565,10 @@ fn provider_value(value: &Value, module: &Ident, hosts: &[String], errors: &mut 
                     }
                     Value::Rust(expr) => inits.push(quote! { #expr }),
                     other => {
-                        errors.at(other.span(), "expected a literal, a host or `{ expression }` in this list");
+                        errors.at(
+                            other.span(),
+                            "expected a literal, a host or `{ expression }` in this list",
+                        );
                         return None;
                     }
                 }
@@ -474,7 +598,11 @@ fn check_host(host: &Ident, hosts: &[String], errors: &mut Errors) -> bool {
         format!(
             "no host `{name}` in this topology{}{}",
             did_you_mean(&name, hosts.iter().map(String::as_str)),
-            if hosts.is_empty() { "; declare it under `hosts { ... }`".to_string() } else { format!(" (hosts: {})", hosts.join(", ")) }
+            if hosts.is_empty() {
+                "; declare it under `hosts { ... }`".to_string()
+            } else {
+                format!(" (hosts: {})", hosts.join(", "))
+            }
         ),
     );
     false

@@ -53,7 +53,11 @@ pub struct Endpoint<P: Protocol> {
 impl<P: Protocol> Endpoint<P> {
     /// An endpoint at `host:port`.
     pub fn new(host: impl Into<String>, port: Port) -> Self {
-        Endpoint { host: host.into(), port, protocol: PhantomData }
+        Endpoint {
+            host: host.into(),
+            port,
+            protocol: PhantomData,
+        }
     }
 }
 

@@ -45,7 +45,12 @@ pub struct Error {
 impl Error {
     /// An error of the given kind.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, capability: None, message: message.into(), source: None }
+        Error {
+            kind,
+            capability: None,
+            message: message.into(),
+            source: None,
+        }
     }
 
     /// A failure worth retrying.
@@ -122,7 +127,9 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|s| s as &(dyn std::error::Error + 'static))
+        self.source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
     }
 }
 

@@ -14,8 +14,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::future::BoxFuture;
 use crate::outcome::{Inspection, Outcome};
 use crate::resource::{
-    ContainerSpec, DeviceSpec, DnsRecord, FileKind, FileSpec, IdentityClient, KubeObject, LbService,
-    ProcessSpec,
+    ContainerSpec, DeviceSpec, DnsRecord, FileKind, FileSpec, IdentityClient, KubeObject,
+    LbService, ProcessSpec,
 };
 use crate::topology::Topology;
 
@@ -92,21 +92,29 @@ impl Operation {
                 o.to_manifest(),
             ),
             Operation::DnsServer(r) => (format!("dns/{}.json", r.name), to_json(r)),
-            Operation::LoadBalancer(r) => {
-                (format!("loadbalancer/{}-{}.json", r.namespace, r.name), to_json(r))
-            }
+            Operation::LoadBalancer(r) => (
+                format!("loadbalancer/{}-{}.json", r.namespace, r.name),
+                to_json(r),
+            ),
             Operation::IdentityProvider(r) => {
                 (format!("identity/{}.json", r.client_id), to_json(r))
             }
             Operation::ContainerRuntime(r) => (
-                format!("containers/{}/{}.json", r.host.as_deref().unwrap_or("_any"), r.name),
+                format!(
+                    "containers/{}/{}.json",
+                    r.host.as_deref().unwrap_or("_any"),
+                    r.name
+                ),
                 to_json(r),
             ),
             Operation::Fleet(r) => (format!("devices/{}.json", r.device), to_json(r)),
             Operation::FileSystem(r) => {
                 let rel = r.path.to_string_lossy().trim_start_matches('/').to_string();
                 if let FileKind::File { content, .. } = &r.kind {
-                    return Artifact { path: format!("files/{rel}"), content: content.clone() };
+                    return Artifact {
+                        path: format!("files/{rel}"),
+                        content: content.clone(),
+                    };
                 }
                 (format!("dirs/{rel}.json"), to_json(r))
             }
@@ -165,7 +173,11 @@ where
     topology.capabilities().get::<C>().ok_or_else(|| {
         Error::new(
             ErrorKind::MissingCapability,
-            format!("topology `{}` has no provider for capability `{}`", T::NAME, C::NAME),
+            format!(
+                "topology `{}` has no provider for capability `{}`",
+                T::NAME,
+                C::NAME
+            ),
         )
         .in_capability(C::NAME)
     })
@@ -175,23 +187,43 @@ macro_rules! dispatch {
     ($self:ident, $topology:ident, $method:ident) => {
         Box::pin(async move {
             let result = match $self {
-                Operation::K8sCluster(r) => provider::<dyn K8sCluster, T>($topology)?.$method(r).await,
-                Operation::DnsServer(r) => provider::<dyn DnsServer, T>($topology)?.$method(r).await,
-                Operation::LoadBalancer(r) => provider::<dyn LoadBalancer, T>($topology)?.$method(r).await,
+                Operation::K8sCluster(r) => {
+                    provider::<dyn K8sCluster, T>($topology)?.$method(r).await
+                }
+                Operation::DnsServer(r) => {
+                    provider::<dyn DnsServer, T>($topology)?.$method(r).await
+                }
+                Operation::LoadBalancer(r) => {
+                    provider::<dyn LoadBalancer, T>($topology)?.$method(r).await
+                }
                 Operation::IdentityProvider(r) => {
-                    provider::<dyn IdentityProvider, T>($topology)?.$method(r).await
+                    provider::<dyn IdentityProvider, T>($topology)?
+                        .$method(r)
+                        .await
                 }
                 Operation::ContainerRuntime(r) => {
-                    provider::<dyn ContainerRuntime, T>($topology)?.$method(r).await
+                    provider::<dyn ContainerRuntime, T>($topology)?
+                        .$method(r)
+                        .await
                 }
                 Operation::Fleet(r) => provider::<dyn Fleet, T>($topology)?.$method(r).await,
-                Operation::FileSystem(r) => provider::<dyn FileSystem, T>($topology)?.$method(r).await,
+                Operation::FileSystem(r) => {
+                    provider::<dyn FileSystem, T>($topology)?.$method(r).await
+                }
                 Operation::ProcessSupervisor(r) => {
-                    provider::<dyn ProcessSupervisor, T>($topology)?.$method(r).await
+                    provider::<dyn ProcessSupervisor, T>($topology)?
+                        .$method(r)
+                        .await
                 }
             };
             let capability = $self.capability();
-            result.map_err(|e| if e.capability().is_some() { e } else { e.in_capability(capability) })
+            result.map_err(|e| {
+                if e.capability().is_some() {
+                    e
+                } else {
+                    e.in_capability(capability)
+                }
+            })
         })
     };
 }

@@ -18,7 +18,9 @@ pub enum Outcome {
 impl Outcome {
     /// A change with its summary.
     pub fn changed(summary: impl Into<String>) -> Self {
-        Outcome::Changed { summary: summary.into() }
+        Outcome::Changed {
+            summary: summary.into(),
+        }
     }
 
     /// Whether the world changed.

@@ -73,7 +73,11 @@ pub struct StepPolicy {
 
 impl Default for StepPolicy {
     fn default() -> Self {
-        StepPolicy { timeout: Duration::from_secs(120), retries: 3, backoff: Duration::from_millis(200) }
+        StepPolicy {
+            timeout: Duration::from_secs(120),
+            retries: 3,
+            backoff: Duration::from_millis(200),
+        }
     }
 }
 
@@ -138,7 +142,10 @@ impl fmt::Display for PlanProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PlanProblem::DuplicateScore(name) => {
-                write!(f, "two scores are named `{name}`; score names must be unique in a plan")
+                write!(
+                    f,
+                    "two scores are named `{name}`; score names must be unique in a plan"
+                )
             }
             PlanProblem::Unserialisable { score, reason } => {
                 write!(f, "score `{score}` cannot be serialised: {reason}")
@@ -244,9 +251,14 @@ impl<T: Topology> Plan<T> {
         after: &[ScoreId],
     ) -> ScoreHandle<<S as ScoreOutputs>::Outputs> {
         if self.scores.iter().any(|s| s.name == name) {
-            self.problems.push(PlanProblem::DuplicateScore(name.to_string()));
+            self.problems
+                .push(PlanProblem::DuplicateScore(name.to_string()));
         }
-        let ctx = ScoreContext { instance: name, plan: &self.name, topology: T::NAME };
+        let ctx = ScoreContext {
+            instance: name,
+            plan: &self.name,
+            topology: T::NAME,
+        };
         let outputs = score.outputs(&ctx);
         let operations = score.operations(&ctx);
         let spec = serde_json::to_value(&score).unwrap_or_else(|e| {
@@ -275,8 +287,11 @@ impl<T: Topology> Plan<T> {
             waits.insert(step_id);
             step_ids.push(step_id);
         }
-        let mut depends_on: Vec<String> =
-            after.iter().filter_map(|d| self.scores.get(d.0)).map(|s| s.name.clone()).collect();
+        let mut depends_on: Vec<String> = after
+            .iter()
+            .filter_map(|d| self.scores.get(d.0))
+            .map(|s| s.name.clone())
+            .collect();
         depends_on.dedup();
         self.scores.push(ScoreEntry {
             name: name.to_string(),
@@ -292,7 +307,12 @@ impl<T: Topology> Plan<T> {
 impl<T: Topology> Plan<T> {
     /// Appends a raw step for score instance `score` (registering the score as kind `"Raw"` the
     /// first time), waiting for `depends_on`. For hand-built plans and tests; `score!` uses [`Plan::add`].
-    pub fn push_step(&mut self, score: &str, operation: Operation, depends_on: &[StepId]) -> StepId {
+    pub fn push_step(
+        &mut self,
+        score: &str,
+        operation: Operation,
+        depends_on: &[StepId],
+    ) -> StepId {
         let id = StepId(self.steps.len());
         self.steps.push(Step {
             id,
@@ -319,7 +339,9 @@ impl<T> Plan<T> {
     /// The steps a dependant of score `id` waits for: its last step, or, for a score without
     /// steps, the tails of what it depends on.
     fn tail_steps(&self, id: ScoreId) -> Vec<StepId> {
-        let Some(entry) = self.scores.get(id.0) else { return Vec::new() };
+        let Some(entry) = self.scores.get(id.0) else {
+            return Vec::new();
+        };
         if let Some(last) = entry.steps.last() {
             return vec![*last];
         }
@@ -351,12 +373,20 @@ impl<T> Plan<T> {
         }
         let mut renumber = std::collections::BTreeMap::new();
         let mut steps = Vec::new();
-        for step in self.steps.iter().filter(|s| keep.contains(s.score.as_str())) {
+        for step in self
+            .steps
+            .iter()
+            .filter(|s| keep.contains(s.score.as_str()))
+        {
             let new_id = StepId(steps.len());
             renumber.insert(step.id, new_id);
             let mut step = step.clone();
             step.id = new_id;
-            step.depends_on = step.depends_on.iter().filter_map(|d| renumber.get(d).copied()).collect();
+            step.depends_on = step
+                .depends_on
+                .iter()
+                .filter_map(|d| renumber.get(d).copied())
+                .collect();
             steps.push(step);
         }
         let scores = self
@@ -365,7 +395,11 @@ impl<T> Plan<T> {
             .filter(|s| keep.contains(s.name.as_str()))
             .map(|s| {
                 let mut s = s.clone();
-                s.steps = s.steps.iter().filter_map(|d| renumber.get(d).copied()).collect();
+                s.steps = s
+                    .steps
+                    .iter()
+                    .filter_map(|d| renumber.get(d).copied())
+                    .collect();
                 s
             })
             .collect();

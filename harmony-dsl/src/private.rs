@@ -57,9 +57,9 @@ fn read_var(var: &str) -> Result<Option<String>> {
     match std::env::var(var) {
         Ok(v) => Ok(Some(v)),
         Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(_)) => {
-            Err(Error::permanent(format!("environment variable {var} is not valid UTF-8")))
-        }
+        Err(std::env::VarError::NotUnicode(_)) => Err(Error::permanent(format!(
+            "environment variable {var} is not valid UTF-8"
+        ))),
     }
 }
 

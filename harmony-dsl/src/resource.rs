@@ -51,7 +51,10 @@ impl KubeObject {
         }
         let mut labels: BTreeMap<String, String> = self.labels.clone();
         labels.insert(MANAGED_BY.0.into(), MANAGED_BY.1.into());
-        metadata.insert("labels".into(), serde_json::to_value(labels).unwrap_or_default());
+        metadata.insert(
+            "labels".into(),
+            serde_json::to_value(labels).unwrap_or_default(),
+        );
         let mut object = serde_json::Map::new();
         object.insert("apiVersion".into(), self.api_version.clone().into());
         object.insert("kind".into(), self.kind.clone().into());
@@ -167,7 +170,11 @@ pub struct ContainerSpec {
 impl ContainerSpec {
     /// Stable identity: `container:<host>/<name>`.
     pub fn id(&self) -> String {
-        format!("container:{}/{}", self.host.as_deref().unwrap_or("-"), self.name)
+        format!(
+            "container:{}/{}",
+            self.host.as_deref().unwrap_or("-"),
+            self.name
+        )
     }
 }
 

@@ -17,7 +17,10 @@ use crate::resource::KubeObject;
 /// Labels every object of score instance `instance` carries.
 fn labels(ctx: &crate::ScoreContext<'_>, kind: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
-        ("app.kubernetes.io/name".to_string(), ctx.instance.to_string()),
+        (
+            "app.kubernetes.io/name".to_string(),
+            ctx.instance.to_string(),
+        ),
         ("app.kubernetes.io/component".to_string(), kind.to_string()),
         ("harmony.io/plan".to_string(), ctx.plan.to_string()),
         ("harmony.io/score".to_string(), ctx.instance.to_string()),

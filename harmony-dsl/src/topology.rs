@@ -215,7 +215,11 @@ impl CapabilityMap {
     ) {
         self.providers.insert(
             TypeIdKey(TypeId::of::<C>()),
-            Entry { capability, provider: provider_name.into(), value: Arc::new(provider) },
+            Entry {
+                capability,
+                provider: provider_name.into(),
+                value: Arc::new(provider),
+            },
         );
     }
 
@@ -228,8 +232,11 @@ impl CapabilityMap {
 
     /// `(capability, provider)` names, for `status` and error messages.
     pub fn names(&self) -> Vec<(&'static str, &str)> {
-        let mut names: Vec<_> =
-            self.providers.values().map(|e| (e.capability, e.provider.as_str())).collect();
+        let mut names: Vec<_> = self
+            .providers
+            .values()
+            .map(|e| (e.capability, e.provider.as_str()))
+            .collect();
         names.sort();
         names
     }

@@ -26,7 +26,9 @@ impl Operations for EdgeService {
                     device: device.host().to_string(),
                     workloads: vec![Workload {
                         name: ctx.instance.to_string(),
-                        run: WorkloadRun::Container { image: self.image.clone() },
+                        run: WorkloadRun::Container {
+                            image: self.image.clone(),
+                        },
                         env: BTreeMap::new(),
                     }],
                 })

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::operation::Operation;
-use crate::resource::{FileKind, FileSpec, HealthCheck, ProcessSpec, Probe};
+use crate::resource::{FileKind, FileSpec, HealthCheck, Probe, ProcessSpec};
 use crate::score::{Operations, ScoreContext};
 use crate::value::{Duration, Port, Url};
 use crate::{Score, capability::*};
@@ -24,11 +24,17 @@ impl Operations for ConfigFile {
         let path = PathBuf::from(&self.path);
         let mut ops = Vec::new();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            ops.push(Operation::FileSystem(FileSpec { path: parent.to_path_buf(), kind: FileKind::Directory }));
+            ops.push(Operation::FileSystem(FileSpec {
+                path: parent.to_path_buf(),
+                kind: FileKind::Directory,
+            }));
         }
         ops.push(Operation::FileSystem(FileSpec {
             path,
-            kind: FileKind::File { content: self.content.clone(), mode: self.mode },
+            kind: FileKind::File {
+                content: self.content.clone(),
+                mode: self.mode,
+            },
         }));
         ops
     }
@@ -67,7 +73,12 @@ impl Operations for LocalService {
             .env
             .iter()
             .filter_map(|kv| kv.split_once('='))
-            .map(|(k, v)| (k.to_string(), crate::resource::EnvValue::Plain(v.to_string())))
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    crate::resource::EnvValue::Plain(v.to_string()),
+                )
+            })
             .collect::<BTreeMap<_, _>>();
         vec![Operation::ProcessSupervisor(ProcessSpec {
             name: ctx.instance.to_string(),
@@ -75,7 +86,10 @@ impl Operations for LocalService {
             env,
             working_dir: None,
             restart_on: self.restart_on.iter().map(PathBuf::from).collect(),
-            health: Some(HealthCheck { probe, timeout: self.health_timeout.clone() }),
+            health: Some(HealthCheck {
+                probe,
+                timeout: self.health_timeout.clone(),
+            }),
         })]
     }
 }

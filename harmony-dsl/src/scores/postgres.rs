@@ -31,14 +31,14 @@ impl Protocol for Postgres {
 }
 
 const PORT: u16 = 5432;
+const POSTGRES_PORT: Port = match Port::new(PORT) {
+    Some(port) => port,
+    None => panic!("5432 is a valid port"),
+};
 
 impl Postgres {
     fn ns(&self) -> &str {
         self.namespace.as_deref().unwrap_or("default")
-    }
-
-    fn port() -> Port {
-        Port::new(PORT).unwrap_or_default()
     }
 }
 
@@ -46,7 +46,10 @@ impl ScoreOutputs for Postgres {
     type Outputs = PostgresOutputs;
     fn outputs(&self, ctx: &ScoreContext<'_>) -> PostgresOutputs {
         PostgresOutputs {
-            endpoint: Endpoint::new(format!("{}.{}.svc.cluster.local", ctx.instance, self.ns()), Self::port()),
+            endpoint: Endpoint::new(
+                format!("{}.{}.svc.cluster.local", ctx.instance, self.ns()),
+                POSTGRES_PORT,
+            ),
         }
     }
 }
@@ -89,6 +92,9 @@ impl Operations for Postgres {
             Some(ns),
             json!({ "spec": { "clusterIP": "None", "selector": selector, "ports": [{ "port": PORT }] } }),
         );
-        vec![Operation::K8sCluster(statefulset), Operation::K8sCluster(service)]
+        vec![
+            Operation::K8sCluster(statefulset),
+            Operation::K8sCluster(service),
+        ]
     }
 }

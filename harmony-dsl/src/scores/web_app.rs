@@ -43,7 +43,9 @@ impl ScoreOutputs for WebApp {
             Some(name) => name.to_string(),
             None => format!("{}.{}.svc.cluster.local", ctx.instance, self.ns()),
         };
-        WebAppOutputs { url: Endpoint::new(host, self.port) }
+        WebAppOutputs {
+            url: Endpoint::new(host, self.port),
+        }
     }
 }
 
@@ -99,7 +101,10 @@ impl Operations for WebApp {
         if let Some(dns) = &self.dns {
             ops.push(Operation::DnsServer(DnsRecord {
                 name: dns.clone(),
-                data: RecordData::LoadBalancerOf { namespace: ns.to_string(), service: ctx.instance.to_string() },
+                data: RecordData::LoadBalancerOf {
+                    namespace: ns.to_string(),
+                    service: ctx.instance.to_string(),
+                },
                 ttl: 300,
             }));
         }

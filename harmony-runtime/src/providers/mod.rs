@@ -1,0 +1,111 @@
+//! Capability providers for clusters, DNS, load balancers, identity, containers and fleets.
+//!
+//! Each is configuration written in `topology!` (`K8sCluster => Kube { context: "homelab" }`).
+//! Their network backends are not part of this build yet: `plan` shows their steps as unknown with
+//! the reason, `apply` fails those steps with a permanent error naming the provider, and
+//! `render DIR` writes everything they would apply. The local providers (`LocalFiles`,
+//! `LocalProcesses`) are fully functional.
+
+use harmony_dsl::capability::{
+    ContainerRuntime, DnsServer, Fleet, IdentityProvider, K8sCluster, LoadBalancer,
+};
+use harmony_dsl::resource::{
+    ContainerSpec, DeviceSpec, DnsRecord, IdentityClient, KubeObject, LbService,
+};
+use harmony_dsl::value::{Cidr, DomainName, Url};
+use harmony_dsl::{BoxFuture, Error, Inspection, Outcome, Placement, Provider, Result};
+
+/// Implements a capability for a provider whose backend is not in this build: every call is a
+/// permanent error that names the provider and what to use meanwhile.
+macro_rules! backend_pending {
+    ($provider:ty, $capability:ident, $resource:ty, $what:literal) => {
+        impl $capability for $provider {
+            fn inspect<'a>(
+                &'a self,
+                _resource: &'a $resource,
+            ) -> BoxFuture<'a, Result<Inspection>> {
+                Box::pin(async { Err(pending::<$provider>($what)) })
+            }
+            fn apply<'a>(&'a self, _resource: &'a $resource) -> BoxFuture<'a, Result<Outcome>> {
+                Box::pin(async { Err(pending::<$provider>($what)) })
+            }
+            fn remove<'a>(&'a self, _resource: &'a $resource) -> BoxFuture<'a, Result<Outcome>> {
+                Box::pin(async { Err(pending::<$provider>($what)) })
+            }
+        }
+    };
+}
+
+fn pending<P: Provider>(what: &str) -> Error {
+    Error::permanent(format!(
+        "provider `{}` cannot reach {what} in this build yet; `render DIR` writes what it would apply",
+        P::NAME
+    ))
+}
+
+/// A Kubernetes cluster reached through a kubeconfig context.
+#[derive(Debug, Clone, Provider)]
+pub struct Kube {
+    /// kubeconfig context to use.
+    pub context: String,
+}
+
+backend_pending!(Kube, K8sCluster, KubeObject, "a Kubernetes API server");
+
+/// CoreDNS serving a zone, running on a control-plane host.
+#[derive(Debug, Clone, Provider)]
+#[provider(host(labels(control_plane)))]
+pub struct CoreDns {
+    /// Host it runs on.
+    pub on: Placement,
+    /// Zone it is authoritative for, e.g. `home.arpa`.
+    pub zone: DomainName,
+}
+
+backend_pending!(CoreDns, DnsServer, DnsRecord, "its DNS server");
+
+/// MetalLB handing out addresses from a pool.
+#[derive(Debug, Clone, Provider)]
+pub struct MetalLb {
+    /// Address pool, e.g. `192.168.1.200/29`.
+    pub pool: Cidr,
+}
+
+backend_pending!(MetalLb, LoadBalancer, LbService, "its cluster");
+
+/// Keycloak realm issuing OIDC clients.
+#[derive(Debug, Clone, Provider)]
+pub struct Keycloak {
+    /// Base URL.
+    pub url: Url,
+    /// Realm.
+    pub realm: String,
+}
+
+backend_pending!(Keycloak, IdentityProvider, IdentityClient, "its admin API");
+
+/// Podman on one host, running 64-bit x86 or ARM containers.
+#[derive(Debug, Clone, Provider)]
+pub struct Podman {
+    /// Host it runs on.
+    pub on: Placement,
+}
+
+backend_pending!(
+    Podman,
+    ContainerRuntime,
+    ContainerSpec,
+    "its podman service"
+);
+
+/// A fleet of devices coordinated over NATS JetStream, 64-bit ARM field devices.
+#[derive(Debug, Clone, Provider)]
+#[provider(host(arch = aarch64))]
+pub struct NatsFleet {
+    /// NATS server URL.
+    pub url: Url,
+    /// The devices of the fleet.
+    pub devices: Vec<Placement>,
+}
+
+backend_pending!(NatsFleet, Fleet, DeviceSpec, "its NATS server");
