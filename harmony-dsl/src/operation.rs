@@ -165,7 +165,7 @@ pub trait Interpret<T: ?Sized>: Send + Sync {
     fn remove<'a>(&'a self, topology: &'a T) -> BoxFuture<'a, Result<Outcome>>;
 }
 
-fn provider<'t, C, T>(topology: &'t T) -> Result<&'t Arc<C>>
+fn provider<C, T>(topology: &T) -> Result<&Arc<C>>
 where
     C: ?Sized + Capability,
     T: Topology,

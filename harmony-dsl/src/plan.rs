@@ -365,10 +365,10 @@ impl<T> Plan<T> {
         let mut keep: BTreeSet<&str> = BTreeSet::new();
         let mut todo = vec![name];
         while let Some(n) = todo.pop() {
-            if keep.insert(n) {
-                if let Some(entry) = self.score(n) {
-                    todo.extend(entry.depends_on.iter().map(String::as_str));
-                }
+            if keep.insert(n)
+                && let Some(entry) = self.score(n)
+            {
+                todo.extend(entry.depends_on.iter().map(String::as_str));
             }
         }
         let mut renumber = std::collections::BTreeMap::new();

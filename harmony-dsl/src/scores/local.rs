@@ -88,7 +88,7 @@ impl Operations for LocalService {
             restart_on: self.restart_on.iter().map(PathBuf::from).collect(),
             health: Some(HealthCheck {
                 probe,
-                timeout: self.health_timeout.clone(),
+                timeout: self.health_timeout,
             }),
         })]
     }
