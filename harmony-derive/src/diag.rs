@@ -138,3 +138,17 @@ mod tests {
         assert_eq!(camel_case("image"), "Image");
     }
 }
+
+/// An identifier for `name` (already unrawed): raw when `name` is a keyword (`type` → `r#type`),
+/// suffixed with `_` for the few keywords that cannot be raw (`self`, `crate`...).
+pub fn ident(name: &str, span: Span) -> proc_macro2::Ident {
+    if syn::parse_str::<proc_macro2::Ident>(name).is_ok() {
+        return proc_macro2::Ident::new(name, span);
+    }
+    match name {
+        "_" | "self" | "Self" | "super" | "crate" | "" => {
+            proc_macro2::Ident::new(&format!("{name}_"), span)
+        }
+        _ => proc_macro2::Ident::new_raw(name, span),
+    }
+}

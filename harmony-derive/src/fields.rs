@@ -5,6 +5,7 @@ use darling::util::PathList;
 use darling::{FromField, FromMeta};
 use proc_macro2::TokenStream;
 use quote::quote;
+use syn::ext::IdentExt;
 use syn::{GenericArgument, Ident, Path, PathArguments, Type};
 
 /// `#[score(...)]` / `#[provider(...)]` on a field.
@@ -128,7 +129,7 @@ pub fn shape_of(ty: &Type) -> Shape {
     let Some((seg, inner)) = last_segment(ty).and_then(|s| Some((s, single_arg(s)?))) else {
         return Shape::Value;
     };
-    match (seg.ident.to_string().as_str(), is_placement(inner)) {
+    match (seg.ident.unraw().to_string().as_str(), is_placement(inner)) {
         ("Option", true) => Shape::OptionalHost,
         ("Option", false) => Shape::Optional(Box::new(inner.clone())),
         ("Vec", true) => Shape::HostList,
@@ -145,6 +146,10 @@ pub fn analyse(fields: &syn::FieldsNamed, errors: &mut darling::error::Accumulat
             continue;
         };
         let Some(ident) = attrs.ident else { continue };
+        if ident == "_" {
+            errors.push(darling::Error::custom("a field needs a name").with_span(&ident));
+            continue;
+        }
         let shape = shape_of(&attrs.ty);
         if attrs.default.is_some() && !matches!(shape, Shape::Value | Shape::Host) {
             errors.push(
@@ -168,7 +173,7 @@ pub fn analyse(fields: &syn::FieldsNamed, errors: &mut darling::error::Accumulat
 /// `&[FieldInfo { .. }, ..]` for the const checks.
 pub fn field_table(fields: &[Field]) -> TokenStream {
     let entries = fields.iter().map(|f| {
-        let name = f.ident.to_string();
+        let name = f.ident.unraw().to_string();
         let ty = &f.ty;
         let required = f.required();
         quote! {
@@ -186,7 +191,10 @@ pub fn field_table(fields: &[Field]) -> TokenStream {
 pub fn provides_path(capability: &Path) -> Path {
     let mut path = capability.clone();
     if let Some(last) = path.segments.last_mut() {
-        last.ident = Ident::new(&format!("Provides{}", last.ident), last.ident.span());
+        last.ident = Ident::new(
+            &format!("Provides{}", last.ident.unraw()),
+            last.ident.span(),
+        );
     }
     path
 }
@@ -209,7 +217,7 @@ pub const ARCHES: &[(&str, &str)] = &[
 
 /// The marker type for an architecture identifier, or an error with a suggestion.
 pub fn arch_marker(arch: &Ident) -> Result<TokenStream, syn::Error> {
-    let name = arch.to_string();
+    let name = arch.unraw().to_string();
     match ARCHES.iter().find(|(written, _)| *written == name) {
         Some((_, marker)) => {
             let marker = Ident::new(marker, arch.span());

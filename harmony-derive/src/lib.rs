@@ -48,3 +48,6 @@ pub fn topology(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
 pub fn score(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     plan::expand(input.into()).into()
 }
+
+#[cfg(test)]
+mod tests;

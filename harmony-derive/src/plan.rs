@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Attribute, Ident, Path, Token, Type, Visibility, braced, parenthesized};
@@ -138,7 +139,10 @@ fn host_module(topology: &Type) -> Option<TokenStream> {
     }
     let mut module = path.path.clone();
     let seg = module.segments.last_mut()?;
-    seg.ident = Ident::new(&snake_case(&seg.ident.to_string()), seg.ident.span());
+    seg.ident = crate::diag::ident(
+        &snake_case(&seg.ident.unraw().to_string()),
+        seg.ident.span(),
+    );
     Some(quote! { #module })
 }
 
@@ -158,7 +162,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
         output,
         scores,
     } = plan;
-    let plan_name = name.to_string();
+    let plan_name = name.unraw().to_string();
     let Some(topology) = topology_of(output) else {
         let err = syn::Error::new(
             output.span(),
@@ -170,13 +174,13 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
     let module = host_module(&topology).unwrap_or_else(|| quote! { self });
     let plan_var = Ident::new("__harmony_plan", Span::mixed_site());
 
-    let all_names: Vec<String> = scores.iter().map(|s| s.name.to_string()).collect();
+    let all_names: Vec<String> = scores.iter().map(|s| s.name.unraw().to_string()).collect();
     let mut declared: Vec<&Ident> = Vec::new();
     let mut statements = Vec::new();
     let mut ports: Vec<Port> = Vec::new();
 
     for (index, score) in scores.iter().enumerate() {
-        let score_name = score.name.to_string();
+        let score_name = score.name.unraw().to_string();
         if let Some(first) = declared.iter().find(|d| **d == &score.name) {
             errors.duplicate("score", &score_name, first.span(), score.name.span());
             continue;
@@ -191,7 +195,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
         let mut score_ports: Vec<(u128, Span)> = Vec::new();
 
         let check_ref = |target: &Ident, errors: &mut Errors, deps: &mut Vec<Ident>| -> bool {
-            let target_name = target.to_string();
+            let target_name = target.unraw().to_string();
             if declared.iter().any(|d| **d == target_name) {
                 if !deps.iter().any(|d| d == target) {
                     deps.push(target.clone());
@@ -213,7 +217,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                     target.span(),
                     format!(
                         "cannot find score `{target_name}` in plan `{plan_name}`{} (scores are declared in dependency order)",
-                        did_you_mean(&target_name, declared.iter().map(|d| d.to_string()).collect::<Vec<_>>().iter().map(String::as_str))
+                        did_you_mean(&target_name, declared.iter().map(|d| d.unraw().to_string()).collect::<Vec<_>>().iter().map(String::as_str))
                     ),
                 );
             }
@@ -224,7 +228,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
             if let Some(first) = seen.iter().find(|k| **k == &field.key) {
                 errors.duplicate(
                     "field",
-                    &field.key.to_string(),
+                    &field.key.unraw().to_string(),
                     first.span(),
                     field.key.span(),
                 );
@@ -232,7 +236,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
             }
             seen.push(&field.key);
             let key = &field.key;
-            let key_str = key.to_string();
+            let key_str = key.unraw().to_string();
             if key_str == "after" {
                 let targets: Vec<&Value> = match &field.value {
                     Value::List(_, items) => items.iter().collect(),
@@ -280,7 +284,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                     let span = host.span();
                     calls.push(quote_spanned! {span=> .#key(#module::#host) });
                     if placed_on.is_none() {
-                        placed_on = Some(host.to_string());
+                        placed_on = Some(host.unraw().to_string());
                     }
                 }
                 Value::HostPath(path) => {

@@ -4,6 +4,7 @@
 use darling::FromDeriveInput;
 use proc_macro2::TokenStream;
 use quote::quote;
+use syn::ext::IdentExt;
 use syn::{DeriveInput, Ident};
 
 use crate::fields::{self, HostRequirements};
@@ -45,11 +46,11 @@ pub fn expand(input: TokenStream) -> TokenStream {
         _ => Vec::new(),
     };
     let name = &parsed.ident;
-    let name_str = name.to_string();
+    let name_str = name.unraw().to_string();
     let table = fields::field_table(&fields);
     let env = fields.iter().map(|f| {
         let ident = &f.ident;
-        let suffix = ident.to_string().to_uppercase();
+        let suffix = ident.unraw().to_string().to_uppercase();
         quote! {
             ::harmony_dsl::__private::EnvField::set_from_env(&mut self.#ident, &::std::format!("{}_{}", prefix, #suffix))?;
         }

@@ -5,6 +5,7 @@ use darling::util::PathList;
 use darling::{FromDeriveInput, FromMeta};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
+use syn::ext::IdentExt;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::{DeriveInput, Ident, Token, Type, Visibility};
@@ -119,7 +120,7 @@ fn generate(
 ) -> TokenStream {
     let name = &input.ident;
     let vis = &input.vis;
-    let kind = name.to_string();
+    let kind = name.unraw().to_string();
     let table = fields::field_table(fields);
     let builder = format_ident!("{}Builder", name);
 
@@ -162,7 +163,7 @@ fn generate(
     // Serialize, by hand: a score is its fields.
     let ser_fields = fields.iter().map(|f| {
         let ident = &f.ident;
-        let key = ident.to_string();
+        let key = ident.unraw().to_string();
         quote! { ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(&mut state, #key, &self.#ident)?; }
     });
     let n_fields = fields.len();
@@ -171,7 +172,7 @@ fn generate(
     let required: Vec<&Field> = fields.iter().filter(|f| f.required()).collect();
     let state_params: Vec<Ident> = required
         .iter()
-        .map(|f| format_ident!("__{}", camel_case(&f.ident.to_string())))
+        .map(|f| format_ident!("__{}", camel_case(&f.ident.unraw().to_string())))
         .collect();
     let storage = fields.iter().map(|f| {
         let ident = &f.ident;
@@ -292,11 +293,11 @@ fn generate(
     // Per-required-field traits whose diagnostic names the missing field.
     let is_set_traits: Vec<Ident> = required
         .iter()
-        .map(|f| format_ident!("{}{}IsSet", name, camel_case(&f.ident.to_string())))
+        .map(|f| format_ident!("{}{}IsSet", name, camel_case(&f.ident.unraw().to_string())))
         .collect();
     let is_set_defs = required.iter().zip(&is_set_traits).map(|(f, t)| {
         let ty = &f.ty;
-        let field = f.ident.to_string();
+        let field = f.ident.unraw().to_string();
         let message = format!("score `{name}` is missing required field `{field}`");
         let label = format!("`{field}` is not set");
         let note = format!("add `{field}: <value>` to this `{name}`; it has no default");

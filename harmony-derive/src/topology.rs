@@ -3,6 +3,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Attribute, Ident, Path, Token, Visibility, braced};
@@ -110,7 +111,7 @@ impl Parse for TopologyDef {
         };
         while !content.is_empty() {
             let section: Ident = content.parse()?;
-            match section.to_string().as_str() {
+            match section.unraw().to_string().as_str() {
                 "hosts" => {
                     let items = parse_items(&content)?;
                     def.hosts.push(Section {
@@ -167,7 +168,7 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
             format!(
                 "unknown section `{section}` in topology `{}`{}; a topology has `hosts {{ ... }}` and `capabilities {{ ... }}`",
                 def.name,
-                did_you_mean(&section.to_string(), SECTIONS)
+                did_you_mean(&section.unraw().to_string(), SECTIONS)
             ),
         );
     }
@@ -177,14 +178,19 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
     ] {
         if let [first, rest @ ..] = sections.as_slice() {
             for again in rest {
-                errors.duplicate("section", &again.to_string(), first.span(), again.span());
+                errors.duplicate(
+                    "section",
+                    &again.unraw().to_string(),
+                    first.span(),
+                    again.span(),
+                );
             }
         }
     }
 
     let name = &def.name;
     let vis = &def.vis;
-    let module = format_ident!("{}", snake_case(&name.to_string()), span = name.span());
+    let module = crate::diag::ident(&snake_case(&name.unraw().to_string()), name.span());
 
     // Hosts.
     let mut hosts: Vec<Host> = Vec::new();
@@ -192,7 +198,7 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
         if let Some(first) = hosts.iter().find(|h| *h.name == host.name) {
             errors.duplicate(
                 "host",
-                &host.name.to_string(),
+                &host.name.unraw().to_string(),
                 first.name.span(),
                 host.name.span(),
             );
@@ -210,14 +216,14 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
             if let Some(first) = seen.iter().find(|k| **k == &field.key) {
                 errors.duplicate(
                     "key",
-                    &field.key.to_string(),
+                    &field.key.unraw().to_string(),
                     first.span(),
                     field.key.span(),
                 );
                 continue;
             }
             seen.push(&field.key);
-            match (field.key.to_string().as_str(), &field.value) {
+            match (field.key.unraw().to_string().as_str(), &field.value) {
                 ("arch", Value::Host(arch)) => match arch_marker(arch) {
                     Ok(marker) => {
                         parsed.arch = Some(marker);
@@ -270,18 +276,18 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
         }
         hosts.push(parsed);
     }
-    let host_names: Vec<String> = hosts.iter().map(|h| h.name.to_string()).collect();
+    let host_names: Vec<String> = hosts.iter().map(|h| h.name.unraw().to_string()).collect();
 
     let mut items = Vec::new();
     let mut host_infos = Vec::new();
     let mut markers = Vec::new();
     for host in &hosts {
         let host_name = host.name;
-        let host_str = host_name.to_string();
+        let host_str = host_name.unraw().to_string();
         let arch_ident = host
             .arch_value
             .as_ref()
-            .map(|a| a.to_string())
+            .map(|a| a.unraw().to_string())
             .unwrap_or_default();
         let arch_variant = ARCHES
             .iter()
@@ -301,7 +307,7 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
             .map(|l| {
                 l.segments
                     .last()
-                    .map(|s| s.ident.to_string())
+                    .map(|s| s.ident.unraw().to_string())
                     .unwrap_or_default()
             })
             .collect();
@@ -357,13 +363,13 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
             .capability
             .segments
             .last()
-            .map(|s| s.ident.to_string())
+            .map(|s| s.ident.unraw().to_string())
             .unwrap_or_default();
         if let Some(first) = caps.iter().find(|c| {
             c.capability
                 .segments
                 .last()
-                .map(|s| s.ident.to_string())
+                .map(|s| s.ident.unraw().to_string())
                 .unwrap_or_default()
                 == cap_name
         }) {
@@ -381,7 +387,7 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
         let capability = &cap.capability;
         let provider = &cap.provider;
         let provides = crate::fields::provides_path(capability);
-        let param = format_ident!("{}", snake_case(&cap_name));
+        let param = crate::diag::ident(&snake_case(&cap_name), Span::call_site());
         let span = provider.span();
         params.push(quote! { #param: #provider });
         items.push(quote! {
@@ -401,7 +407,7 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
             if let Some(first) = seen.iter().find(|k| **k == &field.key) {
                 errors.duplicate(
                     "field",
-                    &field.key.to_string(),
+                    &field.key.unraw().to_string(),
                     first.span(),
                     field.key.span(),
                 );
@@ -409,7 +415,7 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
             }
             seen.push(&field.key);
             let key = &field.key;
-            let key_str = key.to_string();
+            let key_str = key.unraw().to_string();
             match provider_value(&field.value, &module, &host_names, &mut errors) {
                 Some(ProviderValue {
                     init,
@@ -432,7 +438,7 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
         }
         let env_prefix = format!(
             "HARMONY_{}_{}",
-            snake_case(&name.to_string()).to_uppercase(),
+            snake_case(&name.unraw().to_string()).to_uppercase(),
             snake_case(&cap_name).to_uppercase()
         );
         declared.push(quote_spanned! {span=>
@@ -446,21 +452,17 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
     let param_names: Vec<Ident> = caps
         .iter()
         .map(|c| {
-            format_ident!(
-                "{}",
-                snake_case(
-                    &c.capability
-                        .segments
-                        .last()
-                        .map(|s| s.ident.to_string())
-                        .unwrap_or_default()
-                )
-            )
+            let cap = c
+                .capability
+                .segments
+                .last()
+                .map(|s| s.ident.unraw().to_string());
+            crate::diag::ident(&snake_case(&cap.unwrap_or_default()), Span::call_site())
         })
         .collect();
 
     let attrs = &def.attrs;
-    let name_str = name.to_string();
+    let name_str = name.unraw().to_string();
     let module_doc = format!(
         "Host marker types of topology [`{name_str}`]: one unit struct per host, so placement rules are trait bounds."
     );
@@ -589,7 +591,7 @@ fn provider_value(
 }
 
 fn check_host(host: &Ident, hosts: &[String], errors: &mut Errors) -> bool {
-    let name = host.to_string();
+    let name = host.unraw().to_string();
     if hosts.contains(&name) {
         return true;
     }

@@ -107,7 +107,13 @@ impl Operation {
                 ),
                 to_json(r),
             ),
-            Operation::Fleet(r) => (format!("devices/{}.json", r.device), to_json(r)),
+            Operation::Fleet(r) => {
+                let names: Vec<&str> = r.workloads.iter().map(|w| w.name.as_str()).collect();
+                (
+                    format!("devices/{}/{}.json", r.device, names.join("+")),
+                    to_json(r),
+                )
+            }
             Operation::FileSystem(r) => {
                 let rel = r.path.to_string_lossy().trim_start_matches('/').to_string();
                 if let FileKind::File { content, .. } = &r.kind {

@@ -188,9 +188,10 @@ pub struct DeviceSpec {
 }
 
 impl DeviceSpec {
-    /// Stable identity: `device:<name>`.
+    /// Stable identity: `device:<name>/<workload>[+<workload>...]`.
     pub fn id(&self) -> String {
-        format!("device:{}", self.device)
+        let names: Vec<&str> = self.workloads.iter().map(|w| w.name.as_str()).collect();
+        format!("device:{}/{}", self.device, names.join("+"))
     }
 }
 

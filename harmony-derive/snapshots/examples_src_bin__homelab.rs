@@ -1,0 +1,271 @@
+// Expansion of the macros in examples_src_bin__homelab. Generated: HARMONY_BLESS=1 to update.
+
+// ---- topology! ----
+/// One NUC running k3s with the cluster's DNS and load balancer.
+pub struct HomeLab {
+    hosts: ::std::vec::Vec<::harmony_dsl::HostInfo>,
+    capabilities: ::harmony_dsl::CapabilityMap,
+}
+///Host marker types of topology [`HomeLab`]: one unit struct per host, so placement rules are trait bounds.
+pub mod home_lab {
+    ///Host `nuc` of topology [`HomeLab`](HomeLab).
+    #[allow(non_camel_case_types)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct nuc;
+}
+impl HomeLab {
+    /// Builds the topology with explicit providers, one per capability.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(k8s_cluster: Kube, dns_server: CoreDns, load_balancer: MetalLb) -> Self {
+        #[allow(unused_mut)]
+        let mut capabilities = ::harmony_dsl::CapabilityMap::new();
+        capabilities
+            .insert::<
+                dyn K8sCluster,
+            >(
+                "K8sCluster",
+                <Kube as ::harmony_dsl::Provider>::NAME,
+                ::std::sync::Arc::new(k8s_cluster) as ::std::sync::Arc<dyn K8sCluster>,
+            );
+        capabilities
+            .insert::<
+                dyn DnsServer,
+            >(
+                "DnsServer",
+                <CoreDns as ::harmony_dsl::Provider>::NAME,
+                ::std::sync::Arc::new(dns_server) as ::std::sync::Arc<dyn DnsServer>,
+            );
+        capabilities
+            .insert::<
+                dyn LoadBalancer,
+            >(
+                "LoadBalancer",
+                <MetalLb as ::harmony_dsl::Provider>::NAME,
+                ::std::sync::Arc::new(load_balancer)
+                    as ::std::sync::Arc<dyn LoadBalancer>,
+            );
+        HomeLab {
+            hosts: ::std::vec![
+                ::harmony_dsl::HostInfo { name : "nuc", arch :
+                ::harmony_dsl::Arch::X86_64, address :
+                ::core::option::Option::Some(::harmony_dsl::__private::FromLiteral::from_literal(::harmony_dsl::__private::Literal::Str("192.168.1.10"))),
+                labels : ::std::vec!["control_plane", "storage"], }
+            ],
+            capabilities,
+        }
+    }
+    /// The providers exactly as written in `topology!`.
+    pub fn declared() -> Self {
+        CoreDns::__harmony_place_on(home_lab::nuc);
+        #[allow(unused_mut)]
+        let mut k8s_cluster = Kube {
+            context: ::harmony_dsl::__private::FromLiteral::from_literal(
+                ::harmony_dsl::__private::Literal::Str("homelab"),
+            ),
+        };
+        #[allow(unused_mut)]
+        let mut dns_server = CoreDns {
+            on: ::harmony_dsl::Placement::of::<home_lab::nuc>(),
+            zone: ::harmony_dsl::__private::FromLiteral::from_literal(
+                ::harmony_dsl::__private::Literal::Str("home.arpa"),
+            ),
+        };
+        #[allow(unused_mut)]
+        let mut load_balancer = MetalLb {
+            pool: ::harmony_dsl::__private::FromLiteral::from_literal(
+                ::harmony_dsl::__private::Literal::Str("192.168.1.200/29"),
+            ),
+        };
+        Self::new(k8s_cluster, dns_server, load_balancer)
+    }
+    ///The providers as written in `topology!`, each field overridable from the environment as `HARMONY_HOME_LAB_<CAPABILITY>_<FIELD>` (e.g. `HARMONY_HOME_LAB_K8S_CLUSTER_CONTEXT`).
+    pub fn from_env() -> ::harmony_dsl::Result<Self> {
+        #[allow(unused_mut)]
+        let mut k8s_cluster = Kube {
+            context: ::harmony_dsl::__private::FromLiteral::from_literal(
+                ::harmony_dsl::__private::Literal::Str("homelab"),
+            ),
+        };
+        #[allow(unused_mut)]
+        let mut dns_server = CoreDns {
+            on: ::harmony_dsl::Placement::of::<home_lab::nuc>(),
+            zone: ::harmony_dsl::__private::FromLiteral::from_literal(
+                ::harmony_dsl::__private::Literal::Str("home.arpa"),
+            ),
+        };
+        #[allow(unused_mut)]
+        let mut load_balancer = MetalLb {
+            pool: ::harmony_dsl::__private::FromLiteral::from_literal(
+                ::harmony_dsl::__private::Literal::Str("192.168.1.200/29"),
+            ),
+        };
+        ::harmony_dsl::Provider::apply_env(
+            &mut k8s_cluster,
+            "HARMONY_HOME_LAB_K8S_CLUSTER",
+        )?;
+        ::harmony_dsl::Provider::apply_env(
+            &mut dns_server,
+            "HARMONY_HOME_LAB_DNS_SERVER",
+        )?;
+        ::harmony_dsl::Provider::apply_env(
+            &mut load_balancer,
+            "HARMONY_HOME_LAB_LOAD_BALANCER",
+        )?;
+        ::core::result::Result::Ok(Self::new(k8s_cluster, dns_server, load_balancer))
+    }
+}
+impl ::harmony_dsl::Topology for HomeLab {
+    const NAME: &'static str = "HomeLab";
+    fn hosts(&self) -> &[::harmony_dsl::HostInfo] {
+        &self.hosts
+    }
+    fn capabilities(&self) -> &::harmony_dsl::CapabilityMap {
+        &self.capabilities
+    }
+}
+const _: () = ::harmony_dsl::__private::check_kind(
+    ::harmony_dsl::__private::ValueKind::IpAddress,
+    ::harmony_dsl::__private::Literal::Str("192.168.1.10"),
+);
+impl ::harmony_dsl::topology::Host for home_lab::nuc {
+    const NAME: &'static str = "nuc";
+    const ARCH: ::harmony_dsl::Arch = ::harmony_dsl::Arch::X86_64;
+}
+impl ::harmony_dsl::topology::HostOf<HomeLab> for home_lab::nuc {}
+impl<
+    __S: ?::core::marker::Sized,
+> ::harmony_dsl::topology::RunsOn<__S, ::harmony_dsl::topology::arch::X86_64>
+for home_lab::nuc {}
+impl<
+    __S: ?::core::marker::Sized,
+> ::harmony_dsl::topology::HasLabel<__S, ::harmony_dsl::topology::label::control_plane>
+for home_lab::nuc {}
+impl<
+    __S: ?::core::marker::Sized,
+> ::harmony_dsl::topology::HasLabel<__S, ::harmony_dsl::topology::label::storage>
+for home_lab::nuc {}
+impl<__S: ?::core::marker::Sized> ProvidesK8sCluster<__S> for HomeLab {}
+const _: () = ::harmony_dsl::__private::check_field(
+    <Kube as ::harmony_dsl::Provider>::FIELDS,
+    "context",
+    ::harmony_dsl::__private::Literal::Str("homelab"),
+);
+impl<__S: ?::core::marker::Sized> ProvidesDnsServer<__S> for HomeLab {}
+const _: () = ::harmony_dsl::__private::check_field(
+    <CoreDns as ::harmony_dsl::Provider>::FIELDS,
+    "zone",
+    ::harmony_dsl::__private::Literal::Str("home.arpa"),
+);
+impl<__S: ?::core::marker::Sized> ProvidesLoadBalancer<__S> for HomeLab {}
+const _: () = ::harmony_dsl::__private::check_field(
+    <MetalLb as ::harmony_dsl::Provider>::FIELDS,
+    "pool",
+    ::harmony_dsl::__private::Literal::Str("192.168.1.200/29"),
+);
+
+// ---- score! ----
+/// A wiki and a photo gallery, each published under home.arpa.
+pub fn lab() -> ::harmony_dsl::Plan<HomeLab> {
+    let mut __harmony_plan = ::harmony_dsl::Plan::<HomeLab>::new("lab");
+    const _: () = ::harmony_dsl::__private::check_field(
+        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
+        "image",
+        ::harmony_dsl::__private::Literal::Str("ghcr.io/requarks/wiki:2.5"),
+    );
+    const _: () = ::harmony_dsl::__private::check_field(
+        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
+        "port",
+        ::harmony_dsl::__private::Literal::Int(3000u128),
+    );
+    const _: () = ::harmony_dsl::__private::check_field(
+        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
+        "dns",
+        ::harmony_dsl::__private::Literal::Str("wiki.home.arpa"),
+    );
+    const _: () = ::harmony_dsl::__private::check_field(
+        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
+        "namespace",
+        ::harmony_dsl::__private::Literal::Str("apps"),
+    );
+    let wiki = __harmony_plan
+        .add(
+            "wiki",
+            WebApp::builder::<HomeLab>()
+                .image(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Str(
+                            "ghcr.io/requarks/wiki:2.5",
+                        ),
+                    ),
+                )
+                .port(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Int(3000u128),
+                    ),
+                )
+                .dns(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Str("wiki.home.arpa"),
+                    ),
+                )
+                .namespace(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Str("apps"),
+                    ),
+                )
+                .build(),
+            &[],
+        );
+    let _ = &wiki;
+    const _: () = ::harmony_dsl::__private::check_field(
+        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
+        "image",
+        ::harmony_dsl::__private::Literal::Str("ghcr.io/photoprism/photoprism:240915"),
+    );
+    const _: () = ::harmony_dsl::__private::check_field(
+        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
+        "port",
+        ::harmony_dsl::__private::Literal::Int(2342u128),
+    );
+    const _: () = ::harmony_dsl::__private::check_field(
+        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
+        "dns",
+        ::harmony_dsl::__private::Literal::Str("photos.home.arpa"),
+    );
+    const _: () = ::harmony_dsl::__private::check_field(
+        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
+        "namespace",
+        ::harmony_dsl::__private::Literal::Str("apps"),
+    );
+    let photos = __harmony_plan
+        .add(
+            "photos",
+            WebApp::builder::<HomeLab>()
+                .image(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Str(
+                            "ghcr.io/photoprism/photoprism:240915",
+                        ),
+                    ),
+                )
+                .port(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Int(2342u128),
+                    ),
+                )
+                .dns(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Str("photos.home.arpa"),
+                    ),
+                )
+                .namespace(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Str("apps"),
+                    ),
+                )
+                .build(),
+            &[],
+        );
+    let _ = &photos;
+    __harmony_plan
+}

@@ -1,0 +1,373 @@
+// Expansion of the macros in examples_src_bin__web_shop. Generated: HARMONY_BLESS=1 to update.
+
+// ---- topology! ----
+/// Two x86 servers and a storage box in an office rack.
+pub struct OfficeRack {
+    hosts: ::std::vec::Vec<::harmony_dsl::HostInfo>,
+    capabilities: ::harmony_dsl::CapabilityMap,
+}
+///Host marker types of topology [`OfficeRack`]: one unit struct per host, so placement rules are trait bounds.
+pub mod office_rack {
+    ///Host `srv1` of topology [`OfficeRack`](OfficeRack).
+    #[allow(non_camel_case_types)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct srv1;
+    ///Host `srv2` of topology [`OfficeRack`](OfficeRack).
+    #[allow(non_camel_case_types)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct srv2;
+    ///Host `store` of topology [`OfficeRack`](OfficeRack).
+    #[allow(non_camel_case_types)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct store;
+}
+impl OfficeRack {
+    /// Builds the topology with explicit providers, one per capability.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(k8s_cluster: Kube, dns_server: CoreDns, load_balancer: MetalLb) -> Self {
+        #[allow(unused_mut)]
+        let mut capabilities = ::harmony_dsl::CapabilityMap::new();
+        capabilities
+            .insert::<
+                dyn K8sCluster,
+            >(
+                "K8sCluster",
+                <Kube as ::harmony_dsl::Provider>::NAME,
+                ::std::sync::Arc::new(k8s_cluster) as ::std::sync::Arc<dyn K8sCluster>,
+            );
+        capabilities
+            .insert::<
+                dyn DnsServer,
+            >(
+                "DnsServer",
+                <CoreDns as ::harmony_dsl::Provider>::NAME,
+                ::std::sync::Arc::new(dns_server) as ::std::sync::Arc<dyn DnsServer>,
+            );
+        capabilities
+            .insert::<
+                dyn LoadBalancer,
+            >(
+                "LoadBalancer",
+                <MetalLb as ::harmony_dsl::Provider>::NAME,
+                ::std::sync::Arc::new(load_balancer)
+                    as ::std::sync::Arc<dyn LoadBalancer>,
+            );
+        OfficeRack {
+            hosts: ::std::vec![
+                ::harmony_dsl::HostInfo { name : "srv1", arch :
+                ::harmony_dsl::Arch::X86_64, address :
+                ::core::option::Option::Some(::harmony_dsl::__private::FromLiteral::from_literal(::harmony_dsl::__private::Literal::Str("10.0.0.11"))),
+                labels : ::std::vec!["control_plane"], }, ::harmony_dsl::HostInfo { name
+                : "srv2", arch : ::harmony_dsl::Arch::X86_64, address :
+                ::core::option::Option::Some(::harmony_dsl::__private::FromLiteral::from_literal(::harmony_dsl::__private::Literal::Str("10.0.0.12"))),
+                labels : ::std::vec![], }, ::harmony_dsl::HostInfo { name : "store", arch
+                : ::harmony_dsl::Arch::X86_64, address :
+                ::core::option::Option::Some(::harmony_dsl::__private::FromLiteral::from_literal(::harmony_dsl::__private::Literal::Str("10.0.0.20"))),
+                labels : ::std::vec!["storage"], }
+            ],
+            capabilities,
+        }
+    }
+    /// The providers exactly as written in `topology!`.
+    pub fn declared() -> Self {
+        CoreDns::__harmony_place_on(office_rack::srv1);
+        #[allow(unused_mut)]
+        let mut k8s_cluster = Kube {
+            context: ::harmony_dsl::__private::FromLiteral::from_literal(
+                ::harmony_dsl::__private::Literal::Str("office"),
+            ),
+        };
+        #[allow(unused_mut)]
+        let mut dns_server = CoreDns {
+            on: ::harmony_dsl::Placement::of::<office_rack::srv1>(),
+            zone: ::harmony_dsl::__private::FromLiteral::from_literal(
+                ::harmony_dsl::__private::Literal::Str("shop.example.com"),
+            ),
+        };
+        #[allow(unused_mut)]
+        let mut load_balancer = MetalLb {
+            pool: ::harmony_dsl::__private::FromLiteral::from_literal(
+                ::harmony_dsl::__private::Literal::Str("10.0.0.240/28"),
+            ),
+        };
+        Self::new(k8s_cluster, dns_server, load_balancer)
+    }
+    ///The providers as written in `topology!`, each field overridable from the environment as `HARMONY_OFFICE_RACK_<CAPABILITY>_<FIELD>` (e.g. `HARMONY_OFFICE_RACK_K8S_CLUSTER_CONTEXT`).
+    pub fn from_env() -> ::harmony_dsl::Result<Self> {
+        #[allow(unused_mut)]
+        let mut k8s_cluster = Kube {
+            context: ::harmony_dsl::__private::FromLiteral::from_literal(
+                ::harmony_dsl::__private::Literal::Str("office"),
+            ),
+        };
+        #[allow(unused_mut)]
+        let mut dns_server = CoreDns {
+            on: ::harmony_dsl::Placement::of::<office_rack::srv1>(),
+            zone: ::harmony_dsl::__private::FromLiteral::from_literal(
+                ::harmony_dsl::__private::Literal::Str("shop.example.com"),
+            ),
+        };
+        #[allow(unused_mut)]
+        let mut load_balancer = MetalLb {
+            pool: ::harmony_dsl::__private::FromLiteral::from_literal(
+                ::harmony_dsl::__private::Literal::Str("10.0.0.240/28"),
+            ),
+        };
+        ::harmony_dsl::Provider::apply_env(
+            &mut k8s_cluster,
+            "HARMONY_OFFICE_RACK_K8S_CLUSTER",
+        )?;
+        ::harmony_dsl::Provider::apply_env(
+            &mut dns_server,
+            "HARMONY_OFFICE_RACK_DNS_SERVER",
+        )?;
+        ::harmony_dsl::Provider::apply_env(
+            &mut load_balancer,
+            "HARMONY_OFFICE_RACK_LOAD_BALANCER",
+        )?;
+        ::core::result::Result::Ok(Self::new(k8s_cluster, dns_server, load_balancer))
+    }
+}
+impl ::harmony_dsl::Topology for OfficeRack {
+    const NAME: &'static str = "OfficeRack";
+    fn hosts(&self) -> &[::harmony_dsl::HostInfo] {
+        &self.hosts
+    }
+    fn capabilities(&self) -> &::harmony_dsl::CapabilityMap {
+        &self.capabilities
+    }
+}
+const _: () = ::harmony_dsl::__private::check_kind(
+    ::harmony_dsl::__private::ValueKind::IpAddress,
+    ::harmony_dsl::__private::Literal::Str("10.0.0.11"),
+);
+impl ::harmony_dsl::topology::Host for office_rack::srv1 {
+    const NAME: &'static str = "srv1";
+    const ARCH: ::harmony_dsl::Arch = ::harmony_dsl::Arch::X86_64;
+}
+impl ::harmony_dsl::topology::HostOf<OfficeRack> for office_rack::srv1 {}
+impl<
+    __S: ?::core::marker::Sized,
+> ::harmony_dsl::topology::RunsOn<__S, ::harmony_dsl::topology::arch::X86_64>
+for office_rack::srv1 {}
+impl<
+    __S: ?::core::marker::Sized,
+> ::harmony_dsl::topology::HasLabel<__S, ::harmony_dsl::topology::label::control_plane>
+for office_rack::srv1 {}
+const _: () = ::harmony_dsl::__private::check_kind(
+    ::harmony_dsl::__private::ValueKind::IpAddress,
+    ::harmony_dsl::__private::Literal::Str("10.0.0.12"),
+);
+impl ::harmony_dsl::topology::Host for office_rack::srv2 {
+    const NAME: &'static str = "srv2";
+    const ARCH: ::harmony_dsl::Arch = ::harmony_dsl::Arch::X86_64;
+}
+impl ::harmony_dsl::topology::HostOf<OfficeRack> for office_rack::srv2 {}
+impl<
+    __S: ?::core::marker::Sized,
+> ::harmony_dsl::topology::RunsOn<__S, ::harmony_dsl::topology::arch::X86_64>
+for office_rack::srv2 {}
+const _: () = ::harmony_dsl::__private::check_kind(
+    ::harmony_dsl::__private::ValueKind::IpAddress,
+    ::harmony_dsl::__private::Literal::Str("10.0.0.20"),
+);
+impl ::harmony_dsl::topology::Host for office_rack::store {
+    const NAME: &'static str = "store";
+    const ARCH: ::harmony_dsl::Arch = ::harmony_dsl::Arch::X86_64;
+}
+impl ::harmony_dsl::topology::HostOf<OfficeRack> for office_rack::store {}
+impl<
+    __S: ?::core::marker::Sized,
+> ::harmony_dsl::topology::RunsOn<__S, ::harmony_dsl::topology::arch::X86_64>
+for office_rack::store {}
+impl<
+    __S: ?::core::marker::Sized,
+> ::harmony_dsl::topology::HasLabel<__S, ::harmony_dsl::topology::label::storage>
+for office_rack::store {}
+impl<__S: ?::core::marker::Sized> ProvidesK8sCluster<__S> for OfficeRack {}
+const _: () = ::harmony_dsl::__private::check_field(
+    <Kube as ::harmony_dsl::Provider>::FIELDS,
+    "context",
+    ::harmony_dsl::__private::Literal::Str("office"),
+);
+impl<__S: ?::core::marker::Sized> ProvidesDnsServer<__S> for OfficeRack {}
+const _: () = ::harmony_dsl::__private::check_field(
+    <CoreDns as ::harmony_dsl::Provider>::FIELDS,
+    "zone",
+    ::harmony_dsl::__private::Literal::Str("shop.example.com"),
+);
+impl<__S: ?::core::marker::Sized> ProvidesLoadBalancer<__S> for OfficeRack {}
+const _: () = ::harmony_dsl::__private::check_field(
+    <MetalLb as ::harmony_dsl::Provider>::FIELDS,
+    "pool",
+    ::harmony_dsl::__private::Literal::Str("10.0.0.240/28"),
+);
+
+// ---- score! ----
+/// The shop: database first, then three replicas of the app, then the storefront.
+pub fn shop() -> ::harmony_dsl::Plan<OfficeRack> {
+    let mut __harmony_plan = ::harmony_dsl::Plan::<OfficeRack>::new("shop");
+    const _: () = ::harmony_dsl::__private::check_field(
+        <Postgres as ::harmony_dsl::ScoreKind>::FIELDS,
+        "version",
+        ::harmony_dsl::__private::Literal::Int(16u128),
+    );
+    const _: () = ::harmony_dsl::__private::check_field(
+        <Postgres as ::harmony_dsl::ScoreKind>::FIELDS,
+        "storage",
+        ::harmony_dsl::__private::Literal::Str("50Gi"),
+    );
+    const _: () = ::harmony_dsl::__private::check_field(
+        <Postgres as ::harmony_dsl::ScoreKind>::FIELDS,
+        "namespace",
+        ::harmony_dsl::__private::Literal::Str("shop"),
+    );
+    let db = __harmony_plan
+        .add(
+            "db",
+            Postgres::builder::<OfficeRack>()
+                .version(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Int(16u128),
+                    ),
+                )
+                .storage(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Str("50Gi"),
+                    ),
+                )
+                .place(office_rack::store)
+                .namespace(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Str("shop"),
+                    ),
+                )
+                .build(),
+            &[],
+        );
+    let _ = &db;
+    const _: () = ::harmony_dsl::__private::check_field(
+        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
+        "image",
+        ::harmony_dsl::__private::Literal::Str("registry.example.com/acme/shop:2.3.0"),
+    );
+    const _: () = ::harmony_dsl::__private::check_field(
+        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
+        "replicas",
+        ::harmony_dsl::__private::Literal::Int(3u128),
+    );
+    const _: () = ::harmony_dsl::__private::check_field(
+        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
+        "port",
+        ::harmony_dsl::__private::Literal::Int(8080u128),
+    );
+    const _: () = ::harmony_dsl::__private::check_field(
+        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
+        "dns",
+        ::harmony_dsl::__private::Literal::Str("www.shop.example.com"),
+    );
+    const _: () = ::harmony_dsl::__private::check_field(
+        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
+        "namespace",
+        ::harmony_dsl::__private::Literal::Str("shop"),
+    );
+    let app = __harmony_plan
+        .add(
+            "app",
+            WebApp::builder::<OfficeRack>()
+                .image(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Str(
+                            "registry.example.com/acme/shop:2.3.0",
+                        ),
+                    ),
+                )
+                .replicas(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Int(3u128),
+                    ),
+                )
+                .port(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Int(8080u128),
+                    ),
+                )
+                .database(::core::clone::Clone::clone(&db.endpoint))
+                .dns(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Str("www.shop.example.com"),
+                    ),
+                )
+                .namespace(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Str("shop"),
+                    ),
+                )
+                .build(),
+            &[db.id()],
+        );
+    let _ = &app;
+    const _: () = ::harmony_dsl::__private::check_field(
+        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
+        "image",
+        ::harmony_dsl::__private::Literal::Str(
+            "registry.example.com/acme/storefront:1.0.4",
+        ),
+    );
+    const _: () = ::harmony_dsl::__private::check_field(
+        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
+        "replicas",
+        ::harmony_dsl::__private::Literal::Int(2u128),
+    );
+    const _: () = ::harmony_dsl::__private::check_field(
+        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
+        "port",
+        ::harmony_dsl::__private::Literal::Int(8081u128),
+    );
+    const _: () = ::harmony_dsl::__private::check_field(
+        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
+        "dns",
+        ::harmony_dsl::__private::Literal::Str("shop.example.com"),
+    );
+    const _: () = ::harmony_dsl::__private::check_field(
+        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
+        "namespace",
+        ::harmony_dsl::__private::Literal::Str("shop"),
+    );
+    let storefront = __harmony_plan
+        .add(
+            "storefront",
+            WebApp::builder::<OfficeRack>()
+                .image(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Str(
+                            "registry.example.com/acme/storefront:1.0.4",
+                        ),
+                    ),
+                )
+                .replicas(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Int(2u128),
+                    ),
+                )
+                .port(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Int(8081u128),
+                    ),
+                )
+                .dns(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Str("shop.example.com"),
+                    ),
+                )
+                .namespace(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Str("shop"),
+                    ),
+                )
+                .build(),
+            &[app.id()],
+        );
+    let _ = &storefront;
+    __harmony_plan
+}

@@ -1,0 +1,130 @@
+// Expansion of the macros in harmony-dsl_src_scores__edge. Generated: HARMONY_BLESS=1 to update.
+
+// ---- derive(Score) ----
+impl ::harmony_dsl::ScoreKind for EdgeService {
+    const KIND: &'static str = "EdgeService";
+    const FIELDS: &'static [::harmony_dsl::FieldInfo] = &[
+        ::harmony_dsl::FieldInfo {
+            name: "image",
+            kind: <ImageRef as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: true,
+        },
+        ::harmony_dsl::FieldInfo {
+            name: "devices",
+            kind: <Vec<Placement> as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
+    ];
+}
+impl ::harmony_dsl::__private::serde::Serialize for EdgeService {
+    fn serialize<__S: ::harmony_dsl::__private::serde::Serializer>(
+        &self,
+        serializer: __S,
+    ) -> ::core::result::Result<__S::Ok, __S::Error> {
+        let mut state = ::harmony_dsl::__private::serde::Serializer::serialize_struct(
+            serializer,
+            "EdgeService",
+            2usize,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
+            &mut state,
+            "image",
+            &self.image,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
+            &mut state,
+            "devices",
+            &self.devices,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::end(state)
+    }
+}
+impl<__T> ::harmony_dsl::Score<__T> for EdgeService
+where
+    __T: ::harmony_dsl::Topology,
+    __T: ProvidesFleet<EdgeService>,
+{}
+impl ::harmony_dsl::ScoreOutputs for EdgeService {
+    type Outputs = ::harmony_dsl::NoOutputs;
+    fn outputs(
+        &self,
+        _ctx: &::harmony_dsl::ScoreContext<'_>,
+    ) -> ::harmony_dsl::NoOutputs {
+        ::harmony_dsl::NoOutputs
+    }
+}
+///Builder of [`EdgeService`]. Required fields are tracked in the type: `build()` only compiles once each is set. `T` is the topology the score will be placed on.
+#[must_use = "a builder does nothing until `build()` is called"]
+#[allow(dead_code)]
+pub struct EdgeServiceBuilder<__T, __Image> {
+    image: __Image,
+    devices: Vec<Placement>,
+    __topology: ::core::marker::PhantomData<fn() -> (__T, __Image)>,
+}
+#[allow(dead_code)]
+impl EdgeService {
+    /// A builder for this score, to be placed on topology `T`.
+    pub fn builder<__T>() -> EdgeServiceBuilder<__T, ::harmony_dsl::__private::Unset> {
+        EdgeServiceBuilder {
+            image: ::harmony_dsl::__private::Unset,
+            devices: ::std::vec::Vec::new(),
+            __topology: ::core::marker::PhantomData,
+        }
+    }
+}
+///Typestate: field `image` of [`EdgeService`] is set.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "score `EdgeService` is missing required field `image`",
+    label = "`image` is not set",
+    note = "add `image: <value>` to this `EdgeService`; it has no default"
+)]
+pub trait EdgeServiceImageIsSet {
+    #[doc(hidden)]
+    fn __value(self) -> ImageRef;
+}
+impl EdgeServiceImageIsSet for ::harmony_dsl::__private::Set<ImageRef> {
+    fn __value(self) -> ImageRef {
+        self.0
+    }
+}
+#[allow(dead_code)]
+impl<__T> EdgeServiceBuilder<__T, ::harmony_dsl::__private::Unset> {
+    ///Sets `image` (required).
+    pub fn image(
+        self,
+        value: ImageRef,
+    ) -> EdgeServiceBuilder<__T, ::harmony_dsl::__private::Set<ImageRef>> {
+        EdgeServiceBuilder {
+            image: ::harmony_dsl::__private::Set(value),
+            devices: self.devices,
+            __topology: ::core::marker::PhantomData,
+        }
+    }
+}
+#[allow(dead_code)]
+impl<__T, __Image> EdgeServiceBuilder<__T, __Image> {
+    ///Adds host `H` to `devices`.
+    pub fn devices<__H>(mut self, _host: __H) -> Self
+    where
+        __H: ::harmony_dsl::topology::HostOf<__T>,
+        __H: ::harmony_dsl::topology::Host,
+        __H: ::harmony_dsl::topology::RunsOn<
+            EdgeService,
+            ::harmony_dsl::topology::arch::Aarch64,
+        >,
+    {
+        self.devices.push(::harmony_dsl::Placement::of::<__H>());
+        self
+    }
+    /// Builds the score; compiles only once every required field is set.
+    pub fn build(self) -> EdgeService
+    where
+        __Image: EdgeServiceImageIsSet,
+    {
+        EdgeService {
+            image: EdgeServiceImageIsSet::__value(self.image),
+            devices: self.devices,
+        }
+    }
+}

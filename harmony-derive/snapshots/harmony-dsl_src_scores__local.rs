@@ -1,0 +1,377 @@
+// Expansion of the macros in harmony-dsl_src_scores__local. Generated: HARMONY_BLESS=1 to update.
+
+// ---- derive(Score) ----
+impl ::harmony_dsl::ScoreKind for ConfigFile {
+    const KIND: &'static str = "ConfigFile";
+    const FIELDS: &'static [::harmony_dsl::FieldInfo] = &[
+        ::harmony_dsl::FieldInfo {
+            name: "path",
+            kind: <String as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: true,
+        },
+        ::harmony_dsl::FieldInfo {
+            name: "content",
+            kind: <String as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: true,
+        },
+        ::harmony_dsl::FieldInfo {
+            name: "mode",
+            kind: <Option<u32> as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
+    ];
+}
+impl ::harmony_dsl::__private::serde::Serialize for ConfigFile {
+    fn serialize<__S: ::harmony_dsl::__private::serde::Serializer>(
+        &self,
+        serializer: __S,
+    ) -> ::core::result::Result<__S::Ok, __S::Error> {
+        let mut state = ::harmony_dsl::__private::serde::Serializer::serialize_struct(
+            serializer,
+            "ConfigFile",
+            3usize,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
+            &mut state,
+            "path",
+            &self.path,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
+            &mut state,
+            "content",
+            &self.content,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
+            &mut state,
+            "mode",
+            &self.mode,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::end(state)
+    }
+}
+impl<__T> ::harmony_dsl::Score<__T> for ConfigFile
+where
+    __T: ::harmony_dsl::Topology,
+    __T: ProvidesFileSystem<ConfigFile>,
+{}
+impl ::harmony_dsl::ScoreOutputs for ConfigFile {
+    type Outputs = ::harmony_dsl::NoOutputs;
+    fn outputs(
+        &self,
+        _ctx: &::harmony_dsl::ScoreContext<'_>,
+    ) -> ::harmony_dsl::NoOutputs {
+        ::harmony_dsl::NoOutputs
+    }
+}
+///Builder of [`ConfigFile`]. Required fields are tracked in the type: `build()` only compiles once each is set. `T` is the topology the score will be placed on.
+#[must_use = "a builder does nothing until `build()` is called"]
+#[allow(dead_code)]
+pub struct ConfigFileBuilder<__T, __Path, __Content> {
+    path: __Path,
+    content: __Content,
+    mode: Option<u32>,
+    __topology: ::core::marker::PhantomData<fn() -> (__T, __Path, __Content)>,
+}
+#[allow(dead_code)]
+impl ConfigFile {
+    /// A builder for this score, to be placed on topology `T`.
+    pub fn builder<__T>() -> ConfigFileBuilder<
+        __T,
+        ::harmony_dsl::__private::Unset,
+        ::harmony_dsl::__private::Unset,
+    > {
+        ConfigFileBuilder {
+            path: ::harmony_dsl::__private::Unset,
+            content: ::harmony_dsl::__private::Unset,
+            mode: ::core::option::Option::None,
+            __topology: ::core::marker::PhantomData,
+        }
+    }
+}
+///Typestate: field `path` of [`ConfigFile`] is set.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "score `ConfigFile` is missing required field `path`",
+    label = "`path` is not set",
+    note = "add `path: <value>` to this `ConfigFile`; it has no default"
+)]
+pub trait ConfigFilePathIsSet {
+    #[doc(hidden)]
+    fn __value(self) -> String;
+}
+impl ConfigFilePathIsSet for ::harmony_dsl::__private::Set<String> {
+    fn __value(self) -> String {
+        self.0
+    }
+}
+///Typestate: field `content` of [`ConfigFile`] is set.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "score `ConfigFile` is missing required field `content`",
+    label = "`content` is not set",
+    note = "add `content: <value>` to this `ConfigFile`; it has no default"
+)]
+pub trait ConfigFileContentIsSet {
+    #[doc(hidden)]
+    fn __value(self) -> String;
+}
+impl ConfigFileContentIsSet for ::harmony_dsl::__private::Set<String> {
+    fn __value(self) -> String {
+        self.0
+    }
+}
+#[allow(dead_code)]
+impl<__T, __Content> ConfigFileBuilder<__T, ::harmony_dsl::__private::Unset, __Content> {
+    ///Sets `path` (required).
+    pub fn path(
+        self,
+        value: String,
+    ) -> ConfigFileBuilder<__T, ::harmony_dsl::__private::Set<String>, __Content> {
+        ConfigFileBuilder {
+            path: ::harmony_dsl::__private::Set(value),
+            content: self.content,
+            mode: self.mode,
+            __topology: ::core::marker::PhantomData,
+        }
+    }
+}
+#[allow(dead_code)]
+impl<__T, __Path> ConfigFileBuilder<__T, __Path, ::harmony_dsl::__private::Unset> {
+    ///Sets `content` (required).
+    pub fn content(
+        self,
+        value: String,
+    ) -> ConfigFileBuilder<__T, __Path, ::harmony_dsl::__private::Set<String>> {
+        ConfigFileBuilder {
+            content: ::harmony_dsl::__private::Set(value),
+            path: self.path,
+            mode: self.mode,
+            __topology: ::core::marker::PhantomData,
+        }
+    }
+}
+#[allow(dead_code)]
+impl<__T, __Path, __Content> ConfigFileBuilder<__T, __Path, __Content> {
+    ///Sets `mode` (optional).
+    pub fn mode(mut self, value: u32) -> Self {
+        self.mode = ::core::option::Option::Some(value);
+        self
+    }
+    /// Builds the score; compiles only once every required field is set.
+    pub fn build(self) -> ConfigFile
+    where
+        __Path: ConfigFilePathIsSet,
+        __Content: ConfigFileContentIsSet,
+    {
+        ConfigFile {
+            path: ConfigFilePathIsSet::__value(self.path),
+            content: ConfigFileContentIsSet::__value(self.content),
+            mode: self.mode,
+        }
+    }
+}
+
+// ---- derive(Score) ----
+impl ::harmony_dsl::ScoreKind for LocalService {
+    const KIND: &'static str = "LocalService";
+    const FIELDS: &'static [::harmony_dsl::FieldInfo] = &[
+        ::harmony_dsl::FieldInfo {
+            name: "command",
+            kind: <Vec<String> as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
+        ::harmony_dsl::FieldInfo {
+            name: "port",
+            kind: <Port as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: true,
+        },
+        ::harmony_dsl::FieldInfo {
+            name: "health_path",
+            kind: <Option<String> as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
+        ::harmony_dsl::FieldInfo {
+            name: "health_timeout",
+            kind: <Duration as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
+        ::harmony_dsl::FieldInfo {
+            name: "restart_on",
+            kind: <Vec<String> as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
+        ::harmony_dsl::FieldInfo {
+            name: "env",
+            kind: <Vec<String> as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
+    ];
+}
+impl ::harmony_dsl::__private::serde::Serialize for LocalService {
+    fn serialize<__S: ::harmony_dsl::__private::serde::Serializer>(
+        &self,
+        serializer: __S,
+    ) -> ::core::result::Result<__S::Ok, __S::Error> {
+        let mut state = ::harmony_dsl::__private::serde::Serializer::serialize_struct(
+            serializer,
+            "LocalService",
+            6usize,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
+            &mut state,
+            "command",
+            &self.command,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
+            &mut state,
+            "port",
+            &self.port,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
+            &mut state,
+            "health_path",
+            &self.health_path,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
+            &mut state,
+            "health_timeout",
+            &self.health_timeout,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
+            &mut state,
+            "restart_on",
+            &self.restart_on,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
+            &mut state,
+            "env",
+            &self.env,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::end(state)
+    }
+}
+impl<__T> ::harmony_dsl::Score<__T> for LocalService
+where
+    __T: ::harmony_dsl::Topology,
+    __T: ProvidesProcessSupervisor<LocalService>,
+{}
+impl ::harmony_dsl::ScoreOutputs for LocalService {
+    type Outputs = ::harmony_dsl::NoOutputs;
+    fn outputs(
+        &self,
+        _ctx: &::harmony_dsl::ScoreContext<'_>,
+    ) -> ::harmony_dsl::NoOutputs {
+        ::harmony_dsl::NoOutputs
+    }
+}
+///Builder of [`LocalService`]. Required fields are tracked in the type: `build()` only compiles once each is set. `T` is the topology the score will be placed on.
+#[must_use = "a builder does nothing until `build()` is called"]
+#[allow(dead_code)]
+pub struct LocalServiceBuilder<__T, __Port> {
+    command: Vec<String>,
+    port: __Port,
+    health_path: Option<String>,
+    health_timeout: ::core::option::Option<Duration>,
+    restart_on: Vec<String>,
+    env: Vec<String>,
+    __topology: ::core::marker::PhantomData<fn() -> (__T, __Port)>,
+}
+#[allow(dead_code)]
+impl LocalService {
+    /// A builder for this score, to be placed on topology `T`.
+    pub fn builder<__T>() -> LocalServiceBuilder<__T, ::harmony_dsl::__private::Unset> {
+        LocalServiceBuilder {
+            command: ::std::vec::Vec::new(),
+            port: ::harmony_dsl::__private::Unset,
+            health_path: ::core::option::Option::None,
+            health_timeout: ::core::option::Option::None,
+            restart_on: ::std::vec::Vec::new(),
+            env: ::std::vec::Vec::new(),
+            __topology: ::core::marker::PhantomData,
+        }
+    }
+}
+///Typestate: field `port` of [`LocalService`] is set.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "score `LocalService` is missing required field `port`",
+    label = "`port` is not set",
+    note = "add `port: <value>` to this `LocalService`; it has no default"
+)]
+pub trait LocalServicePortIsSet {
+    #[doc(hidden)]
+    fn __value(self) -> Port;
+}
+impl LocalServicePortIsSet for ::harmony_dsl::__private::Set<Port> {
+    fn __value(self) -> Port {
+        self.0
+    }
+}
+#[allow(dead_code)]
+impl<__T> LocalServiceBuilder<__T, ::harmony_dsl::__private::Unset> {
+    ///Sets `port` (required).
+    pub fn port(
+        self,
+        value: Port,
+    ) -> LocalServiceBuilder<__T, ::harmony_dsl::__private::Set<Port>> {
+        LocalServiceBuilder {
+            port: ::harmony_dsl::__private::Set(value),
+            command: self.command,
+            health_path: self.health_path,
+            health_timeout: self.health_timeout,
+            restart_on: self.restart_on,
+            env: self.env,
+            __topology: ::core::marker::PhantomData,
+        }
+    }
+}
+#[allow(dead_code)]
+impl<__T, __Port> LocalServiceBuilder<__T, __Port> {
+    ///Sets `command` (optional, empty by default).
+    pub fn command(mut self, value: Vec<String>) -> Self {
+        self.command = value;
+        self
+    }
+    ///Sets `health_path` (optional).
+    pub fn health_path(mut self, value: String) -> Self {
+        self.health_path = ::core::option::Option::Some(value);
+        self
+    }
+    ///Sets `health_timeout` (has a default).
+    pub fn health_timeout(mut self, value: Duration) -> Self {
+        self.health_timeout = ::core::option::Option::Some(value);
+        self
+    }
+    ///Sets `restart_on` (optional, empty by default).
+    pub fn restart_on(mut self, value: Vec<String>) -> Self {
+        self.restart_on = value;
+        self
+    }
+    ///Sets `env` (optional, empty by default).
+    pub fn env(mut self, value: Vec<String>) -> Self {
+        self.env = value;
+        self
+    }
+    /// Builds the score; compiles only once every required field is set.
+    pub fn build(self) -> LocalService
+    where
+        __Port: LocalServicePortIsSet,
+    {
+        LocalService {
+            command: self.command,
+            port: LocalServicePortIsSet::__value(self.port),
+            health_path: self.health_path,
+            health_timeout: self
+                .health_timeout
+                .unwrap_or_else(|| ::harmony_dsl::__private::FromLiteral::from_literal(
+                    ::harmony_dsl::__private::Literal::Str("10s"),
+                )),
+            restart_on: self.restart_on,
+            env: self.env,
+        }
+    }
+}
+const _: () = ::harmony_dsl::__private::check_kind(
+    <Duration as ::harmony_dsl::__private::ScoreField>::KIND,
+    ::harmony_dsl::__private::Literal::Str("10s"),
+);

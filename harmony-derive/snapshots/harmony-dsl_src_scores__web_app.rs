@@ -1,0 +1,217 @@
+// Expansion of the macros in harmony-dsl_src_scores__web_app. Generated: HARMONY_BLESS=1 to update.
+
+// ---- derive(Score) ----
+impl ::harmony_dsl::ScoreKind for WebApp {
+    const KIND: &'static str = "WebApp";
+    const FIELDS: &'static [::harmony_dsl::FieldInfo] = &[
+        ::harmony_dsl::FieldInfo {
+            name: "image",
+            kind: <ImageRef as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: true,
+        },
+        ::harmony_dsl::FieldInfo {
+            name: "replicas",
+            kind: <u16 as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
+        ::harmony_dsl::FieldInfo {
+            name: "port",
+            kind: <Port as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
+        ::harmony_dsl::FieldInfo {
+            name: "database",
+            kind: <Option<
+                Endpoint<Postgres>,
+            > as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
+        ::harmony_dsl::FieldInfo {
+            name: "dns",
+            kind: <Option<DomainName> as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
+        ::harmony_dsl::FieldInfo {
+            name: "namespace",
+            kind: <Option<String> as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
+    ];
+}
+impl ::harmony_dsl::__private::serde::Serialize for WebApp {
+    fn serialize<__S: ::harmony_dsl::__private::serde::Serializer>(
+        &self,
+        serializer: __S,
+    ) -> ::core::result::Result<__S::Ok, __S::Error> {
+        let mut state = ::harmony_dsl::__private::serde::Serializer::serialize_struct(
+            serializer,
+            "WebApp",
+            6usize,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
+            &mut state,
+            "image",
+            &self.image,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
+            &mut state,
+            "replicas",
+            &self.replicas,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
+            &mut state,
+            "port",
+            &self.port,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
+            &mut state,
+            "database",
+            &self.database,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
+            &mut state,
+            "dns",
+            &self.dns,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
+            &mut state,
+            "namespace",
+            &self.namespace,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::end(state)
+    }
+}
+impl<__T> ::harmony_dsl::Score<__T> for WebApp
+where
+    __T: ::harmony_dsl::Topology,
+    __T: ProvidesK8sCluster<WebApp>,
+    __T: ProvidesLoadBalancer<WebApp>,
+{}
+///Typed outputs of score [`WebApp`], for wiring (`database: db.endpoint`).
+#[derive(Debug, Clone)]
+pub struct WebAppOutputs {
+    ///Output `url`.
+    pub url: Endpoint<Http>,
+}
+///Builder of [`WebApp`]. Required fields are tracked in the type: `build()` only compiles once each is set. `T` is the topology the score will be placed on.
+#[must_use = "a builder does nothing until `build()` is called"]
+#[allow(dead_code)]
+pub struct WebAppBuilder<__T, __Image> {
+    image: __Image,
+    replicas: ::core::option::Option<u16>,
+    port: ::core::option::Option<Port>,
+    database: Option<Endpoint<Postgres>>,
+    dns: Option<DomainName>,
+    namespace: Option<String>,
+    __topology: ::core::marker::PhantomData<fn() -> (__T, __Image)>,
+}
+#[allow(dead_code)]
+impl WebApp {
+    /// A builder for this score, to be placed on topology `T`.
+    pub fn builder<__T>() -> WebAppBuilder<__T, ::harmony_dsl::__private::Unset> {
+        WebAppBuilder {
+            image: ::harmony_dsl::__private::Unset,
+            replicas: ::core::option::Option::None,
+            port: ::core::option::Option::None,
+            database: ::core::option::Option::None,
+            dns: ::core::option::Option::None,
+            namespace: ::core::option::Option::None,
+            __topology: ::core::marker::PhantomData,
+        }
+    }
+}
+///Typestate: field `image` of [`WebApp`] is set.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "score `WebApp` is missing required field `image`",
+    label = "`image` is not set",
+    note = "add `image: <value>` to this `WebApp`; it has no default"
+)]
+pub trait WebAppImageIsSet {
+    #[doc(hidden)]
+    fn __value(self) -> ImageRef;
+}
+impl WebAppImageIsSet for ::harmony_dsl::__private::Set<ImageRef> {
+    fn __value(self) -> ImageRef {
+        self.0
+    }
+}
+#[allow(dead_code)]
+impl<__T> WebAppBuilder<__T, ::harmony_dsl::__private::Unset> {
+    ///Sets `image` (required).
+    pub fn image(
+        self,
+        value: ImageRef,
+    ) -> WebAppBuilder<__T, ::harmony_dsl::__private::Set<ImageRef>> {
+        WebAppBuilder {
+            image: ::harmony_dsl::__private::Set(value),
+            replicas: self.replicas,
+            port: self.port,
+            database: self.database,
+            dns: self.dns,
+            namespace: self.namespace,
+            __topology: ::core::marker::PhantomData,
+        }
+    }
+}
+#[allow(dead_code)]
+impl<__T, __Image> WebAppBuilder<__T, __Image> {
+    ///Sets `replicas` (has a default).
+    pub fn replicas(mut self, value: u16) -> Self {
+        self.replicas = ::core::option::Option::Some(value);
+        self
+    }
+    ///Sets `port` (has a default).
+    pub fn port(mut self, value: Port) -> Self {
+        self.port = ::core::option::Option::Some(value);
+        self
+    }
+    ///Sets `database` (optional).
+    pub fn database(mut self, value: Endpoint<Postgres>) -> Self {
+        self.database = ::core::option::Option::Some(value);
+        self
+    }
+    ///Sets `dns` (optional).
+    pub fn dns(mut self, value: DomainName) -> Self
+    where
+        __T: ProvidesDnsServer<WebApp>,
+    {
+        self.dns = ::core::option::Option::Some(value);
+        self
+    }
+    ///Sets `namespace` (optional).
+    pub fn namespace(mut self, value: String) -> Self {
+        self.namespace = ::core::option::Option::Some(value);
+        self
+    }
+    /// Builds the score; compiles only once every required field is set.
+    pub fn build(self) -> WebApp
+    where
+        __Image: WebAppImageIsSet,
+    {
+        WebApp {
+            image: WebAppImageIsSet::__value(self.image),
+            replicas: self
+                .replicas
+                .unwrap_or_else(|| ::harmony_dsl::__private::FromLiteral::from_literal(
+                    ::harmony_dsl::__private::Literal::Int(1u128),
+                )),
+            port: self
+                .port
+                .unwrap_or_else(|| ::harmony_dsl::__private::FromLiteral::from_literal(
+                    ::harmony_dsl::__private::Literal::Int(8080u128),
+                )),
+            database: self.database,
+            dns: self.dns,
+            namespace: self.namespace,
+        }
+    }
+}
+const _: () = ::harmony_dsl::__private::check_kind(
+    <u16 as ::harmony_dsl::__private::ScoreField>::KIND,
+    ::harmony_dsl::__private::Literal::Int(1u128),
+);
+const _: () = ::harmony_dsl::__private::check_kind(
+    <Port as ::harmony_dsl::__private::ScoreField>::KIND,
+    ::harmony_dsl::__private::Literal::Int(8080u128),
+);
