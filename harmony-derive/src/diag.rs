@@ -110,6 +110,20 @@ pub fn camel_case(name: &str) -> String {
         .collect()
 }
 
+/// An identifier for `name` (already unrawed): raw when `name` is a keyword (`type` → `r#type`),
+/// suffixed with `_` for the few keywords that cannot be raw (`self`, `crate`...).
+pub fn ident(name: &str, span: Span) -> proc_macro2::Ident {
+    if syn::parse_str::<proc_macro2::Ident>(name).is_ok() {
+        return proc_macro2::Ident::new(name, span);
+    }
+    match name {
+        "_" | "self" | "Self" | "super" | "crate" | "" => {
+            proc_macro2::Ident::new(&format!("{name}_"), span)
+        }
+        _ => proc_macro2::Ident::new_raw(name, span),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,19 +150,5 @@ mod tests {
         assert_eq!(snake_case("EdgeFleet2"), "edge_fleet2");
         assert_eq!(camel_case("cpu_limit"), "CpuLimit");
         assert_eq!(camel_case("image"), "Image");
-    }
-}
-
-/// An identifier for `name` (already unrawed): raw when `name` is a keyword (`type` → `r#type`),
-/// suffixed with `_` for the few keywords that cannot be raw (`self`, `crate`...).
-pub fn ident(name: &str, span: Span) -> proc_macro2::Ident {
-    if syn::parse_str::<proc_macro2::Ident>(name).is_ok() {
-        return proc_macro2::Ident::new(name, span);
-    }
-    match name {
-        "_" | "self" | "Self" | "super" | "crate" | "" => {
-            proc_macro2::Ident::new(&format!("{name}_"), span)
-        }
-        _ => proc_macro2::Ident::new_raw(name, span),
     }
 }
