@@ -31,7 +31,6 @@ impl Greenhouses {
             .insert::<
                 dyn Fleet,
             >(
-                "Fleet",
                 <NatsFleet as ::harmony_dsl::Provider>::NAME,
                 ::std::sync::Arc::new(fleet) as ::std::sync::Arc<dyn Fleet>,
             );
@@ -53,39 +52,36 @@ impl Greenhouses {
     }
     /// The providers exactly as written in `topology!`.
     pub fn declared() -> Self {
-        NatsFleet::__harmony_place_on(greenhouses::north);
-        NatsFleet::__harmony_place_on(greenhouses::south);
-        NatsFleet::__harmony_place_on(greenhouses::east);
         #[allow(unused_mut)]
-        let mut fleet = NatsFleet {
-            url: ::harmony_dsl::__private::FromLiteral::from_literal(
-                ::harmony_dsl::__private::Literal::Str(
-                    "nats://nats.greenhouse.example:4222",
+        let mut fleet: NatsFleet = NatsFleet::builder::<Greenhouses>()
+            .url(
+                ::harmony_dsl::__private::FromLiteral::from_literal(
+                    ::harmony_dsl::__private::Literal::Str(
+                        "nats://nats.greenhouse.example:4222",
+                    ),
                 ),
-            ),
-            devices: ::std::vec![
-                ::harmony_dsl::Placement::of:: < greenhouses::north > (),
-                ::harmony_dsl::Placement::of:: < greenhouses::south > (),
-                ::harmony_dsl::Placement::of:: < greenhouses::east > ()
-            ],
-        };
+            )
+            .devices(greenhouses::north)
+            .devices(greenhouses::south)
+            .devices(greenhouses::east)
+            .build();
         Self::new(fleet)
     }
     ///The providers as written in `topology!`, each field overridable from the environment as `HARMONY_GREENHOUSES_<CAPABILITY>_<FIELD>` (e.g. `HARMONY_GREENHOUSES_K8S_CLUSTER_CONTEXT`).
     pub fn from_env() -> ::harmony_dsl::Result<Self> {
         #[allow(unused_mut)]
-        let mut fleet = NatsFleet {
-            url: ::harmony_dsl::__private::FromLiteral::from_literal(
-                ::harmony_dsl::__private::Literal::Str(
-                    "nats://nats.greenhouse.example:4222",
+        let mut fleet: NatsFleet = NatsFleet::builder::<Greenhouses>()
+            .url(
+                ::harmony_dsl::__private::FromLiteral::from_literal(
+                    ::harmony_dsl::__private::Literal::Str(
+                        "nats://nats.greenhouse.example:4222",
+                    ),
                 ),
-            ),
-            devices: ::std::vec![
-                ::harmony_dsl::Placement::of:: < greenhouses::north > (),
-                ::harmony_dsl::Placement::of:: < greenhouses::south > (),
-                ::harmony_dsl::Placement::of:: < greenhouses::east > ()
-            ],
-        };
+            )
+            .devices(greenhouses::north)
+            .devices(greenhouses::south)
+            .devices(greenhouses::east)
+            .build();
         ::harmony_dsl::Provider::apply_env(&mut fleet, "HARMONY_GREENHOUSES_FLEET")?;
         ::core::result::Result::Ok(Self::new(fleet))
     }

@@ -23,7 +23,6 @@ impl HomeLab {
             .insert::<
                 dyn K8sCluster,
             >(
-                "K8sCluster",
                 <Kube as ::harmony_dsl::Provider>::NAME,
                 ::std::sync::Arc::new(k8s_cluster) as ::std::sync::Arc<dyn K8sCluster>,
             );
@@ -31,7 +30,6 @@ impl HomeLab {
             .insert::<
                 dyn DnsServer,
             >(
-                "DnsServer",
                 <CoreDns as ::harmony_dsl::Provider>::NAME,
                 ::std::sync::Arc::new(dns_server) as ::std::sync::Arc<dyn DnsServer>,
             );
@@ -39,7 +37,6 @@ impl HomeLab {
             .insert::<
                 dyn LoadBalancer,
             >(
-                "LoadBalancer",
                 <MetalLb as ::harmony_dsl::Provider>::NAME,
                 ::std::sync::Arc::new(load_balancer)
                     as ::std::sync::Arc<dyn LoadBalancer>,
@@ -56,49 +53,60 @@ impl HomeLab {
     }
     /// The providers exactly as written in `topology!`.
     pub fn declared() -> Self {
-        CoreDns::__harmony_place_on(home_lab::nuc);
         #[allow(unused_mut)]
-        let mut k8s_cluster = Kube {
-            context: ::harmony_dsl::__private::FromLiteral::from_literal(
-                ::harmony_dsl::__private::Literal::Str("homelab"),
-            ),
-        };
+        let mut k8s_cluster: Kube = Kube::builder::<HomeLab>()
+            .context(
+                ::harmony_dsl::__private::FromLiteral::from_literal(
+                    ::harmony_dsl::__private::Literal::Str("homelab"),
+                ),
+            )
+            .build();
         #[allow(unused_mut)]
-        let mut dns_server = CoreDns {
-            on: ::harmony_dsl::Placement::of::<home_lab::nuc>(),
-            zone: ::harmony_dsl::__private::FromLiteral::from_literal(
-                ::harmony_dsl::__private::Literal::Str("home.arpa"),
-            ),
-        };
+        let mut dns_server: CoreDns = CoreDns::builder::<HomeLab>()
+            .on(home_lab::nuc)
+            .zone(
+                ::harmony_dsl::__private::FromLiteral::from_literal(
+                    ::harmony_dsl::__private::Literal::Str("home.arpa"),
+                ),
+            )
+            .build();
         #[allow(unused_mut)]
-        let mut load_balancer = MetalLb {
-            pool: ::harmony_dsl::__private::FromLiteral::from_literal(
-                ::harmony_dsl::__private::Literal::Str("192.168.1.200/29"),
-            ),
-        };
+        let mut load_balancer: MetalLb = MetalLb::builder::<HomeLab>()
+            .pool(
+                ::harmony_dsl::__private::FromLiteral::from_literal(
+                    ::harmony_dsl::__private::Literal::Str("192.168.1.200/29"),
+                ),
+            )
+            .build();
         Self::new(k8s_cluster, dns_server, load_balancer)
     }
     ///The providers as written in `topology!`, each field overridable from the environment as `HARMONY_HOME_LAB_<CAPABILITY>_<FIELD>` (e.g. `HARMONY_HOME_LAB_K8S_CLUSTER_CONTEXT`).
     pub fn from_env() -> ::harmony_dsl::Result<Self> {
         #[allow(unused_mut)]
-        let mut k8s_cluster = Kube {
-            context: ::harmony_dsl::__private::FromLiteral::from_literal(
-                ::harmony_dsl::__private::Literal::Str("homelab"),
-            ),
-        };
+        let mut k8s_cluster: Kube = Kube::builder::<HomeLab>()
+            .context(
+                ::harmony_dsl::__private::FromLiteral::from_literal(
+                    ::harmony_dsl::__private::Literal::Str("homelab"),
+                ),
+            )
+            .build();
         #[allow(unused_mut)]
-        let mut dns_server = CoreDns {
-            on: ::harmony_dsl::Placement::of::<home_lab::nuc>(),
-            zone: ::harmony_dsl::__private::FromLiteral::from_literal(
-                ::harmony_dsl::__private::Literal::Str("home.arpa"),
-            ),
-        };
+        let mut dns_server: CoreDns = CoreDns::builder::<HomeLab>()
+            .on(home_lab::nuc)
+            .zone(
+                ::harmony_dsl::__private::FromLiteral::from_literal(
+                    ::harmony_dsl::__private::Literal::Str("home.arpa"),
+                ),
+            )
+            .build();
         #[allow(unused_mut)]
-        let mut load_balancer = MetalLb {
-            pool: ::harmony_dsl::__private::FromLiteral::from_literal(
-                ::harmony_dsl::__private::Literal::Str("192.168.1.200/29"),
-            ),
-        };
+        let mut load_balancer: MetalLb = MetalLb::builder::<HomeLab>()
+            .pool(
+                ::harmony_dsl::__private::FromLiteral::from_literal(
+                    ::harmony_dsl::__private::Literal::Str("192.168.1.200/29"),
+                ),
+            )
+            .build();
         ::harmony_dsl::Provider::apply_env(
             &mut k8s_cluster,
             "HARMONY_HOME_LAB_K8S_CLUSTER",

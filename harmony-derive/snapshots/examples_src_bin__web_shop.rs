@@ -31,7 +31,6 @@ impl OfficeRack {
             .insert::<
                 dyn K8sCluster,
             >(
-                "K8sCluster",
                 <Kube as ::harmony_dsl::Provider>::NAME,
                 ::std::sync::Arc::new(k8s_cluster) as ::std::sync::Arc<dyn K8sCluster>,
             );
@@ -39,7 +38,6 @@ impl OfficeRack {
             .insert::<
                 dyn DnsServer,
             >(
-                "DnsServer",
                 <CoreDns as ::harmony_dsl::Provider>::NAME,
                 ::std::sync::Arc::new(dns_server) as ::std::sync::Arc<dyn DnsServer>,
             );
@@ -47,7 +45,6 @@ impl OfficeRack {
             .insert::<
                 dyn LoadBalancer,
             >(
-                "LoadBalancer",
                 <MetalLb as ::harmony_dsl::Provider>::NAME,
                 ::std::sync::Arc::new(load_balancer)
                     as ::std::sync::Arc<dyn LoadBalancer>,
@@ -70,49 +67,60 @@ impl OfficeRack {
     }
     /// The providers exactly as written in `topology!`.
     pub fn declared() -> Self {
-        CoreDns::__harmony_place_on(office_rack::srv1);
         #[allow(unused_mut)]
-        let mut k8s_cluster = Kube {
-            context: ::harmony_dsl::__private::FromLiteral::from_literal(
-                ::harmony_dsl::__private::Literal::Str("office"),
-            ),
-        };
+        let mut k8s_cluster: Kube = Kube::builder::<OfficeRack>()
+            .context(
+                ::harmony_dsl::__private::FromLiteral::from_literal(
+                    ::harmony_dsl::__private::Literal::Str("office"),
+                ),
+            )
+            .build();
         #[allow(unused_mut)]
-        let mut dns_server = CoreDns {
-            on: ::harmony_dsl::Placement::of::<office_rack::srv1>(),
-            zone: ::harmony_dsl::__private::FromLiteral::from_literal(
-                ::harmony_dsl::__private::Literal::Str("shop.example.com"),
-            ),
-        };
+        let mut dns_server: CoreDns = CoreDns::builder::<OfficeRack>()
+            .on(office_rack::srv1)
+            .zone(
+                ::harmony_dsl::__private::FromLiteral::from_literal(
+                    ::harmony_dsl::__private::Literal::Str("shop.example.com"),
+                ),
+            )
+            .build();
         #[allow(unused_mut)]
-        let mut load_balancer = MetalLb {
-            pool: ::harmony_dsl::__private::FromLiteral::from_literal(
-                ::harmony_dsl::__private::Literal::Str("10.0.0.240/28"),
-            ),
-        };
+        let mut load_balancer: MetalLb = MetalLb::builder::<OfficeRack>()
+            .pool(
+                ::harmony_dsl::__private::FromLiteral::from_literal(
+                    ::harmony_dsl::__private::Literal::Str("10.0.0.240/28"),
+                ),
+            )
+            .build();
         Self::new(k8s_cluster, dns_server, load_balancer)
     }
     ///The providers as written in `topology!`, each field overridable from the environment as `HARMONY_OFFICE_RACK_<CAPABILITY>_<FIELD>` (e.g. `HARMONY_OFFICE_RACK_K8S_CLUSTER_CONTEXT`).
     pub fn from_env() -> ::harmony_dsl::Result<Self> {
         #[allow(unused_mut)]
-        let mut k8s_cluster = Kube {
-            context: ::harmony_dsl::__private::FromLiteral::from_literal(
-                ::harmony_dsl::__private::Literal::Str("office"),
-            ),
-        };
+        let mut k8s_cluster: Kube = Kube::builder::<OfficeRack>()
+            .context(
+                ::harmony_dsl::__private::FromLiteral::from_literal(
+                    ::harmony_dsl::__private::Literal::Str("office"),
+                ),
+            )
+            .build();
         #[allow(unused_mut)]
-        let mut dns_server = CoreDns {
-            on: ::harmony_dsl::Placement::of::<office_rack::srv1>(),
-            zone: ::harmony_dsl::__private::FromLiteral::from_literal(
-                ::harmony_dsl::__private::Literal::Str("shop.example.com"),
-            ),
-        };
+        let mut dns_server: CoreDns = CoreDns::builder::<OfficeRack>()
+            .on(office_rack::srv1)
+            .zone(
+                ::harmony_dsl::__private::FromLiteral::from_literal(
+                    ::harmony_dsl::__private::Literal::Str("shop.example.com"),
+                ),
+            )
+            .build();
         #[allow(unused_mut)]
-        let mut load_balancer = MetalLb {
-            pool: ::harmony_dsl::__private::FromLiteral::from_literal(
-                ::harmony_dsl::__private::Literal::Str("10.0.0.240/28"),
-            ),
-        };
+        let mut load_balancer: MetalLb = MetalLb::builder::<OfficeRack>()
+            .pool(
+                ::harmony_dsl::__private::FromLiteral::from_literal(
+                    ::harmony_dsl::__private::Literal::Str("10.0.0.240/28"),
+                ),
+            )
+            .build();
         ::harmony_dsl::Provider::apply_env(
             &mut k8s_cluster,
             "HARMONY_OFFICE_RACK_K8S_CLUSTER",

@@ -53,7 +53,7 @@ impl ::harmony_dsl::ScoreOutputs for EdgeService {
         ::harmony_dsl::NoOutputs
     }
 }
-///Builder of [`EdgeService`]. Required fields are tracked in the type: `build()` only compiles once each is set. `T` is the topology the score will be placed on.
+///Builder of score [`EdgeService`]. Required fields are tracked in the type: `build()` only compiles once each is set. `T` is the topology it will be placed on.
 #[must_use = "a builder does nothing until `build()` is called"]
 #[allow(dead_code)]
 pub struct EdgeServiceBuilder<__T, __Image> {

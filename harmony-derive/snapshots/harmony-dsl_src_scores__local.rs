@@ -63,7 +63,7 @@ impl ::harmony_dsl::ScoreOutputs for ConfigFile {
         ::harmony_dsl::NoOutputs
     }
 }
-///Builder of [`ConfigFile`]. Required fields are tracked in the type: `build()` only compiles once each is set. `T` is the topology the score will be placed on.
+///Builder of score [`ConfigFile`]. Required fields are tracked in the type: `build()` only compiles once each is set. `T` is the topology it will be placed on.
 #[must_use = "a builder does nothing until `build()` is called"]
 #[allow(dead_code)]
 pub struct ConfigFileBuilder<__T, __Path, __Content> {
@@ -264,7 +264,7 @@ impl ::harmony_dsl::ScoreOutputs for LocalService {
         ::harmony_dsl::NoOutputs
     }
 }
-///Builder of [`LocalService`]. Required fields are tracked in the type: `build()` only compiles once each is set. `T` is the topology the score will be placed on.
+///Builder of score [`LocalService`]. Required fields are tracked in the type: `build()` only compiles once each is set. `T` is the topology it will be placed on.
 #[must_use = "a builder does nothing until `build()` is called"]
 #[allow(dead_code)]
 pub struct LocalServiceBuilder<__T, __Port> {

@@ -70,7 +70,7 @@ pub struct PostgresOutputs {
     ///Output `endpoint`.
     pub endpoint: Endpoint<Postgres>,
 }
-///Builder of [`Postgres`]. Required fields are tracked in the type: `build()` only compiles once each is set. `T` is the topology the score will be placed on.
+///Builder of score [`Postgres`]. Required fields are tracked in the type: `build()` only compiles once each is set. `T` is the topology it will be placed on.
 #[must_use = "a builder does nothing until `build()` is called"]
 #[allow(dead_code)]
 pub struct PostgresBuilder<__T> {

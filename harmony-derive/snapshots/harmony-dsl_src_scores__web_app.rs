@@ -93,7 +93,7 @@ pub struct WebAppOutputs {
     ///Output `url`.
     pub url: Endpoint<Http>,
 }
-///Builder of [`WebApp`]. Required fields are tracked in the type: `build()` only compiles once each is set. `T` is the topology the score will be placed on.
+///Builder of score [`WebApp`]. Required fields are tracked in the type: `build()` only compiles once each is set. `T` is the topology it will be placed on.
 #[must_use = "a builder does nothing until `build()` is called"]
 #[allow(dead_code)]
 pub struct WebAppBuilder<__T, __Image> {

@@ -18,14 +18,63 @@ impl ::harmony_dsl::Provider for Kube {
         ::core::result::Result::Ok(())
     }
 }
+///Builder of provider [`Kube`]. Required fields are tracked in the type: `build()` only compiles once each is set. `T` is the topology it will be placed on.
+#[must_use = "a builder does nothing until `build()` is called"]
+#[allow(dead_code)]
+pub struct KubeBuilder<__T, __Context> {
+    context: __Context,
+    __topology: ::core::marker::PhantomData<fn() -> (__T, __Context)>,
+}
+#[allow(dead_code)]
 impl Kube {
-    /// Compile-time check that this provider can be placed on host `H` (used by `topology!`).
+    /// A builder for this score, to be placed on topology `T`.
+    pub fn builder<__T>() -> KubeBuilder<__T, ::harmony_dsl::__private::Unset> {
+        KubeBuilder {
+            context: ::harmony_dsl::__private::Unset,
+            __topology: ::core::marker::PhantomData,
+        }
+    }
+}
+///Typestate: field `context` of [`Kube`] is set.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "provider `Kube` is missing required field `context`",
+    label = "`context` is not set",
+    note = "add `context: <value>` to this `Kube`; it has no default"
+)]
+pub trait KubeContextIsSet {
     #[doc(hidden)]
-    #[allow(dead_code)]
-    pub fn __harmony_place_on<__H>(_host: __H)
+    fn __value(self) -> String;
+}
+impl KubeContextIsSet for ::harmony_dsl::__private::Set<String> {
+    fn __value(self) -> String {
+        self.0
+    }
+}
+#[allow(dead_code)]
+impl<__T> KubeBuilder<__T, ::harmony_dsl::__private::Unset> {
+    ///Sets `context` (required).
+    pub fn context(
+        self,
+        value: String,
+    ) -> KubeBuilder<__T, ::harmony_dsl::__private::Set<String>> {
+        KubeBuilder {
+            context: ::harmony_dsl::__private::Set(value),
+            __topology: ::core::marker::PhantomData,
+        }
+    }
+}
+#[allow(dead_code)]
+impl<__T, __Context> KubeBuilder<__T, __Context> {
+    /// Builds the score; compiles only once every required field is set.
+    pub fn build(self) -> Kube
     where
-        __H: ::harmony_dsl::topology::Host,
-    {}
+        __Context: KubeContextIsSet,
+    {
+        Kube {
+            context: KubeContextIsSet::__value(self.context),
+        }
+    }
 }
 
 // ---- derive(Provider) ----
@@ -55,18 +104,110 @@ impl ::harmony_dsl::Provider for CoreDns {
         ::core::result::Result::Ok(())
     }
 }
+///Builder of provider [`CoreDns`]. Required fields are tracked in the type: `build()` only compiles once each is set. `T` is the topology it will be placed on.
+#[must_use = "a builder does nothing until `build()` is called"]
+#[allow(dead_code)]
+pub struct CoreDnsBuilder<__T, __On, __Zone> {
+    on: __On,
+    zone: __Zone,
+    __topology: ::core::marker::PhantomData<fn() -> (__T, __On, __Zone)>,
+}
+#[allow(dead_code)]
 impl CoreDns {
-    /// Compile-time check that this provider can be placed on host `H` (used by `topology!`).
+    /// A builder for this score, to be placed on topology `T`.
+    pub fn builder<__T>() -> CoreDnsBuilder<
+        __T,
+        ::harmony_dsl::__private::Unset,
+        ::harmony_dsl::__private::Unset,
+    > {
+        CoreDnsBuilder {
+            on: ::harmony_dsl::__private::Unset,
+            zone: ::harmony_dsl::__private::Unset,
+            __topology: ::core::marker::PhantomData,
+        }
+    }
+}
+///Typestate: field `on` of [`CoreDns`] is set.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "provider `CoreDns` is missing required field `on`",
+    label = "`on` is not set",
+    note = "add `on: <value>` to this `CoreDns`; it has no default"
+)]
+pub trait CoreDnsOnIsSet {
     #[doc(hidden)]
-    #[allow(dead_code)]
-    pub fn __harmony_place_on<__H>(_host: __H)
+    fn __value(self) -> Placement;
+}
+impl CoreDnsOnIsSet for ::harmony_dsl::__private::Set<Placement> {
+    fn __value(self) -> Placement {
+        self.0
+    }
+}
+///Typestate: field `zone` of [`CoreDns`] is set.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "provider `CoreDns` is missing required field `zone`",
+    label = "`zone` is not set",
+    note = "add `zone: <value>` to this `CoreDns`; it has no default"
+)]
+pub trait CoreDnsZoneIsSet {
+    #[doc(hidden)]
+    fn __value(self) -> DomainName;
+}
+impl CoreDnsZoneIsSet for ::harmony_dsl::__private::Set<DomainName> {
+    fn __value(self) -> DomainName {
+        self.0
+    }
+}
+#[allow(dead_code)]
+impl<__T, __Zone> CoreDnsBuilder<__T, ::harmony_dsl::__private::Unset, __Zone> {
+    ///Sets `on` (required).
+    pub fn on<__H>(
+        self,
+        _host: __H,
+    ) -> CoreDnsBuilder<__T, ::harmony_dsl::__private::Set<Placement>, __Zone>
     where
+        __H: ::harmony_dsl::topology::HostOf<__T>,
         __H: ::harmony_dsl::topology::Host,
         __H: ::harmony_dsl::topology::HasLabel<
             CoreDns,
             ::harmony_dsl::topology::label::control_plane,
         >,
-    {}
+    {
+        CoreDnsBuilder {
+            on: ::harmony_dsl::__private::Set(::harmony_dsl::Placement::of::<__H>()),
+            zone: self.zone,
+            __topology: ::core::marker::PhantomData,
+        }
+    }
+}
+#[allow(dead_code)]
+impl<__T, __On> CoreDnsBuilder<__T, __On, ::harmony_dsl::__private::Unset> {
+    ///Sets `zone` (required).
+    pub fn zone(
+        self,
+        value: DomainName,
+    ) -> CoreDnsBuilder<__T, __On, ::harmony_dsl::__private::Set<DomainName>> {
+        CoreDnsBuilder {
+            zone: ::harmony_dsl::__private::Set(value),
+            on: self.on,
+            __topology: ::core::marker::PhantomData,
+        }
+    }
+}
+#[allow(dead_code)]
+impl<__T, __On, __Zone> CoreDnsBuilder<__T, __On, __Zone> {
+    /// Builds the score; compiles only once every required field is set.
+    pub fn build(self) -> CoreDns
+    where
+        __On: CoreDnsOnIsSet,
+        __Zone: CoreDnsZoneIsSet,
+    {
+        CoreDns {
+            on: CoreDnsOnIsSet::__value(self.on),
+            zone: CoreDnsZoneIsSet::__value(self.zone),
+        }
+    }
 }
 
 // ---- derive(Provider) ----
@@ -87,14 +228,63 @@ impl ::harmony_dsl::Provider for MetalLb {
         ::core::result::Result::Ok(())
     }
 }
+///Builder of provider [`MetalLb`]. Required fields are tracked in the type: `build()` only compiles once each is set. `T` is the topology it will be placed on.
+#[must_use = "a builder does nothing until `build()` is called"]
+#[allow(dead_code)]
+pub struct MetalLbBuilder<__T, __Pool> {
+    pool: __Pool,
+    __topology: ::core::marker::PhantomData<fn() -> (__T, __Pool)>,
+}
+#[allow(dead_code)]
 impl MetalLb {
-    /// Compile-time check that this provider can be placed on host `H` (used by `topology!`).
+    /// A builder for this score, to be placed on topology `T`.
+    pub fn builder<__T>() -> MetalLbBuilder<__T, ::harmony_dsl::__private::Unset> {
+        MetalLbBuilder {
+            pool: ::harmony_dsl::__private::Unset,
+            __topology: ::core::marker::PhantomData,
+        }
+    }
+}
+///Typestate: field `pool` of [`MetalLb`] is set.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "provider `MetalLb` is missing required field `pool`",
+    label = "`pool` is not set",
+    note = "add `pool: <value>` to this `MetalLb`; it has no default"
+)]
+pub trait MetalLbPoolIsSet {
     #[doc(hidden)]
-    #[allow(dead_code)]
-    pub fn __harmony_place_on<__H>(_host: __H)
+    fn __value(self) -> Cidr;
+}
+impl MetalLbPoolIsSet for ::harmony_dsl::__private::Set<Cidr> {
+    fn __value(self) -> Cidr {
+        self.0
+    }
+}
+#[allow(dead_code)]
+impl<__T> MetalLbBuilder<__T, ::harmony_dsl::__private::Unset> {
+    ///Sets `pool` (required).
+    pub fn pool(
+        self,
+        value: Cidr,
+    ) -> MetalLbBuilder<__T, ::harmony_dsl::__private::Set<Cidr>> {
+        MetalLbBuilder {
+            pool: ::harmony_dsl::__private::Set(value),
+            __topology: ::core::marker::PhantomData,
+        }
+    }
+}
+#[allow(dead_code)]
+impl<__T, __Pool> MetalLbBuilder<__T, __Pool> {
+    /// Builds the score; compiles only once every required field is set.
+    pub fn build(self) -> MetalLb
     where
-        __H: ::harmony_dsl::topology::Host,
-    {}
+        __Pool: MetalLbPoolIsSet,
+    {
+        MetalLb {
+            pool: MetalLbPoolIsSet::__value(self.pool),
+        }
+    }
 }
 
 // ---- derive(Provider) ----
@@ -124,14 +314,102 @@ impl ::harmony_dsl::Provider for Keycloak {
         ::core::result::Result::Ok(())
     }
 }
+///Builder of provider [`Keycloak`]. Required fields are tracked in the type: `build()` only compiles once each is set. `T` is the topology it will be placed on.
+#[must_use = "a builder does nothing until `build()` is called"]
+#[allow(dead_code)]
+pub struct KeycloakBuilder<__T, __Url, __Realm> {
+    url: __Url,
+    realm: __Realm,
+    __topology: ::core::marker::PhantomData<fn() -> (__T, __Url, __Realm)>,
+}
+#[allow(dead_code)]
 impl Keycloak {
-    /// Compile-time check that this provider can be placed on host `H` (used by `topology!`).
+    /// A builder for this score, to be placed on topology `T`.
+    pub fn builder<__T>() -> KeycloakBuilder<
+        __T,
+        ::harmony_dsl::__private::Unset,
+        ::harmony_dsl::__private::Unset,
+    > {
+        KeycloakBuilder {
+            url: ::harmony_dsl::__private::Unset,
+            realm: ::harmony_dsl::__private::Unset,
+            __topology: ::core::marker::PhantomData,
+        }
+    }
+}
+///Typestate: field `url` of [`Keycloak`] is set.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "provider `Keycloak` is missing required field `url`",
+    label = "`url` is not set",
+    note = "add `url: <value>` to this `Keycloak`; it has no default"
+)]
+pub trait KeycloakUrlIsSet {
     #[doc(hidden)]
-    #[allow(dead_code)]
-    pub fn __harmony_place_on<__H>(_host: __H)
+    fn __value(self) -> Url;
+}
+impl KeycloakUrlIsSet for ::harmony_dsl::__private::Set<Url> {
+    fn __value(self) -> Url {
+        self.0
+    }
+}
+///Typestate: field `realm` of [`Keycloak`] is set.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "provider `Keycloak` is missing required field `realm`",
+    label = "`realm` is not set",
+    note = "add `realm: <value>` to this `Keycloak`; it has no default"
+)]
+pub trait KeycloakRealmIsSet {
+    #[doc(hidden)]
+    fn __value(self) -> String;
+}
+impl KeycloakRealmIsSet for ::harmony_dsl::__private::Set<String> {
+    fn __value(self) -> String {
+        self.0
+    }
+}
+#[allow(dead_code)]
+impl<__T, __Realm> KeycloakBuilder<__T, ::harmony_dsl::__private::Unset, __Realm> {
+    ///Sets `url` (required).
+    pub fn url(
+        self,
+        value: Url,
+    ) -> KeycloakBuilder<__T, ::harmony_dsl::__private::Set<Url>, __Realm> {
+        KeycloakBuilder {
+            url: ::harmony_dsl::__private::Set(value),
+            realm: self.realm,
+            __topology: ::core::marker::PhantomData,
+        }
+    }
+}
+#[allow(dead_code)]
+impl<__T, __Url> KeycloakBuilder<__T, __Url, ::harmony_dsl::__private::Unset> {
+    ///Sets `realm` (required).
+    pub fn realm(
+        self,
+        value: String,
+    ) -> KeycloakBuilder<__T, __Url, ::harmony_dsl::__private::Set<String>> {
+        KeycloakBuilder {
+            realm: ::harmony_dsl::__private::Set(value),
+            url: self.url,
+            __topology: ::core::marker::PhantomData,
+        }
+    }
+}
+#[allow(dead_code)]
+impl<__T, __Url, __Realm> KeycloakBuilder<__T, __Url, __Realm> {
+    /// Builds the score; compiles only once every required field is set.
+    pub fn build(self) -> Keycloak
     where
-        __H: ::harmony_dsl::topology::Host,
-    {}
+        __Url: KeycloakUrlIsSet,
+        __Realm: KeycloakRealmIsSet,
+    {
+        Keycloak {
+            url: KeycloakUrlIsSet::__value(self.url),
+            realm: KeycloakRealmIsSet::__value(self.realm),
+        }
+    }
 }
 
 // ---- derive(Provider) ----
@@ -152,14 +430,67 @@ impl ::harmony_dsl::Provider for Podman {
         ::core::result::Result::Ok(())
     }
 }
+///Builder of provider [`Podman`]. Required fields are tracked in the type: `build()` only compiles once each is set. `T` is the topology it will be placed on.
+#[must_use = "a builder does nothing until `build()` is called"]
+#[allow(dead_code)]
+pub struct PodmanBuilder<__T, __On> {
+    on: __On,
+    __topology: ::core::marker::PhantomData<fn() -> (__T, __On)>,
+}
+#[allow(dead_code)]
 impl Podman {
-    /// Compile-time check that this provider can be placed on host `H` (used by `topology!`).
+    /// A builder for this score, to be placed on topology `T`.
+    pub fn builder<__T>() -> PodmanBuilder<__T, ::harmony_dsl::__private::Unset> {
+        PodmanBuilder {
+            on: ::harmony_dsl::__private::Unset,
+            __topology: ::core::marker::PhantomData,
+        }
+    }
+}
+///Typestate: field `on` of [`Podman`] is set.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "provider `Podman` is missing required field `on`",
+    label = "`on` is not set",
+    note = "add `on: <value>` to this `Podman`; it has no default"
+)]
+pub trait PodmanOnIsSet {
     #[doc(hidden)]
-    #[allow(dead_code)]
-    pub fn __harmony_place_on<__H>(_host: __H)
+    fn __value(self) -> Placement;
+}
+impl PodmanOnIsSet for ::harmony_dsl::__private::Set<Placement> {
+    fn __value(self) -> Placement {
+        self.0
+    }
+}
+#[allow(dead_code)]
+impl<__T> PodmanBuilder<__T, ::harmony_dsl::__private::Unset> {
+    ///Sets `on` (required).
+    pub fn on<__H>(
+        self,
+        _host: __H,
+    ) -> PodmanBuilder<__T, ::harmony_dsl::__private::Set<Placement>>
     where
+        __H: ::harmony_dsl::topology::HostOf<__T>,
         __H: ::harmony_dsl::topology::Host,
-    {}
+    {
+        PodmanBuilder {
+            on: ::harmony_dsl::__private::Set(::harmony_dsl::Placement::of::<__H>()),
+            __topology: ::core::marker::PhantomData,
+        }
+    }
+}
+#[allow(dead_code)]
+impl<__T, __On> PodmanBuilder<__T, __On> {
+    /// Builds the score; compiles only once every required field is set.
+    pub fn build(self) -> Podman
+    where
+        __On: PodmanOnIsSet,
+    {
+        Podman {
+            on: PodmanOnIsSet::__value(self.on),
+        }
+    }
 }
 
 // ---- derive(Provider) ----
@@ -189,16 +520,78 @@ impl ::harmony_dsl::Provider for NatsFleet {
         ::core::result::Result::Ok(())
     }
 }
+///Builder of provider [`NatsFleet`]. Required fields are tracked in the type: `build()` only compiles once each is set. `T` is the topology it will be placed on.
+#[must_use = "a builder does nothing until `build()` is called"]
+#[allow(dead_code)]
+pub struct NatsFleetBuilder<__T, __Url> {
+    url: __Url,
+    devices: Vec<Placement>,
+    __topology: ::core::marker::PhantomData<fn() -> (__T, __Url)>,
+}
+#[allow(dead_code)]
 impl NatsFleet {
-    /// Compile-time check that this provider can be placed on host `H` (used by `topology!`).
+    /// A builder for this score, to be placed on topology `T`.
+    pub fn builder<__T>() -> NatsFleetBuilder<__T, ::harmony_dsl::__private::Unset> {
+        NatsFleetBuilder {
+            url: ::harmony_dsl::__private::Unset,
+            devices: ::std::vec::Vec::new(),
+            __topology: ::core::marker::PhantomData,
+        }
+    }
+}
+///Typestate: field `url` of [`NatsFleet`] is set.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "provider `NatsFleet` is missing required field `url`",
+    label = "`url` is not set",
+    note = "add `url: <value>` to this `NatsFleet`; it has no default"
+)]
+pub trait NatsFleetUrlIsSet {
     #[doc(hidden)]
-    #[allow(dead_code)]
-    pub fn __harmony_place_on<__H>(_host: __H)
+    fn __value(self) -> Url;
+}
+impl NatsFleetUrlIsSet for ::harmony_dsl::__private::Set<Url> {
+    fn __value(self) -> Url {
+        self.0
+    }
+}
+#[allow(dead_code)]
+impl<__T> NatsFleetBuilder<__T, ::harmony_dsl::__private::Unset> {
+    ///Sets `url` (required).
+    pub fn url(
+        self,
+        value: Url,
+    ) -> NatsFleetBuilder<__T, ::harmony_dsl::__private::Set<Url>> {
+        NatsFleetBuilder {
+            url: ::harmony_dsl::__private::Set(value),
+            devices: self.devices,
+            __topology: ::core::marker::PhantomData,
+        }
+    }
+}
+#[allow(dead_code)]
+impl<__T, __Url> NatsFleetBuilder<__T, __Url> {
+    ///Adds host `H` to `devices`.
+    pub fn devices<__H>(mut self, _host: __H) -> Self
     where
+        __H: ::harmony_dsl::topology::HostOf<__T>,
         __H: ::harmony_dsl::topology::Host,
         __H: ::harmony_dsl::topology::RunsOn<
             NatsFleet,
             ::harmony_dsl::topology::arch::Aarch64,
         >,
-    {}
+    {
+        self.devices.push(::harmony_dsl::Placement::of::<__H>());
+        self
+    }
+    /// Builds the score; compiles only once every required field is set.
+    pub fn build(self) -> NatsFleet
+    where
+        __Url: NatsFleetUrlIsSet,
+    {
+        NatsFleet {
+            url: NatsFleetUrlIsSet::__value(self.url),
+            devices: self.devices,
+        }
+    }
 }

@@ -88,6 +88,48 @@ fn expand_def(def: &CapabilityDef) -> TokenStream {
 
         impl ::harmony_dsl::Capability for dyn #name {
             const NAME: &'static str = #cap;
+            fn failover(
+                primary: ::std::sync::Arc<Self>,
+                replica: ::std::sync::Arc<Self>,
+            ) -> ::std::sync::Arc<Self> {
+                ::std::sync::Arc::new(::harmony_dsl::higher_order::Sides { primary, replica })
+            }
+            fn fan_out(sites: ::std::vec::Vec<::std::sync::Arc<Self>>) -> ::std::sync::Arc<Self> {
+                ::std::sync::Arc::new(::harmony_dsl::higher_order::Sites(sites))
+            }
         }
+
+        impl #name for ::harmony_dsl::higher_order::Sides<dyn #name> {
+            fn inspect<'a>(&'a self, resource: &'a #resource)
+                -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Inspection>> {
+                ::std::boxed::Box::pin(self.inspect_with(move |side| side.inspect(resource)))
+            }
+            fn apply<'a>(&'a self, resource: &'a #resource)
+                -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Outcome>> {
+                ::std::boxed::Box::pin(self.apply_with(move |side| side.apply(resource)))
+            }
+            fn remove<'a>(&'a self, resource: &'a #resource)
+                -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Outcome>> {
+                ::std::boxed::Box::pin(self.apply_with(move |side| side.remove(resource)))
+            }
+        }
+
+        impl #name for ::harmony_dsl::higher_order::Sites<dyn #name> {
+            fn inspect<'a>(&'a self, resource: &'a #resource)
+                -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Inspection>> {
+                ::std::boxed::Box::pin(self.inspect_with(move |site| site.inspect(resource)))
+            }
+            fn apply<'a>(&'a self, resource: &'a #resource)
+                -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Outcome>> {
+                ::std::boxed::Box::pin(self.apply_with(move |site| site.apply(resource)))
+            }
+            fn remove<'a>(&'a self, resource: &'a #resource)
+                -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Outcome>> {
+                ::std::boxed::Box::pin(self.apply_with(move |site| site.remove(resource)))
+            }
+        }
+
+        impl<__T: #provides<__S>, __S: ?::core::marker::Sized> #provides<__S> for ::harmony_dsl::higher_order::Failover<__T> {}
+        impl<__T: #provides<__S>, __S: ?::core::marker::Sized> #provides<__S> for ::harmony_dsl::higher_order::Decentralized<__T> {}
     }
 }

@@ -3,6 +3,7 @@
 //! Each macro's logic is a plain function over `proc_macro2::TokenStream` in its own module, so it
 //! is unit-tested and fuzzed outside the compiler; the entry points here only convert.
 
+mod builder;
 mod capability;
 mod diag;
 mod fields;

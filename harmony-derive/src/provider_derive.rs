@@ -1,5 +1,6 @@
 //! `#[derive(Provider)]`: a capability provider's field table (for the literal checks `topology!`
-//! emits), environment overrides, and the host placement check for `on:` fields.
+//! emits), environment overrides, and the typestate builder `topology!` builds it with (its host
+//! setters check placement: `#[provider(host(labels(control_plane)))]`).
 
 use darling::FromDeriveInput;
 use proc_macro2::TokenStream;
@@ -13,6 +14,7 @@ use crate::fields::{self, HostRequirements};
 #[darling(attributes(provider), supports(struct_named))]
 struct ProviderInput {
     ident: Ident,
+    vis: syn::Visibility,
     generics: syn::Generics,
     #[darling(default)]
     host: HostRequirements,
@@ -55,8 +57,14 @@ pub fn expand(input: TokenStream) -> TokenStream {
             ::harmony_dsl::__private::EnvField::set_from_env(&mut self.#ident, &::std::format!("{}_{}", prefix, #suffix))?;
         }
     });
-    let host = quote! { __H };
-    let bounds = fields::host_bounds(&host, name, &parsed.host, &mut errors);
+    let builder = crate::builder::generate(
+        name,
+        &parsed.vis,
+        &fields,
+        &parsed.host,
+        "provider",
+        &mut errors,
+    );
     let generated = quote! {
         impl ::harmony_dsl::Provider for #name {
             const NAME: &'static str = #name_str;
@@ -67,12 +75,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
             }
         }
 
-        impl #name {
-            /// Compile-time check that this provider can be placed on host `H` (used by `topology!`).
-            #[doc(hidden)]
-            #[allow(dead_code)]
-            pub fn __harmony_place_on<#host>(_host: #host) where #(#bounds),* {}
-        }
+        #builder
     };
     match errors.finish() {
         Ok(()) => generated,

@@ -3,15 +3,14 @@
 
 use darling::util::PathList;
 use darling::{FromDeriveInput, FromMeta};
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::ext::IdentExt;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::{DeriveInput, Ident, Token, Type, Visibility};
 
-use crate::diag::camel_case;
-use crate::fields::{self, DefaultValue, Field, HostRequirements, Shape};
+use crate::fields::{self, Field, HostRequirements};
 
 /// One declared output: `name: Type`.
 #[derive(Debug, Clone)]
@@ -122,7 +121,6 @@ fn generate(
     let vis = &input.vis;
     let kind = name.unraw().to_string();
     let table = fields::field_table(fields);
-    let builder = format_ident!("{}Builder", name);
 
     // Score<T> with one Provides bound per required capability.
     let provides: Vec<TokenStream> = input
@@ -168,185 +166,7 @@ fn generate(
     });
     let n_fields = fields.len();
 
-    // Builder: typestate parameters for required fields.
-    let required: Vec<&Field> = fields.iter().filter(|f| f.required()).collect();
-    let state_params: Vec<Ident> = required
-        .iter()
-        .map(|f| format_ident!("__{}", camel_case(&f.ident.unraw().to_string())))
-        .collect();
-    let storage = fields.iter().map(|f| {
-        let ident = &f.ident;
-        let ty = &f.ty;
-        if let Some(i) = required.iter().position(|r| r.ident == f.ident) {
-            let p = &state_params[i];
-            return quote! { #ident: #p };
-        }
-        match &f.shape {
-            Shape::Value | Shape::Host => quote! { #ident: ::core::option::Option<#ty> },
-            _ => quote! { #ident: #ty },
-        }
-    });
-    let initial = fields.iter().map(|f| {
-        let ident = &f.ident;
-        if required.iter().any(|r| r.ident == f.ident) {
-            return quote! { #ident: ::harmony_dsl::__private::Unset };
-        }
-        match &f.shape {
-            Shape::List | Shape::HostList => quote! { #ident: ::std::vec::Vec::new() },
-            _ => quote! { #ident: ::core::option::Option::None },
-        }
-    });
-    let unset_states = state_params
-        .iter()
-        .map(|_| quote! { ::harmony_dsl::__private::Unset });
-    let builder_doc = format!(
-        "Builder of [`{name}`]. Required fields are tracked in the type: `build()` only compiles once each is set. `T` is the topology the score will be placed on."
-    );
-
-    let host_param = quote! { __H };
-    let host_bounds = fields::host_bounds(&host_param, name, &input.host, errors);
-
-    // Setters of required fields: one impl each, moving that field's state from Unset to Set.
-    let required_setters = required.iter().enumerate().map(|(i, f)| {
-        let ident = &f.ident;
-        let ty = &f.ty;
-        let others: Vec<&Ident> = state_params.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, p)| p).collect();
-        let before = state_params.iter().enumerate().map(|(j, p)| if j == i { quote! { ::harmony_dsl::__private::Unset } } else { quote! { #p } });
-        let after = state_params.iter().enumerate().map(|(j, p)| if j == i { quote! { ::harmony_dsl::__private::Set<#ty> } } else { quote! { #p } });
-        let moves = fields.iter().filter(|o| o.ident != f.ident).map(|o| { let id = &o.ident; quote! { #id: self.#id } });
-        let cap_bounds = f.requires.iter().map(|c| { let p = fields::provides_path(c); quote! { __T: #p<#name> } });
-        let doc = format!("Sets `{ident}` (required).");
-        if f.is_host() {
-            quote! {
-                #[allow(dead_code)]
-                impl<__T, #(#others),*> #builder<__T, #(#before),*> {
-                    #[doc = #doc]
-                    pub fn #ident<#host_param>(self, _host: #host_param) -> #builder<__T, #(#after),*>
-                    where #host_param: ::harmony_dsl::topology::HostOf<__T>, #(#host_bounds,)* #(#cap_bounds,)*
-                    {
-                        #builder {
-                            #ident: ::harmony_dsl::__private::Set(::harmony_dsl::Placement::of::<#host_param>()),
-                            #(#moves,)*
-                            __topology: ::core::marker::PhantomData,
-                        }
-                    }
-                }
-            }
-        } else {
-            quote! {
-                #[allow(dead_code)]
-                impl<__T, #(#others),*> #builder<__T, #(#before),*> {
-                    #[doc = #doc]
-                    pub fn #ident(self, value: #ty) -> #builder<__T, #(#after),*>
-                    where #(#cap_bounds,)*
-                    {
-                        #builder {
-                            #ident: ::harmony_dsl::__private::Set(value),
-                            #(#moves,)*
-                            __topology: ::core::marker::PhantomData,
-                        }
-                    }
-                }
-            }
-        }
-    });
-
-    // Setters of optional fields, all in one impl block.
-    let optional_setters = fields.iter().filter(|f| !f.required()).map(|f| {
-        let ident = &f.ident;
-        let ty = &f.ty;
-        let cap_bounds: Vec<TokenStream> = f.requires.iter().map(|c| { let p = fields::provides_path(c); quote! { __T: #p<#name> } }).collect();
-        match &f.shape {
-            Shape::Value => {
-                let doc = format!("Sets `{ident}` (has a default).");
-                quote! { #[doc = #doc] pub fn #ident(mut self, value: #ty) -> Self where #(#cap_bounds,)* { self.#ident = ::core::option::Option::Some(value); self } }
-            }
-            Shape::Optional(inner) => {
-                let doc = format!("Sets `{ident}` (optional).");
-                quote! { #[doc = #doc] pub fn #ident(mut self, value: #inner) -> Self where #(#cap_bounds,)* { self.#ident = ::core::option::Option::Some(value); self } }
-            }
-            Shape::List => {
-                let doc = format!("Sets `{ident}` (optional, empty by default).");
-                quote! { #[doc = #doc] pub fn #ident(mut self, value: #ty) -> Self where #(#cap_bounds,)* { self.#ident = value; self } }
-            }
-            Shape::Host | Shape::OptionalHost => {
-                let doc = format!("Places `{ident}` on host `H`.");
-                quote! {
-                    #[doc = #doc]
-                    pub fn #ident<#host_param>(mut self, _host: #host_param) -> Self
-                    where #host_param: ::harmony_dsl::topology::HostOf<__T>, #(#host_bounds,)* #(#cap_bounds,)*
-                    { self.#ident = ::core::option::Option::Some(::harmony_dsl::Placement::of::<#host_param>()); self }
-                }
-            }
-            Shape::HostList => {
-                let doc = format!("Adds host `H` to `{ident}`.");
-                quote! {
-                    #[doc = #doc]
-                    pub fn #ident<#host_param>(mut self, _host: #host_param) -> Self
-                    where #host_param: ::harmony_dsl::topology::HostOf<__T>, #(#host_bounds,)* #(#cap_bounds,)*
-                    { self.#ident.push(::harmony_dsl::Placement::of::<#host_param>()); self }
-                }
-            }
-        }
-    });
-
-    // Per-required-field traits whose diagnostic names the missing field.
-    let is_set_traits: Vec<Ident> = required
-        .iter()
-        .map(|f| format_ident!("{}{}IsSet", name, camel_case(&f.ident.unraw().to_string())))
-        .collect();
-    let is_set_defs = required.iter().zip(&is_set_traits).map(|(f, t)| {
-        let ty = &f.ty;
-        let field = f.ident.unraw().to_string();
-        let message = format!("score `{name}` is missing required field `{field}`");
-        let label = format!("`{field}` is not set");
-        let note = format!("add `{field}: <value>` to this `{name}`; it has no default");
-        let doc = format!("Typestate: field `{field}` of [`{name}`] is set.");
-        quote! {
-            #[doc = #doc]
-            #[doc(hidden)]
-            #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
-            #vis trait #t {
-                #[doc(hidden)]
-                fn __value(self) -> #ty;
-            }
-            impl #t for ::harmony_dsl::__private::Set<#ty> {
-                fn __value(self) -> #ty { self.0 }
-            }
-        }
-    });
-    let build_bounds = state_params
-        .iter()
-        .zip(&is_set_traits)
-        .map(|(p, t)| quote! { #p: #t });
-    let mut literal_checks = Vec::new();
-    let build_fields = fields.iter().map(|f| {
-        let ident = &f.ident;
-        if let Some(i) = required.iter().position(|r| r.ident == f.ident) {
-            let t = &is_set_traits[i];
-            return quote! { #ident: #t::__value(self.#ident) };
-        }
-        match (&f.shape, &f.default) {
-            (Shape::Value, Some(DefaultValue::Expr(expr))) | (Shape::Host, Some(DefaultValue::Expr(expr))) => {
-                if let Some(lit) = crate::literal::literal_of(expr) {
-                    let ty = &f.ty;
-                    let span = ident.span();
-                    literal_checks.push(quote::quote_spanned! {span=>
-                        const _: () = ::harmony_dsl::__private::check_kind(<#ty as ::harmony_dsl::__private::ScoreField>::KIND, #lit);
-                    });
-                    quote! { #ident: self.#ident.unwrap_or_else(|| ::harmony_dsl::__private::FromLiteral::from_literal(#lit)) }
-                } else {
-                    quote! { #ident: self.#ident.unwrap_or_else(|| #expr) }
-                }
-            }
-            (Shape::Value, _) | (Shape::Host, _) => quote! { #ident: self.#ident.unwrap_or_default() },
-            _ => quote! { #ident: self.#ident },
-        }
-    }).collect::<Vec<_>>();
-
-    let all_params = quote! { __T, #(#state_params),* };
-    let span = Span::call_site();
-    let _ = span;
+    let builder_items = crate::builder::generate(name, vis, fields, &input.host, "score", errors);
     quote! {
         impl ::harmony_dsl::ScoreKind for #name {
             const KIND: &'static str = #kind;
@@ -367,38 +187,6 @@ fn generate(
 
         #outputs
 
-        #[doc = #builder_doc]
-        #[must_use = "a builder does nothing until `build()` is called"]
-        #[allow(dead_code)]
-        #vis struct #builder<#all_params> {
-            #(#storage,)*
-            __topology: ::core::marker::PhantomData<fn() -> (#all_params)>,
-        }
-
-        #[allow(dead_code)]
-        impl #name {
-            /// A builder for this score, to be placed on topology `T`.
-            pub fn builder<__T>() -> #builder<__T, #(#unset_states),*> {
-                #builder { #(#initial,)* __topology: ::core::marker::PhantomData }
-            }
-        }
-
-        #(#is_set_defs)*
-
-        #(#required_setters)*
-
-        #[allow(dead_code)]
-        impl<#all_params> #builder<#all_params> {
-            #(#optional_setters)*
-
-            /// Builds the score; compiles only once every required field is set.
-            pub fn build(self) -> #name
-            where #(#build_bounds,)*
-            {
-                #name { #(#build_fields,)* }
-            }
-        }
-
-        #(#literal_checks)*
+        #builder_items
     }
 }

@@ -357,7 +357,6 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
     let mut inserts = Vec::new();
     let mut declared = Vec::new();
     let mut env_overrides = Vec::new();
-    let mut place_checks = Vec::new();
     for cap in def.capabilities.iter().flat_map(|s| &s.items) {
         let cap_name = cap
             .capability
@@ -395,13 +394,14 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
         });
         inserts.push(quote_spanned! {span=>
             capabilities.insert::<dyn #capability>(
-                #cap_name,
                 <#provider as ::harmony_dsl::Provider>::NAME,
                 ::std::sync::Arc::new(#param) as ::std::sync::Arc<dyn #capability>,
             );
         });
-        // The provider as written: a struct literal, with each literal checked at compile time.
-        let mut field_inits = Vec::new();
+        // The provider as written: its builder, with each literal checked at compile time and
+        // each host checked by the builder's placement bounds.
+        let mut calls = Vec::new();
+        let mut failed = false;
         let mut seen: Vec<&Ident> = Vec::new();
         for field in &cap.fields {
             if let Some(first) = seen.iter().find(|k| **k == &field.key) {
@@ -416,24 +416,19 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
             seen.push(&field.key);
             let key = &field.key;
             let key_str = key.unraw().to_string();
-            match provider_value(&field.value, &module, &host_names, &mut errors) {
+            match provider_value(key, &field.value, &module, &host_names, &mut errors) {
                 Some(ProviderValue {
-                    init,
+                    calls: field_calls,
                     literals,
-                    hosts: placed,
                 }) => {
                     for (lit, lspan) in literals {
                         items.push(quote_spanned! {lspan=>
                             const _: () = ::harmony_dsl::__private::check_field(<#provider as ::harmony_dsl::Provider>::FIELDS, #key_str, #lit);
                         });
                     }
-                    for host in placed {
-                        let hspan = host.span();
-                        place_checks.push(quote_spanned! {hspan=> #provider::__harmony_place_on(#module::#host); });
-                    }
-                    field_inits.push(quote! { #key: #init });
+                    calls.extend(field_calls);
                 }
-                None => field_inits.push(quote! { #key: ::core::unreachable!() }),
+                None => failed = true,
             }
         }
         let env_prefix = format!(
@@ -441,9 +436,15 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
             snake_case(&name.unraw().to_string()).to_uppercase(),
             snake_case(&cap_name).to_uppercase()
         );
-        declared.push(quote_spanned! {span=>
+        // After a reported error, no half-built provider: nothing more to complain about.
+        let value = if failed {
+            quote! { ::core::unreachable!() }
+        } else {
+            quote_spanned! {span=> #provider::builder::<#name>() #(#calls)* .build() }
+        };
+        declared.push(quote! {
             #[allow(unused_mut)]
-            let mut #param = #provider { #(#field_inits),* };
+            let mut #param: #provider = #value;
         });
         env_overrides.push(quote! {
             ::harmony_dsl::Provider::apply_env(&mut #param, #env_prefix)?;
@@ -496,7 +497,6 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
 
             /// The providers exactly as written in `topology!`.
             pub fn declared() -> Self {
-                #(#place_checks)*
                 #(#declared)*
                 Self::new(#(#param_names),*)
             }
@@ -525,59 +525,85 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
 }
 
 struct ProviderValue {
-    init: TokenStream,
+    calls: Vec<TokenStream>,
     literals: Vec<(TokenStream, Span)>,
-    hosts: Vec<Ident>,
 }
 
-/// A provider field's value: the initialiser, the literals to check, the hosts to check.
+/// A provider field's value as builder calls (`.zone(..)`, one `.devices(host)` per host), and
+/// the literals to check.
 fn provider_value(
+    key: &Ident,
     value: &Value,
     module: &Ident,
     hosts: &[String],
     errors: &mut Errors,
 ) -> Option<ProviderValue> {
     let mut out = ProviderValue {
-        init: TokenStream::new(),
+        calls: Vec::new(),
         literals: Vec::new(),
-        hosts: Vec::new(),
     };
+    let span = value.span();
     match value {
         Value::Lit(lit) => {
-            let tokens = crate::literal::literal_of(lit)?;
-            out.init = quote! { ::harmony_dsl::__private::FromLiteral::from_literal(#tokens) };
+            let Some(tokens) = crate::literal::literal_of(lit) else {
+                errors.at(lit.span(), "this kind of literal is not supported here: use a string, integer, float or boolean literal");
+                return None;
+            };
+            out.calls.push(quote_spanned! {span=> .#key(::harmony_dsl::__private::FromLiteral::from_literal(#tokens)) });
             out.literals.push((tokens, lit.span()));
         }
         Value::Host(host) => {
             if !check_host(host, hosts, errors) {
                 return None;
             }
-            out.init = quote! { ::harmony_dsl::Placement::of::<#module::#host>() };
-            out.hosts.push(host.clone());
+            out.calls
+                .push(quote_spanned! {span=> .#key(#module::#host) });
+        }
+        Value::List(_, items)
+            if !items.is_empty() && items.iter().all(|i| matches!(i, Value::Host(_))) =>
+        {
+            let mut ok = true;
+            for item in items {
+                if let Value::Host(host) = item {
+                    if check_host(host, hosts, errors) {
+                        let hspan = host.span();
+                        out.calls
+                            .push(quote_spanned! {hspan=> .#key(#module::#host) });
+                    } else {
+                        ok = false;
+                    }
+                }
+            }
+            if !ok {
+                return None;
+            }
         }
         Value::List(_, items) => {
-            let mut inits = Vec::new();
+            let mut elements = Vec::new();
             for item in items {
                 match item {
-                    Value::Host(_) | Value::Lit(_) => {
-                        let inner = provider_value(item, module, hosts, errors)?;
-                        inits.push(inner.init);
-                        out.literals.extend(inner.literals);
-                        out.hosts.extend(inner.hosts);
-                    }
-                    Value::Rust(expr) => inits.push(quote! { #expr }),
+                    Value::Lit(lit) => match crate::literal::literal_of(lit) {
+                        Some(tokens) => {
+                            let lspan = lit.span();
+                            elements.push(quote_spanned! {lspan=> ::harmony_dsl::__private::FromLiteral::from_literal(#tokens) });
+                            out.literals.push((tokens, lspan));
+                        }
+                        None => {
+                            errors.at(lit.span(), "unsupported literal in this list");
+                            return None;
+                        }
+                    },
+                    Value::Rust(expr) => elements.push(quote! { #expr }),
                     other => {
-                        errors.at(
-                            other.span(),
-                            "expected a literal, a host or `{ expression }` in this list",
-                        );
+                        errors.at(other.span(), "a list holds either hosts (`[pi1, pi2]`) or values (`[\"a\", \"b\"]`), not both");
                         return None;
                     }
                 }
             }
-            out.init = quote! { ::std::vec![#(#inits),*] };
+            out.calls
+                .push(quote_spanned! {span=> .#key(::std::vec![#(#elements),*]) });
         }
-        Value::Rust(expr) => out.init = quote! { #expr },
+        Value::Rust(expr) => out.calls.push(quote_spanned! {span=> .#key(#expr) }),
         Value::HostPath(path) => {
             errors.at(path.span(), "a provider can only be placed on a host of its own topology: write the host's name, e.g. `on: nuc`");
             return None;

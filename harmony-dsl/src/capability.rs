@@ -5,15 +5,23 @@
 //! comes with a `Provides*` marker trait that `topology!` implements and scores require, so a
 //! score placed on a topology that lacks the capability is a compile error naming both.
 
+use std::sync::Arc;
+
 use crate::resource::{
     ContainerSpec, DeviceSpec, DnsRecord, FileSpec, IdentityClient, KubeObject, LbService,
     ProcessSpec,
 };
 
-/// Implemented for every `dyn Capability` type: its name, as written in `topology!`.
+/// Implemented by `capability!` for every `dyn Capability` type: its name, and how it lifts to
+/// the higher-order topologies ([`Failover`](crate::higher_order::Failover),
+/// [`Decentralized`](crate::higher_order::Decentralized)).
 pub trait Capability: Send + Sync + 'static {
     /// The capability's name.
     const NAME: &'static str;
+    /// The capability over a primary and a replica: applied to both, read from the primary.
+    fn failover(primary: Arc<Self>, replica: Arc<Self>) -> Arc<Self>;
+    /// The capability over many sites: applied to every site, outcomes aggregated.
+    fn fan_out(sites: Vec<Arc<Self>>) -> Arc<Self>;
 }
 
 harmony_derive::capability! {

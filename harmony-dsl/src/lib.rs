@@ -16,6 +16,7 @@ pub mod capability;
 pub mod endpoint;
 pub mod error;
 mod future;
+pub mod higher_order;
 pub mod operation;
 pub mod outcome;
 pub mod plan;
@@ -35,6 +36,7 @@ pub use endpoint::{Endpoint, Protocol};
 pub use error::{Error, ErrorKind, Result};
 pub use future::BoxFuture;
 pub use harmony_derive::{Provider, Score, capability, score, topology};
+pub use higher_order::{Decentralized, Failover};
 pub use operation::{Artifact, Interpret, Operation};
 pub use outcome::{Change, Inspection, Observed, Outcome};
 pub use plan::{Placement, Plan, ScoreHandle, ScoreId, Step, StepId, StepPolicy};
@@ -57,7 +59,8 @@ pub mod prelude {
         Cidr, DomainName, Duration, ImageRef, IpAddress, Port, Quantity, Secret, Url,
     };
     pub use crate::{
-        Arch, Change, Error, ErrorKind, Operation, Operations, Outcome, Placement, Plan, Provider,
-        Score, ScoreContext, ScoreKind, ScoreOutputs, Topology, score, topology,
+        Arch, Change, Decentralized, Error, ErrorKind, Failover, Operation, Operations, Outcome,
+        Placement, Plan, Provider, Score, ScoreContext, ScoreKind, ScoreOutputs, Topology, score,
+        topology,
     };
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::capability::Capability;
 use crate::value::IpAddress;
 
 /// A place where scores run: hosts plus the capabilities it offers.
@@ -193,11 +194,29 @@ pub struct CapabilityMap {
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct TypeIdKey(TypeId);
 
+type Erased = Arc<dyn Any + Send + Sync>;
+
 #[derive(Clone)]
 struct Entry {
     capability: &'static str,
     provider: String,
-    value: Arc<dyn Any + Send + Sync>,
+    value: Erased,
+    failover: fn(&Erased, &Erased) -> Option<Erased>,
+    fan_out: fn(&[&Erased]) -> Option<Erased>,
+}
+
+fn lift_failover<C: ?Sized + Capability>(primary: &Erased, replica: &Erased) -> Option<Erased> {
+    let primary = primary.downcast_ref::<Arc<C>>()?.clone();
+    let replica = replica.downcast_ref::<Arc<C>>()?.clone();
+    Some(Arc::new(C::failover(primary, replica)))
+}
+
+fn lift_fan_out<C: ?Sized + Capability>(sites: &[&Erased]) -> Option<Erased> {
+    let sites: Option<Vec<Arc<C>>> = sites
+        .iter()
+        .map(|s| s.downcast_ref::<Arc<C>>().cloned())
+        .collect();
+    Some(Arc::new(C::fan_out(sites?)))
 }
 
 impl CapabilityMap {
@@ -206,19 +225,20 @@ impl CapabilityMap {
         Self::default()
     }
 
-    /// Registers `provider` for capability `C` (a `dyn Capability` type).
-    pub fn insert<C: ?Sized + Send + Sync + 'static>(
+    /// Registers `provider` (named `provider_name`) for capability `C` (a `dyn Capability` type).
+    pub fn insert<C: ?Sized + Capability>(
         &mut self,
-        capability: &'static str,
         provider_name: impl Into<String>,
         provider: Arc<C>,
     ) {
         self.providers.insert(
             TypeIdKey(TypeId::of::<C>()),
             Entry {
-                capability,
+                capability: C::NAME,
                 provider: provider_name.into(),
                 value: Arc::new(provider),
+                failover: lift_failover::<C>,
+                fan_out: lift_fan_out::<C>,
             },
         );
     }
@@ -239,6 +259,55 @@ impl CapabilityMap {
             .collect();
         names.sort();
         names
+    }
+
+    /// The capabilities both sides offer, each applied to both and read from the primary.
+    pub fn failover(primary: &CapabilityMap, replica: &CapabilityMap) -> CapabilityMap {
+        let mut out = CapabilityMap::new();
+        for (key, entry) in &primary.providers {
+            let Some(other) = replica.providers.get(key) else {
+                continue;
+            };
+            if let Some(value) = (entry.failover)(&entry.value, &other.value) {
+                let provider = format!("Failover({}, {})", entry.provider, other.provider);
+                out.providers.insert(
+                    *key,
+                    Entry {
+                        provider,
+                        value,
+                        ..entry.clone()
+                    },
+                );
+            }
+        }
+        out
+    }
+
+    /// The capabilities every site offers, each applied to all sites.
+    pub fn fan_out(sites: &[&CapabilityMap]) -> CapabilityMap {
+        let mut out = CapabilityMap::new();
+        let Some(first) = sites.first() else {
+            return out;
+        };
+        for (key, entry) in &first.providers {
+            let values: Option<Vec<&Erased>> = sites
+                .iter()
+                .map(|s| s.providers.get(key).map(|e| &e.value))
+                .collect();
+            let Some(values) = values else { continue };
+            if let Some(value) = (entry.fan_out)(&values) {
+                let provider = format!("Decentralized({} x{})", entry.provider, values.len());
+                out.providers.insert(
+                    *key,
+                    Entry {
+                        provider,
+                        value,
+                        ..entry.clone()
+                    },
+                );
+            }
+        }
+        out
     }
 }
 
