@@ -1,1 +1,30 @@
-//! Harmony runtime.
+//! Harmony runtime: executes interpret plans.
+//!
+//! - [`executor`]: the DAG scheduler (ready queue, parallelism bound, timeout, retries,
+//!   skipping, cancellation), generic over [`executor::StepRunner`].
+//! - [`report`]: step results, summary table, JSON (schema in `SCHEMA.md`).
+//! - [`state`]: the project state file, written atomically, and the apply lock.
+//! - [`cli`](fn@cli): the command line a user's `main` hands its topology and plan to.
+//! - [`local`]: [`Localhost`], the embedded default topology, and its providers.
+//! - [`render`]: deterministic artifacts for `render DIR`.
+//!
+//! ```no_run
+//! use harmony_dsl::Plan;
+//! use harmony_runtime::Localhost;
+//!
+//! fn main() -> std::process::ExitCode {
+//!     let plan: Plan<Localhost> = Plan::new("empty");
+//!     harmony_runtime::cli(Localhost::from_env(), plan)
+//! }
+//! ```
+
+pub mod cli;
+pub mod executor;
+mod hash;
+pub mod local;
+pub mod render;
+pub mod report;
+pub mod state;
+
+pub use cli::{ExitStatus, IntoTopology, cli, cli_from};
+pub use local::Localhost;
