@@ -1,1 +1,94 @@
-fn main() {}
+//! A plan whose `*.block` files never finish applying while `CRASHY_BLOCK=1`: used by the
+//! crash-safety test, which kills `apply` mid-run. Also shows `cli` with a hand-written topology.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use harmony_dsl::capability::FileSystem;
+use harmony_dsl::resource::{FileKind, FileSpec};
+use harmony_dsl::{
+    BoxFuture, Capability, CapabilityMap, Error, HostInfo, Inspection, Operation, Outcome, Plan,
+    Result, Topology,
+};
+use harmony_runtime::local::LocalFiles;
+
+/// Local files, except that `*.block` files hang while `CRASHY_BLOCK=1`.
+struct BlockingFiles {
+    inner: LocalFiles,
+    block: bool,
+}
+
+impl FileSystem for BlockingFiles {
+    fn inspect<'a>(&'a self, resource: &'a FileSpec) -> BoxFuture<'a, Result<Inspection>> {
+        self.inner.inspect(resource)
+    }
+
+    fn apply<'a>(&'a self, resource: &'a FileSpec) -> BoxFuture<'a, Result<Outcome>> {
+        if self.block && resource.path.extension().is_some_and(|e| e == "block") {
+            return Box::pin(std::future::pending());
+        }
+        self.inner.apply(resource)
+    }
+
+    fn remove<'a>(&'a self, resource: &'a FileSpec) -> BoxFuture<'a, Result<Outcome>> {
+        self.inner.remove(resource)
+    }
+}
+
+struct Crashy {
+    capabilities: CapabilityMap,
+}
+
+impl Topology for Crashy {
+    const NAME: &'static str = "Crashy";
+
+    fn hosts(&self) -> &[HostInfo] {
+        &[]
+    }
+
+    fn capabilities(&self) -> &CapabilityMap {
+        &self.capabilities
+    }
+}
+
+fn topology() -> std::result::Result<Crashy, Error> {
+    let dir = std::env::current_dir().map_err(|e| Error::permanent("no current dir").with_source(e))?;
+    let files: Arc<dyn FileSystem> = Arc::new(BlockingFiles {
+        inner: LocalFiles::new(dir),
+        block: std::env::var("CRASHY_BLOCK").is_ok_and(|v| v == "1"),
+    });
+    let mut capabilities = CapabilityMap::new();
+    capabilities.insert::<dyn FileSystem>(<dyn FileSystem>::NAME, "BlockingFiles", files);
+    Ok(Crashy { capabilities })
+}
+
+fn main() -> ExitCode {
+    let mut plan: Plan<Crashy> = Plan::new("crashy");
+    let blocker = plan.push_step(
+        "blocker",
+        Operation::FileSystem(FileSpec {
+            path: "z.block".into(),
+            kind: FileKind::File { content: "done\n".into(), mode: None },
+        }),
+        &[],
+    );
+    for i in 0..40 {
+        plan.push_step(
+            &format!("file{i:02}"),
+            Operation::FileSystem(FileSpec {
+                path: format!("files/f{i:02}.txt").into(),
+                kind: FileKind::File { content: format!("file {i}\n").repeat(200), mode: None },
+            }),
+            &[],
+        );
+    }
+    plan.push_step(
+        "after-blocker",
+        Operation::FileSystem(FileSpec {
+            path: "after.txt".into(),
+            kind: FileKind::File { content: "after\n".into(), mode: None },
+        }),
+        &[blocker],
+    );
+    harmony_runtime::cli(topology(), plan)
+}

@@ -321,7 +321,11 @@ impl LocalProcesses {
             },
             Assessment::Differs { record, diff } => {
                 self.stop(&record).await?;
-                format!("restarted ({} differences)", diff.len())
+                let mut why = format!("restarted: {}", diff.join("; "));
+                if why.len() > 160 {
+                    why = format!("{}...", why.chars().take(157).collect::<String>());
+                }
+                why
             }
             Assessment::NotRunning { reason } => format!("started ({reason})"),
         };
