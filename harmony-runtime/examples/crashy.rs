@@ -1,5 +1,6 @@
 //! A plan whose `*.block` files never finish applying while `CRASHY_BLOCK=1`: used by the
-//! crash-safety test, which kills `apply` mid-run. Also shows `cli` with a hand-written topology.
+//! crash-safety test, which kills `apply` mid-run. `CRASHY_FILES=N` declares N plain files
+//! (default 40; fewer prunes the rest). Also shows `cli` with a hand-written topology.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -72,7 +73,8 @@ fn main() -> ExitCode {
         }),
         &[],
     );
-    for i in 0..40 {
+    let files: usize = std::env::var("CRASHY_FILES").ok().and_then(|n| n.parse().ok()).unwrap_or(40);
+    for i in 0..files {
         plan.push_step(
             &format!("file{i:02}"),
             Operation::FileSystem(FileSpec {
