@@ -27,7 +27,12 @@ struct Files {
 
 impl FileSystem for Files {
     fn inspect<'a>(&'a self, _: &'a FileSpec) -> BoxFuture<'a, Result<Inspection>> {
-        Box::pin(async { Ok(Inspection { change: Change::None, observed: Observed::Absent }) })
+        Box::pin(async {
+            Ok(Inspection {
+                change: Change::None,
+                observed: Observed::Absent,
+            })
+        })
     }
 
     fn apply<'a>(&'a self, _: &'a FileSpec) -> BoxFuture<'a, Result<Outcome>> {
@@ -80,7 +85,10 @@ fn step(i: usize, depends_on: Vec<StepId>) -> Step {
         score: "bench".into(),
         operation: Operation::FileSystem(FileSpec {
             path: format!("f{i}").into(),
-            kind: FileKind::File { content: String::new(), mode: None },
+            kind: FileKind::File {
+                content: String::new(),
+                mode: None,
+            },
         }),
         depends_on,
         policy: StepPolicy::default(),
@@ -100,7 +108,9 @@ fn independent(n: usize) -> Vec<Step> {
 }
 
 fn chain(n: usize) -> Vec<Step> {
-    (0..n).map(|i| step(i, if i == 0 { vec![] } else { vec![StepId(i - 1)] })).collect()
+    (0..n)
+        .map(|i| step(i, if i == 0 { vec![] } else { vec![StepId(i - 1)] }))
+        .collect()
 }
 
 /// `layers` layers of `width` steps; each step waits for two steps of the previous layer.
@@ -123,12 +133,22 @@ fn layered(layers: usize, width: usize) -> Vec<Step> {
     steps
 }
 
-async fn time(steps: Vec<Step>, runner: Arc<TopologyRunner<Bench>>, parallelism: usize) -> Duration {
+async fn time(
+    steps: Vec<Step>,
+    runner: Arc<TopologyRunner<Bench>>,
+    parallelism: usize,
+) -> Duration {
     let steps = Arc::new(steps);
     let start = Instant::now();
-    let reports = execute(steps, runner, ExecOptions { parallelism }, CancelToken::new(), |_| {})
-        .await
-        .expect("valid plan");
+    let reports = execute(
+        steps,
+        runner,
+        ExecOptions { parallelism },
+        CancelToken::new(),
+        |_| {},
+    )
+    .await
+    .expect("valid plan");
     let elapsed = start.elapsed();
     assert!(reports.iter().all(|r| r.status == StepStatus::Unchanged));
     elapsed
@@ -136,7 +156,10 @@ async fn time(steps: Vec<Step>, runner: Arc<TopologyRunner<Bench>>, parallelism:
 
 fn main() {
     let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     runtime.block_on(async {
         println!("executor benchmark ({cpus} CPUs, tokio multi-thread runtime)");
         println!("\n== per-step overhead, 10,000 no-op steps (best of 5) ==");

@@ -19,8 +19,8 @@ use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use harmony_dsl::Plan;
 use harmony_dsl::Operation;
+use harmony_dsl::Plan;
 use harmony_dsl::resource::{FileKind, FileSpec, HealthCheck, Probe, ProcessSpec};
 use harmony_dsl::value::Port;
 use harmony_runtime::Localhost;
@@ -30,11 +30,14 @@ const PAGE: &str = "site/index.html";
 
 fn plan() -> Result<Plan<Localhost>, String> {
     let port: u16 = match std::env::var("QUICKSTART_PORT") {
-        Ok(p) => p.parse().map_err(|e| format!("QUICKSTART_PORT=`{p}`: {e}"))?,
+        Ok(p) => p
+            .parse()
+            .map_err(|e| format!("QUICKSTART_PORT=`{p}`: {e}"))?,
         Err(_) => 8787,
     };
     let port = Port::new(port).ok_or("QUICKSTART_PORT must not be 0")?;
-    let greeting = std::env::var("QUICKSTART_GREETING").unwrap_or_else(|_| "Hello from Harmony".into());
+    let greeting =
+        std::env::var("QUICKSTART_GREETING").unwrap_or_else(|_| "Hello from Harmony".into());
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
 
     let mut plan = Plan::new("quickstart");
@@ -72,7 +75,9 @@ fn plan() -> Result<Plan<Localhost>, String> {
             restart_on: vec![CONFIG.into(), PAGE.into()],
             health: Some(HealthCheck {
                 probe: Probe::Http {
-                    url: format!("http://127.0.0.1:{port}/").parse().map_err(|e| format!("{e:?}"))?,
+                    url: format!("http://127.0.0.1:{port}/")
+                        .parse()
+                        .map_err(|e| format!("{e:?}"))?,
                 },
                 timeout: "10s".parse().map_err(|e| format!("{e:?}"))?,
             }),
@@ -88,7 +93,9 @@ fn serve(config: &Path) -> Result<(), String> {
     let mut port = None;
     let mut root = PathBuf::from(".");
     for line in text.lines() {
-        let Some((key, value)) = line.split_once('=') else { continue };
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
         let value = value.trim().trim_matches('"');
         match key.trim() {
             "port" => port = value.parse::<u16>().ok(),
@@ -97,7 +104,8 @@ fn serve(config: &Path) -> Result<(), String> {
         }
     }
     let port = port.ok_or("config has no valid `port`")?;
-    let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| format!("bind port {port}: {e}"))?;
+    let listener =
+        TcpListener::bind(("127.0.0.1", port)).map_err(|e| format!("bind port {port}: {e}"))?;
     println!("serving {} on http://127.0.0.1:{port}/", root.display());
     for conn in listener.incoming() {
         let Ok(conn) = conn else { continue };
@@ -120,14 +128,22 @@ fn answer(mut conn: TcpStream, root: &Path) -> std::io::Result<()> {
         }
     }
     let path = request.split_whitespace().nth(1).unwrap_or("/");
-    let path = path.split('?').next().unwrap_or("/").trim_start_matches('/');
+    let path = path
+        .split('?')
+        .next()
+        .unwrap_or("/")
+        .trim_start_matches('/');
     let path = if path.is_empty() { "index.html" } else { path };
     let safe = !path.split('/').any(|part| part == ".." || part.is_empty());
     let (status, body) = match safe.then(|| std::fs::read(root.join(path))) {
         Some(Ok(body)) => ("200 OK", body),
         _ => ("404 Not Found", b"not found\n".to_vec()),
     };
-    write!(conn, "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())?;
+    write!(
+        conn,
+        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
     conn.write_all(&body)
 }
 

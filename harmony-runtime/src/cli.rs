@@ -22,6 +22,7 @@ use tokio::task::JoinSet;
 use crate::executor::default_parallelism;
 use crate::report::SCHEMA_VERSION;
 use crate::state::{State, StateDir};
+pub use plan::{PlanDocument, PlanSummary, PlannedRemoval, PlannedStep};
 
 /// Process exit codes of the CLI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -139,11 +140,18 @@ pub fn cli_from<T: Topology>(
         Ok(args) => args,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitStatus::Usage } else { ExitStatus::Ok };
+            return if e.use_stderr() {
+                ExitStatus::Usage
+            } else {
+                ExitStatus::Ok
+            };
         }
     };
     init_tracing(args.verbose);
-    let out = Output { json: args.json, command: args.command.name() };
+    let out = Output {
+        json: args.json,
+        command: args.command.name(),
+    };
     let topology = match topology.into_topology() {
         Ok(t) => Arc::new(t),
         Err(e) => {
@@ -153,18 +161,29 @@ pub fn cli_from<T: Topology>(
             );
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
-        Err(e) => return out.fail(ExitStatus::StateIo, format!("cannot start the async runtime: {e}")),
+        Err(e) => {
+            return out.fail(
+                ExitStatus::StateIo,
+                format!("cannot start the async runtime: {e}"),
+            );
+        }
     };
     let state_dir = args.state_dir.clone().unwrap_or_else(|| {
-        std::env::var_os("HARMONY_STATE_DIR").map_or_else(|| PathBuf::from(".harmony"), PathBuf::from)
+        std::env::var_os("HARMONY_STATE_DIR")
+            .map_or_else(|| PathBuf::from(".harmony"), PathBuf::from)
     });
     let ctx = Ctx {
         out,
         topology,
         state: StateDir::new(state_dir),
-        parallelism: args.parallelism.map_or_else(default_parallelism, usize::from),
+        parallelism: args
+            .parallelism
+            .map_or_else(default_parallelism, usize::from),
         only: args.only.clone(),
         tty: std::io::stdout().is_terminal(),
     };
@@ -267,7 +286,9 @@ impl<T: Topology> Ctx<T> {
                 format!("plan `{}` is invalid: {}", plan.name, problems.join("; ")),
             ));
         }
-        let Some(only) = &self.only else { return Ok(plan.clone()) };
+        let Some(only) = &self.only else {
+            return Ok(plan.clone());
+        };
         plan.only(only).ok_or_else(|| {
             let names: Vec<&str> = plan.scores.iter().map(|s| s.name.as_str()).collect();
             self.out.fail(
@@ -275,7 +296,11 @@ impl<T: Topology> Ctx<T> {
                 format!(
                     "--only `{only}`: no such score in plan `{}`; scores: {}",
                     plan.name,
-                    if names.is_empty() { "(none)".to_string() } else { names.join(", ") }
+                    if names.is_empty() {
+                        "(none)".to_string()
+                    } else {
+                        names.join(", ")
+                    }
                 ),
             )
         })
@@ -285,15 +310,20 @@ impl<T: Topology> Ctx<T> {
         match self.state.load() {
             Ok(Some(state)) => Ok(state),
             Ok(None) => Ok(State::empty(T::NAME)),
-            Err(e) => Err(self.out.fail(ExitStatus::StateIo, format!("cannot read the state: {e}"))),
+            Err(e) => Err(self
+                .out
+                .fail(ExitStatus::StateIo, format!("cannot read the state: {e}"))),
         }
     }
 }
 
 /// Resources recorded as applied by plan `plan` that `plan` no longer declares, by id.
 fn orphans<T>(state: &State, plan: &Plan<T>) -> Vec<(String, Operation)> {
-    let declared: std::collections::HashSet<String> =
-        plan.steps.iter().map(|s| s.operation.resource_id()).collect();
+    let declared: std::collections::HashSet<String> = plan
+        .steps
+        .iter()
+        .map(|s| s.operation.resource_id())
+        .collect();
     state
         .resources
         .iter()
@@ -316,14 +346,15 @@ async fn inspect_all<T: Topology>(
         let limit = Arc::clone(&limit);
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            let result = tokio::time::timeout(timeout, Interpret::<T>::inspect(&operation, &*topology))
-                .await
-                .unwrap_or_else(|_| {
-                    Err(Error::new(
-                        harmony_dsl::ErrorKind::Timeout,
-                        format!("inspect timed out after {}ms", timeout.as_millis()),
-                    ))
-                });
+            let result =
+                tokio::time::timeout(timeout, Interpret::<T>::inspect(&operation, &*topology))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(Error::new(
+                            harmony_dsl::ErrorKind::Timeout,
+                            format!("inspect timed out after {}ms", timeout.as_millis()),
+                        ))
+                    });
             (i, result)
         });
     }
@@ -350,7 +381,13 @@ fn render<T: Topology>(ctx: &Ctx<T>, plan: Plan<T>, dir: PathBuf) -> ExitStatus 
                 ctx.out.print_json(&index);
             } else {
                 for file in &index.files {
-                    println!("wrote {}/{} (step #{}, {} bytes)", dir.display(), file.path, file.step, file.bytes);
+                    println!(
+                        "wrote {}/{} (step #{}, {} bytes)",
+                        dir.display(),
+                        file.path,
+                        file.step,
+                        file.bytes
+                    );
                 }
                 println!(
                     "{} files and {} in {}",
@@ -361,6 +398,9 @@ fn render<T: Topology>(ctx: &Ctx<T>, plan: Plan<T>, dir: PathBuf) -> ExitStatus 
             }
             ExitStatus::Ok
         }
-        Err(e) => ctx.out.fail(ExitStatus::StateIo, format!("render into {}: {e}", dir.display())),
+        Err(e) => ctx.out.fail(
+            ExitStatus::StateIo,
+            format!("render into {}: {e}", dir.display()),
+        ),
     }
 }

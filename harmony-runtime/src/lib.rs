@@ -18,6 +18,8 @@
 //! }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod executor;
 mod hash;

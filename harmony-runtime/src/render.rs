@@ -71,7 +71,10 @@ pub fn render_plan<T>(plan: &Plan<T>, dir: &Path) -> io::Result<RenderIndex> {
             )));
         }
         if artifact.path == INDEX_FILE {
-            return Err(invalid(format!("step #{} renders to the index file name", step.id.0)));
+            return Err(invalid(format!(
+                "step #{} renders to the index file name",
+                step.id.0
+            )));
         }
         let entry = RenderedFile {
             path: artifact.path.clone(),
@@ -82,7 +85,8 @@ pub fn render_plan<T>(plan: &Plan<T>, dir: &Path) -> io::Result<RenderIndex> {
             sha256: sha256_hex(&artifact.content),
             bytes: artifact.content.len(),
         };
-        if let Some((other, _)) = artifacts.insert(artifact.path.clone(), (entry, artifact.content)) {
+        if let Some((other, _)) = artifacts.insert(artifact.path.clone(), (entry, artifact.content))
+        {
             return Err(invalid(format!(
                 "steps #{} and #{} both render to `{}`",
                 other.step, step.id.0, artifact.path

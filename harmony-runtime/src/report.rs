@@ -142,12 +142,20 @@ pub struct ApplyReport {
 
 fn pad(s: &str, width: usize) -> String {
     let len = s.chars().count();
-    if len >= width { s.to_string() } else { format!("{s}{}", " ".repeat(width - len)) }
+    if len >= width {
+        s.to_string()
+    } else {
+        format!("{s}{}", " ".repeat(width - len))
+    }
 }
 
 /// Human form of a duration: `850ms`, `2.4s`.
 pub fn human_duration(ms: u64) -> String {
-    if ms < 1000 { format!("{ms}ms") } else { format!("{:.1}s", ms as f64 / 1000.0) }
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else {
+        format!("{:.1}s", ms as f64 / 1000.0)
+    }
 }
 
 /// The summary table printed at the end of `apply`.
@@ -238,7 +246,14 @@ mod tests {
         let summary = Summary::of(&reports, Duration::from_millis(42));
         assert_eq!(
             summary,
-            Summary { changed: 2, unchanged: 1, failed: 1, skipped: 1, cancelled: 1, duration_ms: 42 }
+            Summary {
+                changed: 2,
+                unchanged: 1,
+                failed: 1,
+                skipped: 1,
+                cancelled: 1,
+                duration_ms: 42
+            }
         );
         assert!(!summary.is_success());
     }
@@ -246,11 +261,22 @@ mod tests {
     #[test]
     fn table_has_a_row_per_step_and_a_total() {
         let steps = vec![report(StepStatus::Changed)];
-        let table = summary_table(&[], &steps, &Summary::of(&steps, Duration::from_millis(1500)));
+        let table = summary_table(
+            &[],
+            &steps,
+            &Summary::of(&steps, Duration::from_millis(1500)),
+        );
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(lines.len(), 3);
         assert!(lines[0].starts_with("STEP"));
-        assert!(lines[1].contains("#0") && lines[1].contains("changed") && lines[1].contains("1.5s / 2"));
-        assert_eq!(lines[2], "1 changed, 0 unchanged, 0 failed, 0 skipped, 0 cancelled in 1.5s");
+        assert!(
+            lines[1].contains("#0")
+                && lines[1].contains("changed")
+                && lines[1].contains("1.5s / 2")
+        );
+        assert_eq!(
+            lines[2],
+            "1 changed, 0 unchanged, 0 failed, 0 skipped, 0 cancelled in 1.5s"
+        );
     }
 }

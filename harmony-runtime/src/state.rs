@@ -50,7 +50,11 @@ pub fn operation_hash(operation: &Operation) -> String {
 impl State {
     /// An empty state for `topology`.
     pub fn empty(topology: &str) -> Self {
-        State { schema_version: SCHEMA_VERSION, topology: topology.to_string(), resources: BTreeMap::new() }
+        State {
+            schema_version: SCHEMA_VERSION,
+            topology: topology.to_string(),
+            resources: BTreeMap::new(),
+        }
     }
 
     /// Records `operation` as applied now by `plan`/`score`. Returns whether the record changed
@@ -58,10 +62,12 @@ impl State {
     pub fn record(&mut self, plan: &str, score: &str, operation: &Operation) -> bool {
         let hash = operation_hash(operation);
         let id = operation.resource_id();
-        if let Some(old) = self.resources.get(&id) {
-            if old.hash == hash && old.plan == plan && old.score == score {
-                return false;
-            }
+        if let Some(old) = self.resources.get(&id)
+            && old.hash == hash
+            && old.plan == plan
+            && old.score == score
+        {
+            return false;
         }
         let now = now_unix();
         self.resources.insert(
@@ -106,7 +112,10 @@ impl StateDir {
         let path = self.state_file();
         match fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-                io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", path.display()))
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{}: {e}", path.display()),
+                )
             }),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
@@ -134,10 +143,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         _ => PathBuf::from("."),
     };
     fs::create_dir_all(&dir)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
     let result = (|| {
-        let mut file = OpenOptions::new().write(true).create(true).truncate(true).open(&tmp)?;
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         drop(file);
@@ -178,7 +194,9 @@ impl Lock {
                 Ok(mut file) => {
                     writeln!(file, "{}", std::process::id())?;
                     file.sync_all()?;
-                    return Ok(Lock { path: path.to_path_buf() });
+                    return Ok(Lock {
+                        path: path.to_path_buf(),
+                    });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                     let content = fs::read_to_string(path).unwrap_or_default();
@@ -210,7 +228,10 @@ impl Lock {
                 Err(e) => return Err(e),
             }
         }
-        Err(io::Error::new(io::ErrorKind::WouldBlock, format!("could not take {}", path.display())))
+        Err(io::Error::new(
+            io::ErrorKind::WouldBlock,
+            format!("could not take {}", path.display()),
+        ))
     }
 }
 
@@ -222,7 +243,9 @@ impl Drop for Lock {
 
 /// Seconds since the Unix epoch.
 pub fn now_unix() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// `secs` since the epoch as RFC 3339 UTC.
@@ -272,7 +295,10 @@ mod tests {
         assert_eq!(dir.load().unwrap(), None);
         let op = Operation::FileSystem(FileSpec {
             path: "a.txt".into(),
-            kind: FileKind::File { content: "x".into(), mode: None },
+            kind: FileKind::File {
+                content: "x".into(),
+                mode: None,
+            },
         });
         let mut state = State::empty("Localhost");
         assert!(state.record("p", "s", &op));
@@ -293,13 +319,20 @@ mod tests {
         let path = dir.join("lock");
         let lock = Lock::acquire(&path).unwrap();
         let err = Lock::acquire(&path).unwrap_err();
-        assert!(err.to_string().contains(&format!("pid {}", std::process::id())), "{err}");
+        assert!(
+            err.to_string()
+                .contains(&format!("pid {}", std::process::id())),
+            "{err}"
+        );
         drop(lock);
         assert!(!path.exists());
         // A pid that cannot exist (above the kernel's pid_max).
         fs::write(&path, "2147483600\n").unwrap();
         let lock = Lock::acquire(&path).unwrap();
-        assert_eq!(fs::read_to_string(&path).unwrap().trim(), std::process::id().to_string());
+        assert_eq!(
+            fs::read_to_string(&path).unwrap().trim(),
+            std::process::id().to_string()
+        );
         drop(lock);
         fs::remove_dir_all(&dir).unwrap();
     }

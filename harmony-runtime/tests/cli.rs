@@ -19,7 +19,11 @@ struct Quickstart {
 
 impl Quickstart {
     fn new(tag: &str) -> Self {
-        Quickstart { exe: example("quickstart"), project: TempDir::new(tag), port: free_port() }
+        Quickstart {
+            exe: example("quickstart"),
+            project: TempDir::new(tag),
+            port: free_port(),
+        }
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
@@ -38,20 +42,28 @@ impl Quickstart {
         let mut cmd = self.cmd(args);
         cmd.envs(envs.iter().copied());
         let (code, stdout, stderr) = run(&mut cmd);
-        let value = serde_json::from_str(&stdout)
-            .unwrap_or_else(|e| panic!("{args:?}: stdout is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
+        let value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+            panic!("{args:?}: stdout is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}")
+        });
         (code, value)
     }
 
     fn pid(&self) -> Option<i32> {
-        let record = self.project.path().join(".harmony/processes/quickstart-web.json");
+        let record = self
+            .project
+            .path()
+            .join(".harmony/processes/quickstart-web.json");
         let record: Value = serde_json::from_slice(&std::fs::read(record).ok()?).ok()?;
         record["pid"].as_i64().map(|p| p as i32)
     }
 
     fn get(&self) -> String {
         let mut conn = TcpStream::connect(("127.0.0.1", self.port)).expect("server answers");
-        write!(conn, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        write!(
+            conn,
+            "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
         let mut answer = String::new();
         conn.read_to_string(&mut answer).unwrap();
         answer
@@ -70,7 +82,12 @@ impl Drop for Quickstart {
 }
 
 fn statuses(report: &Value) -> Vec<&str> {
-    report["steps"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect()
+    report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect()
 }
 
 #[test]
@@ -79,9 +96,18 @@ fn quickstart_plan_apply_reapply_edit_status() {
 
     let (code, stdout, _) = run(&mut q.cmd(&["plan"]));
     assert_eq!(code, 0);
-    assert!(stdout.contains("#2 [web] process quickstart-web: create"), "{stdout}");
-    assert!(stdout.contains("3 to create, 0 to update, 0 to delete, 0 unchanged, 0 unknown"), "{stdout}");
-    assert!(!q.project.path().join("quickstart.toml").exists(), "plan changes nothing");
+    assert!(
+        stdout.contains("#2 [web] process quickstart-web: create"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("3 to create, 0 to update, 0 to delete, 0 unchanged, 0 unknown"),
+        "{stdout}"
+    );
+    assert!(
+        !q.project.path().join("quickstart.toml").exists(),
+        "plan changes nothing"
+    );
 
     let (code, plan) = q.json(&["plan", "--json"], &[]);
     assert_eq!(code, 0);
@@ -96,7 +122,10 @@ fn quickstart_plan_apply_reapply_edit_status() {
 
     let (code, stdout, stderr) = run(&mut q.cmd(&["apply"]));
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(stdout.contains("3 changed, 0 unchanged, 0 failed, 0 skipped, 0 cancelled"), "{stdout}");
+    assert!(
+        stdout.contains("3 changed, 0 unchanged, 0 failed, 0 skipped, 0 cancelled"),
+        "{stdout}"
+    );
     assert!(q.get().contains("<h1>Hello from Harmony</h1>"));
     let first_pid = q.pid().expect("process record");
 
@@ -107,16 +136,37 @@ fn quickstart_plan_apply_reapply_edit_status() {
     assert_eq!(statuses(&report), vec!["unchanged"; 3]);
     assert_eq!(report["summary"]["unchanged"], 3);
     assert_eq!(report["exit_code"], 0);
-    for key in ["step", "score", "operation", "resource", "status", "duration_ms", "attempts", "message"] {
-        assert!(report["steps"][0].get(key).is_some(), "step report lacks `{key}`");
+    for key in [
+        "step",
+        "score",
+        "operation",
+        "resource",
+        "status",
+        "duration_ms",
+        "attempts",
+        "message",
+    ] {
+        assert!(
+            report["steps"][0].get(key).is_some(),
+            "step report lacks `{key}`"
+        );
     }
-    assert_eq!(q.pid(), Some(first_pid), "an unchanged apply leaves the process alone");
+    assert_eq!(
+        q.pid(),
+        Some(first_pid),
+        "an unchanged apply leaves the process alone"
+    );
 
     // Editing the served page restarts the server, which then serves the new page.
     let bonjour = [("QUICKSTART_GREETING", "Bonjour")];
     let (_, plan) = q.json(&["plan", "--json"], &bonjour);
     assert_eq!(plan["steps"][0]["change"]["change"], "update");
-    assert!(plan["steps"][0]["change"]["diff"].as_array().unwrap().contains(&Value::from("+ <h1>Bonjour</h1>")));
+    assert!(
+        plan["steps"][0]["change"]["diff"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("+ <h1>Bonjour</h1>"))
+    );
     let (code, report) = q.json(&["apply", "--json"], &bonjour);
     assert_eq!(code, 0);
     assert_eq!(statuses(&report), vec!["changed", "unchanged", "changed"]);
@@ -125,26 +175,50 @@ fn quickstart_plan_apply_reapply_edit_status() {
 
     let (code, status) = q.json(&["status", "--json"], &bonjour);
     assert_eq!(code, 0);
-    let resources: Vec<&str> =
-        status["resources"].as_array().unwrap().iter().map(|r| r["resource"].as_str().unwrap()).collect();
-    assert_eq!(resources, vec!["file:quickstart.toml", "file:site/index.html", "process:quickstart-web"]);
-    assert!(status["resources"][0]["applied_at"].as_str().unwrap().ends_with('Z'));
+    let resources: Vec<&str> = status["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["resource"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        resources,
+        vec![
+            "file:quickstart.toml",
+            "file:site/index.html",
+            "process:quickstart-web"
+        ]
+    );
+    assert!(
+        status["resources"][0]["applied_at"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z')
+    );
     assert_eq!(status["capabilities"][0]["capability"], "FileSystem");
     assert_eq!(status["capabilities"][1]["provider"], "LocalProcesses");
     let (code, stdout, _) = run(&mut q.cmd(&["status"]));
     assert_eq!(code, 0);
-    assert!(stdout.contains("capability ProcessSupervisor => LocalProcesses"), "{stdout}");
+    assert!(
+        stdout.contains("capability ProcessSupervisor => LocalProcesses"),
+        "{stdout}"
+    );
 
     // A saved plan is refused once the world moved, naming the step and resource.
     let saved = q.project.path().join("saved.json");
-    let (code, _, _) = run(q.cmd(&["plan", "--out", saved.to_str().unwrap()]).envs(bonjour));
+    let (code, _, _) = run(q
+        .cmd(&["plan", "--out", saved.to_str().unwrap()])
+        .envs(bonjour));
     assert_eq!(code, 0);
     let (code, report) = q.json(&["apply", "--json", saved.to_str().unwrap()], &bonjour);
     assert_eq!(code, 0, "an unmoved world applies the saved plan: {report}");
     std::fs::write(q.project.path().join("quickstart.toml"), "port = 1\n").unwrap();
     let (code, _, stderr) = run(q.cmd(&["apply", saved.to_str().unwrap()]).envs(bonjour));
     assert_eq!(code, 3, "{stderr}");
-    assert!(stderr.contains("step #1 file quickstart.toml (file:quickstart.toml)"), "{stderr}");
+    assert!(
+        stderr.contains("step #1 file quickstart.toml (file:quickstart.toml)"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -161,11 +235,22 @@ fn render_is_deterministic() {
     assert_eq!(one, two);
     assert_eq!(one, again);
     let names: Vec<&str> = one.keys().map(String::as_str).collect();
-    assert_eq!(names, vec!["files/quickstart.toml", "files/site/index.html", "index.json", "processes/quickstart-web.json"]);
+    assert_eq!(
+        names,
+        vec![
+            "files/quickstart.toml",
+            "files/site/index.html",
+            "index.json",
+            "processes/quickstart-web.json"
+        ]
+    );
     let index: Value = serde_json::from_slice(&one["index.json"]).unwrap();
     assert_eq!(index["schema_version"], 1);
     assert_eq!(index["files"].as_array().unwrap().len(), 3);
-    assert!(!q.project.path().join(".harmony").exists(), "render applies nothing");
+    assert!(
+        !q.project.path().join(".harmony").exists(),
+        "render applies nothing"
+    );
 }
 
 #[test]
@@ -177,11 +262,19 @@ fn usage_errors_are_clear_and_exit_2() {
 
     let (code, _, stderr) = run(&mut q.cmd(&["plan", "--parallelism", "zero"]));
     assert_eq!(code, 2);
-    assert!(stderr.contains("invalid value 'zero' for '--parallelism <N>'"), "{stderr}");
+    assert!(
+        stderr.contains("invalid value 'zero' for '--parallelism <N>'"),
+        "{stderr}"
+    );
 
     let (code, _, stderr) = run(&mut q.cmd(&["plan", "--only", "nope"]));
     assert_eq!(code, 2);
-    assert!(stderr.contains("--only `nope`: no such score in plan `quickstart`; scores: site, config, web"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "--only `nope`: no such score in plan `quickstart`; scores: site, config, web"
+        ),
+        "{stderr}"
+    );
 
     let (code, doc) = q.json(&["apply", "--only", "nope", "--json"], &[]);
     assert_eq!(code, 2);
@@ -197,6 +290,11 @@ fn only_restricts_to_a_score_and_its_dependencies() {
     let q = Quickstart::new("cli-only");
     let (code, plan) = q.json(&["plan", "--only", "config", "--json"], &[]);
     assert_eq!(code, 0);
-    let steps: Vec<&str> = plan["steps"].as_array().unwrap().iter().map(|s| s["resource"].as_str().unwrap()).collect();
+    let steps: Vec<&str> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["resource"].as_str().unwrap())
+        .collect();
     assert_eq!(steps, vec!["file:quickstart.toml"]);
 }

@@ -62,7 +62,10 @@ impl FakeFiles {
         let p = &self.probe;
         let now = p.concurrent.fetch_add(1, Ordering::SeqCst) + 1;
         p.max_concurrent.fetch_max(now, Ordering::SeqCst);
-        p.starts.lock().unwrap().insert(key.clone(), p.sequence.fetch_add(1, Ordering::SeqCst));
+        p.starts
+            .lock()
+            .unwrap()
+            .insert(key.clone(), p.sequence.fetch_add(1, Ordering::SeqCst));
         let attempt = {
             let mut attempts = p.attempts.lock().unwrap();
             let list = attempts.entry(key.clone()).or_default();
@@ -70,24 +73,38 @@ impl FakeFiles {
             list.len() as u32
         };
         let result = self.behave(&b, attempt, spec, &key).await;
-        p.ends.lock().unwrap().insert(key, p.sequence.fetch_add(1, Ordering::SeqCst));
+        p.ends
+            .lock()
+            .unwrap()
+            .insert(key, p.sequence.fetch_add(1, Ordering::SeqCst));
         p.concurrent.fetch_sub(1, Ordering::SeqCst);
         result
     }
 
-    async fn behave(&self, b: &Behaviour, attempt: u32, spec: &FileSpec, key: &str) -> Result<Outcome> {
+    async fn behave(
+        &self,
+        b: &Behaviour,
+        attempt: u32,
+        spec: &FileSpec,
+        key: &str,
+    ) -> Result<Outcome> {
         if let Some(gate) = b.opens {
             self.probe.gates[gate].send_replace(true);
         }
         if b.barrier {
             let barrier = self.barrier.as_ref().expect("barrier configured");
             if tokio::time::timeout(GUARD, barrier.wait()).await.is_err() {
-                return Err(Error::permanent("barrier never filled: too few steps ran at once"));
+                return Err(Error::permanent(
+                    "barrier never filled: too few steps ran at once",
+                ));
             }
         }
         if let Some(gate) = b.wait_for {
             let mut rx = self.probe.gates[gate].subscribe();
-            if tokio::time::timeout(GUARD, rx.wait_for(|open| *open)).await.is_err() {
+            if tokio::time::timeout(GUARD, rx.wait_for(|open| *open))
+                .await
+                .is_err()
+            {
                 return Err(Error::permanent(format!("gate `{gate}` never opened")));
             }
         }
@@ -101,7 +118,9 @@ impl FakeFiles {
         if attempt <= b.transient_failures {
             return Err(Error::transient(format!("{key} busy (attempt {attempt})")));
         }
-        let FileKind::File { content, .. } = &spec.kind else { return Ok(Outcome::Unchanged) };
+        let FileKind::File { content, .. } = &spec.kind else {
+            return Ok(Outcome::Unchanged);
+        };
         let mut world = self.world.lock().unwrap();
         if world.get(key) == Some(content) {
             return Ok(Outcome::Unchanged);
@@ -113,7 +132,12 @@ impl FakeFiles {
 
 impl FileSystem for FakeFiles {
     fn inspect<'a>(&'a self, _: &'a FileSpec) -> BoxFuture<'a, Result<Inspection>> {
-        Box::pin(async { Ok(Inspection { change: Change::None, observed: Observed::Absent }) })
+        Box::pin(async {
+            Ok(Inspection {
+                change: Change::None,
+                observed: Observed::Absent,
+            })
+        })
     }
 
     fn apply<'a>(&'a self, resource: &'a FileSpec) -> BoxFuture<'a, Result<Outcome>> {
@@ -155,19 +179,33 @@ struct Built {
 
 impl Harness {
     fn new() -> Self {
-        Harness { plan: Plan::new("test"), behaviour: HashMap::new(), gates: Vec::new(), barrier: None }
+        Harness {
+            plan: Plan::new("test"),
+            behaviour: HashMap::new(),
+            gates: Vec::new(),
+            barrier: None,
+        }
     }
 
     fn step(&mut self, name: &str, deps: &[StepId], behaviour: Behaviour) -> StepId {
         self.step_with(name, deps, behaviour, StepPolicy::default())
     }
 
-    fn step_with(&mut self, name: &str, deps: &[StepId], behaviour: Behaviour, policy: StepPolicy) -> StepId {
+    fn step_with(
+        &mut self,
+        name: &str,
+        deps: &[StepId],
+        behaviour: Behaviour,
+        policy: StepPolicy,
+    ) -> StepId {
         let id = self.plan.push_step(
             name,
             Operation::FileSystem(FileSpec {
                 path: name.into(),
-                kind: FileKind::File { content: format!("{name} content"), mode: None },
+                kind: FileKind::File {
+                    content: format!("{name} content"),
+                    mode: None,
+                },
             }),
             deps,
         );
@@ -178,7 +216,11 @@ impl Harness {
 
     fn build(&self) -> Built {
         let probe = Arc::new(Probe {
-            gates: self.gates.iter().map(|g| (*g, watch::Sender::new(false))).collect(),
+            gates: self
+                .gates
+                .iter()
+                .map(|g| (*g, watch::Sender::new(false)))
+                .collect(),
             ..Probe::default()
         });
         let files = FakeFiles {
@@ -190,7 +232,10 @@ impl Harness {
         let mut capabilities = CapabilityMap::new();
         let files: Arc<dyn FileSystem> = Arc::new(files);
         capabilities.insert::<dyn FileSystem>(<dyn FileSystem>::NAME, "FakeFiles", files);
-        Built { runner: Arc::new(TopologyRunner::new(Arc::new(Fake { capabilities }))), probe }
+        Built {
+            runner: Arc::new(TopologyRunner::new(Arc::new(Fake { capabilities }))),
+            probe,
+        }
     }
 
     async fn run(&self, built: &Built, parallelism: usize) -> Vec<StepReport> {
@@ -215,11 +260,21 @@ async fn parallelism_bound_is_respected_and_reached() {
     let mut h = Harness::new();
     h.barrier = Some(3);
     for i in 0..12 {
-        h.step(&format!("s{i}"), &[], Behaviour { barrier: true, ..Behaviour::default() });
+        h.step(
+            &format!("s{i}"),
+            &[],
+            Behaviour {
+                barrier: true,
+                ..Behaviour::default()
+            },
+        );
     }
     let built = h.build();
     let reports = h.run(&built, 3).await;
-    assert!(reports.iter().all(|r| r.status == StepStatus::Changed), "{reports:#?}");
+    assert!(
+        reports.iter().all(|r| r.status == StepStatus::Changed),
+        "{reports:#?}"
+    );
     // The barrier of 3 only opens when 3 steps run at once: reaching the bound is required.
     assert_eq!(built.probe.max_concurrent.load(Ordering::SeqCst), 3);
 }
@@ -228,7 +283,14 @@ async fn parallelism_bound_is_respected_and_reached() {
 async fn parallelism_one_runs_steps_one_at_a_time() {
     let mut h = Harness::new();
     for i in 0..8 {
-        h.step(&format!("s{i}"), &[], Behaviour { sleep: Duration::from_millis(2), ..Behaviour::default() });
+        h.step(
+            &format!("s{i}"),
+            &[],
+            Behaviour {
+                sleep: Duration::from_millis(2),
+                ..Behaviour::default()
+            },
+        );
     }
     let built = h.build();
     let reports = h.run(&built, 1).await;
@@ -239,7 +301,10 @@ async fn parallelism_one_runs_steps_one_at_a_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn dependencies_finish_before_dependants_start() {
     let mut h = Harness::new();
-    let sleepy = |ms| Behaviour { sleep: Duration::from_millis(ms), ..Behaviour::default() };
+    let sleepy = |ms| Behaviour {
+        sleep: Duration::from_millis(ms),
+        ..Behaviour::default()
+    };
     let a = h.step("a", &[], sleepy(5));
     let b = h.step("b", &[a], sleepy(1));
     let c = h.step("c", &[a], sleepy(3));
@@ -249,7 +314,10 @@ async fn dependencies_finish_before_dependants_start() {
     let _ = f;
     let built = h.build();
     let reports = h.run(&built, 4).await;
-    assert!(reports.iter().all(|r| r.status == StepStatus::Changed), "{reports:#?}");
+    assert!(
+        reports.iter().all(|r| r.status == StepStatus::Changed),
+        "{reports:#?}"
+    );
     let starts = built.probe.starts.lock().unwrap();
     let ends = built.probe.ends.lock().unwrap();
     for step in &h.plan.steps {
@@ -270,48 +338,121 @@ async fn a_step_starts_when_its_own_dependencies_finish_not_in_waves() {
     h.gates = vec!["c-started"];
     // `slow` only finishes once `c` has started; `c` waits for `a`, not for `slow`.
     let a = h.step("a", &[], Behaviour::default());
-    h.step("slow", &[], Behaviour { wait_for: Some("c-started"), ..Behaviour::default() });
-    h.step("c", &[a], Behaviour { opens: Some("c-started"), ..Behaviour::default() });
+    h.step(
+        "slow",
+        &[],
+        Behaviour {
+            wait_for: Some("c-started"),
+            ..Behaviour::default()
+        },
+    );
+    h.step(
+        "c",
+        &[a],
+        Behaviour {
+            opens: Some("c-started"),
+            ..Behaviour::default()
+        },
+    );
     let built = h.build();
     let reports = h.run(&built, 2).await;
-    assert_eq!(statuses(&reports), vec![StepStatus::Changed; 3], "{reports:#?}");
+    assert_eq!(
+        statuses(&reports),
+        vec![StepStatus::Changed; 3],
+        "{reports:#?}"
+    );
     let starts = built.probe.starts.lock().unwrap();
     let ends = built.probe.ends.lock().unwrap();
-    assert!(starts["c"] < ends["slow"], "c must start while slow is still running");
+    assert!(
+        starts["c"] < ends["slow"],
+        "c must start while slow is still running"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn failure_skips_exactly_the_transitive_dependants() {
     let mut h = Harness::new();
-    let no_retry = StepPolicy { retries: 3, ..StepPolicy::default() };
-    let a = h.step_with("a", &[], Behaviour { permanent: true, ..Behaviour::default() }, no_retry);
+    let no_retry = StepPolicy {
+        retries: 3,
+        ..StepPolicy::default()
+    };
+    let a = h.step_with(
+        "a",
+        &[],
+        Behaviour {
+            permanent: true,
+            ..Behaviour::default()
+        },
+        no_retry,
+    );
     let b = h.step("b", &[a], Behaviour::default());
     let _c = h.step("c", &[b], Behaviour::default());
     let _d = h.step("d", &[a], Behaviour::default());
-    let e = h.step("e", &[], Behaviour { sleep: Duration::from_millis(5), ..Behaviour::default() });
+    let e = h.step(
+        "e",
+        &[],
+        Behaviour {
+            sleep: Duration::from_millis(5),
+            ..Behaviour::default()
+        },
+    );
     let _f = h.step("f", &[e], Behaviour::default());
     let _g = h.step("g", &[a, e], Behaviour::default());
     let built = h.build();
     let reports = h.run(&built, 4).await;
     use StepStatus::*;
-    assert_eq!(statuses(&reports), vec![Failed, Skipped, Skipped, Skipped, Changed, Changed, Skipped]);
+    assert_eq!(
+        statuses(&reports),
+        vec![Failed, Skipped, Skipped, Skipped, Changed, Changed, Skipped]
+    );
     assert_eq!(reports[0].attempts, 1, "permanent errors are not retried");
     assert_eq!(reports[0].error_kind.as_deref(), Some("permanent"));
     for skipped in [1, 2, 3, 6] {
         assert_eq!(reports[skipped].caused_by, Some(a.0));
         assert_eq!(reports[skipped].attempts, 0);
-        assert!(reports[skipped].message.as_deref().unwrap().contains("step #0"));
+        assert!(
+            reports[skipped]
+                .message
+                .as_deref()
+                .unwrap()
+                .contains("step #0")
+        );
     }
     let attempts = built.probe.attempts.lock().unwrap();
-    assert!(["b", "c", "d", "g"].iter().all(|s| !attempts.contains_key(*s)), "skipped steps never ran");
+    assert!(
+        ["b", "c", "d", "g"]
+            .iter()
+            .all(|s| !attempts.contains_key(*s)),
+        "skipped steps never ran"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn transient_errors_are_retried_with_doubling_backoff() {
     let mut h = Harness::new();
-    let policy = StepPolicy { timeout: Duration::from_secs(5), retries: 3, backoff: Duration::from_millis(100) };
-    h.step_with("flaky", &[], Behaviour { transient_failures: 3, ..Behaviour::default() }, policy);
-    h.step_with("hopeless", &[], Behaviour { transient_failures: 10, ..Behaviour::default() }, policy);
+    let policy = StepPolicy {
+        timeout: Duration::from_secs(5),
+        retries: 3,
+        backoff: Duration::from_millis(100),
+    };
+    h.step_with(
+        "flaky",
+        &[],
+        Behaviour {
+            transient_failures: 3,
+            ..Behaviour::default()
+        },
+        policy,
+    );
+    h.step_with(
+        "hopeless",
+        &[],
+        Behaviour {
+            transient_failures: 10,
+            ..Behaviour::default()
+        },
+        policy,
+    );
     let built = h.build();
     let reports = h.run(&built, 2).await;
     assert_eq!(reports[0].status, StepStatus::Changed);
@@ -322,21 +463,46 @@ async fn transient_errors_are_retried_with_doubling_backoff() {
     let attempts = built.probe.attempts.lock().unwrap();
     let gaps: Vec<Duration> = attempts["flaky"].windows(2).map(|w| w[1] - w[0]).collect();
     // On the paused clock the gaps are exactly the backoffs: 100ms, 200ms, 400ms.
-    assert_eq!(gaps, vec![Duration::from_millis(100), Duration::from_millis(200), Duration::from_millis(400)]);
+    assert_eq!(
+        gaps,
+        vec![
+            Duration::from_millis(100),
+            Duration::from_millis(200),
+            Duration::from_millis(400)
+        ]
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn timeouts_fire_are_retried_and_reported() {
     let mut h = Harness::new();
-    let policy = StepPolicy { timeout: Duration::from_secs(2), retries: 1, backoff: Duration::from_millis(10) };
-    let stuck = h.step_with("stuck", &[], Behaviour { hang: true, ..Behaviour::default() }, policy);
+    let policy = StepPolicy {
+        timeout: Duration::from_secs(2),
+        retries: 1,
+        backoff: Duration::from_millis(10),
+    };
+    let stuck = h.step_with(
+        "stuck",
+        &[],
+        Behaviour {
+            hang: true,
+            ..Behaviour::default()
+        },
+        policy,
+    );
     h.step("after", &[stuck], Behaviour::default());
     let built = h.build();
     let reports = h.run(&built, 2).await;
     assert_eq!(reports[0].status, StepStatus::Failed);
     assert_eq!(reports[0].error_kind.as_deref(), Some("timeout"));
     assert_eq!(reports[0].attempts, 2);
-    assert!(reports[0].message.as_deref().unwrap().contains("timed out after 2000ms"));
+    assert!(
+        reports[0]
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("timed out after 2000ms")
+    );
     assert_eq!(reports[1].status, StepStatus::Skipped);
 }
 
@@ -344,7 +510,15 @@ async fn timeouts_fire_are_retried_and_reported() {
 async fn cancellation_lets_running_steps_finish_and_reports_the_rest() {
     let mut h = Harness::new();
     h.gates = vec!["a-started", "release"];
-    let a = h.step("a", &[], Behaviour { opens: Some("a-started"), wait_for: Some("release"), ..Behaviour::default() });
+    let a = h.step(
+        "a",
+        &[],
+        Behaviour {
+            opens: Some("a-started"),
+            wait_for: Some("release"),
+            ..Behaviour::default()
+        },
+    );
     h.step("b", &[a], Behaviour::default());
     h.step("c", &[], Behaviour::default());
     h.step("d", &[], Behaviour::default());
@@ -360,13 +534,20 @@ async fn cancellation_lets_running_steps_finish_and_reports_the_rest() {
         let state_dir = state_dir.clone();
         tokio::spawn(async move {
             let mut state = State::empty("Fake");
-            let reports = execute(steps, runner, ExecOptions { parallelism: 1 }, cancel, |event| {
-                if let ExecEvent::Finished { step, report } = event {
-                    if report.status.is_success() && state.record("test", &step.score, &step.operation) {
+            let reports = execute(
+                steps,
+                runner,
+                ExecOptions { parallelism: 1 },
+                cancel,
+                |event| {
+                    if let ExecEvent::Finished { step, report } = event
+                        && report.status.is_success()
+                        && state.record("test", &step.score, &step.operation)
+                    {
                         state_dir.save(&state).expect("save state");
                     }
-                }
-            })
+                },
+            )
             .await
             .expect("valid plan");
             state_dir.save(&state).expect("save state");
@@ -381,11 +562,19 @@ async fn cancellation_lets_running_steps_finish_and_reports_the_rest() {
     built.probe.gates["release"].send_replace(true);
     let reports = run.await.unwrap();
     use StepStatus::*;
-    assert_eq!(statuses(&reports), vec![Changed, Cancelled, Cancelled, Cancelled], "{reports:#?}");
+    assert_eq!(
+        statuses(&reports),
+        vec![Changed, Cancelled, Cancelled, Cancelled],
+        "{reports:#?}"
+    );
     assert!(reports[1..].iter().all(|r| r.attempts == 0));
     let state = state_dir.load().unwrap().expect("state written");
     let recorded: Vec<&String> = state.resources.keys().collect();
-    assert_eq!(recorded, vec!["file:a"], "the state records exactly what ran");
+    assert_eq!(
+        recorded,
+        vec!["file:a"],
+        "the state records exactly what ran"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -409,13 +598,31 @@ async fn invalid_graphs_are_refused() {
     let b = h.step("b", &[a], Behaviour::default());
     h.plan.steps[a.0].depends_on = vec![b];
     let built = h.build();
-    let err = execute(Arc::new(h.plan.steps.clone()), Arc::clone(&built.runner), ExecOptions::default(), CancelToken::new(), |_| {})
-        .await
-        .unwrap_err();
+    let err = execute(
+        Arc::new(h.plan.steps.clone()),
+        Arc::clone(&built.runner),
+        ExecOptions::default(),
+        CancelToken::new(),
+        |_| {},
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err, PlanError::Cycle(vec![0, 1]));
     h.plan.steps[a.0].depends_on = vec![StepId(9)];
-    let err = execute(Arc::new(h.plan.steps.clone()), built.runner, ExecOptions::default(), CancelToken::new(), |_| {})
-        .await
-        .unwrap_err();
-    assert_eq!(err, PlanError::UnknownDependency { step: 0, missing: 9 });
+    let err = execute(
+        Arc::new(h.plan.steps.clone()),
+        built.runner,
+        ExecOptions::default(),
+        CancelToken::new(),
+        |_| {},
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err,
+        PlanError::UnknownDependency {
+            step: 0,
+            missing: 9
+        }
+    );
 }

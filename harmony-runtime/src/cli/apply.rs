@@ -17,21 +17,36 @@ use crate::state::State;
 /// Reads a saved plan and refuses when what its steps observed has moved.
 async fn load_saved<T: Topology>(ctx: &Ctx<T>, path: &PathBuf) -> Result<Plan<T>, ExitStatus> {
     let bytes = std::fs::read(path).map_err(|e| {
-        ctx.out.fail(ExitStatus::StateIo, format!("cannot read saved plan {}: {e}", path.display()))
+        ctx.out.fail(
+            ExitStatus::StateIo,
+            format!("cannot read saved plan {}: {e}", path.display()),
+        )
     })?;
     let saved: PlanDocument<T> = serde_json::from_slice(&bytes).map_err(|e| {
-        ctx.out.fail(ExitStatus::Usage, format!("{} is not a saved plan: {e}", path.display()))
+        ctx.out.fail(
+            ExitStatus::Usage,
+            format!("{} is not a saved plan: {e}", path.display()),
+        )
     })?;
     if saved.schema_version != SCHEMA_VERSION {
         return Err(ctx.out.fail(
             ExitStatus::Usage,
-            format!("{} has schema version {}, this program reads {SCHEMA_VERSION}", path.display(), saved.schema_version),
+            format!(
+                "{} has schema version {}, this program reads {SCHEMA_VERSION}",
+                path.display(),
+                saved.schema_version
+            ),
         ));
     }
     if saved.plan.topology != T::NAME {
         return Err(ctx.out.fail(
             ExitStatus::Usage,
-            format!("{} is a plan for topology `{}`, not `{}`", path.display(), saved.plan.topology, T::NAME),
+            format!(
+                "{} is a plan for topology `{}`, not `{}`",
+                path.display(),
+                saved.plan.topology,
+                T::NAME
+            ),
         ));
     }
     let plan = saved.plan.clone();
@@ -47,20 +62,36 @@ async fn load_saved<T: Topology>(ctx: &Ctx<T>, path: &PathBuf) -> Result<Plan<T>
                 then.resource,
                 describe(&then.observed),
                 describe(&now.observed),
-                now.error.as_ref().map(|e| format!(" ({e})")).unwrap_or_default()
+                now.error
+                    .as_ref()
+                    .map(|e| format!(" ({e})"))
+                    .unwrap_or_default()
             ));
         }
     }
     if saved.steps.len() != now.steps.len() {
-        moved.push(format!("the saved plan lists {} steps for {} in the plan", saved.steps.len(), now.steps.len()));
+        moved.push(format!(
+            "the saved plan lists {} steps for {} in the plan",
+            saved.steps.len(),
+            now.steps.len()
+        ));
     }
-    let then_removals: Vec<(&String, &Option<Observed>)> =
-        saved.removals.iter().map(|r| (&r.resource, &r.observed)).collect();
-    let now_removals: Vec<(&String, &Option<Observed>)> =
-        now.removals.iter().map(|r| (&r.resource, &r.observed)).collect();
+    let then_removals: Vec<(&String, &Option<Observed>)> = saved
+        .removals
+        .iter()
+        .map(|r| (&r.resource, &r.observed))
+        .collect();
+    let now_removals: Vec<(&String, &Option<Observed>)> = now
+        .removals
+        .iter()
+        .map(|r| (&r.resource, &r.observed))
+        .collect();
     if then_removals != now_removals {
         let list = |v: &[(&String, &Option<Observed>)]| {
-            v.iter().map(|(r, o)| format!("{r} ({})", describe(o))).collect::<Vec<_>>().join(", ")
+            v.iter()
+                .map(|(r, o)| format!("{r} ({})", describe(o)))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         moved.push(format!(
             "resources to remove: planned [{}], now [{}]",
@@ -105,7 +136,11 @@ impl Recorder<'_> {
     }
 }
 
-pub(super) async fn run<T: Topology>(ctx: &Ctx<T>, compiled: Plan<T>, file: Option<PathBuf>) -> ExitStatus {
+pub(super) async fn run<T: Topology>(
+    ctx: &Ctx<T>,
+    compiled: Plan<T>,
+    file: Option<PathBuf>,
+) -> ExitStatus {
     let started = Instant::now();
     let full = match &file {
         Some(path) => match load_saved(ctx, path).await {
@@ -120,13 +155,21 @@ pub(super) async fn run<T: Topology>(ctx: &Ctx<T>, compiled: Plan<T>, file: Opti
     };
     let _lock = match ctx.state.lock() {
         Ok(lock) => lock,
-        Err(e) => return ctx.out.fail(ExitStatus::StateIo, format!("cannot lock the state: {e}")),
+        Err(e) => {
+            return ctx
+                .out
+                .fail(ExitStatus::StateIo, format!("cannot lock the state: {e}"));
+        }
     };
     let state = match ctx.load_state() {
         Ok(state) => state,
         Err(status) => return status,
     };
-    let mut recorder = Recorder { state, dir: &ctx.state, error: None };
+    let mut recorder = Recorder {
+        state,
+        dir: &ctx.state,
+        error: None,
+    };
     let cancel = CancelToken::new();
     cancel.cancel_on_signals();
     let mode = if ctx.out.json {
@@ -146,7 +189,8 @@ pub(super) async fn run<T: Topology>(ctx: &Ctx<T>, compiled: Plan<T>, file: Opti
         }
         let t0 = Instant::now();
         let timeout = StepPolicy::default().timeout;
-        let result = tokio::time::timeout(timeout, Interpret::<T>::remove(&operation, &*ctx.topology)).await;
+        let result =
+            tokio::time::timeout(timeout, Interpret::<T>::remove(&operation, &*ctx.topology)).await;
         let (status, message, error_kind) = match result {
             Ok(Ok(outcome)) => {
                 recorder.state.resources.remove(&resource);
@@ -157,8 +201,16 @@ pub(super) async fn run<T: Topology>(ctx: &Ctx<T>, compiled: Plan<T>, file: Opti
                 };
                 (StepStatus::Changed, Some(message), None)
             }
-            Ok(Err(e)) => (StepStatus::Failed, Some(e.to_string()), Some(e.kind().as_str().to_string())),
-            Err(_) => (StepStatus::Failed, Some(format!("remove timed out after {}s", timeout.as_secs())), Some("timeout".to_string())),
+            Ok(Err(e)) => (
+                StepStatus::Failed,
+                Some(e.to_string()),
+                Some(e.kind().as_str().to_string()),
+            ),
+            Err(_) => (
+                StepStatus::Failed,
+                Some(format!("remove timed out after {}s", timeout.as_secs())),
+                Some("timeout".to_string()),
+            ),
         };
         let report = StepReport {
             step: None,
@@ -178,22 +230,39 @@ pub(super) async fn run<T: Topology>(ctx: &Ctx<T>, compiled: Plan<T>, file: Opti
 
     let steps = Arc::new(plan.steps.clone());
     let runner = Arc::new(TopologyRunner::new(Arc::clone(&ctx.topology)));
-    let options = ExecOptions { parallelism: ctx.parallelism };
+    let options = ExecOptions {
+        parallelism: ctx.parallelism,
+    };
     let plan_name = plan.name.clone();
-    let result = execute(steps, runner, options, cancel.clone(), |event| match event {
-        ExecEvent::Started { step } => progress.started(step),
-        ExecEvent::Finished { step, report } => {
-            if report.status.is_success() && recorder.state.record(&plan_name, &step.score, &step.operation) {
-                recorder.save();
+    let result = execute(
+        steps,
+        runner,
+        options,
+        cancel.clone(),
+        |event| match event {
+            ExecEvent::Started { step } => progress.started(step),
+            ExecEvent::Finished { step, report } => {
+                if report.status.is_success()
+                    && recorder
+                        .state
+                        .record(&plan_name, &step.score, &step.operation)
+                {
+                    recorder.save();
+                }
+                progress.finished(report);
             }
-            progress.finished(report);
-        }
-    })
+        },
+    )
     .await;
     progress.finish();
     let steps = match result {
         Ok(steps) => steps,
-        Err(e) => return ctx.out.fail(ExitStatus::Usage, format!("plan `{}` cannot run: {e}", plan.name)),
+        Err(e) => {
+            return ctx.out.fail(
+                ExitStatus::Usage,
+                format!("plan `{}` cannot run: {e}", plan.name),
+            );
+        }
     };
     // Persist once more (also when nothing changed, so a cancelled run leaves a complete file).
     if cancel.is_cancelled() || !ctx.state.state_file().exists() {
@@ -228,7 +297,10 @@ pub(super) async fn run<T: Topology>(ctx: &Ctx<T>, compiled: Plan<T>, file: Opti
         ctx.out.print_json(&report);
     } else {
         println!();
-        print!("{}", summary_table(&report.removed, &report.steps, &report.summary));
+        print!(
+            "{}",
+            summary_table(&report.removed, &report.steps, &report.summary)
+        );
         if report.cancelled {
             println!("cancelled: steps marked `cancelled` did not run; the state records what did");
         }

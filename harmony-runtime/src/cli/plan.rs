@@ -85,25 +85,45 @@ pub(super) async fn inspect_plan<T: Topology>(
     let state = ctx.load_state()?;
     let orphans = orphans(&state, full);
     let default_timeout = StepPolicy::default().timeout;
-    let mut work: Vec<(Operation, std::time::Duration)> =
-        orphans.iter().map(|(_, op)| (op.clone(), default_timeout)).collect();
-    work.extend(plan.steps.iter().map(|s| (s.operation.clone(), s.policy.timeout)));
-    let mut results = inspect_all(&ctx.topology, work, ctx.parallelism).await.into_iter();
+    let mut work: Vec<(Operation, std::time::Duration)> = orphans
+        .iter()
+        .map(|(_, op)| (op.clone(), default_timeout))
+        .collect();
+    work.extend(
+        plan.steps
+            .iter()
+            .map(|s| (s.operation.clone(), s.policy.timeout)),
+    );
+    let mut results = inspect_all(&ctx.topology, work, ctx.parallelism)
+        .await
+        .into_iter();
     let mut summary = PlanSummary::default();
     let mut removals = Vec::new();
     for (resource, operation) in orphans {
-        let result = results.next().unwrap_or_else(|| Err(harmony_dsl::Error::permanent("missing")));
+        let result = results
+            .next()
+            .unwrap_or_else(|| Err(harmony_dsl::Error::permanent("missing")));
         let (observed, error) = match result {
             Ok(inspection) => (Some(inspection.observed), None),
             Err(e) => (None, Some(e.to_string())),
         };
         summary.delete += 1;
-        let change = Change::Delete { summary: format!("remove {operation} (no longer declared)") };
-        removals.push(PlannedRemoval { resource, operation, change, observed, error });
+        let change = Change::Delete {
+            summary: format!("remove {operation} (no longer declared)"),
+        };
+        removals.push(PlannedRemoval {
+            resource,
+            operation,
+            change,
+            observed,
+            error,
+        });
     }
     let mut steps = Vec::new();
     for step in &plan.steps {
-        let result = results.next().unwrap_or_else(|| Err(harmony_dsl::Error::permanent("missing")));
+        let result = results
+            .next()
+            .unwrap_or_else(|| Err(harmony_dsl::Error::permanent("missing")));
         let (change, observed, error) = match result {
             Ok(inspection) => {
                 match &inspection.change {
@@ -129,7 +149,14 @@ pub(super) async fn inspect_plan<T: Topology>(
             error,
         });
     }
-    Ok(PlanDocument { schema_version: SCHEMA_VERSION, command: "plan".into(), plan, removals, steps, summary })
+    Ok(PlanDocument {
+        schema_version: SCHEMA_VERSION,
+        command: "plan".into(),
+        plan,
+        removals,
+        steps,
+        summary,
+    })
 }
 
 fn print_change(prefix: &str, change: Option<&Change>, error: Option<&String>) {
@@ -143,11 +170,18 @@ fn print_change(prefix: &str, change: Option<&Change>, error: Option<&String>) {
         }
         (Some(Change::Delete { summary }), _) => println!("{prefix}: delete: {summary}"),
         (Some(Change::None), _) => println!("{prefix}: no change"),
-        (None, error) => println!("{prefix}: unknown: {}", error.map_or("not inspected", |e| e.as_str())),
+        (None, error) => println!(
+            "{prefix}: unknown: {}",
+            error.map_or("not inspected", |e| e.as_str())
+        ),
     }
 }
 
-pub(super) async fn run<T: Topology>(ctx: &Ctx<T>, full: Plan<T>, out: Option<PathBuf>) -> ExitStatus {
+pub(super) async fn run<T: Topology>(
+    ctx: &Ctx<T>,
+    full: Plan<T>,
+    out: Option<PathBuf>,
+) -> ExitStatus {
     let plan = match ctx.select(&full) {
         Ok(plan) => plan,
         Err(status) => return status,
@@ -164,15 +198,25 @@ pub(super) async fn run<T: Topology>(ctx: &Ctx<T>, full: Plan<T>, out: Option<Pa
                 write_atomic(path, &bytes)
             });
         if let Err(e) = written {
-            return ctx.out.fail(ExitStatus::StateIo, format!("cannot save the plan to {}: {e}", path.display()));
+            return ctx.out.fail(
+                ExitStatus::StateIo,
+                format!("cannot save the plan to {}: {e}", path.display()),
+            );
         }
     }
     if ctx.out.json {
         ctx.out.print_json(&doc);
     } else {
-        println!("plan `{}` for topology `{}`", doc.plan.name, doc.plan.topology);
+        println!(
+            "plan `{}` for topology `{}`",
+            doc.plan.name, doc.plan.topology
+        );
         for removal in &doc.removals {
-            print_change(&format!("  -  {}", removal.resource), Some(&removal.change), removal.error.as_ref());
+            print_change(
+                &format!("  -  {}", removal.resource),
+                Some(&removal.change),
+                removal.error.as_ref(),
+            );
         }
         for step in &doc.steps {
             print_change(
@@ -187,8 +231,16 @@ pub(super) async fn run<T: Topology>(ctx: &Ctx<T>, full: Plan<T>, out: Option<Pa
             s.create, s.update, s.delete, s.unchanged, s.unknown
         );
         if let Some(path) = &out {
-            println!("saved to {} (apply it with `apply {}`)", path.display(), path.display());
+            println!(
+                "saved to {} (apply it with `apply {}`)",
+                path.display(),
+                path.display()
+            );
         }
     }
-    if doc.summary.unknown > 0 { ExitStatus::StepFailed } else { ExitStatus::Ok }
+    if doc.summary.unknown > 0 {
+        ExitStatus::StepFailed
+    } else {
+        ExitStatus::Ok
+    }
 }

@@ -28,7 +28,12 @@ pub(super) struct Progress {
 
 impl Progress {
     pub(super) fn new(mode: Mode, total: usize) -> Self {
-        Progress { mode, total, done: 0, running: BTreeMap::new() }
+        Progress {
+            mode,
+            total,
+            done: 0,
+            running: BTreeMap::new(),
+        }
     }
 
     fn clear_status(&self) {
@@ -43,7 +48,12 @@ impl Progress {
             return;
         }
         let names: Vec<&str> = self.running.values().map(String::as_str).collect();
-        let mut line = format!("[{}/{}] running: {}", self.done, self.total, names.join(", "));
+        let mut line = format!(
+            "[{}/{}] running: {}",
+            self.done,
+            self.total,
+            names.join(", ")
+        );
         if line.chars().count() > 100 {
             line = line.chars().take(97).collect::<String>() + "...";
         }
@@ -55,10 +65,18 @@ impl Progress {
         if self.mode == Mode::Silent {
             return;
         }
-        self.running.insert(step.id.0, format!("#{} {}", step.id.0, step.operation));
+        self.running
+            .insert(step.id.0, format!("#{} {}", step.id.0, step.operation));
         self.clear_status();
         if self.mode == Mode::Plain {
-            println!("[{:>w$}/{}] started   #{} {}", self.done, self.total, step.id.0, step.operation, w = width(self.total));
+            println!(
+                "[{:>w$}/{}] started   #{} {}",
+                self.done,
+                self.total,
+                step.id.0,
+                step.operation,
+                w = width(self.total)
+            );
         }
         self.draw_status();
     }
@@ -72,9 +90,19 @@ impl Progress {
             self.done += 1;
         }
         self.clear_status();
-        let id = report.step.map_or_else(|| "-".to_string(), |s| format!("#{s}"));
-        let detail = report.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
-        let tries = if report.attempts > 1 { format!(", {} attempts", report.attempts) } else { String::new() };
+        let id = report
+            .step
+            .map_or_else(|| "-".to_string(), |s| format!("#{s}"));
+        let detail = report
+            .message
+            .as_deref()
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default();
+        let tries = if report.attempts > 1 {
+            format!(", {} attempts", report.attempts)
+        } else {
+            String::new()
+        };
         println!(
             "[{:>w$}/{}] {:<9} {id} {} ({}{tries}){detail}",
             self.done,

@@ -46,7 +46,10 @@ pub(super) fn run<T: Topology>(ctx: &Ctx<T>) -> ExitStatus {
         .capabilities()
         .names()
         .into_iter()
-        .map(|(c, p)| CapabilityDoc { capability: c.to_string(), provider: p.to_string() })
+        .map(|(c, p)| CapabilityDoc {
+            capability: c.to_string(),
+            provider: p.to_string(),
+        })
         .collect();
     let resources: Vec<ResourceDoc> = state
         .resources

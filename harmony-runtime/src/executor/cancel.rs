@@ -19,7 +19,9 @@ impl Default for CancelToken {
 impl CancelToken {
     /// A token that is not cancelled.
     pub fn new() -> Self {
-        CancelToken { sender: Arc::new(watch::Sender::new(false)) }
+        CancelToken {
+            sender: Arc::new(watch::Sender::new(false)),
+        }
     }
 
     /// Cancels the run. Idempotent.
@@ -39,7 +41,8 @@ impl CancelToken {
         let _ = receiver.wait_for(|cancelled| *cancelled).await;
     }
 
-    /// Cancels the token on Ctrl-C (SIGINT) or SIGTERM, from a background task.
+    /// Cancels the token on Ctrl-C (SIGINT) or SIGTERM, from a background task. A second
+    /// signal exits the process at once with code 130 (the state is saved after every step).
     pub fn cancel_on_signals(&self) {
         let token = self.clone();
         tokio::spawn(async move {
@@ -53,11 +56,24 @@ impl CancelToken {
                         return;
                     }
                 };
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => tracing::warn!("interrupted: starting nothing new"),
-                _ = term.recv() => tracing::warn!("terminated: starting nothing new"),
+            let mut signals = 0;
+            loop {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+                signals += 1;
+                if signals == 1 {
+                    eprintln!(
+                        "interrupted: starting nothing new, waiting for running steps (again to exit now)"
+                    );
+                    tracing::warn!("cancelled by signal");
+                    token.cancel();
+                } else {
+                    eprintln!("interrupted again: exiting now");
+                    std::process::exit(130);
+                }
             }
-            token.cancel();
         });
     }
 }

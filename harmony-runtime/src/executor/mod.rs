@@ -59,13 +59,17 @@ pub struct ExecOptions {
 
 impl Default for ExecOptions {
     fn default() -> Self {
-        ExecOptions { parallelism: default_parallelism() }
+        ExecOptions {
+            parallelism: default_parallelism(),
+        }
     }
 }
 
 /// The default parallelism: the number of CPUs, at least 2.
 pub fn default_parallelism() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get()).max(2)
+    std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .max(2)
 }
 
 /// Progress notifications, in the order they happen.
@@ -105,7 +109,10 @@ impl std::fmt::Display for PlanError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             PlanError::UnknownDependency { step, missing } => {
-                write!(f, "step #{step} waits for step #{missing}, which is not in the plan")
+                write!(
+                    f,
+                    "step #{step} waits for step #{missing}, which is not in the plan"
+                )
             }
             PlanError::DuplicateStep(id) => write!(f, "two steps have id #{id}"),
             PlanError::Cycle(ids) => {
@@ -164,10 +171,16 @@ impl Graph {
             }
         }
         if seen != steps.len() {
-            let cycle = (0..steps.len()).filter(|&i| left[i] > 0).map(|i| steps[i].id.0).collect();
+            let cycle = (0..steps.len())
+                .filter(|&i| left[i] > 0)
+                .map(|i| steps[i].id.0)
+                .collect();
             return Err(PlanError::Cycle(cycle));
         }
-        Ok(Graph { dependants, waiting })
+        Ok(Graph {
+            dependants,
+            waiting,
+        })
     }
 }
 
@@ -176,7 +189,12 @@ fn millis(d: Duration) -> u64 {
 }
 
 /// A report for a step that never started.
-pub fn not_started(step: &Step, status: StepStatus, message: String, caused_by: Option<usize>) -> StepReport {
+pub fn not_started(
+    step: &Step,
+    status: StepStatus,
+    message: String,
+    caused_by: Option<usize>,
+) -> StepReport {
     StepReport {
         step: Some(step.id.0),
         score: Some(step.score.clone()),
@@ -203,7 +221,10 @@ pub async fn execute<R: StepRunner>(
     cancel: CancelToken,
     mut on_event: impl FnMut(ExecEvent<'_>),
 ) -> std::result::Result<Vec<StepReport>, PlanError> {
-    let Graph { dependants, mut waiting } = Graph::new(&steps)?;
+    let Graph {
+        dependants,
+        mut waiting,
+    } = Graph::new(&steps)?;
     let parallelism = options.parallelism.max(1);
     let mut reports: Vec<Option<StepReport>> = vec![None; steps.len()];
     let mut ready: VecDeque<usize> = (0..steps.len()).filter(|&i| waiting[i] == 0).collect();
@@ -239,7 +260,9 @@ pub async fn execute<R: StepRunner>(
                 None => continue,
             },
             Err(e) => {
-                let Some((i, started)) = task_step.remove(&e.id()) else { continue };
+                let Some((i, started)) = task_step.remove(&e.id()) else {
+                    continue;
+                };
                 let mut report = not_started(
                     &steps[i],
                     StepStatus::Failed,
@@ -252,7 +275,10 @@ pub async fn execute<R: StepRunner>(
             }
         };
         let success = report.status.is_success();
-        on_event(ExecEvent::Finished { step: &steps[i], report: &report });
+        on_event(ExecEvent::Finished {
+            step: &steps[i],
+            report: &report,
+        });
         reports[i] = Some(report);
         if success {
             for &d in &dependants[i] {
@@ -277,7 +303,10 @@ pub async fn execute<R: StepRunner>(
                     "not started: the run was cancelled".to_string(),
                     None,
                 );
-                on_event(ExecEvent::Finished { step: &steps[i], report: &report });
+                on_event(ExecEvent::Finished {
+                    step: &steps[i],
+                    report: &report,
+                });
                 report
             }
         };
@@ -303,10 +332,16 @@ fn skip_dependants(
         let report = not_started(
             &steps[d],
             StepStatus::Skipped,
-            format!("skipped: step #{cause} ({}) failed", steps[failed].operation),
+            format!(
+                "skipped: step #{cause} ({}) failed",
+                steps[failed].operation
+            ),
             Some(cause),
         );
-        on_event(ExecEvent::Finished { step: &steps[d], report: &report });
+        on_event(ExecEvent::Finished {
+            step: &steps[d],
+            report: &report,
+        });
         reports[d] = Some(report);
         todo.extend(dependants[d].iter().copied());
     }

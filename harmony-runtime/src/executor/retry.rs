@@ -23,10 +23,16 @@ impl Attempted {
         let (status, message, error_kind) = match self.result {
             Ok(Outcome::Changed { summary }) => (StepStatus::Changed, Some(summary), None),
             Ok(Outcome::Unchanged) => (StepStatus::Unchanged, None, None),
-            Err(e) if e.kind() == ErrorKind::Cancelled => {
-                (StepStatus::Cancelled, Some(e.to_string()), Some(e.kind().as_str().to_string()))
-            }
-            Err(e) => (StepStatus::Failed, Some(e.to_string()), Some(e.kind().as_str().to_string())),
+            Err(e) if e.kind() == ErrorKind::Cancelled => (
+                StepStatus::Cancelled,
+                Some(e.to_string()),
+                Some(e.kind().as_str().to_string()),
+            ),
+            Err(e) => (
+                StepStatus::Failed,
+                Some(e.to_string()),
+                Some(e.kind().as_str().to_string()),
+            ),
         };
         StepReport {
             step: Some(step.id.0),
@@ -45,7 +51,10 @@ impl Attempted {
 
 /// The backoff before retry number `retry` (1-based): `backoff * 2^(retry-1)`.
 pub fn backoff_before(backoff: Duration, retry: u32) -> Duration {
-    backoff.saturating_mul(1u32.checked_shl(retry.saturating_sub(1)).unwrap_or(u32::MAX))
+    backoff.saturating_mul(
+        1u32.checked_shl(retry.saturating_sub(1))
+            .unwrap_or(u32::MAX),
+    )
 }
 
 /// Runs `step` with its policy.
@@ -62,7 +71,10 @@ pub async fn run_with_policy<R: StepRunner + ?Sized>(
             Ok(result) => result,
             Err(_) => Err(Error::new(
                 ErrorKind::Timeout,
-                format!("attempt {attempts} timed out after {}ms", policy.timeout.as_millis()),
+                format!(
+                    "attempt {attempts} timed out after {}ms",
+                    policy.timeout.as_millis()
+                ),
             )),
         };
         match result {
@@ -97,8 +109,13 @@ mod tests {
     #[test]
     fn backoff_doubles() {
         let base = Duration::from_millis(100);
-        let waits: Vec<u128> = (1..=4).map(|r| backoff_before(base, r).as_millis()).collect();
+        let waits: Vec<u128> = (1..=4)
+            .map(|r| backoff_before(base, r).as_millis())
+            .collect();
         assert_eq!(waits, vec![100, 200, 400, 800]);
-        assert_eq!(backoff_before(base, 40), Duration::from_millis(100).saturating_mul(u32::MAX));
+        assert_eq!(
+            backoff_before(base, 40),
+            Duration::from_millis(100).saturating_mul(u32::MAX)
+        );
     }
 }

@@ -16,8 +16,11 @@ pub fn line_diff(old: &str, new: &str, context: usize) -> Vec<String> {
     let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
     for i in (0..a.len()).rev() {
         for j in (0..b.len()).rev() {
-            lcs[i][j] =
-                if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
         }
     }
     let mut ops: Vec<(char, &str)> = Vec::new();
@@ -43,10 +46,10 @@ pub fn line_diff(old: &str, new: &str, context: usize) -> Vec<String> {
         if !near {
             continue;
         }
-        if let Some(last) = last_shown {
-            if k > last + 1 {
-                out.push("  ...".to_string());
-            }
+        if let Some(last) = last_shown
+            && k > last + 1
+        {
+            out.push("  ...".to_string());
         }
         out.push(format!("{tag} {line}"));
         last_shown = Some(k);

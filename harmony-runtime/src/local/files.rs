@@ -49,7 +49,10 @@ fn read_current(path: &Path) -> Result<Current> {
         return Ok(Current::Other);
     }
     let content = fs::read(path).map_err(|e| io_error("read", path, e))?;
-    Ok(Current::File { content, mode: meta.permissions().mode() & 0o7777 })
+    Ok(Current::File {
+        content,
+        mode: meta.permissions().mode() & 0o7777,
+    })
 }
 
 fn observed(current: &Current) -> Observed {
@@ -58,10 +61,16 @@ fn observed(current: &Current) -> Observed {
         Current::File { content, mode } => {
             let mut bytes = content.clone();
             bytes.extend_from_slice(format!("\0mode={mode:o}").as_bytes());
-            Observed::Hash { value: sha256_hex(bytes) }
+            Observed::Hash {
+                value: sha256_hex(bytes),
+            }
         }
-        Current::Directory => Observed::Hash { value: sha256_hex("directory") },
-        Current::Other => Observed::Hash { value: sha256_hex("other") },
+        Current::Directory => Observed::Hash {
+            value: sha256_hex("directory"),
+        },
+        Current::Other => Observed::Hash {
+            value: sha256_hex("other"),
+        },
     }
 }
 
@@ -77,7 +86,13 @@ fn inspect_sync(path: &Path, kind: &FileKind) -> Result<Inspection> {
                 mode.map(|m| format!(", mode {m:o}")).unwrap_or_default()
             ),
         },
-        (FileKind::File { content, mode }, Current::File { content: old, mode: old_mode }) => {
+        (
+            FileKind::File { content, mode },
+            Current::File {
+                content: old,
+                mode: old_mode,
+            },
+        ) => {
             let mut diff = Vec::new();
             if old.as_slice() != content.as_bytes() {
                 match std::str::from_utf8(old) {
@@ -88,26 +103,39 @@ fn inspect_sync(path: &Path, kind: &FileKind) -> Result<Inspection> {
                     diff.push("~ content differs".to_string());
                 }
             }
-            if let Some(mode) = mode {
-                if mode & 0o7777 != *old_mode {
-                    diff.push(format!("- mode {old_mode:o}"));
-                    diff.push(format!("+ mode {:o}", mode & 0o7777));
-                }
+            if let Some(mode) = mode
+                && mode & 0o7777 != *old_mode
+            {
+                diff.push(format!("- mode {old_mode:o}"));
+                diff.push(format!("+ mode {:o}", mode & 0o7777));
             }
-            if diff.is_empty() { Change::None } else { Change::Update { diff } }
+            if diff.is_empty() {
+                Change::None
+            } else {
+                Change::Update { diff }
+            }
         }
         (FileKind::File { .. }, Current::Directory) => Change::Update {
-            diff: vec!["- directory".into(), "+ file (apply refuses to replace a directory)".into()],
+            diff: vec![
+                "- directory".into(),
+                "+ file (apply refuses to replace a directory)".into(),
+            ],
         },
-        (FileKind::Directory, Current::Absent) => {
-            Change::Create { summary: format!("create directory {shown}") }
-        }
+        (FileKind::Directory, Current::Absent) => Change::Create {
+            summary: format!("create directory {shown}"),
+        },
         (FileKind::Directory, Current::Directory) => Change::None,
         (FileKind::Directory, Current::File { .. }) => Change::Update {
-            diff: vec!["- file".into(), "+ directory (apply refuses to replace a file)".into()],
+            diff: vec![
+                "- file".into(),
+                "+ directory (apply refuses to replace a file)".into(),
+            ],
         },
         (_, Current::Other) => Change::Update {
-            diff: vec!["- not a regular file or directory".into(), "+ managed path".into()],
+            diff: vec![
+                "- not a regular file or directory".into(),
+                "+ managed path".into(),
+            ],
         },
     };
     Ok(Inspection { change, observed })
@@ -120,7 +148,10 @@ fn apply_sync(path: &Path, kind: &FileKind) -> Result<Outcome> {
         FileKind::File { content, mode } => {
             let (verb, old_mode) = match &current {
                 Current::Absent => ("created", None),
-                Current::File { content: old, mode: old_mode } => {
+                Current::File {
+                    content: old,
+                    mode: old_mode,
+                } => {
                     let mode_ok = mode.is_none_or(|m| m & 0o7777 == *old_mode);
                     if old.as_slice() == content.as_bytes() && mode_ok {
                         return Ok(Outcome::Unchanged);
@@ -138,7 +169,10 @@ fn apply_sync(path: &Path, kind: &FileKind) -> Result<Outcome> {
                 fs::set_permissions(path, fs::Permissions::from_mode(mode & 0o7777))
                     .map_err(|e| io_error("set the mode of", path, e))?;
             }
-            Ok(Outcome::changed(format!("{verb} file {shown} ({} bytes)", content.len())))
+            Ok(Outcome::changed(format!(
+                "{verb} file {shown} ({} bytes)",
+                content.len()
+            )))
         }
         FileKind::Directory => match current {
             Current::Directory => Ok(Outcome::Unchanged),
@@ -168,7 +202,9 @@ fn remove_sync(path: &Path, kind: &FileKind) -> Result<Outcome> {
             ))),
             Err(e) => Err(io_error("remove", path, e)),
         },
-        _ => Err(Error::permanent(format!("{shown} is no longer what Harmony created; left in place"))),
+        _ => Err(Error::permanent(format!(
+            "{shown} is no longer what Harmony created; left in place"
+        ))),
     }
 }
 
@@ -180,7 +216,11 @@ impl LocalFiles {
 
     /// Where `path` is on disk.
     pub fn resolve(&self, path: &Path) -> PathBuf {
-        if path.is_absolute() { path.to_path_buf() } else { self.root.join(path) }
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.root.join(path)
+        }
     }
 
     async fn blocking<T: Send + 'static>(
@@ -215,7 +255,13 @@ mod tests {
     use super::*;
 
     fn spec(path: &str, content: &str) -> FileSpec {
-        FileSpec { path: path.into(), kind: FileKind::File { content: content.into(), mode: Some(0o640) } }
+        FileSpec {
+            path: path.into(),
+            kind: FileKind::File {
+                content: content.into(),
+                mode: Some(0o640),
+            },
+        }
     }
 
     #[tokio::test]
@@ -228,8 +274,15 @@ mod tests {
         assert!(matches!(first.change, Change::Create { .. }));
         assert_eq!(first.observed, Observed::Absent);
         assert!(files.apply(&v1).await.unwrap().is_changed());
-        assert_eq!(fs::read_to_string(root.join("conf/app.toml")).unwrap(), "a = 1\nb = 2\n");
-        let mode = fs::metadata(root.join("conf/app.toml")).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            fs::read_to_string(root.join("conf/app.toml")).unwrap(),
+            "a = 1\nb = 2\n"
+        );
+        let mode = fs::metadata(root.join("conf/app.toml"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(mode, 0o640);
         assert_eq!(files.apply(&v1).await.unwrap(), Outcome::Unchanged);
         let same = files.inspect(&v1).await.unwrap();
@@ -238,7 +291,12 @@ mod tests {
 
         let v2 = spec("conf/app.toml", "a = 1\nb = 3\n");
         let update = files.inspect(&v2).await.unwrap();
-        assert_eq!(update.change, Change::Update { diff: vec!["  a = 1".into(), "- b = 2".into(), "+ b = 3".into()] });
+        assert_eq!(
+            update.change,
+            Change::Update {
+                diff: vec!["  a = 1".into(), "- b = 2".into(), "+ b = 3".into()]
+            }
+        );
         assert!(files.apply(&v2).await.unwrap().is_changed());
         assert_ne!(files.inspect(&v2).await.unwrap().observed, same.observed);
 
@@ -246,7 +304,10 @@ mod tests {
         assert!(!root.join("conf/app.toml").exists());
         assert_eq!(files.remove(&v2).await.unwrap(), Outcome::Unchanged);
 
-        let dir = FileSpec { path: "conf".into(), kind: FileKind::Directory };
+        let dir = FileSpec {
+            path: "conf".into(),
+            kind: FileKind::Directory,
+        };
         assert_eq!(files.apply(&dir).await.unwrap(), Outcome::Unchanged);
         assert!(files.remove(&dir).await.unwrap().is_changed());
         let _ = fs::remove_dir_all(&root);

@@ -39,7 +39,10 @@ impl Localhost {
     }
 
     /// Localhost rooted at `project_dir`, keeping process records under `state_dir`.
-    pub fn with_dirs(project_dir: impl Into<PathBuf>, state_dir: impl Into<PathBuf>) -> Result<Self, Error> {
+    pub fn with_dirs(
+        project_dir: impl Into<PathBuf>,
+        state_dir: impl Into<PathBuf>,
+    ) -> Result<Self, Error> {
         let project_dir = absolute(project_dir.into())?;
         let state_dir = absolute(state_dir.into())?;
         let arch = Arch::current().ok_or_else(|| {
@@ -51,18 +54,30 @@ impl Localhost {
         let address: IpAddress = "127.0.0.1"
             .parse()
             .map_err(|e| Error::permanent(format!("cannot parse 127.0.0.1: {e:?}")))?;
-        let hosts = vec![HostInfo { name: "localhost", arch, address, labels: Vec::new() }];
+        let hosts = vec![HostInfo {
+            name: "localhost",
+            arch,
+            address,
+            labels: Vec::new(),
+        }];
         let mut capabilities = CapabilityMap::new();
         let files: Arc<dyn FileSystem> = Arc::new(LocalFiles::new(&project_dir));
         capabilities.insert::<dyn FileSystem>(<dyn FileSystem>::NAME, "LocalFiles", files);
-        let processes: Arc<dyn ProcessSupervisor> =
-            Arc::new(LocalProcesses::new(&project_dir, state_dir.join("processes")));
+        let processes: Arc<dyn ProcessSupervisor> = Arc::new(LocalProcesses::new(
+            &project_dir,
+            state_dir.join("processes"),
+        ));
         capabilities.insert::<dyn ProcessSupervisor>(
             <dyn ProcessSupervisor>::NAME,
             "LocalProcesses",
             processes,
         );
-        Ok(Localhost { project_dir, state_dir, hosts, capabilities })
+        Ok(Localhost {
+            project_dir,
+            state_dir,
+            hosts,
+            capabilities,
+        })
     }
 
     /// Project dir from `HARMONY_PROJECT_DIR`, else the current directory; state dir from
@@ -70,8 +85,9 @@ impl Localhost {
     pub fn from_env() -> Result<Self, Error> {
         let project_dir = match std::env::var_os("HARMONY_PROJECT_DIR") {
             Some(dir) => PathBuf::from(dir),
-            None => std::env::current_dir()
-                .map_err(|e| Error::permanent("cannot read the current directory").with_source(e))?,
+            None => std::env::current_dir().map_err(|e| {
+                Error::permanent("cannot read the current directory").with_source(e)
+            })?,
         };
         let state_dir = match std::env::var_os("HARMONY_STATE_DIR") {
             Some(dir) => PathBuf::from(dir),

@@ -25,10 +25,14 @@ fn parse_http_url(url: &str) -> Result<HttpTarget, String> {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
-    let bad_port = |p: &str| p.parse::<u16>().map_err(|e| format!("`{url}`: bad port: {e}"));
+    let bad_port = |p: &str| {
+        p.parse::<u16>()
+            .map_err(|e| format!("`{url}`: bad port: {e}"))
+    };
     let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
-        let (host, after) =
-            bracketed.split_once(']').ok_or_else(|| format!("`{url}`: unclosed `[`"))?;
+        let (host, after) = bracketed
+            .split_once(']')
+            .ok_or_else(|| format!("`{url}`: unclosed `[`"))?;
         match after.strip_prefix(':') {
             Some(port) => (host, bad_port(port)?),
             None => (host, 80),
@@ -57,11 +61,17 @@ async fn http_get(target: &HttpTarget) -> Result<(), String> {
         "GET {} HTTP/1.1\r\nHost: {}:{}\r\nUser-Agent: harmony\r\nAccept: */*\r\nConnection: close\r\n\r\n",
         target.path, target.host, target.port
     );
-    stream.write_all(request.as_bytes()).await.map_err(|e| format!("send request: {e}"))?;
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(|e| format!("send request: {e}"))?;
     let mut head = Vec::with_capacity(256);
     let mut buf = [0u8; 256];
     while !head.contains(&b'\n') {
-        let n = stream.read(&mut buf).await.map_err(|e| format!("read answer: {e}"))?;
+        let n = stream
+            .read(&mut buf)
+            .await
+            .map_err(|e| format!("read answer: {e}"))?;
         if n == 0 {
             break;
         }
@@ -78,7 +88,11 @@ async fn http_get(target: &HttpTarget) -> Result<(), String> {
         .and_then(|s| s.parse::<u16>().ok())
         .filter(|_| line.starts_with("HTTP/1."))
         .ok_or_else(|| format!("not an HTTP answer: `{line}`"))?;
-    if (200..300).contains(&status) { Ok(()) } else { Err(format!("HTTP status {status}")) }
+    if (200..300).contains(&status) {
+        Ok(())
+    } else {
+        Err(format!("HTTP status {status}"))
+    }
 }
 
 /// One attempt of `probe`: `Ok` when it passes, otherwise why not.
@@ -105,14 +119,26 @@ mod tests {
     fn parses_http_urls() {
         assert_eq!(
             parse_http_url("http://127.0.0.1:8080/health?x=1").unwrap(),
-            HttpTarget { host: "127.0.0.1".into(), port: 8080, path: "/health?x=1".into() }
+            HttpTarget {
+                host: "127.0.0.1".into(),
+                port: 8080,
+                path: "/health?x=1".into()
+            }
         );
         assert_eq!(
             parse_http_url("http://localhost").unwrap(),
-            HttpTarget { host: "localhost".into(), port: 80, path: "/".into() }
+            HttpTarget {
+                host: "localhost".into(),
+                port: 80,
+                path: "/".into()
+            }
         );
         assert_eq!(parse_http_url("http://[::1]:9/").unwrap().host, "::1");
-        assert!(parse_http_url("https://x/").unwrap_err().contains("only http://"));
+        assert!(
+            parse_http_url("https://x/")
+                .unwrap_err()
+                .contains("only http://")
+        );
     }
 
     #[tokio::test]
@@ -128,7 +154,11 @@ mod tests {
                 conn.write_all(answer.as_bytes()).await.unwrap();
             }
         });
-        let target = HttpTarget { host: "127.0.0.1".into(), port, path: "/h".into() };
+        let target = HttpTarget {
+            host: "127.0.0.1".into(),
+            port,
+            path: "/h".into(),
+        };
         assert_eq!(http_get(&target).await, Ok(()));
         assert_eq!(http_get(&target).await, Err("HTTP status 503".to_string()));
         server.await.unwrap();

@@ -87,7 +87,10 @@ enum Assessment {
     /// No live process: never started, or it died.
     NotRunning { reason: String },
     /// Running, but started from another spec or before a `restart_on` file changed.
-    Differs { record: ProcessRecord, diff: Vec<String> },
+    Differs {
+        record: ProcessRecord,
+        diff: Vec<String>,
+    },
     /// Running from this very spec.
     Current { record: ProcessRecord },
 }
@@ -95,16 +98,25 @@ enum Assessment {
 impl LocalProcesses {
     /// Processes relative to `root`, with records under `run_dir`.
     pub fn new(root: impl Into<PathBuf>, run_dir: impl Into<PathBuf>) -> Self {
-        LocalProcesses { root: root.into(), run_dir: run_dir.into() }
+        LocalProcesses {
+            root: root.into(),
+            run_dir: run_dir.into(),
+        }
     }
 
     fn resolve(&self, path: &Path) -> PathBuf {
-        if path.is_absolute() { path.to_path_buf() } else { self.root.join(path) }
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.root.join(path)
+        }
     }
 
     fn record_path(&self, name: &str) -> Result<PathBuf> {
         let valid = !name.is_empty()
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
             && !name.starts_with('.');
         if !valid {
             return Err(Error::permanent(format!(
@@ -123,7 +135,8 @@ impl LocalProcesses {
         let path = self.record_path(name)?;
         match fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-                Error::permanent(format!("corrupt process record {}", path.display())).with_source(e)
+                Error::permanent(format!("corrupt process record {}", path.display()))
+                    .with_source(e)
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io_error("read", &path, e)),
@@ -134,7 +147,8 @@ impl LocalProcesses {
         spec.restart_on
             .iter()
             .map(|p| {
-                let hash = fs::read(self.resolve(p)).map_or_else(|_| "absent".to_string(), sha256_hex);
+                let hash =
+                    fs::read(self.resolve(p)).map_or_else(|_| "absent".to_string(), sha256_hex);
                 (p.display().to_string(), hash)
             })
             .collect()
@@ -142,7 +156,12 @@ impl LocalProcesses {
 
     fn assess(&self, spec: &ProcessSpec) -> Result<(Assessment, Observed)> {
         let Some(record) = self.record(&spec.name)? else {
-            return Ok((Assessment::NotRunning { reason: "not started".into() }, Observed::Absent));
+            return Ok((
+                Assessment::NotRunning {
+                    reason: "not started".into(),
+                },
+                Observed::Absent,
+            ));
         };
         let alive = is_alive(&record);
         let observed = Observed::Hash {
@@ -161,7 +180,9 @@ impl LocalProcesses {
         let now = self.restart_hashes(spec);
         for (path, hash) in &now {
             if record.restart_on.get(path) != Some(hash) {
-                diff.push(format!("~ {path} changed since the process started (restart)"));
+                diff.push(format!(
+                    "~ {path} changed since the process started (restart)"
+                ));
             }
         }
         let assessment = if diff.is_empty() {
@@ -174,7 +195,10 @@ impl LocalProcesses {
 
     fn start(&self, spec: &ProcessSpec) -> Result<ProcessRecord> {
         let Some((program, args)) = spec.command.split_first() else {
-            return Err(Error::permanent(format!("process `{}` has an empty command", spec.name)));
+            return Err(Error::permanent(format!(
+                "process `{}` has an empty command",
+                spec.name
+            )));
         };
         let mut command = Command::new(program);
         command.args(args);
@@ -191,7 +215,11 @@ impl LocalProcesses {
                 }
             }
         }
-        command.current_dir(spec.working_dir.as_deref().map_or_else(|| self.root.clone(), |d| self.resolve(d)));
+        command.current_dir(
+            spec.working_dir
+                .as_deref()
+                .map_or_else(|| self.root.clone(), |d| self.resolve(d)),
+        );
         fs::create_dir_all(&self.run_dir).map_err(|e| io_error("create", &self.run_dir, e))?;
         let log_path = self.log_path(&spec.name);
         let log = OpenOptions::new()
@@ -199,11 +227,18 @@ impl LocalProcesses {
             .append(true)
             .open(&log_path)
             .map_err(|e| io_error("open", &log_path, e))?;
-        let log_err = log.try_clone().map_err(|e| io_error("open", &log_path, e))?;
-        command.stdin(Stdio::null()).stdout(log).stderr(log_err).process_group(0);
+        let log_err = log
+            .try_clone()
+            .map_err(|e| io_error("open", &log_path, e))?;
+        command
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_err)
+            .process_group(0);
         let restart_on = self.restart_hashes(spec);
         let mut child = command.spawn().map_err(|e| {
-            Error::permanent(format!("cannot start process `{}` ({program})", spec.name)).with_source(e)
+            Error::permanent(format!("cannot start process `{}` ({program})", spec.name))
+                .with_source(e)
         })?;
         let pid = i32::try_from(child.id()).unwrap_or(i32::MAX);
         // Reap the child if it exits while this program still runs (no zombies).
@@ -219,7 +254,8 @@ impl LocalProcesses {
             restart_on,
             started_at: rfc3339(now_unix()),
         };
-        let bytes = serde_json::to_vec_pretty(&record).map_err(|e| Error::permanent("cannot encode record").with_source(e))?;
+        let bytes = serde_json::to_vec_pretty(&record)
+            .map_err(|e| Error::permanent("cannot encode record").with_source(e))?;
         let path = self.record_path(&spec.name)?;
         write_atomic(&path, &bytes).map_err(|e| io_error("write", &path, e))?;
         tracing::info!(process = %spec.name, pid, "started");
@@ -258,7 +294,9 @@ impl LocalProcesses {
 
     /// Probes until healthy, the process dies, or the spec's health timeout passes.
     async fn wait_healthy(&self, spec: &ProcessSpec, record: &ProcessRecord) -> Result<()> {
-        let Some(health) = &spec.health else { return Ok(()) };
+        let Some(health) = &spec.health else {
+            return Ok(());
+        };
         let timeout = health.timeout.as_std();
         let deadline = Instant::now() + timeout;
         loop {
@@ -290,9 +328,13 @@ impl LocalProcesses {
         let change = match assessment {
             Assessment::NotRunning { reason } => {
                 if observed == Observed::Absent {
-                    Change::Create { summary: format!("start process {}: {}", spec.name, spec.command.join(" ")) }
+                    Change::Create {
+                        summary: format!("start process {}: {}", spec.name, spec.command.join(" ")),
+                    }
                 } else {
-                    Change::Update { diff: vec![format!("- running: no ({reason})"), "+ running".to_string()] }
+                    Change::Update {
+                        diff: vec![format!("- running: no ({reason})"), "+ running".to_string()],
+                    }
                 }
             }
             Assessment::Differs { diff, .. } => Change::Update { diff },
@@ -300,7 +342,10 @@ impl LocalProcesses {
                 Some(health) => match probe_once(&health.probe).await {
                     Ok(()) => Change::None,
                     Err(why) => Change::Update {
-                        diff: vec![format!("- healthy: no ({why})"), "+ healthy (restart)".to_string()],
+                        diff: vec![
+                            format!("- healthy: no ({why})"),
+                            "+ healthy (restart)".to_string(),
+                        ],
                     },
                 },
                 None => Change::None,
@@ -331,17 +376,25 @@ impl LocalProcesses {
         };
         let record = self.start(spec)?;
         self.wait_healthy(spec, &record).await?;
-        Ok(Outcome::changed(format!("process {} {why}, pid {}", spec.name, record.pid)))
+        Ok(Outcome::changed(format!(
+            "process {} {why}, pid {}",
+            spec.name, record.pid
+        )))
     }
 
     async fn remove_spec(&self, spec: &ProcessSpec) -> Result<Outcome> {
-        let Some(record) = self.record(&spec.name)? else { return Ok(Outcome::Unchanged) };
+        let Some(record) = self.record(&spec.name)? else {
+            return Ok(Outcome::Unchanged);
+        };
         let was_alive = is_alive(&record);
         self.stop(&record).await?;
         Ok(Outcome::changed(if was_alive {
             format!("stopped process {} (pid {})", spec.name, record.pid)
         } else {
-            format!("forgot process {} (pid {} had exited)", spec.name, record.pid)
+            format!(
+                "forgot process {} (pid {} had exited)",
+                spec.name, record.pid
+            )
         }))
     }
 }
@@ -392,7 +445,9 @@ mod tests {
 
         fs::write(root.join("trigger.txt"), "v2").unwrap();
         let inspected = procs.inspect(&sleeper).await.unwrap();
-        assert!(matches!(&inspected.change, Change::Update { diff } if diff[0].contains("trigger.txt")));
+        assert!(
+            matches!(&inspected.change, Change::Update { diff } if diff[0].contains("trigger.txt"))
+        );
         assert!(procs.apply(&sleeper).await.unwrap().is_changed());
         let restarted = procs.record("sleeper").unwrap().unwrap();
         assert_ne!(restarted.pid, record.pid);
@@ -403,7 +458,10 @@ mod tests {
         while is_alive(&restarted) && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        assert!(matches!(procs.inspect(&sleeper).await.unwrap().change, Change::Update { .. }));
+        assert!(matches!(
+            procs.inspect(&sleeper).await.unwrap().change,
+            Change::Update { .. }
+        ));
         assert!(procs.apply(&sleeper).await.unwrap().is_changed());
         let last = procs.record("sleeper").unwrap().unwrap();
         assert!(procs.remove(&sleeper).await.unwrap().is_changed());

@@ -9,12 +9,17 @@ use std::process::{Command, Output};
 /// The built example `name` (built on demand when `cargo test` did not build examples).
 pub fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
     let path = profile_dir.join("examples").join(name);
     if !path.exists() {
         let target_dir = profile_dir.parent().expect("target dir");
         let mut build = Command::new(env!("CARGO"));
-        build.args(["build", "-p", "harmony-runtime", "--example", name]).env("CARGO_TARGET_DIR", target_dir);
+        build
+            .args(["build", "-p", "harmony-runtime", "--example", name])
+            .env("CARGO_TARGET_DIR", target_dir);
         if profile_dir.file_name().is_some_and(|n| n == "release") {
             build.arg("--release");
         }
@@ -48,12 +53,20 @@ impl Drop for TempDir {
 
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// Runs `cmd`, returning its output with stdout and stderr as text.
 pub fn run(cmd: &mut Command) -> (i32, String, String) {
-    let Output { status, stdout, stderr } = cmd.output().expect("run example");
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("run example");
     (
         status.code().unwrap_or(-1),
         String::from_utf8_lossy(&stdout).into_owned(),
