@@ -298,3 +298,59 @@ fn only_restricts_to_a_score_and_its_dependencies() {
         .collect();
     assert_eq!(steps, vec!["file:quickstart.toml"]);
 }
+
+#[test]
+fn plan_shows_unknown_steps_and_keeps_going() {
+    use harmony_dsl::resource::{FileKind, FileSpec};
+    use harmony_dsl::{Operation, Plan};
+    use harmony_runtime::{ExitStatus, Localhost, cli_from};
+
+    let project = TempDir::new("cli-unknown");
+    std::fs::write(project.path().join("blocker"), "a file, not a directory").unwrap();
+    let mut plan: Plan<Localhost> = Plan::new("unknown");
+    let file = |path: &str| {
+        Operation::FileSystem(FileSpec {
+            path: path.into(),
+            kind: FileKind::File {
+                content: "x\n".into(),
+                mode: None,
+            },
+        })
+    };
+    plan.push_step("broken", file("blocker/inside.txt"), &[]);
+    plan.push_step("fine", file("fine.txt"), &[]);
+    let out = project.path().join("plan.json");
+    let state = project.path().join("state");
+    let args = [
+        "harmony",
+        "plan",
+        "--out",
+        out.to_str().unwrap(),
+        "--state-dir",
+        state.to_str().unwrap(),
+    ];
+    let status = cli_from(args, Localhost::new(project.path()), plan);
+    assert_eq!(status, ExitStatus::StepFailed);
+    let doc: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(doc["summary"]["unknown"], 1);
+    assert_eq!(doc["steps"][0]["change"], Value::Null);
+    assert!(
+        doc["steps"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot read"),
+        "{doc}"
+    );
+    assert_eq!(doc["steps"][1]["change"]["change"], "create");
+    assert!(!project.path().join("fine.txt").exists());
+}
+
+#[test]
+fn a_topology_that_cannot_be_built_is_reported() {
+    use harmony_dsl::{Error, Plan};
+    use harmony_runtime::{ExitStatus, Localhost, cli_from};
+
+    let broken: Result<Localhost, Error> = Err(Error::permanent("no such project"));
+    let status = cli_from(["harmony", "status"], broken, Plan::new("p"));
+    assert_eq!(status, ExitStatus::Topology);
+}

@@ -21,6 +21,9 @@ use super::probe::probe_once;
 use crate::hash::{json_hash, sha256_hex};
 use crate::state::{now_unix, pid_alive, rfc3339, write_atomic};
 
+/// Why a process without a record is not running.
+const NEVER_STARTED: &str = "not started";
+
 /// How long a stopped process gets between SIGTERM and SIGKILL.
 const GRACE: Duration = Duration::from_secs(5);
 
@@ -372,7 +375,8 @@ impl LocalProcesses {
                 }
                 why
             }
-            Assessment::NotRunning { reason } => format!("started ({reason})"),
+            Assessment::NotRunning { reason } if reason == NEVER_STARTED => "started".to_string(),
+            Assessment::NotRunning { reason } => format!("started again ({reason})"),
         };
         let record = self.start(spec)?;
         self.wait_healthy(spec, &record).await?;
