@@ -172,6 +172,108 @@ impl<__T, __Path, __Content> ConfigFileBuilder<__T, __Path, __Content> {
 }
 
 // ---- derive(Score) ----
+impl ::harmony_dsl::ScoreKind for Directory {
+    const KIND: &'static str = "Directory";
+    const FIELDS: &'static [::harmony_dsl::FieldInfo] = &[
+        ::harmony_dsl::FieldInfo {
+            name: "path",
+            kind: <String as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: true,
+        },
+    ];
+}
+impl ::harmony_dsl::__private::serde::Serialize for Directory {
+    fn serialize<__S: ::harmony_dsl::__private::serde::Serializer>(
+        &self,
+        serializer: __S,
+    ) -> ::core::result::Result<__S::Ok, __S::Error> {
+        let mut state = ::harmony_dsl::__private::serde::Serializer::serialize_struct(
+            serializer,
+            "Directory",
+            1usize,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
+            &mut state,
+            "path",
+            &self.path,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::end(state)
+    }
+}
+impl<__T> ::harmony_dsl::Score<__T> for Directory
+where
+    __T: ::harmony_dsl::Topology,
+    __T: ProvidesFileSystem<Directory>,
+{}
+impl ::harmony_dsl::ScoreOutputs for Directory {
+    type Outputs = ::harmony_dsl::NoOutputs;
+    fn outputs(
+        &self,
+        _ctx: &::harmony_dsl::ScoreContext<'_>,
+    ) -> ::harmony_dsl::NoOutputs {
+        ::harmony_dsl::NoOutputs
+    }
+}
+///Builder of score [`Directory`]. Required fields are tracked in the type: `build()` only compiles once each is set. `T` is the topology it will be placed on.
+#[must_use = "a builder does nothing until `build()` is called"]
+#[allow(dead_code)]
+pub struct DirectoryBuilder<__T, __Path> {
+    path: __Path,
+    __topology: ::core::marker::PhantomData<fn() -> (__T, __Path)>,
+}
+#[allow(dead_code)]
+impl Directory {
+    /// A builder for this score, to be placed on topology `T`.
+    pub fn builder<__T>() -> DirectoryBuilder<__T, ::harmony_dsl::__private::Unset> {
+        DirectoryBuilder {
+            path: ::harmony_dsl::__private::Unset,
+            __topology: ::core::marker::PhantomData,
+        }
+    }
+}
+///Typestate: field `path` of [`Directory`] is set.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "score `Directory` is missing required field `path`",
+    label = "`path` is not set",
+    note = "add `path: <value>` to this `Directory`; it has no default"
+)]
+pub trait DirectoryPathIsSet {
+    #[doc(hidden)]
+    fn __value(self) -> String;
+}
+impl DirectoryPathIsSet for ::harmony_dsl::__private::Set<String> {
+    fn __value(self) -> String {
+        self.0
+    }
+}
+#[allow(dead_code)]
+impl<__T> DirectoryBuilder<__T, ::harmony_dsl::__private::Unset> {
+    ///Sets `path` (required).
+    pub fn path(
+        self,
+        value: String,
+    ) -> DirectoryBuilder<__T, ::harmony_dsl::__private::Set<String>> {
+        DirectoryBuilder {
+            path: ::harmony_dsl::__private::Set(value),
+            __topology: ::core::marker::PhantomData,
+        }
+    }
+}
+#[allow(dead_code)]
+impl<__T, __Path> DirectoryBuilder<__T, __Path> {
+    /// Builds the score; compiles only once every required field is set.
+    pub fn build(self) -> Directory
+    where
+        __Path: DirectoryPathIsSet,
+    {
+        Directory {
+            path: DirectoryPathIsSet::__value(self.path),
+        }
+    }
+}
+
+// ---- derive(Score) ----
 impl ::harmony_dsl::ScoreKind for LocalService {
     const KIND: &'static str = "LocalService";
     const FIELDS: &'static [::harmony_dsl::FieldInfo] = &[

@@ -6,7 +6,7 @@ mod postgres;
 mod web_app;
 
 pub use edge::EdgeService;
-pub use local::{ConfigFile, LocalService};
+pub use local::{ConfigFile, Directory, LocalService};
 pub use postgres::{Postgres, PostgresOutputs};
 pub use web_app::{WebApp, WebAppOutputs};
 

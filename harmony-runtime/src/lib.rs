@@ -1,44 +1,42 @@
-//! Harmony runtime.
+//! Harmony runtime: executes interpret plans.
+//!
+//! - [`executor`]: the DAG scheduler (ready queue, parallelism bound, timeout, retries,
+//!   skipping, cancellation), generic over [`executor::StepRunner`].
+//! - [`report`]: step results, summary table, JSON (schema in `SCHEMA.md`).
+//! - [`state`]: the project state file, written atomically, and the apply lock.
+//! - [`cli`](fn@cli): the command line a user's `main` hands its topology and plan to.
+//! - [`local`]: [`Localhost`], the embedded default topology, and its providers.
+//! - [`render`]: deterministic artifacts for `render DIR`.
+//! - [`providers`]: capability providers for clusters, DNS, load balancers, identity, containers
+//!   and fleets.
+//!
+//! ```no_run
+//! use harmony_dsl::Plan;
+//! use harmony_runtime::Localhost;
+//!
+//! fn main() -> std::process::ExitCode {
+//!     let plan: Plan<Localhost> = Plan::new("empty");
+//!     harmony_runtime::cli(Localhost::from_env(), plan)
+//! }
+//! ```
 
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod executor;
+mod hash;
+pub mod local;
 pub mod providers;
+pub mod render;
+pub mod report;
+pub mod state;
 
-/// Everything an infrastructure file needs: the DSL's prelude and the providers.
+pub use cli::{ExitStatus, IntoTopology, cli, cli_from};
+pub use local::Localhost;
+
+/// Everything an infrastructure file needs: the DSL's prelude, the providers and [`Localhost`].
 pub mod prelude {
+    pub use crate::Localhost;
     pub use crate::providers::*;
     pub use harmony_dsl::prelude::*;
-}
-
-/// Anything `cli` accepts as a topology: the topology, or the result of building it.
-pub trait IntoTopology<T> {
-    /// The topology, or why it could not be built.
-    fn into_topology(self) -> harmony_dsl::Result<T>;
-}
-
-impl<T: harmony_dsl::Topology> IntoTopology<T> for T {
-    fn into_topology(self) -> harmony_dsl::Result<T> {
-        Ok(self)
-    }
-}
-
-impl<T: harmony_dsl::Topology> IntoTopology<T> for harmony_dsl::Result<T> {
-    fn into_topology(self) -> harmony_dsl::Result<T> {
-        self
-    }
-}
-
-/// Interim entry point until the executor lands: prints the plan.
-pub fn cli<T: harmony_dsl::Topology>(
-    topology: impl IntoTopology<T>,
-    plan: harmony_dsl::Plan<T>,
-) -> std::process::ExitCode {
-    match topology.into_topology() {
-        Ok(_) => {
-            print!("{plan}");
-            std::process::ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
 }

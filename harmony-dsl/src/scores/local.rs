@@ -7,7 +7,7 @@ use crate::score::{Operations, ScoreContext};
 use crate::value::{Duration, Port, Url};
 use crate::{Score, capability::*};
 
-/// A managed configuration file on the local machine (its directory is created too).
+/// A managed configuration file on the local machine (missing parent directories are created).
 #[derive(Debug, Clone, Score)]
 #[score(requires(FileSystem))]
 pub struct ConfigFile {
@@ -21,22 +21,30 @@ pub struct ConfigFile {
 
 impl Operations for ConfigFile {
     fn operations(&self, _ctx: &ScoreContext<'_>) -> Vec<Operation> {
-        let path = PathBuf::from(&self.path);
-        let mut ops = Vec::new();
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            ops.push(Operation::FileSystem(FileSpec {
-                path: parent.to_path_buf(),
-                kind: FileKind::Directory,
-            }));
-        }
-        ops.push(Operation::FileSystem(FileSpec {
-            path,
+        vec![Operation::FileSystem(FileSpec {
+            path: PathBuf::from(&self.path),
             kind: FileKind::File {
                 content: self.content.clone(),
                 mode: self.mode,
             },
-        }));
-        ops
+        })]
+    }
+}
+
+/// A managed directory on the local machine.
+#[derive(Debug, Clone, Score)]
+#[score(requires(FileSystem))]
+pub struct Directory {
+    /// Path, relative to the project directory or absolute.
+    pub path: String,
+}
+
+impl Operations for Directory {
+    fn operations(&self, _ctx: &ScoreContext<'_>) -> Vec<Operation> {
+        vec![Operation::FileSystem(FileSpec {
+            path: PathBuf::from(&self.path),
+            kind: FileKind::Directory,
+        })]
     }
 }
 
@@ -81,7 +89,7 @@ impl Operations for LocalService {
             })
             .collect::<BTreeMap<_, _>>();
         vec![Operation::ProcessSupervisor(ProcessSpec {
-            name: ctx.instance.to_string(),
+            name: format!("{}-{}", ctx.plan, ctx.instance),
             command: self.command.clone(),
             env,
             working_dir: None,

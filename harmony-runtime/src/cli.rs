@@ -1,0 +1,406 @@
+//! The command line: `plan`, `apply`, `render`, `status`. A user's `main` is one call to
+//! [`cli`]. Exit codes are [`ExitStatus`]; JSON documents are described in `SCHEMA.md`.
+
+mod apply;
+mod plan;
+mod progress;
+mod status;
+
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use harmony_dsl::{Error, Inspection, Interpret, Operation, Plan, Topology};
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::executor::default_parallelism;
+use crate::report::SCHEMA_VERSION;
+use crate::state::{State, StateDir};
+pub use plan::{PlanDocument, PlanSummary, PlannedRemoval, PlannedStep};
+
+/// Process exit codes of the CLI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[repr(u8)]
+pub enum ExitStatus {
+    /// Everything succeeded (`plan`: every step could be inspected).
+    Ok = 0,
+    /// A step failed or was skipped (`plan`: some step's state is unknown).
+    StepFailed = 1,
+    /// Bad command line, unknown `--only` score, invalid plan or saved plan for another
+    /// topology (clap's own errors use 2 too).
+    Usage = 2,
+    /// `apply FILE` refused: the world changed since the plan was saved.
+    Drift = 3,
+    /// The state file, lock, or an output file could not be read or written.
+    StateIo = 4,
+    /// The topology could not be built (`IntoTopology` returned an error).
+    Topology = 5,
+    /// Cancelled by Ctrl-C or SIGTERM.
+    Cancelled = 130,
+}
+
+impl ExitStatus {
+    /// The numeric code.
+    pub const fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> ExitCode {
+        ExitCode::from(status.code())
+    }
+}
+
+/// Something [`cli`] can get a topology from: the topology itself, or the result of building
+/// it (an error is reported, naming the topology, with exit code [`ExitStatus::Topology`]).
+pub trait IntoTopology<T> {
+    /// The topology, or why it could not be built.
+    fn into_topology(self) -> Result<T, Error>;
+}
+
+impl<T: Topology> IntoTopology<T> for T {
+    fn into_topology(self) -> Result<T, Error> {
+        Ok(self)
+    }
+}
+
+impl<T: Topology> IntoTopology<T> for Result<T, Error> {
+    fn into_topology(self) -> Result<T, Error> {
+        self
+    }
+}
+
+/// Harmony: apply a plan to a topology.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None, after_help = EXIT_CODES)]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+    /// Print one JSON document on stdout instead of text (see SCHEMA.md).
+    #[arg(long, global = true)]
+    json: bool,
+    /// More logs on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Only this score and what it depends on.
+    #[arg(long, global = true, value_name = "SCORE")]
+    only: Option<String>,
+    /// Most steps running at once [default: number of CPUs, at least 2].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    parallelism: Option<u16>,
+    /// State directory [default: $HARMONY_STATE_DIR, else .harmony in the current directory].
+    #[arg(long, global = true, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+}
+
+const EXIT_CODES: &str = "Exit codes: 0 ok, 1 a step failed or was skipped (plan: a step is unknown), \
+2 usage error, 3 drift (apply FILE refused), 4 state or I/O error, 5 topology error, 130 cancelled.";
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show what apply would change, step by step, without changing anything.
+    Plan {
+        /// Also save the plan and what every step observed as JSON, for `apply FILE`.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Make it so: prune resources no longer declared, then run every step.
+    Apply {
+        /// A plan saved by `plan --out`: apply exactly it, refusing if the world moved since.
+        file: Option<PathBuf>,
+    },
+    /// Write every step's artifact (manifests, files) into DIR, deterministically.
+    Render {
+        /// Output directory (created).
+        dir: PathBuf,
+    },
+    /// What the state file says was applied, and the topology's capabilities.
+    Status,
+}
+
+/// Runs the command line from `std::env::args` against `topology` and `plan`.
+pub fn cli<T: Topology>(topology: impl IntoTopology<T>, plan: Plan<T>) -> ExitCode {
+    cli_from(std::env::args_os(), topology, plan).into()
+}
+
+/// Like [`cli`], with explicit arguments (the first is the program name).
+pub fn cli_from<T: Topology>(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    topology: impl IntoTopology<T>,
+    plan: Plan<T>,
+) -> ExitStatus {
+    let args = match Args::try_parse_from(args) {
+        Ok(args) => args,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitStatus::Usage
+            } else {
+                ExitStatus::Ok
+            };
+        }
+    };
+    init_tracing(args.verbose);
+    let out = Output {
+        json: args.json,
+        command: args.command.name(),
+    };
+    let topology = match topology.into_topology() {
+        Ok(t) => Arc::new(t),
+        Err(e) => {
+            return out.fail(
+                ExitStatus::Topology,
+                format!("cannot set up topology `{}`: {e}", T::NAME),
+            );
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            return out.fail(
+                ExitStatus::StateIo,
+                format!("cannot start the async runtime: {e}"),
+            );
+        }
+    };
+    let state_dir = args.state_dir.clone().unwrap_or_else(|| {
+        std::env::var_os("HARMONY_STATE_DIR")
+            .map_or_else(|| PathBuf::from(".harmony"), PathBuf::from)
+    });
+    let ctx = Ctx {
+        out,
+        topology,
+        state: StateDir::new(state_dir),
+        parallelism: args
+            .parallelism
+            .map_or_else(default_parallelism, usize::from),
+        only: args.only.clone(),
+        tty: std::io::stdout().is_terminal(),
+    };
+    let status = runtime.block_on(async move {
+        match args.command {
+            Command::Plan { out } => plan::run(&ctx, plan, out).await,
+            Command::Apply { file } => apply::run(&ctx, plan, file).await,
+            Command::Render { dir } => render(&ctx, plan, dir),
+            Command::Status => status::run(&ctx),
+        }
+    });
+    // Steps still running after a cancellation (a provider ignoring it) must not keep us alive.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    status
+}
+
+impl Command {
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Plan { .. } => "plan",
+            Command::Apply { .. } => "apply",
+            Command::Render { .. } => "render",
+            Command::Status => "status",
+        }
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new(match verbose {
+            0 => "warn",
+            1 => "info",
+            2 => "debug",
+            _ => "trace",
+        })
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Text or JSON output for one command.
+struct Output {
+    json: bool,
+    command: &'static str,
+}
+
+/// `{"schema_version", "command", "error", "exit_code"}`: what `--json` prints on an error.
+#[derive(Serialize)]
+struct ErrorDoc<'a> {
+    schema_version: u32,
+    command: &'a str,
+    error: &'a str,
+    exit_code: u8,
+}
+
+impl Output {
+    /// Reports a command-level error (stderr, plus a JSON document with `--json`).
+    fn fail(&self, status: ExitStatus, message: String) -> ExitStatus {
+        eprintln!("error: {message}");
+        if self.json {
+            self.print_json(&ErrorDoc {
+                schema_version: SCHEMA_VERSION,
+                command: self.command,
+                error: &message,
+                exit_code: status.code(),
+            });
+        }
+        status
+    }
+
+    fn print_json(&self, value: &impl Serialize) {
+        match serde_json::to_string_pretty(value) {
+            Ok(text) => println!("{text}"),
+            Err(e) => eprintln!("error: cannot encode JSON output: {e}"),
+        }
+    }
+}
+
+/// Everything a command needs.
+struct Ctx<T> {
+    out: Output,
+    topology: Arc<T>,
+    state: StateDir,
+    parallelism: usize,
+    only: Option<String>,
+    tty: bool,
+}
+
+impl<T: Topology> Ctx<T> {
+    /// The plan restricted by `--only`, or a usage error listing the scores.
+    fn select(&self, plan: &Plan<T>) -> Result<Plan<T>, ExitStatus> {
+        if !plan.problems.is_empty() {
+            let problems: Vec<String> = plan.problems.iter().map(|p| p.to_string()).collect();
+            return Err(self.out.fail(
+                ExitStatus::Usage,
+                format!("plan `{}` is invalid: {}", plan.name, problems.join("; ")),
+            ));
+        }
+        let Some(only) = &self.only else {
+            return Ok(plan.clone());
+        };
+        plan.only(only).ok_or_else(|| {
+            let names: Vec<&str> = plan.scores.iter().map(|s| s.name.as_str()).collect();
+            self.out.fail(
+                ExitStatus::Usage,
+                format!(
+                    "--only `{only}`: no such score in plan `{}`; scores: {}",
+                    plan.name,
+                    if names.is_empty() {
+                        "(none)".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+            )
+        })
+    }
+
+    fn load_state(&self) -> Result<State, ExitStatus> {
+        match self.state.load() {
+            Ok(Some(state)) => Ok(state),
+            Ok(None) => Ok(State::empty(T::NAME)),
+            Err(e) => Err(self
+                .out
+                .fail(ExitStatus::StateIo, format!("cannot read the state: {e}"))),
+        }
+    }
+}
+
+/// Resources recorded as applied by plan `plan` that `plan` no longer declares, by id.
+fn orphans<T>(state: &State, plan: &Plan<T>) -> Vec<(String, Operation)> {
+    let declared: std::collections::HashSet<String> = plan
+        .steps
+        .iter()
+        .map(|s| s.operation.resource_id())
+        .collect();
+    state
+        .resources
+        .iter()
+        .filter(|(id, record)| record.plan == plan.name && !declared.contains(*id))
+        .map(|(id, record)| (id.clone(), record.operation.clone()))
+        .collect()
+}
+
+/// Inspects `operations` (each with its timeout), at most `parallelism` at once; results in order.
+async fn inspect_all<T: Topology>(
+    topology: &Arc<T>,
+    operations: Vec<(Operation, Duration)>,
+    parallelism: usize,
+) -> Vec<Result<Inspection, Error>> {
+    let limit = Arc::new(Semaphore::new(parallelism.max(1)));
+    let mut tasks = JoinSet::new();
+    let count = operations.len();
+    for (i, (operation, timeout)) in operations.into_iter().enumerate() {
+        let topology = Arc::clone(topology);
+        let limit = Arc::clone(&limit);
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            let result =
+                tokio::time::timeout(timeout, Interpret::<T>::inspect(&operation, &*topology))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(Error::new(
+                            harmony_dsl::ErrorKind::Timeout,
+                            format!("inspect timed out after {}ms", timeout.as_millis()),
+                        ))
+                    });
+            (i, result)
+        });
+    }
+    let mut results: Vec<Option<Result<Inspection, Error>>> = (0..count).map(|_| None).collect();
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok((i, result)) = joined {
+            results[i] = Some(result);
+        }
+    }
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(Error::permanent("inspect task ended abnormally"))))
+        .collect()
+}
+
+fn render<T: Topology>(ctx: &Ctx<T>, plan: Plan<T>, dir: PathBuf) -> ExitStatus {
+    let plan = match ctx.select(&plan) {
+        Ok(plan) => plan,
+        Err(status) => return status,
+    };
+    match crate::render::render_plan(&plan, &dir) {
+        Ok(index) => {
+            if ctx.out.json {
+                ctx.out.print_json(&index);
+            } else {
+                for file in &index.files {
+                    println!(
+                        "wrote {}/{} (step #{}, {} bytes)",
+                        dir.display(),
+                        file.path,
+                        file.step,
+                        file.bytes
+                    );
+                }
+                println!(
+                    "{} files and {} in {}",
+                    index.files.len(),
+                    crate::render::INDEX_FILE,
+                    dir.display()
+                );
+            }
+            ExitStatus::Ok
+        }
+        Err(e) => ctx.out.fail(
+            ExitStatus::StateIo,
+            format!("render into {}: {e}", dir.display()),
+        ),
+    }
+}

@@ -1,0 +1,309 @@
+//! `apply [FILE]`: drift check of a saved plan, lock, prune, execute with progress, record the
+//! state as steps succeed, print the summary table or the JSON report.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use harmony_dsl::{Interpret, Observed, Plan, StepPolicy, Topology};
+
+use super::plan::{PlanDocument, inspect_plan};
+use super::progress::{Mode, Progress};
+use super::{Ctx, ExitStatus, orphans};
+use crate::executor::{CancelToken, ExecEvent, ExecOptions, TopologyRunner, execute};
+use crate::report::{ApplyReport, SCHEMA_VERSION, StepReport, StepStatus, Summary, summary_table};
+use crate::state::State;
+
+/// Reads a saved plan and refuses when what its steps observed has moved.
+async fn load_saved<T: Topology>(ctx: &Ctx<T>, path: &PathBuf) -> Result<Plan<T>, ExitStatus> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        ctx.out.fail(
+            ExitStatus::StateIo,
+            format!("cannot read saved plan {}: {e}", path.display()),
+        )
+    })?;
+    let saved: PlanDocument<T> = serde_json::from_slice(&bytes).map_err(|e| {
+        ctx.out.fail(
+            ExitStatus::Usage,
+            format!("{} is not a saved plan: {e}", path.display()),
+        )
+    })?;
+    if saved.schema_version != SCHEMA_VERSION {
+        return Err(ctx.out.fail(
+            ExitStatus::Usage,
+            format!(
+                "{} has schema version {}, this program reads {SCHEMA_VERSION}",
+                path.display(),
+                saved.schema_version
+            ),
+        ));
+    }
+    if saved.plan.topology != T::NAME {
+        return Err(ctx.out.fail(
+            ExitStatus::Usage,
+            format!(
+                "{} is a plan for topology `{}`, not `{}`",
+                path.display(),
+                saved.plan.topology,
+                T::NAME
+            ),
+        ));
+    }
+    let plan = saved.plan.clone();
+    let now = inspect_plan(ctx, plan.clone(), &plan).await?;
+    let mut moved = Vec::new();
+    let describe = |o: &Option<Observed>| o.as_ref().map_or("unknown".to_string(), observed_text);
+    for (then, now) in saved.steps.iter().zip(&now.steps) {
+        if then.observed.is_none() || then.observed != now.observed {
+            moved.push(format!(
+                "step #{} {} ({}): observed {} when planned, {} now{}",
+                then.step,
+                then.operation,
+                then.resource,
+                describe(&then.observed),
+                describe(&now.observed),
+                now.error
+                    .as_ref()
+                    .map(|e| format!(" ({e})"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    if saved.steps.len() != now.steps.len() {
+        moved.push(format!(
+            "the saved plan lists {} steps for {} in the plan",
+            saved.steps.len(),
+            now.steps.len()
+        ));
+    }
+    let then_removals: Vec<(&String, &Option<Observed>)> = saved
+        .removals
+        .iter()
+        .map(|r| (&r.resource, &r.observed))
+        .collect();
+    let now_removals: Vec<(&String, &Option<Observed>)> = now
+        .removals
+        .iter()
+        .map(|r| (&r.resource, &r.observed))
+        .collect();
+    if then_removals != now_removals {
+        let list = |v: &[(&String, &Option<Observed>)]| {
+            v.iter()
+                .map(|(r, o)| format!("{r} ({})", describe(o)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        moved.push(format!(
+            "resources to remove: planned [{}], now [{}]",
+            list(&then_removals),
+            list(&now_removals)
+        ));
+    }
+    if !moved.is_empty() {
+        let message = format!(
+            "refusing to apply {}: the world changed since it was planned:\n  {}\nrun `plan --out {}` again",
+            path.display(),
+            moved.join("\n  "),
+            path.display()
+        );
+        return Err(ctx.out.fail(ExitStatus::Drift, message));
+    }
+    Ok(saved.plan)
+}
+
+fn observed_text(observed: &Observed) -> String {
+    match observed {
+        Observed::Absent => "absent".to_string(),
+        Observed::Hash { value } => format!("hash {}", &value[..value.len().min(12)]),
+        Observed::ResourceVersion { value } => format!("resource version {value}"),
+        Observed::Revision { value } => format!("revision {value}"),
+    }
+}
+
+/// Records state changes and remembers the first save error.
+struct Recorder<'a> {
+    state: State,
+    dir: &'a crate::state::StateDir,
+    error: Option<String>,
+}
+
+impl Recorder<'_> {
+    fn save(&mut self) {
+        if let Err(e) = self.dir.save(&self.state) {
+            tracing::error!("cannot write the state: {e}");
+            self.error.get_or_insert_with(|| e.to_string());
+        }
+    }
+}
+
+pub(super) async fn run<T: Topology>(
+    ctx: &Ctx<T>,
+    compiled: Plan<T>,
+    file: Option<PathBuf>,
+) -> ExitStatus {
+    let started = Instant::now();
+    let full = match &file {
+        Some(path) => match load_saved(ctx, path).await {
+            Ok(plan) => plan,
+            Err(status) => return status,
+        },
+        None => compiled,
+    };
+    let plan = match ctx.select(&full) {
+        Ok(plan) => plan,
+        Err(status) => return status,
+    };
+    let _lock = match ctx.state.lock() {
+        Ok(lock) => lock,
+        Err(e) => {
+            return ctx
+                .out
+                .fail(ExitStatus::StateIo, format!("cannot lock the state: {e}"));
+        }
+    };
+    let state = match ctx.load_state() {
+        Ok(state) => state,
+        Err(status) => return status,
+    };
+    let mut recorder = Recorder {
+        state,
+        dir: &ctx.state,
+        error: None,
+    };
+    let cancel = CancelToken::new();
+    cancel.cancel_on_signals();
+    let mode = if ctx.out.json {
+        Mode::Silent
+    } else if ctx.tty {
+        Mode::Live
+    } else {
+        Mode::Plain
+    };
+    let mut progress = Progress::new(mode, plan.steps.len());
+
+    // Prune first: what this plan applied before and no longer declares.
+    let mut removed = Vec::new();
+    for (resource, operation) in orphans(&recorder.state, &full) {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let t0 = Instant::now();
+        let timeout = StepPolicy::default().timeout;
+        let result =
+            tokio::time::timeout(timeout, Interpret::<T>::remove(&operation, &*ctx.topology)).await;
+        let (status, message, error_kind) = match result {
+            Ok(Ok(outcome)) => {
+                recorder.state.resources.remove(&resource);
+                recorder.save();
+                let message = match outcome {
+                    harmony_dsl::Outcome::Changed { summary } => summary,
+                    harmony_dsl::Outcome::Unchanged => "already gone".to_string(),
+                };
+                (StepStatus::Changed, Some(message), None)
+            }
+            Ok(Err(e)) => (
+                StepStatus::Failed,
+                Some(e.to_string()),
+                Some(e.kind().as_str().to_string()),
+            ),
+            Err(_) => (
+                StepStatus::Failed,
+                Some(format!("remove timed out after {}s", timeout.as_secs())),
+                Some("timeout".to_string()),
+            ),
+        };
+        let report = StepReport {
+            step: None,
+            score: None,
+            operation: format!("remove {operation}"),
+            resource,
+            status,
+            duration_ms: t0.elapsed().as_millis().try_into().unwrap_or(u64::MAX),
+            attempts: 1,
+            message,
+            error_kind,
+            caused_by: None,
+        };
+        progress.finished(&report);
+        removed.push(report);
+    }
+
+    let steps = Arc::new(plan.steps.clone());
+    let runner = Arc::new(TopologyRunner::new(Arc::clone(&ctx.topology)));
+    let options = ExecOptions {
+        parallelism: ctx.parallelism,
+    };
+    let plan_name = plan.name.clone();
+    let result = execute(
+        steps,
+        runner,
+        options,
+        cancel.clone(),
+        |event| match event {
+            ExecEvent::Started { step } => progress.started(step),
+            ExecEvent::Finished { step, report } => {
+                if report.status.is_success()
+                    && recorder
+                        .state
+                        .record(&plan_name, &step.score, &step.operation)
+                {
+                    recorder.save();
+                }
+                progress.finished(report);
+            }
+        },
+    )
+    .await;
+    progress.finish();
+    let steps = match result {
+        Ok(steps) => steps,
+        Err(e) => {
+            return ctx.out.fail(
+                ExitStatus::Usage,
+                format!("plan `{}` cannot run: {e}", plan.name),
+            );
+        }
+    };
+    // Persist once more (also when nothing changed, so a cancelled run leaves a complete file).
+    if cancel.is_cancelled() || !ctx.state.state_file().exists() {
+        recorder.save();
+    }
+    let all: Vec<StepReport> = removed.iter().chain(&steps).cloned().collect();
+    let summary = Summary::of(&all, started.elapsed());
+    let status = if cancel.is_cancelled() {
+        ExitStatus::Cancelled
+    } else if recorder.error.is_some() {
+        ExitStatus::StateIo
+    } else if !summary.is_success() {
+        ExitStatus::StepFailed
+    } else {
+        ExitStatus::Ok
+    };
+    if let Some(error) = &recorder.error {
+        eprintln!("error: the state could not be written: {error}");
+    }
+    let report = ApplyReport {
+        schema_version: SCHEMA_VERSION,
+        command: "apply".into(),
+        plan: plan.name.clone(),
+        topology: T::NAME.into(),
+        cancelled: cancel.is_cancelled(),
+        removed,
+        steps,
+        summary,
+        exit_code: status.code(),
+    };
+    if ctx.out.json {
+        ctx.out.print_json(&report);
+    } else {
+        println!();
+        print!(
+            "{}",
+            summary_table(&report.removed, &report.steps, &report.summary)
+        );
+        if report.cancelled {
+            println!("cancelled: steps marked `cancelled` did not run; the state records what did");
+        }
+    }
+    status
+}

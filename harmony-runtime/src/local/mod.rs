@@ -1,0 +1,124 @@
+//! `Localhost`: the embedded default topology. One host, `localhost`, with two capabilities
+//! that need nothing but the local machine: [`FileSystem`] (by [`LocalFiles`]) and
+//! [`ProcessSupervisor`] (by [`LocalProcesses`]).
+
+mod diff;
+mod files;
+mod probe;
+mod process;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use harmony_dsl::capability::{
+    FileSystem, ProcessSupervisor, ProvidesFileSystem, ProvidesProcessSupervisor,
+};
+use harmony_dsl::value::IpAddress;
+use harmony_dsl::{Arch, CapabilityMap, Error, HostInfo, Topology};
+
+pub use diff::line_diff;
+pub use files::LocalFiles;
+pub use probe::probe_once;
+pub use process::{LocalProcesses, ProcessRecord};
+
+/// The local machine as a topology: files and supervised processes, relative to a project dir.
+#[derive(Debug)]
+pub struct Localhost {
+    project_dir: PathBuf,
+    state_dir: PathBuf,
+    hosts: Vec<HostInfo>,
+    capabilities: CapabilityMap,
+}
+
+impl Localhost {
+    /// Localhost rooted at `project_dir`; process records go to `<project_dir>/.harmony`.
+    pub fn new(project_dir: impl Into<PathBuf>) -> Result<Self, Error> {
+        let project_dir = project_dir.into();
+        let state_dir = project_dir.join(".harmony");
+        Self::with_dirs(project_dir, state_dir)
+    }
+
+    /// Localhost rooted at `project_dir`, keeping process records under `state_dir`.
+    pub fn with_dirs(
+        project_dir: impl Into<PathBuf>,
+        state_dir: impl Into<PathBuf>,
+    ) -> Result<Self, Error> {
+        let project_dir = absolute(project_dir.into())?;
+        let state_dir = absolute(state_dir.into())?;
+        let arch = Arch::current().ok_or_else(|| {
+            Error::permanent(format!(
+                "this machine's architecture `{}` is not one Harmony knows",
+                std::env::consts::ARCH
+            ))
+        })?;
+        let address: IpAddress = "127.0.0.1"
+            .parse()
+            .map_err(|e| Error::permanent(format!("cannot parse 127.0.0.1: {e:?}")))?;
+        let hosts = vec![HostInfo {
+            name: "localhost",
+            arch,
+            address: Some(address),
+            labels: Vec::new(),
+        }];
+        let mut capabilities = CapabilityMap::new();
+        let files: Arc<dyn FileSystem> = Arc::new(LocalFiles::new(&project_dir));
+        capabilities.insert::<dyn FileSystem>("LocalFiles", files);
+        let processes: Arc<dyn ProcessSupervisor> = Arc::new(LocalProcesses::new(
+            &project_dir,
+            state_dir.join("processes"),
+        ));
+        capabilities.insert::<dyn ProcessSupervisor>("LocalProcesses", processes);
+        Ok(Localhost {
+            project_dir,
+            state_dir,
+            hosts,
+            capabilities,
+        })
+    }
+
+    /// Project dir from `HARMONY_PROJECT_DIR`, else the current directory; state dir from
+    /// `HARMONY_STATE_DIR`, else `<project dir>/.harmony`.
+    pub fn from_env() -> Result<Self, Error> {
+        let project_dir = match std::env::var_os("HARMONY_PROJECT_DIR") {
+            Some(dir) => PathBuf::from(dir),
+            None => std::env::current_dir().map_err(|e| {
+                Error::permanent("cannot read the current directory").with_source(e)
+            })?,
+        };
+        let state_dir = match std::env::var_os("HARMONY_STATE_DIR") {
+            Some(dir) => PathBuf::from(dir),
+            None => project_dir.join(".harmony"),
+        };
+        Self::with_dirs(project_dir, state_dir)
+    }
+
+    /// The project directory relative paths resolve against.
+    pub fn project_dir(&self) -> &Path {
+        &self.project_dir
+    }
+
+    /// Where process records are kept (`<state dir>/processes`).
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+}
+
+fn absolute(path: PathBuf) -> Result<PathBuf, Error> {
+    std::path::absolute(&path)
+        .map_err(|e| Error::permanent(format!("cannot resolve {}", path.display())).with_source(e))
+}
+
+impl Topology for Localhost {
+    const NAME: &'static str = "Localhost";
+
+    fn hosts(&self) -> &[HostInfo] {
+        &self.hosts
+    }
+
+    fn capabilities(&self) -> &CapabilityMap {
+        &self.capabilities
+    }
+}
+
+impl<S: ?Sized> ProvidesFileSystem<S> for Localhost {}
+impl<S: ?Sized> ProvidesProcessSupervisor<S> for Localhost {}

@@ -1,0 +1,113 @@
+//! `render DIR`: every step's [`Operation::render`](harmony_dsl::Operation::render) artifact,
+//! written deterministically (sorted, no timestamps), plus `index.json` listing them.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::{Component, Path};
+
+use harmony_dsl::Plan;
+use serde::{Deserialize, Serialize};
+
+use crate::hash::sha256_hex;
+use crate::report::SCHEMA_VERSION;
+use crate::state::write_atomic;
+
+/// Name of the index file written at the top of the render directory.
+pub const INDEX_FILE: &str = "index.json";
+
+/// One rendered file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenderedFile {
+    /// Path relative to the render directory, `/`-separated.
+    pub path: String,
+    /// The step it comes from.
+    pub step: usize,
+    /// The step's score instance.
+    pub score: String,
+    /// The capability of the step's operation.
+    pub capability: String,
+    /// The resource id.
+    pub resource: String,
+    /// Hex SHA-256 of the content.
+    pub sha256: String,
+    /// Size in bytes.
+    pub bytes: usize,
+}
+
+/// `index.json`: what `render` wrote, sorted by path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenderIndex {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Always `"render"`.
+    pub command: String,
+    /// Plan name.
+    pub plan: String,
+    /// Topology name.
+    pub topology: String,
+    /// The files, sorted by path.
+    pub files: Vec<RenderedFile>,
+}
+
+fn invalid(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, message)
+}
+
+/// Renders every step of `plan` into `dir` (created if needed) and writes the index.
+/// Files are written in path order; existing files in `dir` that the plan does not render are
+/// left alone.
+pub fn render_plan<T>(plan: &Plan<T>, dir: &Path) -> io::Result<RenderIndex> {
+    let mut artifacts = BTreeMap::new();
+    for step in &plan.steps {
+        let artifact = step.operation.render();
+        let rel = Path::new(&artifact.path);
+        let safe = rel.components().all(|c| matches!(c, Component::Normal(_)))
+            && !artifact.path.is_empty();
+        if !safe {
+            return Err(invalid(format!(
+                "step #{} renders to `{}`, which is not a plain relative path",
+                step.id.0, artifact.path
+            )));
+        }
+        if artifact.path == INDEX_FILE {
+            return Err(invalid(format!(
+                "step #{} renders to the index file name",
+                step.id.0
+            )));
+        }
+        let entry = RenderedFile {
+            path: artifact.path.clone(),
+            step: step.id.0,
+            score: step.score.clone(),
+            capability: step.operation.capability().to_string(),
+            resource: step.operation.resource_id(),
+            sha256: sha256_hex(&artifact.content),
+            bytes: artifact.content.len(),
+        };
+        if let Some((other, _)) = artifacts.insert(artifact.path.clone(), (entry, artifact.content))
+        {
+            return Err(invalid(format!(
+                "steps #{} and #{} both render to `{}`",
+                other.step, step.id.0, artifact.path
+            )));
+        }
+    }
+    fs::create_dir_all(dir)?;
+    let mut files = Vec::with_capacity(artifacts.len());
+    for (path, (entry, content)) in artifacts {
+        write_atomic(&dir.join(&path), content.as_bytes())?;
+        files.push(entry);
+    }
+    let index = RenderIndex {
+        schema_version: SCHEMA_VERSION,
+        command: "render".to_string(),
+        plan: plan.name.clone(),
+        topology: plan.topology.clone(),
+        files,
+    };
+    let mut bytes = serde_json::to_vec_pretty(&index).map_err(io::Error::other)?;
+    bytes.push(b'\n');
+    write_atomic(&dir.join(INDEX_FILE), &bytes)?;
+    Ok(index)
+}
