@@ -9,8 +9,8 @@ use std::sync::Arc;
 use harmony_dsl::capability::FileSystem;
 use harmony_dsl::resource::{FileKind, FileSpec};
 use harmony_dsl::{
-    BoxFuture, Capability, CapabilityMap, Error, HostInfo, Inspection, Operation, Outcome, Plan,
-    Result, Topology,
+    BoxFuture, CapabilityMap, Error, HostInfo, Inspection, Operation, Outcome, Plan, Result,
+    Topology,
 };
 use harmony_runtime::local::LocalFiles;
 
