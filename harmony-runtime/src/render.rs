@@ -55,8 +55,8 @@ fn invalid(message: String) -> io::Error {
 }
 
 /// Renders every step of `plan` into `dir` (created if needed) and writes the index.
-/// Files are written in path order; existing files in `dir` that the plan does not render are
-/// left alone.
+/// Files are written in path order. Files an earlier render listed in `dir`'s index that this
+/// plan no longer renders are removed, so `dir` holds exactly the plan; other files are left alone.
 pub fn render_plan<T>(plan: &Plan<T>, dir: &Path) -> io::Result<RenderIndex> {
     let mut artifacts = BTreeMap::new();
     for step in &plan.steps {
@@ -94,6 +94,19 @@ pub fn render_plan<T>(plan: &Plan<T>, dir: &Path) -> io::Result<RenderIndex> {
         }
     }
     fs::create_dir_all(dir)?;
+    for stale in previous_files(dir) {
+        if !artifacts.contains_key(&stale)
+            && Path::new(&stale)
+                .components()
+                .all(|c| matches!(c, Component::Normal(_)))
+        {
+            match fs::remove_file(dir.join(&stale)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
     let mut files = Vec::with_capacity(artifacts.len());
     for (path, (entry, content)) in artifacts {
         write_atomic(&dir.join(&path), content.as_bytes())?;
@@ -110,4 +123,55 @@ pub fn render_plan<T>(plan: &Plan<T>, dir: &Path) -> io::Result<RenderIndex> {
     bytes.push(b'\n');
     write_atomic(&dir.join(INDEX_FILE), &bytes)?;
     Ok(index)
+}
+
+/// The files the index already in `dir` lists (none when there is no readable index).
+fn previous_files(dir: &Path) -> Vec<String> {
+    fs::read(dir.join(INDEX_FILE))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<RenderIndex>(&bytes).ok())
+        .map(|index| index.files.into_iter().map(|f| f.path).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use harmony_dsl::resource::{FileKind, FileSpec};
+    use harmony_dsl::{Operation, Plan};
+
+    fn file(path: &str) -> Operation {
+        Operation::FileSystem(FileSpec {
+            path: path.into(),
+            kind: FileKind::File {
+                content: format!("{path}\n"),
+                mode: None,
+            },
+        })
+    }
+
+    #[test]
+    fn a_second_render_removes_what_the_plan_no_longer_renders_and_nothing_else() {
+        let dir = std::env::temp_dir().join(format!("harmony-render-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let mut first: Plan<crate::Localhost> = Plan::new("p");
+        first.push_step("a", file("a.conf"), &[]);
+        first.push_step("b", file("b.conf"), &[]);
+        render_plan(&first, &dir).unwrap();
+        fs::write(dir.join("mine.txt"), "not rendered by harmony").unwrap();
+        let mut second: Plan<crate::Localhost> = Plan::new("p");
+        second.push_step("a", file("a.conf"), &[]);
+        let index = render_plan(&second, &dir).unwrap();
+        assert_eq!(index.files.len(), 1);
+        assert!(dir.join("files/a.conf").exists());
+        assert!(
+            !dir.join("files/b.conf").exists(),
+            "stale render output is removed"
+        );
+        assert!(
+            dir.join("mine.txt").exists(),
+            "files harmony did not write are kept"
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
 }

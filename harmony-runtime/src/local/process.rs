@@ -210,11 +210,9 @@ impl LocalProcesses {
                 EnvValue::Plain(v) => {
                     command.env(key, v);
                 }
-                EnvValue::Secret(_) => {
-                    return Err(Error::permanent(format!(
-                        "process `{}`: secret environment values are not supported by LocalProcesses yet ({key})",
-                        spec.name
-                    )));
+                EnvValue::Secret(v) => {
+                    // Given to the process only; plans, logs and state show `<redacted>`.
+                    command.env(key, v.expose());
                 }
             }
         }
