@@ -110,6 +110,25 @@ pub fn camel_case(name: &str) -> String {
         .collect()
 }
 
+/// `tokens` with every span set to `span`, so an error about generated code built from them
+/// points at one token of the user's instead of a range spanning unrelated lines.
+pub fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let proc_macro2::TokenTree::Group(group) = &tree {
+                let mut new =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                new.set_span(span);
+                tree = proc_macro2::TokenTree::Group(new);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
+}
+
 /// An identifier for `name` (already unrawed): raw when `name` is a keyword (`type` → `r#type`),
 /// suffixed with `_` for the few keywords that cannot be raw (`self`, `crate`...).
 pub fn ident(name: &str, span: Span) -> proc_macro2::Ident {

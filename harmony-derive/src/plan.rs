@@ -365,7 +365,8 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
         declared.push(&score.name);
         let handle = &score.name;
         let dep_ids = deps.iter().map(|d| quote! { #d.id() });
-        let builder = quote_spanned! {kind_span=> #kind::builder::<#topology>() };
+        let topology_here = crate::diag::respan(quote! { #topology }, kind_span);
+        let builder = quote_spanned! {kind_span=> #kind::builder::<#topology_here>() };
         let build = quote_spanned! {kind_span=> .build() };
         let add = quote_spanned! {kind_span=> #plan_var.add };
         statements.push(quote! {

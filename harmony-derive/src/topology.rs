@@ -440,7 +440,8 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
         let value = if failed {
             quote! { ::core::unreachable!() }
         } else {
-            quote_spanned! {span=> #provider::builder::<#name>() #(#calls)* .build() }
+            let name_here = crate::diag::respan(quote! { #name }, span);
+            quote_spanned! {span=> #provider::builder::<#name_here>() #(#calls)* .build() }
         };
         declared.push(quote! {
             #[allow(unused_mut)]

@@ -66,6 +66,7 @@ fn serve_command() -> Vec<String> {
     ]
 }
 
+// ANCHOR: plan
 score! {
     /// A page, the server's configuration, and the server, started once both files are in place.
     pub fn quickstart() -> Plan<Localhost> {
@@ -80,6 +81,7 @@ score! {
         };
     }
 }
+// ANCHOR_END: plan
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
