@@ -60,6 +60,9 @@ struct ScoreInput {
     outputs: Outputs,
     #[darling(default)]
     host: HostRequirements,
+    /// The score implements `SmokeTest`: its checks gate its deployment.
+    #[darling(default)]
+    smoke_test: bool,
 }
 
 /// Expands `#[derive(Score)]` on `input`.
@@ -166,11 +169,21 @@ fn generate(
     });
     let n_fields = fields.len();
 
+    let smoke = if input.smoke_test {
+        quote! {
+            fn smoke_tests(&self, ctx: &::harmony_dsl::ScoreContext<'_>) -> ::std::vec::Vec<::harmony_dsl::SmokeCheck> {
+                <Self as ::harmony_dsl::SmokeTest>::smoke_tests(self, ctx)
+            }
+        }
+    } else {
+        TokenStream::new()
+    };
     let builder_items = crate::builder::generate(name, vis, fields, &input.host, "score", errors);
     quote! {
         impl ::harmony_dsl::ScoreKind for #name {
             const KIND: &'static str = #kind;
             const FIELDS: &'static [::harmony_dsl::FieldInfo] = #table;
+            #smoke
         }
 
         impl ::harmony_dsl::__private::serde::Serialize for #name {

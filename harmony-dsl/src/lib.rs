@@ -24,6 +24,7 @@ pub mod provider;
 pub mod resource;
 pub mod score;
 pub mod scores;
+pub mod smoke;
 pub mod topology;
 pub mod value;
 
@@ -42,6 +43,7 @@ pub use outcome::{Change, Inspection, Observed, Outcome};
 pub use plan::{Placement, Plan, ScoreHandle, ScoreId, Step, StepId, StepPolicy};
 pub use provider::Provider;
 pub use score::{FieldInfo, NoOutputs, Operations, Score, ScoreContext, ScoreKind, ScoreOutputs};
+pub use smoke::{SmokeCheck, SmokeTest};
 pub use topology::{Arch, CapabilityMap, HostInfo, Topology};
 
 /// Everything an infrastructure file needs: `use harmony_dsl::prelude::*;`.

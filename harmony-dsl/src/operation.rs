@@ -17,6 +17,7 @@ use crate::resource::{
     ContainerSpec, DeviceSpec, DnsRecord, FileKind, FileSpec, IdentityClient, KubeObject,
     LbService, ProcessSpec,
 };
+use crate::smoke::SmokeCheck;
 use crate::topology::Topology;
 
 /// One capability operation: "make this resource real with that capability".
@@ -39,6 +40,13 @@ pub enum Operation {
     FileSystem(FileSpec),
     /// Supervise a local process.
     ProcessSupervisor(ProcessSpec),
+    /// Check that a score's deployment works (run by the runtime; see [`crate::smoke`]).
+    SmokeTest {
+        /// The score instance it checks.
+        score: String,
+        /// The check.
+        check: SmokeCheck,
+    },
 }
 
 /// A file `render` writes: a path relative to the output directory and its bytes.
@@ -62,6 +70,7 @@ impl Operation {
             Operation::Fleet(_) => <dyn Fleet>::NAME,
             Operation::FileSystem(_) => <dyn FileSystem>::NAME,
             Operation::ProcessSupervisor(_) => <dyn ProcessSupervisor>::NAME,
+            Operation::SmokeTest { .. } => "SmokeTest",
         }
     }
 
@@ -76,6 +85,7 @@ impl Operation {
             Operation::Fleet(r) => r.id(),
             Operation::FileSystem(r) => r.id(),
             Operation::ProcessSupervisor(r) => r.id(),
+            Operation::SmokeTest { score, check } => check.id(score),
         }
     }
 
@@ -125,6 +135,13 @@ impl Operation {
                 (format!("dirs/{rel}.json"), to_json(r))
             }
             Operation::ProcessSupervisor(r) => (format!("processes/{}.json", r.name), to_json(r)),
+            Operation::SmokeTest { score, check } => {
+                let n = self
+                    .resource_id()
+                    .bytes()
+                    .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+                (format!("smoke/{score}-{n:08x}.json"), to_json(check))
+            }
         };
         let mut content = serde_json::to_string_pretty(&value).unwrap_or_default();
         content.push('\n');
@@ -157,6 +174,7 @@ impl fmt::Display for Operation {
                 FileKind::Directory => write!(f, "directory {}", r.path.display()),
             },
             Operation::ProcessSupervisor(r) => write!(f, "process {}", r.name),
+            Operation::SmokeTest { check, .. } => write!(f, "smoke test: {}", check.check),
         }
     }
 }
@@ -190,9 +208,10 @@ where
 }
 
 macro_rules! dispatch {
-    ($self:ident, $topology:ident, $method:ident) => {
+    ($self:ident, $topology:ident, $method:ident, |$check:ident| $smoke:expr) => {
         Box::pin(async move {
             let result = match $self {
+                Operation::SmokeTest { check: $check, .. } => $smoke,
                 Operation::K8sCluster(r) => {
                     provider::<dyn K8sCluster, T>($topology)?.$method(r).await
                 }
@@ -236,14 +255,14 @@ macro_rules! dispatch {
 
 impl<T: Topology> Interpret<T> for Operation {
     fn inspect<'a>(&'a self, topology: &'a T) -> BoxFuture<'a, Result<Inspection>> {
-        dispatch!(self, topology, inspect)
+        dispatch!(self, topology, inspect, |check| Ok(check.inspection()))
     }
 
     fn execute<'a>(&'a self, topology: &'a T) -> BoxFuture<'a, Result<Outcome>> {
-        dispatch!(self, topology, apply)
+        dispatch!(self, topology, apply, |check| check.run().await)
     }
 
     fn remove<'a>(&'a self, topology: &'a T) -> BoxFuture<'a, Result<Outcome>> {
-        dispatch!(self, topology, remove)
+        dispatch!(self, topology, remove, |_check| Ok(Outcome::Unchanged))
     }
 }

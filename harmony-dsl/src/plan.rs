@@ -260,7 +260,14 @@ impl<T: Topology> Plan<T> {
             topology: T::NAME,
         };
         let outputs = score.outputs(&ctx);
-        let operations = score.operations(&ctx);
+        let mut operations = score.operations(&ctx);
+        let smoke_tests = score.smoke_tests(&ctx);
+        let smoke_timeouts: Vec<Duration> =
+            smoke_tests.iter().map(|c| c.timeout.as_std()).collect();
+        operations.extend(smoke_tests.into_iter().map(|check| Operation::SmokeTest {
+            score: name.to_string(),
+            check,
+        }));
         let spec = serde_json::to_value(&score).unwrap_or_else(|e| {
             self.problems.push(PlanProblem::Unserialisable {
                 score: name.to_string(),
@@ -274,14 +281,27 @@ impl<T: Topology> Plan<T> {
             waits.extend(self.tail_steps(*dep));
         }
         let mut step_ids = Vec::with_capacity(operations.len());
-        for operation in operations {
+        let first_smoke = operations.len() - smoke_timeouts.len();
+        for (i, operation) in operations.into_iter().enumerate() {
             let step_id = StepId(self.steps.len());
+            // A smoke test tries until its own timeout and is not retried on failure.
+            let policy = match i
+                .checked_sub(first_smoke)
+                .and_then(|k| smoke_timeouts.get(k))
+            {
+                Some(timeout) => StepPolicy {
+                    timeout: *timeout + Duration::from_secs(10),
+                    retries: 0,
+                    ..StepPolicy::default()
+                },
+                None => StepPolicy::default(),
+            };
             self.steps.push(Step {
                 id: step_id,
                 score: name.to_string(),
                 operation,
                 depends_on: waits.iter().copied().collect(),
-                policy: StepPolicy::default(),
+                policy,
             });
             waits.clear();
             waits.insert(step_id);

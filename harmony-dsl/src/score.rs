@@ -25,6 +25,12 @@ pub trait ScoreKind: Serialize + Send + Sync + 'static {
     const KIND: &'static str;
     /// Its fields.
     const FIELDS: &'static [FieldInfo];
+
+    /// Its smoke tests: none, unless the score is marked `#[score(smoke_test)]` and implements
+    /// [`SmokeTest`](crate::SmokeTest).
+    fn smoke_tests(&self, _ctx: &ScoreContext<'_>) -> Vec<crate::SmokeCheck> {
+        Vec::new()
+    }
 }
 
 /// What a score instance is called in its plan, and where the plan is going.

@@ -1,0 +1,211 @@
+//! Smoke tests: a score may declare checks that must pass before its deployment counts as done.
+//!
+//! A companion trait, not a change to [`Score`](crate::Score) or [`Interpret`](crate::Interpret):
+//! implement [`SmokeTest`] and mark the score `#[score(smoke_test)]`. Each check becomes a step
+//! after the score's operations, so the score is applied only once its checks pass within their
+//! timeout, its dependants wait for them, and a failing check fails the score with the check's
+//! output (and skips its dependants). `plan` lists the checks; the CLI's `smoke` command runs
+//! them alone.
+//!
+//! The checks are performed by a [`Prober`] the runtime installs ([`install_prober`]); this crate
+//! does no I/O of its own.
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use serde::{Deserialize, Serialize};
+
+use crate::endpoint::{Endpoint, Protocol};
+use crate::error::{Error, Result};
+use crate::future::BoxFuture;
+use crate::outcome::{Change, Inspection, Observed, Outcome};
+use crate::score::ScoreContext;
+use crate::value::{Duration, Port, Url};
+
+/// The companion trait: the checks that tell a deployment of this score works.
+pub trait SmokeTest {
+    /// The checks, for one instance.
+    fn smoke_tests(&self, ctx: &ScoreContext<'_>) -> Vec<SmokeCheck>;
+}
+
+/// What a smoke test checks.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Check {
+    /// An HTTP GET that must answer 2xx.
+    Http {
+        /// The URL.
+        url: Url,
+    },
+    /// A TCP connection that must be accepted.
+    Tcp {
+        /// Host name or address.
+        host: String,
+        /// Port.
+        port: Port,
+    },
+    /// An async check written in Rust; `Ok` carries what it saw, `Err` why it failed.
+    Custom {
+        /// Name shown in plans and reports.
+        name: String,
+        /// The check (not part of a saved plan).
+        #[serde(skip)]
+        run: Option<CustomCheck>,
+    },
+}
+
+/// A custom async check.
+pub type CustomCheck =
+    Arc<dyn Fn() -> BoxFuture<'static, std::result::Result<String, String>> + Send + Sync>;
+
+impl PartialEq for Check {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Check::Http { url: a }, Check::Http { url: b }) => a == b,
+            (Check::Tcp { host: a, port: p }, Check::Tcp { host: b, port: q }) => a == b && p == q,
+            (Check::Custom { name: a, .. }, Check::Custom { name: b, .. }) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Debug for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Check::Http { url } => write!(f, "HTTP GET {url} answers 2xx"),
+            Check::Tcp { host, port } => write!(f, "TCP connect to {host}:{port}"),
+            Check::Custom { name, .. } => write!(f, "check `{name}`"),
+        }
+    }
+}
+
+/// A check with how long it may take to pass and how often it is tried.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SmokeCheck {
+    /// What to check.
+    pub check: Check,
+    /// How long it may keep failing before the score fails.
+    pub timeout: Duration,
+    /// Pause between tries.
+    pub interval: Duration,
+}
+
+impl SmokeCheck {
+    const DEFAULT_TIMEOUT_NANOS: u64 = 30_000_000_000;
+    const DEFAULT_INTERVAL_NANOS: u64 = 1_000_000_000;
+
+    fn with(check: Check) -> Self {
+        SmokeCheck {
+            check,
+            timeout: Duration::from_nanos(Self::DEFAULT_TIMEOUT_NANOS),
+            interval: Duration::from_nanos(Self::DEFAULT_INTERVAL_NANOS),
+        }
+    }
+
+    /// An HTTP GET of `url` that must answer 2xx (within 30 s, tried every second).
+    pub fn http(url: Url) -> Self {
+        Self::with(Check::Http { url })
+    }
+
+    /// A TCP connection to an endpoint of any protocol.
+    pub fn tcp<P: Protocol>(endpoint: &Endpoint<P>) -> Self {
+        Self::with(Check::Tcp {
+            host: endpoint.host.clone(),
+            port: endpoint.port,
+        })
+    }
+
+    /// A custom async check.
+    pub fn custom<F>(name: impl Into<String>, run: F) -> Self
+    where
+        F: Fn() -> BoxFuture<'static, std::result::Result<String, String>> + Send + Sync + 'static,
+    {
+        Self::with(Check::Custom {
+            name: name.into(),
+            run: Some(Arc::new(run)),
+        })
+    }
+
+    /// The same check with another timeout.
+    pub fn within(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The same check tried at another interval.
+    pub fn every(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+
+    /// Stable identity for state and reports.
+    pub fn id(&self, score: &str) -> String {
+        format!("smoke:{score}/{}", self.check)
+    }
+
+    /// Tries the check until it passes or the timeout runs out. `Ok` carries what the check saw.
+    pub async fn run(&self) -> Result<Outcome> {
+        let prober = PROBER.get().ok_or_else(|| {
+            Error::permanent("smoke tests run in harmony-runtime: no prober is installed")
+        })?;
+        let deadline = self.timeout.as_std();
+        let interval = self.interval.as_std();
+        let mut waited = std::time::Duration::ZERO;
+        let mut tries = 0u32;
+        loop {
+            tries += 1;
+            match prober.probe(&self.check).await {
+                Ok(seen) => {
+                    let detail = if seen.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {seen}")
+                    };
+                    return Ok(Outcome::changed(format!(
+                        "smoke test passed on try {tries} ({}){detail}",
+                        self.check
+                    )));
+                }
+                Err(why) if waited + interval > deadline => {
+                    return Err(Error::permanent(format!(
+                        "smoke test failed after {tries} tries within {}: {}: {why}",
+                        self.timeout, self.check
+                    )));
+                }
+                Err(_) => {
+                    prober.sleep(interval).await;
+                    waited += interval;
+                }
+            }
+        }
+    }
+
+    /// What `plan` shows: the check runs on every apply and changes nothing.
+    pub fn inspection(&self) -> Inspection {
+        Inspection {
+            change: Change::None,
+            observed: Observed::Absent,
+        }
+    }
+}
+
+/// Performs checks and waits between tries: installed once by the runtime.
+pub trait Prober: Send + Sync + 'static {
+    /// One try of `check`.
+    fn probe<'a>(&'a self, check: &'a Check) -> BoxFuture<'a, std::result::Result<String, String>>;
+    /// Waits `duration` (on the runtime's timer).
+    fn sleep(&self, duration: std::time::Duration) -> BoxFuture<'static, ()>;
+}
+
+static PROBER: OnceLock<Arc<dyn Prober>> = OnceLock::new();
+
+/// Installs the prober smoke tests use (the first call wins; later calls are ignored).
+pub fn install_prober(prober: Arc<dyn Prober>) {
+    let _ = PROBER.set(prober);
+}
