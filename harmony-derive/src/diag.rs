@@ -40,6 +40,25 @@ impl Errors {
     }
 }
 
+/// `tokens` with every span set to `span`, so an error about generated code (a host marker's
+/// module path, say) points at the user's token instead of wherever the path was first written.
+pub fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut tt| {
+            if let proc_macro2::TokenTree::Group(g) = &tt {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respan(&g.stream(), span));
+                group.set_span(span);
+                tt = proc_macro2::TokenTree::Group(group);
+            } else {
+                tt.set_span(span);
+            }
+            tt
+        })
+        .collect()
+}
+
 /// Levenshtein distance between two short names.
 fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
@@ -68,11 +87,26 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, c)| c)
 }
 
-/// `"; did you mean `x`?"` or nothing.
+/// `"; did you mean `x`?"` or nothing. Messages put it last, or follow it with a new sentence.
 pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
     closest(name, candidates)
         .map(|c| format!("; did you mean `{c}`?"))
         .unwrap_or_default()
+}
+
+/// `"<message><did you mean>"` then `"; <rest>"`, or `"? <Rest>"` after a suggestion, so the
+/// message never reads `?;`.
+pub fn with_suggestion(message: String, suggestion: String, rest: &str) -> String {
+    if suggestion.is_empty() {
+        format!("{message}; {rest}")
+    } else {
+        let mut chars = rest.chars();
+        let rest = match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect::<String>(),
+            None => String::new(),
+        };
+        format!("{message}{suggestion} {rest}")
+    }
 }
 
 /// `home_lab` for `HomeLab`, `k8s_cluster` for `K8sCluster`.
