@@ -7,7 +7,7 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Attribute, Ident, Path, Token, Visibility, braced};
 
-use crate::diag::{Errors, did_you_mean, snake_case};
+use crate::diag::{Errors, did_you_mean, respan, snake_case, with_suggestion};
 use crate::fields::{ARCHES, arch_marker, label_path};
 use crate::syntax::{FieldValue, Value, parse_fields};
 
@@ -20,6 +20,9 @@ struct CapabilityDef {
     capability: Path,
     provider: Path,
     fields: Vec<FieldValue>,
+    /// A recoverable syntax error (a missing `=>`): reported, and the entry still used, so the
+    /// topology keeps this capability and its users get no second error about it.
+    error: Option<syn::Error>,
 }
 
 struct Section<T> {
@@ -34,6 +37,8 @@ struct TopologyDef {
     hosts: Vec<Section<HostDef>>,
     capabilities: Vec<Section<CapabilityDef>>,
     unknown_sections: Vec<Ident>,
+    /// Syntax errors the parser recovered from.
+    syntax_errors: Vec<syn::Error>,
 }
 
 const SECTIONS: [&str; 2] = ["hosts", "capabilities"];
@@ -56,13 +61,29 @@ impl Parse for HostDef {
 impl Parse for CapabilityDef {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let capability: Path = input.parse()?;
-        if !input.peek(Token![=>]) {
-            return Err(syn::Error::new(
-                capability.span(),
-                "expected `Capability => Provider { ... }`, e.g. `K8sCluster => Kube { context: \"homelab\" }`",
-            ));
+        let mut error = None;
+        if input.peek(Token![=>]) {
+            input.parse::<Token![=>]>()?;
+        } else {
+            let message = format!(
+                "expected `=>` between the capability and its provider: `{} => Provider {{ ... }}`, e.g. `K8sCluster => Kube {{ context: \"homelab\" }}`",
+                quote!(#capability).to_string().replace(' ', "")
+            );
+            // Recover from the usual slips (`->`, `=`, `:` or nothing) when a provider follows.
+            let span = if input.peek(Token![->]) {
+                input.parse::<Token![->]>()?.spans[0]
+            } else if input.peek(Token![=]) {
+                input.parse::<Token![=]>()?.span
+            } else if input.peek(Token![:]) && !input.peek(Token![::]) {
+                input.parse::<Token![:]>()?.span
+            } else {
+                capability.span()
+            };
+            if !(input.peek(Ident) || input.peek(Token![::])) {
+                return Err(syn::Error::new(span, message));
+            }
+            error = Some(syn::Error::new(span, message));
         }
-        input.parse::<Token![=>]>()?;
         let provider: Path = input.parse()?;
         let fields = if input.peek(syn::token::Brace) {
             parse_fields(input)?
@@ -73,6 +94,7 @@ impl Parse for CapabilityDef {
             capability,
             provider,
             fields,
+            error,
         })
     }
 }
@@ -94,8 +116,14 @@ impl Parse for TopologyDef {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let attrs = input.call(Attribute::parse_outer)?;
         let vis: Visibility = input.parse()?;
+        let mut syntax_errors = Vec::new();
         if input.peek(Token![struct]) {
-            return Err(input.error("write the topology without `struct`: `pub HomeLab { hosts { ... } capabilities { ... } }`"));
+            // Reported, then parsed as if it were not there.
+            let token = input.parse::<Token![struct]>()?;
+            syntax_errors.push(syn::Error::new(
+                token.span,
+                "write the topology without `struct`: `pub HomeLab { hosts { ... } capabilities { ... } }`",
+            ));
         }
         let name: Ident = input.parse()?;
         let content;
@@ -107,6 +135,7 @@ impl Parse for TopologyDef {
             hosts: Vec::new(),
             capabilities: Vec::new(),
             unknown_sections: Vec::new(),
+            syntax_errors,
         };
         while !content.is_empty() {
             let section: Ident = content.parse()?;
@@ -161,13 +190,24 @@ struct Host<'a> {
 
 fn expand_def(def: &TopologyDef) -> TokenStream {
     let mut errors = Errors::default();
+    for error in &def.syntax_errors {
+        errors.push(error.clone());
+    }
+    for error in def
+        .capabilities
+        .iter()
+        .flat_map(|s| &s.items)
+        .filter_map(|c| c.error.as_ref())
+    {
+        errors.push(error.clone());
+    }
     for section in &def.unknown_sections {
         errors.at(
             section.span(),
-            format!(
-                "unknown section `{section}` in topology `{}`{}; a topology has `hosts {{ ... }}` and `capabilities {{ ... }}`",
-                def.name,
-                did_you_mean(&section.to_string(), SECTIONS)
+            with_suggestion(
+                format!("unknown section `{section}` in topology `{}`", def.name),
+                did_you_mean(&section.to_string(), SECTIONS),
+                "a topology has `hosts { ... }` and `capabilities { ... }`",
             ),
         );
     }
@@ -252,9 +292,10 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
                 ),
                 (key, _) => errors.at(
                     field.key.span(),
-                    format!(
-                        "unknown host key `{key}`{}; a host has `arch`, `address` and `labels`",
-                        did_you_mean(key, HOST_KEYS)
+                    with_suggestion(
+                        format!("unknown host key `{key}`"),
+                        did_you_mean(key, HOST_KEYS),
+                        "a host has `arch`, `address` and `labels`",
                     ),
                 ),
             }
@@ -410,7 +451,7 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
             seen.push(&field.key);
             let key = &field.key;
             let key_str = key.to_string();
-            match provider_value(&field.value, &module, &host_names, &mut errors) {
+            match provider_value(&field.value, name, &module, &host_names, &mut errors) {
                 Some(ProviderValue {
                     init,
                     literals,
@@ -423,11 +464,14 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
                     }
                     for host in placed {
                         let hspan = host.span();
+                        let module = respan(&quote! { #module }, hspan);
                         place_checks.push(quote_spanned! {hspan=> #provider::__harmony_place_on(#module::#host); });
                     }
                     field_inits.push(quote! { #key: #init });
                 }
-                None => field_inits.push(quote! { #key: ::core::unreachable!() }),
+                // The error is already reported; a non-diverging placeholder keeps the struct
+                // literal complete without "missing field" or "unreachable code" noise.
+                None => field_inits.push(quote! { #key: ::harmony_dsl::__private::placeholder() }),
             }
         }
         let env_prefix = format!(
@@ -531,6 +575,7 @@ struct ProviderValue {
 /// A provider field's value: the initialiser, the literals to check, the hosts to check.
 fn provider_value(
     value: &Value,
+    topology: &Ident,
     module: &Ident,
     hosts: &[String],
     errors: &mut Errors,
@@ -547,7 +592,7 @@ fn provider_value(
             out.literals.push((tokens, lit.span()));
         }
         Value::Host(host) => {
-            if !check_host(host, hosts, errors) {
+            if !check_host(host, topology, hosts, errors) {
                 return None;
             }
             out.init = quote! { ::harmony_dsl::Placement::of::<#module::#host>() };
@@ -558,7 +603,7 @@ fn provider_value(
             for item in items {
                 match item {
                     Value::Host(_) | Value::Lit(_) => {
-                        let inner = provider_value(item, module, hosts, errors)?;
+                        let inner = provider_value(item, topology, module, hosts, errors)?;
                         inits.push(inner.init);
                         out.literals.extend(inner.literals);
                         out.hosts.extend(inner.hosts);
@@ -588,21 +633,29 @@ fn provider_value(
     Some(out)
 }
 
-fn check_host(host: &Ident, hosts: &[String], errors: &mut Errors) -> bool {
+fn check_host(host: &Ident, topology: &Ident, hosts: &[String], errors: &mut Errors) -> bool {
     let name = host.to_string();
     if hosts.contains(&name) {
         return true;
     }
+    let rest = if hosts.is_empty() {
+        "declare it under `hosts { ... }`".to_string()
+    } else {
+        format!(
+            "its hosts are {}; declare new hosts under `hosts {{ ... }}`",
+            hosts
+                .iter()
+                .map(|h| format!("`{h}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
     errors.at(
         host.span(),
-        format!(
-            "no host `{name}` in this topology{}{}",
+        with_suggestion(
+            format!("no host `{name}` in topology `{topology}`"),
             did_you_mean(&name, hosts.iter().map(String::as_str)),
-            if hosts.is_empty() {
-                "; declare it under `hosts { ... }`".to_string()
-            } else {
-                format!(" (hosts: {})", hosts.join(", "))
-            }
+            &rest,
         ),
     );
     false
