@@ -9,13 +9,15 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Attribute, Ident, Path, Token, Type, Visibility, braced, parenthesized};
 
-use crate::diag::{Errors, did_you_mean, snake_case};
+use crate::diag::{Errors, did_you_mean, respan, snake_case};
 use crate::syntax::{FieldValue, Value, parse_fields};
 
 struct ScoreInstance {
     name: Ident,
     kind: Path,
     fields: Vec<FieldValue>,
+    /// A recoverable syntax error (a missing `;`), reported while the score is still expanded.
+    error: Option<syn::Error>,
 }
 
 struct PlanFn {
@@ -23,7 +25,13 @@ struct PlanFn {
     vis: Visibility,
     name: Ident,
     output: Type,
+    /// Arguments, which are an error; kept in the generated signature so that the body and the
+    /// callers that use them add no second error.
+    inputs: TokenStream,
     scores: Vec<ScoreInstance>,
+    /// Signature errors the parser recovered from: the function is still generated, so its
+    /// callers get no "cannot find function" error on top.
+    errors: Vec<syn::Error>,
 }
 
 struct PlanFns(Vec<PlanFn>);
@@ -46,11 +54,34 @@ impl Parse for ScoreInstance {
             ));
         }
         let fields = parse_fields(input)?;
-        if !input.peek(Token![;]) {
+        let mut error = None;
+        if input.peek(Token![;]) {
+            input.parse::<Token![;]>()?;
+        } else if input.peek(Token![,]) {
+            let comma = input.parse::<Token![,]>()?;
+            error = Some(syn::Error::new(
+                comma.span,
+                format!(
+                    "scores end with `;`, not `,`: `{name} = {} {{ ... }};`",
+                    quote!(#kind).to_string().replace(' ', "")
+                ),
+            ));
+        } else if input.is_empty() || (input.peek(Ident) && input.peek2(Token![=])) {
+            // The next score follows (or the body ends): report and carry on.
+            let at = input.span();
+            error = Some(syn::Error::new(
+                at,
+                format!("expected `;` after score `{name}`"),
+            ));
+        } else {
             return Err(input.error(format!("expected `;` after score `{name}`")));
         }
-        input.parse::<Token![;]>()?;
-        Ok(ScoreInstance { name, kind, fields })
+        Ok(ScoreInstance {
+            name,
+            kind,
+            fields,
+            error,
+        })
     }
 }
 
@@ -60,18 +91,22 @@ impl Parse for PlanFn {
         let vis: Visibility = input.parse()?;
         input.parse::<Token![fn]>()?;
         let name: Ident = input.parse()?;
+        let mut errors = Vec::new();
         let args;
         parenthesized!(args in input);
         if !args.is_empty() {
-            return Err(args.error("a plan function takes no arguments: values come from the topology and from configuration"));
+            errors.push(args.error("a plan function takes no arguments: values come from the topology and from configuration (use `{ expression }` values for computed settings)"));
         }
-        if !input.peek(Token![->]) {
-            return Err(input.error(format!(
+        let inputs: TokenStream = args.parse()?;
+        let output: Type = if input.peek(Token![->]) {
+            input.parse::<Token![->]>()?;
+            input.parse()?
+        } else {
+            errors.push(input.error(format!(
                 "expected a return type naming the topology: `fn {name}() -> Plan<MyTopology>`"
             )));
-        }
-        input.parse::<Token![->]>()?;
-        let output: Type = input.parse()?;
+            syn::parse_quote!(())
+        };
         let content;
         braced!(content in input);
         let mut scores = Vec::new();
@@ -83,7 +118,9 @@ impl Parse for PlanFn {
             vis,
             name,
             output,
+            inputs,
             scores,
+            errors,
         })
     }
 }
@@ -156,16 +193,33 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
         vis,
         name,
         output,
+        inputs,
         scores,
+        errors: signature_errors,
     } = plan;
+    for error in signature_errors {
+        errors.push(error.clone());
+    }
+    for error in scores.iter().filter_map(|s| s.error.as_ref()) {
+        errors.push(error.clone());
+    }
     let plan_name = name.to_string();
     let Some(topology) = topology_of(output) else {
-        let err = syn::Error::new(
-            output.span(),
-            "a plan function returns `Plan<Topology>`, e.g. `fn shop() -> Plan<HomeLab>`",
-        )
-        .to_compile_error();
-        return quote! { #err };
+        if signature_errors.is_empty() {
+            errors.at(
+                output.span(),
+                "a plan function returns `Plan<Topology>`, e.g. `fn shop() -> Plan<HomeLab>`",
+            );
+        }
+        // The function still exists (with the signature as written), so callers add no errors.
+        let errors = errors.to_compile_errors();
+        return quote! {
+            #(#attrs)*
+            #vis fn #name(#inputs) -> #output {
+                #errors
+                ::core::unimplemented!()
+            }
+        };
     };
     let module = host_module(&topology).unwrap_or_else(|| quote! { self });
     let plan_var = Ident::new("__harmony_plan", Span::mixed_site());
@@ -278,6 +332,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                         continue;
                     }
                     let span = host.span();
+                    let module = respan(&module, span);
                     calls.push(quote_spanned! {span=> .#key(#module::#host) });
                     if placed_on.is_none() {
                         placed_on = Some(host.to_string());
@@ -295,7 +350,9 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                         continue;
                     }
                     let span = field.value.span();
-                    calls.push(quote_spanned! {span=> .#key(::core::clone::Clone::clone(&#target.#output)) });
+                    // A method call, so a wire of the wrong type is reported at the setter as
+                    // "expected `Endpoint<Postgres>`, found `Endpoint<Http>`".
+                    calls.push(quote_spanned! {span=> .#key(#target.#output.clone()) });
                 }
                 Value::List(span, items) => {
                     if !items.is_empty()
@@ -307,6 +364,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                             let ispan = item.span();
                             match item {
                                 Value::Host(host) => {
+                                    let module = respan(&module, ispan);
                                     calls.push(quote_spanned! {ispan=> .#key(#module::#host) })
                                 }
                                 Value::HostPath(path) => {
@@ -395,7 +453,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
     let _ = format_ident!("unused");
     quote! {
         #(#attrs)*
-        #vis fn #name() -> ::harmony_dsl::Plan<#topology> {
+        #vis fn #name(#inputs) -> ::harmony_dsl::Plan<#topology> {
             #errors
             let mut #plan_var = ::harmony_dsl::Plan::<#topology>::new(#plan_name);
             #(#statements)*
