@@ -109,8 +109,9 @@ pub fn with_suggestion(message: String, suggestion: String, rest: &str) -> Strin
     }
 }
 
-/// `home_lab` for `HomeLab`, `k8s_cluster` for `K8sCluster`.
+/// `home_lab` for `HomeLab`, `k8s_cluster` for `K8sCluster` (a raw `r#` prefix is dropped).
 pub fn snake_case(name: &str) -> String {
+    let name = name.strip_prefix("r#").unwrap_or(name);
     let mut out = String::with_capacity(name.len() + 4);
     let chars: Vec<char> = name.chars().collect();
     for (i, c) in chars.iter().enumerate() {
@@ -130,8 +131,26 @@ pub fn snake_case(name: &str) -> String {
     out
 }
 
-/// `Image` for `image`, `CpuLimit` for `cpu_limit`.
+/// An identifier for a generated item named `name` (from [`snake_case`]): a keyword gets a
+/// trailing `_` (`match_`), since `self`, `super` and `crate` cannot even be raw identifiers.
+pub fn generated_ident(name: &str, span: Span) -> proc_macro2::Ident {
+    const KEYWORDS: &[&str] = &[
+        "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
+        "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
+        "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub",
+        "ref", "return", "self", "static", "struct", "super", "trait", "true", "try", "type",
+        "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield", "_",
+    ];
+    if KEYWORDS.contains(&name) {
+        proc_macro2::Ident::new(&format!("{name}_"), span)
+    } else {
+        proc_macro2::Ident::new(name, span)
+    }
+}
+
+/// `Image` for `image`, `CpuLimit` for `cpu_limit` (a raw `r#` prefix is dropped).
 pub fn camel_case(name: &str) -> String {
+    let name = name.strip_prefix("r#").unwrap_or(name);
     name.split('_')
         .filter(|p| !p.is_empty())
         .map(|p| {

@@ -193,7 +193,8 @@ pub fn field_table(fields: &[Field]) -> TokenStream {
 pub fn provides_path(capability: &Path) -> Path {
     let mut path = capability.clone();
     if let Some(last) = path.segments.last_mut() {
-        last.ident = Ident::new(&format!("Provides{}", last.ident), last.ident.span());
+        let name = syn::ext::IdentExt::unraw(&last.ident);
+        last.ident = Ident::new(&format!("Provides{name}"), last.ident.span());
     }
     path
 }

@@ -9,7 +9,7 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Attribute, Ident, Path, Token, Type, Visibility, braced, parenthesized};
 
-use crate::diag::{Errors, did_you_mean, respan, snake_case};
+use crate::diag::{Errors, did_you_mean, generated_ident, respan, snake_case};
 use crate::syntax::{FieldValue, Value, parse_fields};
 
 struct ScoreInstance {
@@ -46,7 +46,12 @@ impl Parse for ScoreInstance {
             ));
         }
         input.parse::<Token![=]>()?;
-        let kind: Path = input.parse()?;
+        let kind: Path = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format!("expected a score type after `{name} =`, e.g. `{name} = WebApp {{ image: \"...\" }};`"),
+            )
+        })?;
         if !input.peek(syn::token::Brace) {
             return Err(syn::Error::new(
                 kind.span(),
@@ -89,8 +94,18 @@ impl Parse for PlanFn {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let attrs = input.call(Attribute::parse_outer)?;
         let vis: Visibility = input.parse()?;
-        input.parse::<Token![fn]>()?;
-        let name: Ident = input.parse()?;
+        input.parse::<Token![fn]>().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected a plan function: `pub fn shop() -> Plan<HomeLab> { db = Postgres { ... }; }`",
+            )
+        })?;
+        let name: Ident = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected the plan function's name: `fn shop() -> Plan<HomeLab> { ... }`",
+            )
+        })?;
         let mut errors = Vec::new();
         let args;
         parenthesized!(args in input);
@@ -175,7 +190,7 @@ fn host_module(topology: &Type) -> Option<TokenStream> {
     }
     let mut module = path.path.clone();
     let seg = module.segments.last_mut()?;
-    seg.ident = Ident::new(&snake_case(&seg.ident.to_string()), seg.ident.span());
+    seg.ident = generated_ident(&snake_case(&seg.ident.to_string()), seg.ident.span());
     Some(quote! { #module })
 }
 

@@ -31,11 +31,13 @@ impl FromMeta for Outputs {
                 Ok((i.parse()?, i.parse()?, i.parse()?))
             })
         };
+        // Reported on the whole `outputs(...)`: an error at the end of its tokens would otherwise
+        // point at the derive.
         let parsed = parser.parse2(list.tokens.clone()).map_err(|e| {
-            darling::Error::from(syn::Error::new(
-                e.span(),
-                format!("{e}; outputs are written `outputs(name: Type, ...)`, e.g. `outputs(endpoint: Endpoint<Postgres>)`"),
+            darling::Error::custom(format!(
+                "{e}; outputs are written `outputs(name: Type, ...)`, e.g. `outputs(endpoint: Endpoint<Postgres>)`"
             ))
+            .with_span(item)
         })?;
         Ok(Outputs(
             parsed

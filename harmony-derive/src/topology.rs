@@ -7,7 +7,7 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Attribute, Ident, Path, Token, Visibility, braced};
 
-use crate::diag::{Errors, did_you_mean, respan, snake_case, with_suggestion};
+use crate::diag::{Errors, did_you_mean, generated_ident, respan, snake_case, with_suggestion};
 use crate::fields::{ARCHES, arch_marker, label_path};
 use crate::syntax::{FieldValue, Value, parse_fields};
 
@@ -125,7 +125,12 @@ impl Parse for TopologyDef {
                 "write the topology without `struct`: `pub HomeLab { hosts { ... } capabilities { ... } }`",
             ));
         }
-        let name: Ident = input.parse()?;
+        let name: Ident = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected the topology's name and body: `pub HomeLab { hosts { ... } capabilities { ... } }`",
+            )
+        })?;
         let content;
         braced!(content in input);
         let mut def = TopologyDef {
@@ -224,7 +229,7 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
 
     let name = &def.name;
     let vis = &def.vis;
-    let module = format_ident!("{}", snake_case(&name.to_string()), span = name.span());
+    let module = generated_ident(&snake_case(&name.to_string()), name.span());
 
     // Hosts.
     let mut hosts: Vec<Host> = Vec::new();
@@ -422,7 +427,7 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
         let capability = &cap.capability;
         let provider = &cap.provider;
         let provides = crate::fields::provides_path(capability);
-        let param = format_ident!("{}", snake_case(&cap_name));
+        let param = generated_ident(&snake_case(&cap_name), Span::call_site());
         let span = provider.span();
         params.push(quote! { #param: #provider });
         items.push(quote! {
@@ -490,15 +495,15 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
     let param_names: Vec<Ident> = caps
         .iter()
         .map(|c| {
-            format_ident!(
-                "{}",
-                snake_case(
+            generated_ident(
+                &snake_case(
                     &c.capability
                         .segments
                         .last()
                         .map(|s| s.ident.to_string())
-                        .unwrap_or_default()
-                )
+                        .unwrap_or_default(),
+                ),
+                Span::call_site(),
             )
         })
         .collect();
