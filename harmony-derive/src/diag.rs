@@ -23,11 +23,16 @@ impl Errors {
     pub fn duplicate(&mut self, what: &str, name: &str, first: Span, second: Span) {
         self.at(
             second,
-            format!("duplicate {what} `{name}`: it is already declared above"),
+            format!(
+                "duplicate {what} `{name}`: it is already declared above; remove one of the two"
+            ),
         );
+        // Stable proc macros cannot attach a note to another error: this second error is the note.
         self.at(
             first,
-            format!("note: {what} `{name}` is first declared here"),
+            format!(
+                "first declaration of {what} `{name}` (repeated by the duplicate reported above)"
+            ),
         );
     }
 

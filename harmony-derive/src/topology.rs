@@ -419,7 +419,9 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
             );
             errors.at(
                 first.provider.span(),
-                format!("note: `{cap_name}` is first provided here"),
+                format!(
+                    "first provider of `{cap_name}` (repeated by the duplicate reported above)"
+                ),
             );
             continue;
         }
