@@ -300,7 +300,7 @@ pub fn shop() -> ::harmony_dsl::Plan<OfficeRack> {
                         ::harmony_dsl::__private::Literal::Int(8080u128),
                     ),
                 )
-                .database(::core::clone::Clone::clone(&db.endpoint))
+                .database(db.endpoint.clone())
                 .dns(
                     ::harmony_dsl::__private::FromLiteral::from_literal(
                         ::harmony_dsl::__private::Literal::Str("www.shop.example.com"),

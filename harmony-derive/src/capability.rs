@@ -99,6 +99,7 @@ fn expand_def(def: &CapabilityDef) -> TokenStream {
             }
         }
 
+        #[diagnostic::do_not_recommend]
         impl #name for ::harmony_dsl::higher_order::Sides<dyn #name> {
             fn inspect<'a>(&'a self, resource: &'a #resource)
                 -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Inspection>> {
@@ -114,6 +115,7 @@ fn expand_def(def: &CapabilityDef) -> TokenStream {
             }
         }
 
+        #[diagnostic::do_not_recommend]
         impl #name for ::harmony_dsl::higher_order::Sites<dyn #name> {
             fn inspect<'a>(&'a self, resource: &'a #resource)
                 -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Inspection>> {
@@ -129,7 +131,9 @@ fn expand_def(def: &CapabilityDef) -> TokenStream {
             }
         }
 
+        #[diagnostic::do_not_recommend]
         impl<__T: #provides<__S>, __S: ?::core::marker::Sized> #provides<__S> for ::harmony_dsl::higher_order::Failover<__T> {}
+        #[diagnostic::do_not_recommend]
         impl<__T: #provides<__S>, __S: ?::core::marker::Sized> #provides<__S> for ::harmony_dsl::higher_order::Decentralized<__T> {}
     }
 }

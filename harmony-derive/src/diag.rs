@@ -23,11 +23,16 @@ impl Errors {
     pub fn duplicate(&mut self, what: &str, name: &str, first: Span, second: Span) {
         self.at(
             second,
-            format!("duplicate {what} `{name}`: it is already declared above"),
+            format!(
+                "duplicate {what} `{name}`: it is already declared above; remove one of the two"
+            ),
         );
+        // Stable proc macros cannot attach a note to another error: this second error is the note.
         self.at(
             first,
-            format!("note: {what} `{name}` is first declared here"),
+            format!(
+                "first declaration of {what} `{name}` (repeated by the duplicate reported above)"
+            ),
         );
     }
 
@@ -38,6 +43,25 @@ impl Errors {
             .map(syn::Error::to_compile_error)
             .collect()
     }
+}
+
+/// `tokens` with every span set to `span`, so an error about generated code (a host marker's
+/// module path, say) points at the user's token instead of wherever the path was first written.
+pub fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut tt| {
+            if let proc_macro2::TokenTree::Group(g) = &tt {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respan(&g.stream(), span));
+                group.set_span(span);
+                tt = proc_macro2::TokenTree::Group(group);
+            } else {
+                tt.set_span(span);
+            }
+            tt
+        })
+        .collect()
 }
 
 /// Levenshtein distance between two short names.
@@ -68,15 +92,31 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, c)| c)
 }
 
-/// `"; did you mean `x`?"` or nothing.
+/// `"; did you mean `x`?"` or nothing. Messages put it last, or follow it with a new sentence.
 pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
     closest(name, candidates)
         .map(|c| format!("; did you mean `{c}`?"))
         .unwrap_or_default()
 }
 
-/// `home_lab` for `HomeLab`, `k8s_cluster` for `K8sCluster`.
+/// `"<message><did you mean>"` then `"; <rest>"`, or `"? <Rest>"` after a suggestion, so the
+/// message never reads `?;`.
+pub fn with_suggestion(message: String, suggestion: String, rest: &str) -> String {
+    if suggestion.is_empty() {
+        format!("{message}; {rest}")
+    } else {
+        let mut chars = rest.chars();
+        let rest = match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect::<String>(),
+            None => String::new(),
+        };
+        format!("{message}{suggestion} {rest}")
+    }
+}
+
+/// `home_lab` for `HomeLab`, `k8s_cluster` for `K8sCluster` (a raw `r#` prefix is dropped).
 pub fn snake_case(name: &str) -> String {
+    let name = name.strip_prefix("r#").unwrap_or(name);
     let mut out = String::with_capacity(name.len() + 4);
     let chars: Vec<char> = name.chars().collect();
     for (i, c) in chars.iter().enumerate() {
@@ -96,8 +136,26 @@ pub fn snake_case(name: &str) -> String {
     out
 }
 
-/// `Image` for `image`, `CpuLimit` for `cpu_limit`.
+/// An identifier for a generated item named `name` (from [`snake_case`]): a keyword gets a
+/// trailing `_` (`match_`), since `self`, `super` and `crate` cannot even be raw identifiers.
+pub fn generated_ident(name: &str, span: Span) -> proc_macro2::Ident {
+    const KEYWORDS: &[&str] = &[
+        "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
+        "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
+        "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub",
+        "ref", "return", "self", "static", "struct", "super", "trait", "true", "try", "type",
+        "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield", "_",
+    ];
+    if KEYWORDS.contains(&name) {
+        proc_macro2::Ident::new(&format!("{name}_"), span)
+    } else {
+        proc_macro2::Ident::new(name, span)
+    }
+}
+
+/// `Image` for `image`, `CpuLimit` for `cpu_limit` (a raw `r#` prefix is dropped).
 pub fn camel_case(name: &str) -> String {
+    let name = name.strip_prefix("r#").unwrap_or(name);
     name.split('_')
         .filter(|p| !p.is_empty())
         .map(|p| {
@@ -108,39 +166,6 @@ pub fn camel_case(name: &str) -> String {
             }
         })
         .collect()
-}
-
-/// `tokens` with every span set to `span`, so an error about generated code built from them
-/// points at one token of the user's instead of a range spanning unrelated lines.
-pub fn respan(tokens: TokenStream, span: Span) -> TokenStream {
-    tokens
-        .into_iter()
-        .map(|mut tree| {
-            if let proc_macro2::TokenTree::Group(group) = &tree {
-                let mut new =
-                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
-                new.set_span(span);
-                tree = proc_macro2::TokenTree::Group(new);
-            } else {
-                tree.set_span(span);
-            }
-            tree
-        })
-        .collect()
-}
-
-/// An identifier for `name` (already unrawed): raw when `name` is a keyword (`type` → `r#type`),
-/// suffixed with `_` for the few keywords that cannot be raw (`self`, `crate`...).
-pub fn ident(name: &str, span: Span) -> proc_macro2::Ident {
-    if syn::parse_str::<proc_macro2::Ident>(name).is_ok() {
-        return proc_macro2::Ident::new(name, span);
-    }
-    match name {
-        "_" | "self" | "Self" | "super" | "crate" | "" => {
-            proc_macro2::Ident::new(&format!("{name}_"), span)
-        }
-        _ => proc_macro2::Ident::new_raw(name, span),
-    }
 }
 
 #[cfg(test)]

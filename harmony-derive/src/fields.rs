@@ -142,9 +142,16 @@ pub fn shape_of(ty: &Type) -> Shape {
 pub fn analyse(fields: &syn::FieldsNamed, errors: &mut darling::error::Accumulator) -> Vec<Field> {
     let mut out = Vec::new();
     for field in &fields.named {
-        let Some(attrs) = errors.handle(FieldAttrs::from_field(field)) else {
-            continue;
-        };
+        // On an attribute error, keep the field as if it had no attribute: the error is reported,
+        // and the generated code stays complete (no cascade of "missing field" errors).
+        let attrs = errors
+            .handle(FieldAttrs::from_field(field))
+            .unwrap_or_else(|| FieldAttrs {
+                ident: field.ident.clone(),
+                ty: field.ty.clone(),
+                default: None,
+                requires: PathList::default(),
+            });
         let Some(ident) = attrs.ident else { continue };
         if ident == "_" {
             errors.push(darling::Error::custom("a field needs a name").with_span(&ident));
@@ -191,10 +198,8 @@ pub fn field_table(fields: &[Field]) -> TokenStream {
 pub fn provides_path(capability: &Path) -> Path {
     let mut path = capability.clone();
     if let Some(last) = path.segments.last_mut() {
-        last.ident = Ident::new(
-            &format!("Provides{}", last.ident.unraw()),
-            last.ident.span(),
-        );
+        let name = syn::ext::IdentExt::unraw(&last.ident);
+        last.ident = Ident::new(&format!("Provides{name}"), last.ident.span());
     }
     path
 }
@@ -223,13 +228,28 @@ pub fn arch_marker(arch: &Ident) -> Result<TokenStream, syn::Error> {
             let marker = Ident::new(marker, arch.span());
             Ok(quote! { ::harmony_dsl::topology::arch::#marker })
         }
-        None => Err(syn::Error::new(
-            arch.span(),
-            format!(
-                "unknown architecture `{name}`{}; Harmony knows x86_64, aarch64, armv7 and riscv64",
-                crate::diag::did_you_mean(&name, ARCHES.iter().map(|(w, _)| *w))
-            ),
-        )),
+        None => {
+            // Other tools' names for the same architectures.
+            let alias = match name.as_str() {
+                "amd64" | "x64" | "x86" | "x86_64_v2" | "x86_64_v3" => Some("x86_64"),
+                "arm64" | "aarch64_be" | "armv8" => Some("aarch64"),
+                "arm" | "armhf" | "armv7l" | "arm32" => Some("armv7"),
+                "riscv" | "riscv64gc" => Some("riscv64"),
+                _ => None,
+            };
+            let suggestion = match alias {
+                Some(a) => format!("; Harmony calls it `{a}`."),
+                None => crate::diag::did_you_mean(&name, ARCHES.iter().map(|(w, _)| *w)),
+            };
+            Err(syn::Error::new(
+                arch.span(),
+                crate::diag::with_suggestion(
+                    format!("unknown architecture `{name}`"),
+                    suggestion,
+                    "Harmony knows `x86_64`, `aarch64`, `armv7` and `riscv64`",
+                ),
+            ))
+        }
     }
 }
 

@@ -10,13 +10,15 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Attribute, Ident, Path, Token, Type, Visibility, braced, parenthesized};
 
-use crate::diag::{Errors, did_you_mean, snake_case};
+use crate::diag::{Errors, did_you_mean, generated_ident, respan, snake_case};
 use crate::syntax::{FieldValue, Value, parse_fields};
 
 struct ScoreInstance {
     name: Ident,
     kind: Path,
     fields: Vec<FieldValue>,
+    /// A recoverable syntax error (a missing `;`), reported while the score is still expanded.
+    error: Option<syn::Error>,
 }
 
 struct PlanFn {
@@ -24,7 +26,13 @@ struct PlanFn {
     vis: Visibility,
     name: Ident,
     output: Type,
+    /// Arguments, which are an error; kept in the generated signature so that the body and the
+    /// callers that use them add no second error.
+    inputs: TokenStream,
     scores: Vec<ScoreInstance>,
+    /// Signature errors the parser recovered from: the function is still generated, so its
+    /// callers get no "cannot find function" error on top.
+    errors: Vec<syn::Error>,
 }
 
 struct PlanFns(Vec<PlanFn>);
@@ -39,7 +47,12 @@ impl Parse for ScoreInstance {
             ));
         }
         input.parse::<Token![=]>()?;
-        let kind: Path = input.parse()?;
+        let kind: Path = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format!("expected a score type after `{name} =`, e.g. `{name} = WebApp {{ image: \"...\" }};`"),
+            )
+        })?;
         if !input.peek(syn::token::Brace) {
             return Err(syn::Error::new(
                 kind.span(),
@@ -47,11 +60,34 @@ impl Parse for ScoreInstance {
             ));
         }
         let fields = parse_fields(input)?;
-        if !input.peek(Token![;]) {
+        let mut error = None;
+        if input.peek(Token![;]) {
+            input.parse::<Token![;]>()?;
+        } else if input.peek(Token![,]) {
+            let comma = input.parse::<Token![,]>()?;
+            error = Some(syn::Error::new(
+                comma.span,
+                format!(
+                    "scores end with `;`, not `,`: `{name} = {} {{ ... }};`",
+                    quote!(#kind).to_string().replace(' ', "")
+                ),
+            ));
+        } else if input.is_empty() || (input.peek(Ident) && input.peek2(Token![=])) {
+            // The next score follows (or the body ends): report and carry on.
+            let at = input.span();
+            error = Some(syn::Error::new(
+                at,
+                format!("expected `;` after score `{name}`"),
+            ));
+        } else {
             return Err(input.error(format!("expected `;` after score `{name}`")));
         }
-        input.parse::<Token![;]>()?;
-        Ok(ScoreInstance { name, kind, fields })
+        Ok(ScoreInstance {
+            name,
+            kind,
+            fields,
+            error,
+        })
     }
 }
 
@@ -59,20 +95,34 @@ impl Parse for PlanFn {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let attrs = input.call(Attribute::parse_outer)?;
         let vis: Visibility = input.parse()?;
-        input.parse::<Token![fn]>()?;
-        let name: Ident = input.parse()?;
+        input.parse::<Token![fn]>().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected a plan function: `pub fn shop() -> Plan<HomeLab> { db = Postgres { ... }; }`",
+            )
+        })?;
+        let name: Ident = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected the plan function's name: `fn shop() -> Plan<HomeLab> { ... }`",
+            )
+        })?;
+        let mut errors = Vec::new();
         let args;
         parenthesized!(args in input);
         if !args.is_empty() {
-            return Err(args.error("a plan function takes no arguments: values come from the topology and from configuration"));
+            errors.push(args.error("a plan function takes no arguments: values come from the topology and from configuration (use `{ expression }` values for computed settings)"));
         }
-        if !input.peek(Token![->]) {
-            return Err(input.error(format!(
+        let inputs: TokenStream = args.parse()?;
+        let output: Type = if input.peek(Token![->]) {
+            input.parse::<Token![->]>()?;
+            input.parse()?
+        } else {
+            errors.push(input.error(format!(
                 "expected a return type naming the topology: `fn {name}() -> Plan<MyTopology>`"
             )));
-        }
-        input.parse::<Token![->]>()?;
-        let output: Type = input.parse()?;
+            syn::parse_quote!(())
+        };
         let content;
         braced!(content in input);
         let mut scores = Vec::new();
@@ -84,7 +134,9 @@ impl Parse for PlanFn {
             vis,
             name,
             output,
+            inputs,
             scores,
+            errors,
         })
     }
 }
@@ -139,10 +191,7 @@ fn host_module(topology: &Type) -> Option<TokenStream> {
     }
     let mut module = path.path.clone();
     let seg = module.segments.last_mut()?;
-    seg.ident = crate::diag::ident(
-        &snake_case(&seg.ident.unraw().to_string()),
-        seg.ident.span(),
-    );
+    seg.ident = generated_ident(&snake_case(&seg.ident.to_string()), seg.ident.span());
     Some(quote! { #module })
 }
 
@@ -160,16 +209,33 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
         vis,
         name,
         output,
+        inputs,
         scores,
+        errors: signature_errors,
     } = plan;
-    let plan_name = name.unraw().to_string();
+    for error in signature_errors {
+        errors.push(error.clone());
+    }
+    for error in scores.iter().filter_map(|s| s.error.as_ref()) {
+        errors.push(error.clone());
+    }
+    let plan_name = name.to_string();
     let Some(topology) = topology_of(output) else {
-        let err = syn::Error::new(
-            output.span(),
-            "a plan function returns `Plan<Topology>`, e.g. `fn shop() -> Plan<HomeLab>`",
-        )
-        .to_compile_error();
-        return quote! { #err };
+        if signature_errors.is_empty() {
+            errors.at(
+                output.span(),
+                "a plan function returns `Plan<Topology>`, e.g. `fn shop() -> Plan<HomeLab>`",
+            );
+        }
+        // The function still exists (with the signature as written), so callers add no errors.
+        let errors = errors.to_compile_errors();
+        return quote! {
+            #(#attrs)*
+            #vis fn #name(#inputs) -> #output {
+                #errors
+                ::core::unimplemented!()
+            }
+        };
     };
     let module = host_module(&topology).unwrap_or_else(|| quote! { self });
     let plan_var = Ident::new("__harmony_plan", Span::mixed_site());
@@ -282,6 +348,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                         continue;
                     }
                     let span = host.span();
+                    let module = respan(&module, span);
                     calls.push(quote_spanned! {span=> .#key(#module::#host) });
                     if placed_on.is_none() {
                         placed_on = Some(host.unraw().to_string());
@@ -299,7 +366,9 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                         continue;
                     }
                     let span = field.value.span();
-                    calls.push(quote_spanned! {span=> .#key(::core::clone::Clone::clone(&#target.#output)) });
+                    // A method call, so a wire of the wrong type is reported at the setter as
+                    // "expected `Endpoint<Postgres>`, found `Endpoint<Http>`".
+                    calls.push(quote_spanned! {span=> .#key(#target.#output.clone()) });
                 }
                 Value::List(span, items) => {
                     if !items.is_empty()
@@ -311,6 +380,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                             let ispan = item.span();
                             match item {
                                 Value::Host(host) => {
+                                    let module = respan(&module, ispan);
                                     calls.push(quote_spanned! {ispan=> .#key(#module::#host) })
                                 }
                                 Value::HostPath(path) => {
@@ -365,7 +435,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
         declared.push(&score.name);
         let handle = &score.name;
         let dep_ids = deps.iter().map(|d| quote! { #d.id() });
-        let topology_here = crate::diag::respan(quote! { #topology }, kind_span);
+        let topology_here = respan(&quote! { #topology }, kind_span);
         let builder = quote_spanned! {kind_span=> #kind::builder::<#topology_here>() };
         let build = quote_spanned! {kind_span=> .build() };
         let add = quote_spanned! {kind_span=> #plan_var.add };
@@ -400,7 +470,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
     let _ = format_ident!("unused");
     quote! {
         #(#attrs)*
-        #vis fn #name() -> ::harmony_dsl::Plan<#topology> {
+        #vis fn #name(#inputs) -> ::harmony_dsl::Plan<#topology> {
             #errors
             let mut #plan_var = ::harmony_dsl::Plan::<#topology>::new(#plan_name);
             #(#statements)*

@@ -31,11 +31,13 @@ impl FromMeta for Outputs {
                 Ok((i.parse()?, i.parse()?, i.parse()?))
             })
         };
+        // Reported on the whole `outputs(...)`: an error at the end of its tokens would otherwise
+        // point at the derive.
         let parsed = parser.parse2(list.tokens.clone()).map_err(|e| {
-            darling::Error::from(syn::Error::new(
-                e.span(),
-                format!("{e}; outputs are written `outputs(name: Type, ...)`, e.g. `outputs(endpoint: Endpoint<Postgres>)`"),
+            darling::Error::custom(format!(
+                "{e}; outputs are written `outputs(name: Type, ...)`, e.g. `outputs(endpoint: Endpoint<Postgres>)`"
             ))
+            .with_span(item)
         })?;
         Ok(Outputs(
             parsed
@@ -47,13 +49,13 @@ impl FromMeta for Outputs {
 }
 
 /// `#[score(...)]` on the struct.
+///
+/// The shape (a struct with named fields) is checked before darling runs, with a message of our own.
 #[derive(Debug, FromDeriveInput)]
-#[darling(attributes(score), supports(struct_named))]
+#[darling(attributes(score))]
 struct ScoreInput {
     ident: Ident,
     vis: Visibility,
-    generics: syn::Generics,
-    data: darling::ast::Data<darling::util::Ignored, darling::util::Ignored>,
     #[darling(default)]
     requires: PathList,
     #[darling(default)]
@@ -71,23 +73,45 @@ pub fn expand(input: TokenStream) -> TokenStream {
         Ok(d) => d,
         Err(e) => return e.to_compile_error(),
     };
-    let mut errors = darling::Error::accumulator();
-    let Some(parsed) = errors.handle(ScoreInput::from_derive_input(&derive_input)) else {
-        return errors
-            .finish()
-            .err()
-            .map(|e| e.write_errors())
-            .unwrap_or_default();
+    // Say what a score is, at the offending keyword, rather than darling's generic shape error.
+    let shape_error = match &derive_input.data {
+        syn::Data::Struct(s) if matches!(s.fields, syn::Fields::Named(_)) => None,
+        syn::Data::Struct(s) => Some(syn::Error::new_spanned(
+            &s.fields,
+            "a score needs named fields, one per setting: `pub struct Cache { image: ImageRef, #[score(default = 1)] replicas: u16 }`",
+        )),
+        syn::Data::Enum(e) => Some(syn::Error::new(
+            e.enum_token.span,
+            "`#[derive(Score)]` only applies to structs with named fields: a score is one unit of desired state; write one score struct per variant",
+        )),
+        syn::Data::Union(u) => Some(syn::Error::new(
+            u.union_token.span,
+            "`#[derive(Score)]` only applies to structs with named fields",
+        )),
     };
-    let _ = &parsed.data;
-    if !parsed.generics.params.is_empty() || parsed.generics.where_clause.is_some() {
-        errors.push(
-            darling::Error::custom(
-                "score types cannot have generic parameters: a score is concrete desired state; wrap the varying part in a field instead",
-            )
-            .with_span(&parsed.generics),
-        );
+    if let Some(e) = shape_error {
+        return e.to_compile_error();
     }
+    if !derive_input.generics.params.is_empty() || derive_input.generics.where_clause.is_some() {
+        return syn::Error::new_spanned(
+            &derive_input.generics,
+            "score types cannot have generic parameters: a score is concrete desired state; wrap the varying part in a field instead",
+        )
+        .to_compile_error();
+    }
+    let mut errors = darling::Error::accumulator();
+    // On a struct-level attribute error, still generate the score (without the broken
+    // attribute's effect), so its uses do not add "no function `builder`" noise to the real error.
+    let parsed = errors
+        .handle(ScoreInput::from_derive_input(&derive_input))
+        .unwrap_or_else(|| ScoreInput {
+            ident: derive_input.ident.clone(),
+            vis: derive_input.vis.clone(),
+            requires: PathList::default(),
+            outputs: Outputs::default(),
+            host: HostRequirements::default(),
+            smoke_test: false,
+        });
     let fields = match &derive_input.data {
         syn::Data::Struct(syn::DataStruct {
             fields: syn::Fields::Named(named),
@@ -108,9 +132,10 @@ pub fn expand(input: TokenStream) -> TokenStream {
     let generated = generate(&parsed, &fields, &mut errors);
     match errors.finish() {
         Ok(()) => generated,
+        // The errors, plus the score as far as it could be understood (see above).
         Err(e) => {
             let errs = e.write_errors();
-            quote! { #errs }
+            quote! { #errs #generated }
         }
     }
 }

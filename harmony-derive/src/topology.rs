@@ -8,7 +8,7 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Attribute, Ident, Path, Token, Visibility, braced};
 
-use crate::diag::{Errors, did_you_mean, snake_case};
+use crate::diag::{Errors, did_you_mean, generated_ident, respan, snake_case, with_suggestion};
 use crate::fields::{ARCHES, arch_marker, label_path};
 use crate::syntax::{FieldValue, Value, parse_fields};
 
@@ -21,6 +21,9 @@ struct CapabilityDef {
     capability: Path,
     provider: Path,
     fields: Vec<FieldValue>,
+    /// A recoverable syntax error (a missing `=>`): reported, and the entry still used, so the
+    /// topology keeps this capability and its users get no second error about it.
+    error: Option<syn::Error>,
 }
 
 struct Section<T> {
@@ -35,6 +38,8 @@ struct TopologyDef {
     hosts: Vec<Section<HostDef>>,
     capabilities: Vec<Section<CapabilityDef>>,
     unknown_sections: Vec<Ident>,
+    /// Syntax errors the parser recovered from.
+    syntax_errors: Vec<syn::Error>,
 }
 
 const SECTIONS: [&str; 2] = ["hosts", "capabilities"];
@@ -57,13 +62,29 @@ impl Parse for HostDef {
 impl Parse for CapabilityDef {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let capability: Path = input.parse()?;
-        if !input.peek(Token![=>]) {
-            return Err(syn::Error::new(
-                capability.span(),
-                "expected `Capability => Provider { ... }`, e.g. `K8sCluster => Kube { context: \"homelab\" }`",
-            ));
+        let mut error = None;
+        if input.peek(Token![=>]) {
+            input.parse::<Token![=>]>()?;
+        } else {
+            let message = format!(
+                "expected `=>` between the capability and its provider: `{} => Provider {{ ... }}`, e.g. `K8sCluster => Kube {{ context: \"homelab\" }}`",
+                quote!(#capability).to_string().replace(' ', "")
+            );
+            // Recover from the usual slips (`->`, `=`, `:` or nothing) when a provider follows.
+            let span = if input.peek(Token![->]) {
+                input.parse::<Token![->]>()?.spans[0]
+            } else if input.peek(Token![=]) {
+                input.parse::<Token![=]>()?.span
+            } else if input.peek(Token![:]) && !input.peek(Token![::]) {
+                input.parse::<Token![:]>()?.span
+            } else {
+                capability.span()
+            };
+            if !(input.peek(Ident) || input.peek(Token![::])) {
+                return Err(syn::Error::new(span, message));
+            }
+            error = Some(syn::Error::new(span, message));
         }
-        input.parse::<Token![=>]>()?;
         let provider: Path = input.parse()?;
         let fields = if input.peek(syn::token::Brace) {
             parse_fields(input)?
@@ -74,6 +95,7 @@ impl Parse for CapabilityDef {
             capability,
             provider,
             fields,
+            error,
         })
     }
 }
@@ -95,10 +117,21 @@ impl Parse for TopologyDef {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let attrs = input.call(Attribute::parse_outer)?;
         let vis: Visibility = input.parse()?;
+        let mut syntax_errors = Vec::new();
         if input.peek(Token![struct]) {
-            return Err(input.error("write the topology without `struct`: `pub HomeLab { hosts { ... } capabilities { ... } }`"));
+            // Reported, then parsed as if it were not there.
+            let token = input.parse::<Token![struct]>()?;
+            syntax_errors.push(syn::Error::new(
+                token.span,
+                "write the topology without `struct`: `pub HomeLab { hosts { ... } capabilities { ... } }`",
+            ));
         }
-        let name: Ident = input.parse()?;
+        let name: Ident = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected the topology's name and body: `pub HomeLab { hosts { ... } capabilities { ... } }`",
+            )
+        })?;
         let content;
         braced!(content in input);
         let mut def = TopologyDef {
@@ -108,6 +141,7 @@ impl Parse for TopologyDef {
             hosts: Vec::new(),
             capabilities: Vec::new(),
             unknown_sections: Vec::new(),
+            syntax_errors,
         };
         while !content.is_empty() {
             let section: Ident = content.parse()?;
@@ -162,13 +196,24 @@ struct Host<'a> {
 
 fn expand_def(def: &TopologyDef) -> TokenStream {
     let mut errors = Errors::default();
+    for error in &def.syntax_errors {
+        errors.push(error.clone());
+    }
+    for error in def
+        .capabilities
+        .iter()
+        .flat_map(|s| &s.items)
+        .filter_map(|c| c.error.as_ref())
+    {
+        errors.push(error.clone());
+    }
     for section in &def.unknown_sections {
         errors.at(
             section.span(),
-            format!(
-                "unknown section `{section}` in topology `{}`{}; a topology has `hosts {{ ... }}` and `capabilities {{ ... }}`",
-                def.name,
-                did_you_mean(&section.unraw().to_string(), SECTIONS)
+            with_suggestion(
+                format!("unknown section `{section}` in topology `{}`", def.name),
+                did_you_mean(&section.to_string(), SECTIONS),
+                "a topology has `hosts { ... }` and `capabilities { ... }`",
             ),
         );
     }
@@ -190,7 +235,7 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
 
     let name = &def.name;
     let vis = &def.vis;
-    let module = crate::diag::ident(&snake_case(&name.unraw().to_string()), name.span());
+    let module = generated_ident(&snake_case(&name.to_string()), name.span());
 
     // Hosts.
     let mut hosts: Vec<Host> = Vec::new();
@@ -258,9 +303,10 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
                 ),
                 (key, _) => errors.at(
                     field.key.span(),
-                    format!(
-                        "unknown host key `{key}`{}; a host has `arch`, `address` and `labels`",
-                        did_you_mean(key, HOST_KEYS)
+                    with_suggestion(
+                        format!("unknown host key `{key}`"),
+                        did_you_mean(key, HOST_KEYS),
+                        "a host has `arch`, `address` and `labels`",
                     ),
                 ),
             }
@@ -378,7 +424,9 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
             );
             errors.at(
                 first.provider.span(),
-                format!("note: `{cap_name}` is first provided here"),
+                format!(
+                    "first provider of `{cap_name}` (repeated by the duplicate reported above)"
+                ),
             );
             continue;
         }
@@ -386,7 +434,7 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
         let capability = &cap.capability;
         let provider = &cap.provider;
         let provides = crate::fields::provides_path(capability);
-        let param = crate::diag::ident(&snake_case(&cap_name), Span::call_site());
+        let param = generated_ident(&snake_case(&cap_name), Span::call_site());
         let span = provider.span();
         params.push(quote! { #param: #provider });
         items.push(quote! {
@@ -415,8 +463,8 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
             }
             seen.push(&field.key);
             let key = &field.key;
-            let key_str = key.unraw().to_string();
-            match provider_value(key, &field.value, &module, &host_names, &mut errors) {
+            let key_str = key.to_string();
+            match provider_value(key, &field.value, name, &module, &host_names, &mut errors) {
                 Some(ProviderValue {
                     calls: field_calls,
                     literals,
@@ -436,11 +484,12 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
             snake_case(&name.unraw().to_string()).to_uppercase(),
             snake_case(&cap_name).to_uppercase()
         );
-        // After a reported error, no half-built provider: nothing more to complain about.
+        // After a reported error, no half-built provider: a non-diverging placeholder keeps the
+        // code complete without "missing field" or "unreachable code" noise.
         let value = if failed {
-            quote! { ::core::unreachable!() }
+            quote! { ::harmony_dsl::__private::placeholder() }
         } else {
-            let name_here = crate::diag::respan(quote! { #name }, span);
+            let name_here = respan(&quote! { #name }, span);
             quote_spanned! {span=> #provider::builder::<#name_here>() #(#calls)* .build() }
         };
         declared.push(quote! {
@@ -454,12 +503,16 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
     let param_names: Vec<Ident> = caps
         .iter()
         .map(|c| {
-            let cap = c
-                .capability
-                .segments
-                .last()
-                .map(|s| s.ident.unraw().to_string());
-            crate::diag::ident(&snake_case(&cap.unwrap_or_default()), Span::call_site())
+            generated_ident(
+                &snake_case(
+                    &c.capability
+                        .segments
+                        .last()
+                        .map(|s| s.ident.to_string())
+                        .unwrap_or_default(),
+                ),
+                Span::call_site(),
+            )
         })
         .collect();
 
@@ -535,6 +588,7 @@ struct ProviderValue {
 fn provider_value(
     key: &Ident,
     value: &Value,
+    topology: &Ident,
     module: &Ident,
     hosts: &[String],
     errors: &mut Errors,
@@ -554,9 +608,10 @@ fn provider_value(
             out.literals.push((tokens, lit.span()));
         }
         Value::Host(host) => {
-            if !check_host(host, hosts, errors) {
+            if !check_host(host, topology, hosts, errors) {
                 return None;
             }
+            let module = respan(&quote! { #module }, span);
             out.calls
                 .push(quote_spanned! {span=> .#key(#module::#host) });
         }
@@ -566,8 +621,9 @@ fn provider_value(
             let mut ok = true;
             for item in items {
                 if let Value::Host(host) = item {
-                    if check_host(host, hosts, errors) {
+                    if check_host(host, topology, hosts, errors) {
                         let hspan = host.span();
+                        let module = respan(&quote! { #module }, hspan);
                         out.calls
                             .push(quote_spanned! {hspan=> .#key(#module::#host) });
                     } else {
@@ -617,21 +673,29 @@ fn provider_value(
     Some(out)
 }
 
-fn check_host(host: &Ident, hosts: &[String], errors: &mut Errors) -> bool {
+fn check_host(host: &Ident, topology: &Ident, hosts: &[String], errors: &mut Errors) -> bool {
     let name = host.unraw().to_string();
     if hosts.contains(&name) {
         return true;
     }
+    let rest = if hosts.is_empty() {
+        "declare it under `hosts { ... }`".to_string()
+    } else {
+        format!(
+            "its hosts are {}; declare new hosts under `hosts {{ ... }}`",
+            hosts
+                .iter()
+                .map(|h| format!("`{h}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
     errors.at(
         host.span(),
-        format!(
-            "no host `{name}` in this topology{}{}",
+        with_suggestion(
+            format!("no host `{name}` in topology `{topology}`"),
             did_you_mean(&name, hosts.iter().map(String::as_str)),
-            if hosts.is_empty() {
-                "; declare it under `hosts { ... }`".to_string()
-            } else {
-                format!(" (hosts: {})", hosts.join(", "))
-            }
+            &rest,
         ),
     );
     false

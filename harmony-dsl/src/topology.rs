@@ -171,17 +171,17 @@ pub trait HostOf<T> {}
 
 /// Placement: the host has architecture `A`, which score `S` needs.
 #[diagnostic::on_unimplemented(
-    message = "host `{Self}` is not `{A}`, but `{S}` needs an `{A}` host",
+    message = "`{S}` cannot run on host `{Self}`: it needs an `{A}` host",
     label = "`{Self}` has another architecture",
-    note = "place `{S}` on an `{A}` host, or use a score (or image) built for this host's architecture"
+    note = "place `{S}` on a host whose `arch` matches, or use a score (or image) built for the architecture of `{Self}`"
 )]
 pub trait RunsOn<S: ?Sized, A> {}
 
 /// Placement: the host carries label `L`, which score `S` needs.
 #[diagnostic::on_unimplemented(
-    message = "host `{Self}` lacks label `{L}`, which score `{S}` requires",
+    message = "host `{Self}` lacks label `{L}`, which `{S}` requires",
     label = "`{Self}` has no label `{L}`",
-    note = "add `{L}` to the host's `labels: [...]` in `topology!`, or place `{S}` on a host that has it"
+    note = "add the label to the host's `labels: [...]` in `topology!`, or place `{S}` on a host that has it"
 )]
 pub trait HasLabel<S: ?Sized, L> {}
 

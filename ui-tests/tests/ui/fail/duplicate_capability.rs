@@ -1,0 +1,16 @@
+use harmony_runtime::prelude::*;
+
+topology! {
+    pub HomeLab {
+        hosts {
+            nuc { arch: x86_64, address: "192.168.1.10", labels: [control_plane] }
+        }
+        capabilities {
+            K8sCluster   => Kube { context: "homelab" },
+            LoadBalancer => MetalLb { pool: "192.168.1.200/29" },
+            K8sCluster   => Kube { context: "homelab-backup" },
+        }
+    }
+}
+
+fn main() {}

@@ -1,0 +1,16 @@
+use harmony_runtime::prelude::*;
+
+topology! {
+    pub HomeLab {
+        hosts {
+            nuc { arch: x86_64,  address: "192.168.1.10" }
+            pi1 { arch: aarch64, address: "192.168.1.21" }
+            pi1 { arch: aarch64, address: "192.168.1.22" }
+        }
+        capabilities {
+            K8sCluster => Kube { context: "homelab" },
+        }
+    }
+}
+
+fn main() {}

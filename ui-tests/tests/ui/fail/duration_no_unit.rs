@@ -1,0 +1,46 @@
+use harmony_runtime::prelude::*;
+
+topology! {
+    /// Home lab: one x86 box running k3s, two Raspberry Pis in the field.
+    pub HomeLab {
+        hosts {
+            nuc { arch: x86_64,  address: "192.168.1.10", labels: [control_plane, gpu] }
+            pi1 { arch: aarch64, address: "192.168.1.21" }
+            pi2 { arch: aarch64, address: "192.168.1.22" }
+        }
+        capabilities {
+            K8sCluster   => Kube { context: "homelab" },
+            DnsServer    => CoreDns { on: nuc, zone: "home.arpa" },
+            LoadBalancer => MetalLb { pool: "192.168.1.200/29" },
+            Fleet        => NatsFleet { url: "nats://127.0.0.1:4222", devices: [pi1, pi2] },
+        }
+    }
+}
+
+/// A scheduled job on the cluster.
+#[derive(Debug, Clone, Score)]
+#[score(requires(K8sCluster))]
+pub struct CronJob {
+    image: ImageRef,
+    schedule: String,
+    #[score(default = "10m")]
+    timeout: Duration,
+}
+
+impl Operations for CronJob {
+    fn operations(&self, _ctx: &ScoreContext<'_>) -> Vec<Operation> {
+        Vec::new()
+    }
+}
+
+score! {
+    pub fn jobs() -> Plan<HomeLab> {
+        backup = CronJob {
+            image: "registry.example.com/acme/backup:1.0",
+            schedule: "0 3 * * *",
+            timeout: "10 minutes",
+        };
+    }
+}
+
+fn main() {}

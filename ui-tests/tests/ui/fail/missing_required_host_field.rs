@@ -1,0 +1,40 @@
+use harmony_runtime::prelude::*;
+
+topology! {
+    /// Home lab: one x86 box running k3s, two Raspberry Pis in the field.
+    pub HomeLab {
+        hosts {
+            nuc { arch: x86_64,  address: "192.168.1.10", labels: [control_plane, gpu] }
+            pi1 { arch: aarch64, address: "192.168.1.21" }
+            pi2 { arch: aarch64, address: "192.168.1.22" }
+        }
+        capabilities {
+            K8sCluster   => Kube { context: "homelab" },
+            DnsServer    => CoreDns { on: nuc, zone: "home.arpa" },
+            LoadBalancer => MetalLb { pool: "192.168.1.200/29" },
+            Fleet        => NatsFleet { url: "nats://127.0.0.1:4222", devices: [pi1, pi2] },
+        }
+    }
+}
+
+/// A backup agent pinned to one host.
+#[derive(Debug, Clone, Score)]
+#[score(requires(K8sCluster))]
+pub struct BackupAgent {
+    schedule: String,
+    on: Placement,
+}
+
+impl Operations for BackupAgent {
+    fn operations(&self, _ctx: &ScoreContext<'_>) -> Vec<Operation> {
+        Vec::new()
+    }
+}
+
+score! {
+    pub fn backups() -> Plan<HomeLab> {
+        nightly = BackupAgent { schedule: "0 3 * * *" };
+    }
+}
+
+fn main() {}

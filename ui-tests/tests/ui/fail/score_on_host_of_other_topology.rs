@@ -1,0 +1,31 @@
+use harmony_runtime::prelude::*;
+
+topology! {
+    pub HomeLab {
+        hosts {
+            nuc { arch: x86_64, address: "192.168.1.10" }
+        }
+        capabilities {
+            K8sCluster => Kube { context: "homelab" },
+        }
+    }
+}
+
+topology! {
+    pub Office {
+        hosts {
+            srv { arch: x86_64, address: "10.1.0.5" }
+        }
+        capabilities {
+            K8sCluster => Kube { context: "office" },
+        }
+    }
+}
+
+score! {
+    pub fn accounting() -> Plan<Office> {
+        db = Postgres { storage: "20Gi", place: home_lab::nuc };
+    }
+}
+
+fn main() {}
