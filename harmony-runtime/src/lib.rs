@@ -1,5 +1,6 @@
 //! Harmony runtime.
 
+pub mod agent;
 pub mod providers;
 
 /// Everything an infrastructure file needs: the DSL's prelude and the providers.

@@ -41,6 +41,9 @@ pub struct ConnectConfig {
     pub tls_required: bool,
     /// Connection name shown by the server (`harmony`, `harmony-agent north`...).
     pub name: Option<String>,
+    /// Inbox prefix for replies (`_INBOX_north` for device north), so per-device permissions
+    /// need not let a device subscribe to everybody's replies.
+    pub inbox_prefix: Option<String>,
 }
 
 impl std::fmt::Debug for ConnectConfig {
@@ -55,6 +58,7 @@ impl std::fmt::Debug for ConnectConfig {
             .field("tls_key", &self.tls_key)
             .field("tls_required", &self.tls_required)
             .field("name", &self.name)
+            .field("inbox_prefix", &self.inbox_prefix)
             .finish()
     }
 }
@@ -76,6 +80,7 @@ impl ConnectConfig {
             tls_key: env("HARMONY_NATS_TLS_KEY").map(PathBuf::from),
             tls_required: env("HARMONY_NATS_TLS_REQUIRED").is_some_and(|v| v != "0"),
             name: None,
+            inbox_prefix: None,
         }
     }
 
@@ -125,6 +130,9 @@ impl ConnectConfig {
         }
         if let Some(name) = &self.name {
             options = options.name(name.clone());
+        }
+        if let Some(prefix) = &self.inbox_prefix {
+            options = options.custom_inbox_prefix(prefix.clone());
         }
         Ok(options
             .connection_timeout(Duration::from_secs(5))
