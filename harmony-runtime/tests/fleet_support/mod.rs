@@ -176,6 +176,21 @@ pub struct Agent {
 
 impl Agent {
     pub fn start(url: &str, device: &str, state_dir: &Path, extra: &[&str]) -> Self {
+        Self::spawn(url, device, state_dir, extra, &[])
+    }
+
+    /// Starts an agent with extra environment variables.
+    pub fn start_with_env(url: &str, device: &str, state_dir: &Path, env: &[(&str, &str)]) -> Self {
+        Self::spawn(url, device, state_dir, &[], env)
+    }
+
+    fn spawn(
+        url: &str,
+        device: &str,
+        state_dir: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         std::fs::create_dir_all(state_dir).expect("state dir");
         let log = state_dir.join("agent.log");
         let file = std::fs::OpenOptions::new()
@@ -188,6 +203,7 @@ impl Agent {
             .arg("--state-dir")
             .arg(state_dir)
             .args(extra)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::from(file.try_clone().expect("log")))
             .stderr(Stdio::from(file))
