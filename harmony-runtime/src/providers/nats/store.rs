@@ -24,7 +24,7 @@ pub struct FleetStore {
     namespace: String,
     client: async_nats::Client,
     desired: kv::Store,
-    jetstream: jetstream::Context,
+    status: kv::Store,
 }
 
 impl std::fmt::Debug for FleetStore {
@@ -37,7 +37,8 @@ impl std::fmt::Debug for FleetStore {
 }
 
 impl FleetStore {
-    /// Connects to `url`, creating the desired-state bucket when missing.
+    /// Connects to `url`, creating the desired-state and status buckets when missing (devices
+    /// with per-device permissions cannot create them).
     pub async fn connect(
         url: &str,
         config: &ConnectConfig,
@@ -46,12 +47,13 @@ impl FleetStore {
         let client = connect(url, config).await?;
         let jetstream = jetstream::new(client.clone());
         let desired = desired_bucket(url, &jetstream, true).await?;
+        let status = status_bucket(url, &jetstream, true).await?;
         Ok(FleetStore {
             url: url.to_string(),
             namespace: namespace.to_string(),
             client,
             desired,
-            jetstream,
+            status,
         })
     }
 
@@ -129,6 +131,11 @@ impl FleetStore {
     /// Writes `spec` with compare-and-set on the revision read just before: a concurrent writer
     /// makes this a conflict error naming the key, never a silent overwrite.
     pub async fn apply(&self, spec: &DeviceSpec) -> Result<Outcome, Error> {
+        Ok(self.apply_with_revision(spec).await?.0)
+    }
+
+    /// [`apply`](Self::apply), also returning the revision now stored.
+    pub async fn apply_with_revision(&self, spec: &DeviceSpec) -> Result<(Outcome, u64), Error> {
         let key = self.key(spec);
         let current = self.current(&key).await?;
         let observed = match &current {
@@ -138,7 +145,7 @@ impl FleetStore {
         if let Some(c) = &current
             && c.value.as_ref() == encode_spec(spec).as_slice()
         {
-            return Ok(Outcome::Unchanged);
+            return Ok((Outcome::Unchanged, c.revision));
         }
         self.write(&key, spec, &observed).await
     }
@@ -147,7 +154,7 @@ impl FleetStore {
     /// that revision. Anything else is a conflict error naming the key.
     pub async fn apply_at(&self, spec: &DeviceSpec, observed: &Observed) -> Result<Outcome, Error> {
         let key = self.key(spec);
-        self.write(&key, spec, observed).await
+        Ok(self.write(&key, spec, observed).await?.0)
     }
 
     async fn write(
@@ -155,7 +162,7 @@ impl FleetStore {
         key: &str,
         spec: &DeviceSpec,
         observed: &Observed,
-    ) -> Result<Outcome, Error> {
+    ) -> Result<(Outcome, u64), Error> {
         let bytes = bytes::Bytes::from(encode_spec(spec));
         let result = match observed {
             Observed::Absent => self.desired.create(key, bytes).await.map_err(|e| {
@@ -196,12 +203,13 @@ impl FleetStore {
         } else {
             "updated"
         };
-        Ok(Outcome::changed(format!(
+        let outcome = Outcome::changed(format!(
             "{verb} desired state of device `{}` ({} workloads) at {}, revision {result}",
             spec.device,
             spec.workloads.len(),
             self.where_(key)
-        )))
+        ));
+        Ok((outcome, result))
     }
 
     /// The revision now stored for `spec`, if any.
@@ -242,8 +250,8 @@ impl FleetStore {
 
     /// The last status `device`'s agent wrote, if any.
     pub async fn status(&self, device: &str) -> Result<Option<DeviceStatus>, Error> {
-        let bucket = status_bucket(&self.url, &self.jetstream, true).await?;
-        let value = bucket
+        let value = self
+            .status
             .get(status_key(device))
             .await
             .map_err(|e| jetstream_error(&self.url, "cannot read device status", e))?;
