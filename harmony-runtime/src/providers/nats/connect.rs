@@ -149,10 +149,13 @@ pub async fn connect(url: &str, config: &ConnectConfig) -> Result<async_nats::Cl
     let client = options.connect(url).await.map_err(|e| {
         use async_nats::ConnectErrorKind as K;
         let message = format!("cannot connect to NATS at {url}");
+        // An untrusted or invalid certificate surfaces as an I/O error: retrying cannot fix it.
+        let certificate = e.to_string().contains("certificate");
         match e.kind() {
             K::Authentication | K::AuthorizationViolation | K::Tls => {
                 Error::permanent(message).with_source(e)
             }
+            _ if certificate => Error::permanent(message).with_source(e),
             _ => Error::transient(message).with_source(e),
         }
     })?;
