@@ -115,3 +115,43 @@ async fn a_container_without_podman_fails_with_a_reason_and_other_keys_still_run
     );
     assert_eq!(marker_lines(&marker), vec!["up"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_killed_hard_leaves_no_second_copy_after_it_restarts() {
+    let dir = TempDir::new("fleet-orphans");
+    let server = NatsServer::start(dir.path());
+    let url = server.url();
+    let op = operator(&url).await;
+    let marker = dir.path().join("pids");
+    let mut workload = marker_workload("pinned", &marker, "");
+    workload.run = WorkloadRun::Process {
+        command: vec![
+            "sh".into(),
+            "-c".into(),
+            "echo $$ >> \"$MARKER\"; exec sleep 600".into(),
+        ],
+    };
+    let s = spec("north", vec![workload]);
+    let (_, revision) = op.apply_with_revision(&s).await.expect("apply");
+    let state = dir.path().join("north");
+    let mut first = Agent::start(&url, "north", &state, &[]);
+    converged(&op, "north", &op.key(&s), revision).await;
+    let pids = |m: &Path| -> Vec<u32> {
+        marker_lines(m)
+            .iter()
+            .filter_map(|l| l.trim().parse().ok())
+            .collect()
+    };
+    let old = pids(&marker)[0];
+    first.kill_hard();
+    assert!(alive(old), "the workload outlives a killed agent");
+
+    let _second = Agent::start(&url, "north", &state, &[]);
+    let new = eventually("the workload to be started again", || async {
+        pids(&marker).get(1).copied()
+    })
+    .await;
+    assert!(alive(new));
+    assert!(!alive(old), "the old copy still runs next to the new one");
+    converged(&op, "north", &op.key(&s), revision).await;
+}

@@ -91,11 +91,22 @@ pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> Res
             LocalState::default()
         }
     };
-    let logs = config.state_dir.join("logs");
-    std::fs::create_dir_all(&logs).map_err(|e| format!("cannot create {}: {e}", logs.display()))?;
     let changed = Arc::new(Notify::new());
+    let supervisor = Supervisor::new(&config.state_dir, changed.clone()).map_err(|e| {
+        format!(
+            "cannot prepare state directory {}: {e}",
+            config.state_dir.display()
+        )
+    })?;
+    let orphans = supervisor.reap_orphans().await;
+    if orphans > 0 {
+        say!(
+            config.device,
+            "stopped {orphans} workload processes left by a previous agent"
+        );
+    }
     let mut agent = Agent {
-        supervisor: Supervisor::new(&logs, changed.clone()),
+        supervisor,
         config,
         store,
         state,

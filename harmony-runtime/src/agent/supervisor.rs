@@ -2,6 +2,11 @@
 //! `podman run` for a container) in its own process group; a process that exits is restarted
 //! with exponential backoff; a workload no longer desired is stopped (SIGTERM to its group,
 //! SIGKILL after a grace period).
+//!
+//! Each running process has a pid file `<dir>/run/<workload>.pid` holding its pid and its start
+//! time (from `/proc`); an agent that was killed without stopping its workloads finds them at its
+//! next start and stops them ([`Supervisor::reap_orphans`]) before starting its own, so a crash of
+//! the agent never leaves two copies running. The start time guards against pid reuse.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -38,6 +43,7 @@ pub struct Supervisor {
     changed: Arc<Notify>,
     podman: Option<PathBuf>,
     log_dir: PathBuf,
+    run_dir: PathBuf,
 }
 
 /// Finds `program` in `PATH`.
@@ -49,15 +55,49 @@ pub fn find_on_path(program: &str) -> Option<PathBuf> {
 }
 
 impl Supervisor {
-    /// A supervisor writing workload output under `log_dir`; `changed` is notified whenever a
-    /// workload changes state.
-    pub fn new(log_dir: &Path, changed: Arc<Notify>) -> Self {
-        Supervisor {
+    /// A supervisor keeping workload output in `<dir>/logs` and pid files in `<dir>/run`;
+    /// `changed` is notified whenever a workload changes state.
+    pub fn new(dir: &Path, changed: Arc<Notify>) -> std::io::Result<Self> {
+        let log_dir = dir.join("logs");
+        let run_dir = dir.join("run");
+        std::fs::create_dir_all(&log_dir)?;
+        std::fs::create_dir_all(&run_dir)?;
+        Ok(Supervisor {
             running: BTreeMap::new(),
             changed,
             podman: find_on_path("podman"),
-            log_dir: log_dir.to_path_buf(),
+            log_dir,
+            run_dir,
+        })
+    }
+
+    /// Stops processes left running by a previous agent (recorded in pid files whose process
+    /// still exists with the same start time); returns how many it stopped.
+    pub async fn reap_orphans(&self) -> usize {
+        let Ok(entries) = std::fs::read_dir(&self.run_dir) else {
+            return 0;
+        };
+        let mut reaped = 0;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "pid")
+                && let Some(pid) = std::fs::read_to_string(&path)
+                    .ok()
+                    .and_then(|text| live_pid(&text))
+            {
+                signal_group(pid, "TERM").await;
+                let deadline = Instant::now() + GRACE;
+                while start_time(pid).is_some() && Instant::now() < deadline {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                if start_time(pid).is_some() {
+                    signal_group(pid, "KILL").await;
+                }
+                reaped += 1;
+            }
+            let _ = std::fs::remove_file(&path);
         }
+        reaped
     }
 
     /// Makes the running set equal to `desired` (desired key, workload): stops what is no
@@ -100,6 +140,7 @@ impl Supervisor {
                 workload: workload.clone(),
                 podman: self.podman.clone(),
                 log: self.log_dir.join(format!("{}.log", key_token(&id))),
+                pid_file: self.run_dir.join(format!("{}.pid", key_token(&id))),
             };
             let task = tokio::spawn(supervise(
                 launch,
@@ -147,6 +188,7 @@ struct Launch {
     workload: Workload,
     podman: Option<PathBuf>,
     log: PathBuf,
+    pid_file: PathBuf,
 }
 
 impl Launch {
@@ -249,12 +291,18 @@ async fn supervise(
             Ok(mut child) => {
                 let started = Instant::now();
                 let pid = child.id();
+                if let Some(pid) = pid
+                    && let Some(start) = start_time(pid)
+                {
+                    let _ = std::fs::write(&launch.pid_file, format!("{pid} {start}\n"));
+                }
                 set(&status, &changed, |s| {
                     s.state = WorkloadState::Running;
                     s.pid = pid;
                 });
                 tokio::select! {
                     exit = child.wait() => {
+                        let _ = std::fs::remove_file(&launch.pid_file);
                         if started.elapsed() >= STABLE_AFTER {
                             backoff = BACKOFF_START;
                         }
@@ -270,6 +318,7 @@ async fn supervise(
                     }
                     _ = stopped(&mut stop) => {
                         terminate(&mut child).await;
+                        let _ = std::fs::remove_file(&launch.pid_file);
                         return;
                     }
                 }
@@ -285,6 +334,22 @@ async fn supervise(
             s.state = WorkloadState::Starting;
         });
     }
+}
+
+/// The start time of process `pid` (clock ticks since boot, field 22 of `/proc/<pid>/stat`).
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: count after the last `)`.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// The pid of a pid file's content `<pid> <start time>` when that process still runs.
+fn live_pid(text: &str) -> Option<u32> {
+    let mut parts = text.split_whitespace();
+    let pid: u32 = parts.next()?.parse().ok()?;
+    let start: u64 = parts.next()?.parse().ok()?;
+    (pid > 1 && start_time(pid) == Some(start)).then_some(pid)
 }
 
 /// Completes when the supervisor asks the workload to stop (or is gone).

@@ -219,6 +219,14 @@ impl Agent {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// SIGKILL: the agent dies without stopping its workloads.
+    pub fn kill_hard(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
     /// SIGTERM and wait: the agent stops its workloads.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -318,4 +326,15 @@ pub async fn converged(store: &FleetStore, device: &str, key: &str, revision: u6
         },
     )
     .await
+}
+
+/// Whether process `pid` runs (exists and is not a zombie).
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let rest = stat[stat.rfind(')')? + 1..].trim_start().to_string();
+            rest.chars().next()
+        })
+        .is_some_and(|state| state != 'Z' && state != 'X')
 }
