@@ -1,6 +1,5 @@
 //! Harmony runtime.
 
-pub mod agent;
 pub mod providers;
 
 /// Everything an infrastructure file needs: the DSL's prelude and the providers.

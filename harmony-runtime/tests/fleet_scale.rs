@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use fleet_support::*;
 use harmony_dsl::resource::{DeviceSpec, Workload, WorkloadRun};
-use harmony_runtime::agent::{AgentConfig, run};
 use harmony_runtime::providers::nats::ConnectConfig;
+use harmony_runtime::providers::nats::agent::{AgentConfig, run};
 use tokio::sync::oneshot;
 
 const AGENTS: usize = 200;

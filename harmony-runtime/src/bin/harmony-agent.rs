@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use harmony_runtime::agent::{AgentConfig, run};
 use harmony_runtime::providers::nats::ConnectConfig;
+use harmony_runtime::providers::nats::agent::{AgentConfig, run};
 
 /// Runs this device's share of a Harmony fleet: watches its desired state in NATS JetStream,
 /// supervises its workloads, reports status. Needs nats-server 2.10 or later.

@@ -8,6 +8,10 @@
 //! ([`ConnectConfig::from_env`]: `HARMONY_NATS_USER`/`_PASSWORD`, `_TOKEN`, `_CREDS`, `_TLS_*`),
 //! so no secret is written in an infrastructure file.
 
+// The device agent's library code lives in `src/agent/` (the `harmony-agent` binary uses it); it
+// is declared here so that this feature stays within the fleet's own files.
+#[path = "../../agent/mod.rs"]
+pub mod agent;
 pub mod connect;
 pub mod store;
 pub mod wire;
