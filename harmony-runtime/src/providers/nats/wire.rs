@@ -223,6 +223,14 @@ impl DeviceStatus {
     pub fn converged_at(&self, key: &str, revision: u64) -> bool {
         self.phase == Phase::Converged && self.applied.get(key) == Some(&revision)
     }
+
+    /// Whether the agent counts as online at `now_ms`: it said so, and its last heartbeat is
+    /// no older than three heartbeat intervals.
+    pub fn online_at(&self, now_ms: u64) -> bool {
+        self.online
+            && now_ms.saturating_sub(self.heartbeat_ms)
+                <= self.heartbeat_interval_ms.saturating_mul(3)
+    }
 }
 
 /// Milliseconds since the Unix epoch.
@@ -288,6 +296,28 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(!redacted_json(&s).contains("s3cret"));
+    }
+
+    #[test]
+    fn a_status_without_recent_heartbeat_is_offline() {
+        let status = DeviceStatus {
+            device: "north".into(),
+            phase: Phase::Converged,
+            online: true,
+            applied: BTreeMap::from([("default.north.a".to_string(), 7)]),
+            workloads: Vec::new(),
+            heartbeat_ms: 10_000,
+            heartbeat_interval_ms: 1_000,
+        };
+        assert!(status.online_at(12_999));
+        assert!(!status.online_at(13_001));
+        assert!(status.converged_at("default.north.a", 7));
+        assert!(!status.converged_at("default.north.a", 6));
+        let stopped = DeviceStatus {
+            online: false,
+            ..status
+        };
+        assert!(!stopped.online_at(10_000));
     }
 
     #[test]
