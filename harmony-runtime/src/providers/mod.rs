@@ -1,17 +1,18 @@
 //! Capability providers for clusters, DNS, load balancers, identity, containers and fleets.
 //!
 //! Each is configuration written in `topology!` (`K8sCluster => Kube { context: "homelab" }`).
-//! Their network backends are not part of this build yet: `plan` shows their steps as unknown with
+//! `NatsFleet` keeps each device's desired state in NATS JetStream key-value (see [`nats`]).
+//! The other network backends are not part of this build yet: `plan` shows their steps as unknown with
 //! the reason, `apply` fails those steps with a permanent error naming the provider, and
 //! `render DIR` writes everything they would apply. The local providers (`LocalFiles`,
 //! `LocalProcesses`) are fully functional.
 
+pub mod nats;
+
 use harmony_dsl::capability::{
-    ContainerRuntime, DnsServer, Fleet, IdentityProvider, K8sCluster, LoadBalancer,
+    ContainerRuntime, DnsServer, IdentityProvider, K8sCluster, LoadBalancer,
 };
-use harmony_dsl::resource::{
-    ContainerSpec, DeviceSpec, DnsRecord, IdentityClient, KubeObject, LbService,
-};
+use harmony_dsl::resource::{ContainerSpec, DnsRecord, IdentityClient, KubeObject, LbService};
 use harmony_dsl::value::{Cidr, DomainName, Url};
 use harmony_dsl::{BoxFuture, Error, Inspection, Outcome, Placement, Provider, Result};
 
@@ -107,5 +108,3 @@ pub struct NatsFleet {
     /// The devices of the fleet.
     pub devices: Vec<Placement>,
 }
-
-backend_pending!(NatsFleet, Fleet, DeviceSpec, "its NATS server");

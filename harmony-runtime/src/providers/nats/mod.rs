@@ -1,0 +1,116 @@
+//! The device fleet over NATS JetStream: [`NatsFleet`](super::NatsFleet) writes each device's
+//! desired state to a key-value bucket, the `harmony-agent` on each device reconciles it and
+//! reports back in a status bucket. The key layout is described in [`wire`].
+//!
+//! **Minimum server: nats-server 2.10** with JetStream enabled (see [`connect`]).
+//!
+//! Connection settings beside the URL come from the environment
+//! ([`ConnectConfig::from_env`]: `HARMONY_NATS_USER`/`_PASSWORD`, `_TOKEN`, `_CREDS`, `_TLS_*`),
+//! so no secret is written in an infrastructure file.
+
+// The device agent's library code lives in `src/agent/` (the `harmony-agent` binary uses it); it
+// is declared here so that this feature stays within the fleet's own files.
+#[path = "../../agent/mod.rs"]
+pub mod agent;
+pub mod connect;
+pub mod store;
+pub mod wire;
+
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+
+use harmony_dsl::capability::Fleet;
+use harmony_dsl::resource::DeviceSpec;
+use harmony_dsl::{BoxFuture, Error, Inspection, Outcome, Result};
+
+pub use connect::{ConnectConfig, MIN_SERVER_VERSION};
+pub use store::FleetStore;
+pub use wire::{DeviceStatus, Phase, WorkloadState, WorkloadStatus};
+
+use super::NatsFleet;
+
+/// Open connections, per server URL and namespace, shared by every `NatsFleet` of the process.
+static STORES: LazyLock<Mutex<HashMap<(String, String), FleetStore>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+impl NatsFleet {
+    /// The namespace (first key token) this fleet's keys are written under.
+    pub fn namespace() -> String {
+        std::env::var(wire::NAMESPACE_ENV)
+            .ok()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| wire::DEFAULT_NAMESPACE.to_string())
+    }
+
+    /// A connected store: the shared one for this URL, or a new connection.
+    pub async fn store(&self) -> Result<FleetStore> {
+        let id = (self.url.to_string(), Self::namespace());
+        let cached = STORES.lock().ok().and_then(|s| s.get(&id).cloned());
+        if let Some(store) = cached
+            && store.client().connection_state() == async_nats::connection::State::Connected
+        {
+            return Ok(store);
+        }
+        let mut config = ConnectConfig::from_env();
+        config.name = Some("harmony".to_string());
+        let store = FleetStore::connect(&id.0, &config, &id.1).await?;
+        if let Ok(mut stores) = STORES.lock() {
+            stores.insert(id, store.clone());
+        }
+        Ok(store)
+    }
+
+    fn forget(&self, error: &Error) {
+        if error.is_transient()
+            && let Ok(mut stores) = STORES.lock()
+        {
+            stores.remove(&(self.url.to_string(), Self::namespace()));
+        }
+    }
+
+    fn check_device(&self, spec: &DeviceSpec) -> Result<()> {
+        if self.devices.is_empty() || self.devices.iter().any(|d| d.host() == spec.device) {
+            return Ok(());
+        }
+        let names: Vec<&str> = self.devices.iter().map(|d| d.host()).collect();
+        Err(Error::permanent(format!(
+            "device `{}` is not in this fleet (devices: {})",
+            spec.device,
+            names.join(", ")
+        )))
+    }
+}
+
+impl Fleet for NatsFleet {
+    fn inspect<'a>(&'a self, spec: &'a DeviceSpec) -> BoxFuture<'a, Result<Inspection>> {
+        Box::pin(async move {
+            self.check_device(spec)?;
+            let result = self.store().await?.inspect(spec).await;
+            if let Err(e) = &result {
+                self.forget(e);
+            }
+            result
+        })
+    }
+
+    fn apply<'a>(&'a self, spec: &'a DeviceSpec) -> BoxFuture<'a, Result<Outcome>> {
+        Box::pin(async move {
+            self.check_device(spec)?;
+            let result = self.store().await?.apply(spec).await;
+            if let Err(e) = &result {
+                self.forget(e);
+            }
+            result
+        })
+    }
+
+    fn remove<'a>(&'a self, spec: &'a DeviceSpec) -> BoxFuture<'a, Result<Outcome>> {
+        Box::pin(async move {
+            let result = self.store().await?.remove(spec).await;
+            if let Err(e) = &result {
+                self.forget(e);
+            }
+            result
+        })
+    }
+}
