@@ -695,8 +695,8 @@ impl Bench {
         self.check(&name)
     }
 
-    /// Bytes and lines of `-Zunpretty=expanded` (nightly), or why it is unavailable.
-    fn expansion_size(&self, name: &str) -> Result<(usize, usize), String> {
+    /// Size and shape of `-Zunpretty=expanded` (nightly), or why it is unavailable.
+    fn expansion_size(&self, name: &str) -> Result<Expansion, String> {
         // `cargo +nightly` needs the rustup proxy, not the toolchain's own cargo binary.
         let output = Command::new("cargo")
             .args([
@@ -721,8 +721,38 @@ impl Bench {
             return Err(String::from_utf8_lossy(&output.stderr).into_owned());
         }
         let text = String::from_utf8_lossy(&output.stdout);
-        Ok((text.len(), text.lines().count()))
+        let starts = |prefixes: &[&str]| {
+            text.lines()
+                .map(str::trim_start)
+                .map(|l| l.strip_prefix("pub ").unwrap_or(l))
+                .filter(|l| prefixes.iter().any(|p| l.starts_with(p)))
+                .count()
+        };
+        Ok(Expansion {
+            bytes: text.len(),
+            lines: text.lines().count(),
+            types: starts(&["struct ", "enum ", "trait ", "type ", "union "]),
+            impls: starts(&["impl ", "impl<"]),
+            fns: starts(&["fn ", "const fn "]),
+            consts: text.matches("const _: () =").count(),
+            longest_line: text.lines().map(str::len).max().unwrap_or(0),
+        })
     }
+}
+
+/// The shape of an expanded crate: what grows with N and what must not.
+struct Expansion {
+    bytes: usize,
+    lines: usize,
+    /// Type definitions (struct, enum, trait, type alias, union): must not grow with N.
+    types: usize,
+    impls: usize,
+    fns: usize,
+    /// Anonymous `const _: () = ...` items (the literal checks).
+    consts: usize,
+    /// Longest line of the pretty-printed expansion: a type or expression growing with N would
+    /// show here.
+    longest_line: usize,
 }
 
 fn median(mut values: Vec<Duration>) -> Duration {
@@ -875,15 +905,23 @@ fn run(options: &Options) -> Result<(), String> {
 
     if options.expand {
         println!();
-        println!("expansion (`cargo +nightly rustc -- -Zunpretty=expanded`):");
+        println!(
+            "expansion (`cargo +nightly rustc -- -Zunpretty=expanded`): types and impls must not grow with N"
+        );
         for &n in &options.sizes {
             for &variant in &options.variants {
                 let name = crate_name(variant, n);
                 match bench.expansion_size(&name) {
-                    Ok((bytes, lines)) => println!(
-                        "  N={n:<5} {:<5} {:>9.1} kB, {lines} lines",
+                    Ok(e) => println!(
+                        "  N={n:<5} {:<5} {:>8.1} kB, {:>6} lines, {:>3} types, {:>3} impls, {:>4} fns, {:>5} const items, longest line {} chars",
                         variant.name(),
-                        bytes as f64 / 1024.0
+                        e.bytes as f64 / 1024.0,
+                        e.lines,
+                        e.types,
+                        e.impls,
+                        e.fns,
+                        e.consts,
+                        e.longest_line
                     ),
                     Err(e) => println!("  N={n:<5} {:<5} unavailable: {e}", variant.name()),
                 }
