@@ -62,7 +62,7 @@ pub mod prelude {
     };
     pub use crate::{
         Arch, Change, Decentralized, Error, ErrorKind, Failover, Operation, Operations, Outcome,
-        Placement, Plan, Provider, Score, ScoreContext, ScoreKind, ScoreOutputs, Topology, score,
-        topology,
+        Placement, Plan, Provider, Score, ScoreContext, ScoreKind, ScoreOutputs, SmokeCheck,
+        SmokeTest, Topology, score, topology,
     };
 }

@@ -1,4 +1,4 @@
-//! The command line: `plan`, `apply`, `render`, `status`. A user's `main` is one call to
+//! The command line: `plan`, `apply`, `render`, `status`, `smoke`. A user's `main` is one call to
 //! [`cli`]. Exit codes are [`ExitStatus`]; JSON documents are described in `SCHEMA.md`.
 
 mod apply;
@@ -123,6 +123,8 @@ enum Command {
     },
     /// What the state file says was applied, and the topology's capabilities.
     Status,
+    /// Run only the plan's smoke tests (each score's checks), changing nothing.
+    Smoke,
 }
 
 /// Runs the command line from `std::env::args` against `topology` and `plan`.
@@ -148,6 +150,7 @@ pub fn cli_from<T: Topology>(
         }
     };
     init_tracing(args.verbose);
+    crate::smoke::install();
     let out = Output {
         json: args.json,
         command: args.command.name(),
@@ -190,7 +193,8 @@ pub fn cli_from<T: Topology>(
     let status = runtime.block_on(async move {
         match args.command {
             Command::Plan { out } => plan::run(&ctx, plan, out).await,
-            Command::Apply { file } => apply::run(&ctx, plan, file).await,
+            Command::Apply { file } => apply::run(&ctx, plan, file, apply::RunMode::Apply).await,
+            Command::Smoke => apply::run(&ctx, plan, None, apply::RunMode::SmokeOnly).await,
             Command::Render { dir } => render(&ctx, plan, dir),
             Command::Status => status::run(&ctx),
         }
@@ -207,6 +211,7 @@ impl Command {
             Command::Apply { .. } => "apply",
             Command::Render { .. } => "render",
             Command::Status => "status",
+            Command::Smoke => "smoke",
         }
     }
 }

@@ -7,6 +7,7 @@
 //! - [`cli`](fn@cli): the command line a user's `main` hands its topology and plan to.
 //! - [`local`]: [`Localhost`], the embedded default topology, and its providers.
 //! - [`render`]: deterministic artifacts for `render DIR`.
+//! - [`smoke`]: the prober that performs scores' smoke tests.
 //! - [`providers`]: capability providers for clusters, DNS, load balancers, identity, containers
 //!   and fleets.
 //!
@@ -29,6 +30,7 @@ pub mod local;
 pub mod providers;
 pub mod render;
 pub mod report;
+pub mod smoke;
 pub mod state;
 
 pub use cli::{ExitStatus, IntoTopology, cli, cli_from};

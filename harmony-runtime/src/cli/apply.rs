@@ -136,10 +136,38 @@ impl Recorder<'_> {
     }
 }
 
+/// What `run` does: a full apply, or only the plan's smoke tests (`smoke`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum RunMode {
+    /// Prune, then run every step, recording state.
+    Apply,
+    /// Run only the smoke-test steps, each on its own; no pruning, no state change.
+    SmokeOnly,
+}
+
+/// The smoke-test steps of `plan`, renumbered, each without dependencies.
+fn smoke_steps<T: Topology>(plan: &Plan<T>) -> Plan<T> {
+    let mut only = plan.clone();
+    only.steps = plan
+        .steps
+        .iter()
+        .filter(|s| matches!(s.operation, harmony_dsl::Operation::SmokeTest { .. }))
+        .cloned()
+        .enumerate()
+        .map(|(i, mut step)| {
+            step.id = harmony_dsl::StepId(i);
+            step.depends_on.clear();
+            step
+        })
+        .collect();
+    only
+}
+
 pub(super) async fn run<T: Topology>(
     ctx: &Ctx<T>,
     compiled: Plan<T>,
     file: Option<PathBuf>,
+    run_mode: RunMode,
 ) -> ExitStatus {
     let started = Instant::now();
     let full = match &file {
@@ -150,6 +178,7 @@ pub(super) async fn run<T: Topology>(
         None => compiled,
     };
     let plan = match ctx.select(&full) {
+        Ok(plan) if run_mode == RunMode::SmokeOnly => smoke_steps(&plan),
         Ok(plan) => plan,
         Err(status) => return status,
     };
@@ -183,7 +212,12 @@ pub(super) async fn run<T: Topology>(
 
     // Prune first: what this plan applied before and no longer declares.
     let mut removed = Vec::new();
-    for (resource, operation) in orphans(&recorder.state, &full) {
+    let orphans = if run_mode == RunMode::Apply {
+        orphans(&recorder.state, &full)
+    } else {
+        Vec::new()
+    };
+    for (resource, operation) in orphans {
         if cancel.is_cancelled() {
             break;
         }
@@ -243,6 +277,7 @@ pub(super) async fn run<T: Topology>(
             ExecEvent::Started { step } => progress.started(step),
             ExecEvent::Finished { step, report } => {
                 if report.status.is_success()
+                    && run_mode == RunMode::Apply
                     && recorder
                         .state
                         .record(&plan_name, &step.score, &step.operation)
@@ -284,7 +319,10 @@ pub(super) async fn run<T: Topology>(
     }
     let report = ApplyReport {
         schema_version: SCHEMA_VERSION,
-        command: "apply".into(),
+        command: match run_mode {
+            RunMode::Apply => "apply".into(),
+            RunMode::SmokeOnly => "smoke".into(),
+        },
         plan: plan.name.clone(),
         topology: T::NAME.into(),
         cancelled: cancel.is_cancelled(),

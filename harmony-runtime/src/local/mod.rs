@@ -18,7 +18,7 @@ use harmony_dsl::{Arch, CapabilityMap, Error, HostInfo, Topology};
 
 pub use diff::line_diff;
 pub use files::LocalFiles;
-pub use probe::probe_once;
+pub use probe::{http_ok, probe_once};
 pub use process::{LocalProcesses, ProcessRecord};
 
 /// The local machine as a topology: files and supervised processes, relative to a project dir.

@@ -95,6 +95,14 @@ async fn http_get(target: &HttpTarget) -> Result<(), String> {
     }
 }
 
+/// One HTTP GET of `url` (http:// only): `Ok` on a 2xx answer, otherwise why not.
+pub async fn http_ok(url: &str) -> Result<(), String> {
+    let target = parse_http_url(url)?;
+    tokio::time::timeout(ATTEMPT, http_get(&target))
+        .await
+        .unwrap_or_else(|_| Err(format!("no answer within {}s", ATTEMPT.as_secs())))
+}
+
 /// One attempt of `probe`: `Ok` when it passes, otherwise why not.
 pub async fn probe_once(probe: &Probe) -> Result<(), String> {
     let attempt = async {
