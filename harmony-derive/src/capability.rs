@@ -80,6 +80,11 @@ fn expand_def(def: &CapabilityDef) -> TokenStream {
             /// Removes what `resource` created, once it is no longer declared.
             fn remove<'a>(&'a self, resource: &'a #resource)
                 -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Outcome>>;
+            /// Live status of what the provider manages, for `status` (none by default).
+            fn status<'a>(&'a self)
+                -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::std::vec::Vec<::harmony_dsl::LiveStatus>>> {
+                ::std::boxed::Box::pin(async { ::core::result::Result::Ok(::std::vec::Vec::new()) })
+            }
         }
 
         #[doc = #provides_doc]
@@ -97,6 +102,10 @@ fn expand_def(def: &CapabilityDef) -> TokenStream {
             fn fan_out(sites: ::std::vec::Vec<::std::sync::Arc<Self>>) -> ::std::sync::Arc<Self> {
                 ::std::sync::Arc::new(::harmony_dsl::higher_order::Sites(sites))
             }
+            fn live_status(provider: &::std::sync::Arc<Self>)
+                -> ::harmony_dsl::BoxFuture<'_, ::harmony_dsl::Result<::std::vec::Vec<::harmony_dsl::LiveStatus>>> {
+                provider.status()
+            }
         }
 
         #[diagnostic::do_not_recommend]
@@ -113,6 +122,10 @@ fn expand_def(def: &CapabilityDef) -> TokenStream {
                 -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Outcome>> {
                 ::std::boxed::Box::pin(self.apply_with(move |side| side.remove(resource)))
             }
+            fn status<'a>(&'a self)
+                -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::std::vec::Vec<::harmony_dsl::LiveStatus>>> {
+                ::std::boxed::Box::pin(self.status_with(|side| side.status()))
+            }
         }
 
         #[diagnostic::do_not_recommend]
@@ -128,6 +141,10 @@ fn expand_def(def: &CapabilityDef) -> TokenStream {
             fn remove<'a>(&'a self, resource: &'a #resource)
                 -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Outcome>> {
                 ::std::boxed::Box::pin(self.apply_with(move |site| site.remove(resource)))
+            }
+            fn status<'a>(&'a self)
+                -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::std::vec::Vec<::harmony_dsl::LiveStatus>>> {
+                ::std::boxed::Box::pin(self.status_with(|site| site.status()))
             }
         }
 

@@ -22,6 +22,10 @@ pub trait Capability: Send + Sync + 'static {
     fn failover(primary: Arc<Self>, replica: Arc<Self>) -> Arc<Self>;
     /// The capability over many sites: applied to every site, outcomes aggregated.
     fn fan_out(sites: Vec<Arc<Self>>) -> Arc<Self>;
+    /// The provider's live status (see each capability's `status`).
+    fn live_status(
+        provider: &Arc<Self>,
+    ) -> crate::BoxFuture<'_, crate::Result<Vec<crate::LiveStatus>>>;
 }
 
 harmony_derive::capability! {

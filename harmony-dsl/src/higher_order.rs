@@ -12,7 +12,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::outcome::{Change, Inspection, Observed, Outcome};
+use crate::outcome::{Change, Inspection, LiveStatus, Observed, Outcome};
 use crate::topology::{CapabilityMap, HostInfo, HostOf, Topology};
 
 /// A primary and a replica of topology `T`: every operation is applied to both.
@@ -153,6 +153,29 @@ impl<C: ?Sized> Sides<C> {
     }
 }
 
+impl<C: ?Sized> Sides<C> {
+    /// Both sides' live status, each line labelled with its side.
+    pub async fn status_with<'a, F, Fut>(&'a self, f: F) -> Result<Vec<LiveStatus>>
+    where
+        F: Fn(&'a Arc<C>) -> Fut,
+        Fut: Future<Output = Result<Vec<LiveStatus>>> + 'a,
+    {
+        let mut out = label_status("primary", f(&self.primary).await?);
+        out.extend(label_status("replica", f(&self.replica).await?));
+        Ok(out)
+    }
+}
+
+fn label_status(label: &str, lines: Vec<LiveStatus>) -> Vec<LiveStatus> {
+    lines
+        .into_iter()
+        .map(|l| LiveStatus {
+            subject: format!("{label}: {}", l.subject),
+            ..l
+        })
+        .collect()
+}
+
 /// A capability provider over many sites (built by [`Capability::fan_out`](crate::Capability::fan_out)).
 pub struct Sites<C: ?Sized>(pub Vec<Arc<C>>);
 
@@ -188,6 +211,27 @@ impl<C: ?Sized> Sites<C> {
             change,
             observed: combine_observed(&observed),
         })
+    }
+
+    /// Every site's live status, each line labelled with its site; a site that cannot tell
+    /// appears as `unknown` with the reason.
+    pub async fn status_with<'a, F, Fut>(&'a self, f: F) -> Result<Vec<LiveStatus>>
+    where
+        F: Fn(&'a Arc<C>) -> Fut,
+        Fut: Future<Output = Result<Vec<LiveStatus>>> + 'a,
+    {
+        let mut out = Vec::new();
+        for (i, site) in self.0.iter().enumerate() {
+            match f(site).await {
+                Ok(lines) => out.extend(label_status(&format!("site {i}"), lines)),
+                Err(e) => out.push(LiveStatus {
+                    subject: format!("site {i}"),
+                    state: "unknown".to_string(),
+                    detail: e.to_string(),
+                }),
+            }
+        }
+        Ok(out)
     }
 
     /// Applies to every site, all of them even when some fail; fails naming the failed sites.

@@ -39,7 +39,7 @@ pub use future::BoxFuture;
 pub use harmony_derive::{Provider, Score, capability, score, topology};
 pub use higher_order::{Decentralized, Failover};
 pub use operation::{Artifact, Interpret, Operation};
-pub use outcome::{Change, Inspection, Observed, Outcome};
+pub use outcome::{Change, Inspection, LiveStatus, Observed, Outcome};
 pub use plan::{Placement, Plan, ScoreHandle, ScoreId, Step, StepId, StepPolicy};
 pub use provider::Provider;
 pub use score::{FieldInfo, NoOutputs, Operations, Score, ScoreContext, ScoreKind, ScoreOutputs};

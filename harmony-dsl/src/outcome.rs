@@ -90,3 +90,14 @@ pub struct Inspection {
     /// What was read, to detect drift between `plan` and `apply`.
     pub observed: Observed,
 }
+
+/// One line of live status a provider reports (a device online and converged, an object ready).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveStatus {
+    /// What it is about, e.g. `device north`.
+    pub subject: String,
+    /// Short state, e.g. `converged`, `offline`, `failed`.
+    pub state: String,
+    /// Details, e.g. the revision applied and the last heartbeat.
+    pub detail: String,
+}

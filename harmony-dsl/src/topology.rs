@@ -203,6 +203,16 @@ struct Entry {
     value: Erased,
     failover: fn(&Erased, &Erased) -> Option<Erased>,
     fan_out: fn(&[&Erased]) -> Option<Erased>,
+    status: fn(&Erased) -> crate::BoxFuture<'_, crate::Result<Vec<crate::LiveStatus>>>,
+}
+
+fn status_of<C: ?Sized + Capability>(
+    provider: &Erased,
+) -> crate::BoxFuture<'_, crate::Result<Vec<crate::LiveStatus>>> {
+    match provider.downcast_ref::<Arc<C>>() {
+        Some(provider) => C::live_status(provider),
+        None => Box::pin(async { Ok(Vec::new()) }),
+    }
 }
 
 fn lift_failover<C: ?Sized + Capability>(primary: &Erased, replica: &Erased) -> Option<Erased> {
@@ -239,6 +249,7 @@ impl CapabilityMap {
                 value: Arc::new(provider),
                 failover: lift_failover::<C>,
                 fan_out: lift_fan_out::<C>,
+                status: status_of::<C>,
             },
         );
     }
@@ -259,6 +270,22 @@ impl CapabilityMap {
             .collect();
         names.sort();
         names
+    }
+
+    /// Every provider's live status: `(capability, provider, lines or why it cannot tell)`.
+    pub async fn live_status(
+        &self,
+    ) -> Vec<(&'static str, String, crate::Result<Vec<crate::LiveStatus>>)> {
+        let mut out = Vec::new();
+        for entry in self.providers.values() {
+            out.push((
+                entry.capability,
+                entry.provider.clone(),
+                (entry.status)(&entry.value).await,
+            ));
+        }
+        out.sort_by(|a, b| a.0.cmp(b.0));
+        out
     }
 
     /// The capabilities both sides offer, each applied to both and read from the primary.

@@ -196,7 +196,7 @@ pub fn cli_from<T: Topology>(
             Command::Apply { file } => apply::run(&ctx, plan, file, apply::RunMode::Apply).await,
             Command::Smoke => apply::run(&ctx, plan, None, apply::RunMode::SmokeOnly).await,
             Command::Render { dir } => render(&ctx, plan, dir),
-            Command::Status => status::run(&ctx),
+            Command::Status => status::run(&ctx).await,
         }
     });
     // Steps still running after a cancellation (a provider ignoring it) must not keep us alive.

@@ -25,6 +25,17 @@ struct ResourceDoc {
     operation: Operation,
 }
 
+/// Live status reported by one capability's provider.
+#[derive(Debug, Serialize)]
+struct LiveDoc {
+    capability: String,
+    provider: String,
+    /// What the provider reports (empty when it reports nothing live).
+    status: Vec<harmony_dsl::LiveStatus>,
+    /// Why it could not tell, when it could not.
+    error: Option<String>,
+}
+
 /// `status --json`.
 #[derive(Debug, Serialize)]
 struct StatusDoc {
@@ -34,9 +45,13 @@ struct StatusDoc {
     state_file: String,
     capabilities: Vec<CapabilityDoc>,
     resources: Vec<ResourceDoc>,
+    live: Vec<LiveDoc>,
 }
 
-pub(super) fn run<T: Topology>(ctx: &Ctx<T>) -> ExitStatus {
+/// How long providers get to report live status.
+const LIVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+pub(super) async fn run<T: Topology>(ctx: &Ctx<T>) -> ExitStatus {
     let state = match ctx.load_state() {
         Ok(state) => state,
         Err(status) => return status,
@@ -65,6 +80,35 @@ pub(super) fn run<T: Topology>(ctx: &Ctx<T>) -> ExitStatus {
             operation: r.operation,
         })
         .collect();
+    let live =
+        match tokio::time::timeout(LIVE_TIMEOUT, ctx.topology.capabilities().live_status()).await {
+            Ok(all) => all
+                .into_iter()
+                .map(|(capability, provider, result)| match result {
+                    Ok(status) => LiveDoc {
+                        capability: capability.to_string(),
+                        provider,
+                        status,
+                        error: None,
+                    },
+                    Err(e) => LiveDoc {
+                        capability: capability.to_string(),
+                        provider,
+                        status: Vec::new(),
+                        error: Some(e.to_string()),
+                    },
+                })
+                .collect(),
+            Err(_) => vec![LiveDoc {
+                capability: "*".to_string(),
+                provider: "*".to_string(),
+                status: Vec::new(),
+                error: Some(format!(
+                    "providers did not report within {}s",
+                    LIVE_TIMEOUT.as_secs()
+                )),
+            }],
+        };
     let doc = StatusDoc {
         schema_version: SCHEMA_VERSION,
         command: "status",
@@ -72,6 +116,7 @@ pub(super) fn run<T: Topology>(ctx: &Ctx<T>) -> ExitStatus {
         state_file: ctx.state.state_file().display().to_string(),
         capabilities,
         resources,
+        live,
     };
     if ctx.out.json {
         ctx.out.print_json(&doc);
@@ -99,6 +144,20 @@ pub(super) fn run<T: Topology>(ctx: &Ctx<T>) -> ExitStatus {
                 r.score,
                 r.applied_at,
                 &r.hash[..r.hash.len().min(12)]
+            );
+        }
+    }
+    for l in &doc.live {
+        if let Some(error) = &l.error {
+            println!(
+                "live {} ({}): cannot tell: {error}",
+                l.capability, l.provider
+            );
+        }
+        for line in &l.status {
+            println!(
+                "live {} ({}): {}  {}  {}",
+                l.capability, l.provider, line.subject, line.state, line.detail
             );
         }
     }

@@ -113,4 +113,72 @@ impl Fleet for NatsFleet {
             result
         })
     }
+
+    /// Each device's agent status: online / offline, converged / converging / failed, with the
+    /// revisions it applied and its last heartbeat.
+    fn status<'a>(&'a self) -> BoxFuture<'a, Result<Vec<harmony_dsl::LiveStatus>>> {
+        Box::pin(async move {
+            let store = self.store().await?;
+            let now = wire::now_ms();
+            let mut lines = Vec::new();
+            for device in &self.devices {
+                let line = match store.status(device.host()).await {
+                    Err(e) => {
+                        self.forget(&e);
+                        return Err(e);
+                    }
+                    Ok(None) => harmony_dsl::LiveStatus {
+                        subject: format!("device {}", device.host()),
+                        state: "unknown".to_string(),
+                        detail: "its agent has never reported".to_string(),
+                    },
+                    Ok(Some(status)) => device_line(&status, now),
+                };
+                lines.push(line);
+            }
+            Ok(lines)
+        })
+    }
+}
+
+/// One device's status line: `online converged` and the revisions and heartbeat age.
+fn device_line(status: &wire::DeviceStatus, now_ms: u64) -> harmony_dsl::LiveStatus {
+    let phase = match status.phase {
+        wire::Phase::Converging => "converging",
+        wire::Phase::Converged => "converged",
+        wire::Phase::Failed => "failed",
+        wire::Phase::Offline => "stopped",
+    };
+    let online = if status.online_at(now_ms) {
+        "online"
+    } else {
+        "offline"
+    };
+    let revisions: Vec<String> = status
+        .applied
+        .iter()
+        .map(|(key, rev)| format!("{key}@{rev}"))
+        .collect();
+    let age_s = now_ms.saturating_sub(status.heartbeat_ms) / 1000;
+    let failed: Vec<String> = status
+        .workloads
+        .iter()
+        .filter_map(|w| w.message.as_ref().map(|m| format!("{}: {m}", w.name)))
+        .collect();
+    let mut detail = format!(
+        "applied {}; last heartbeat {age_s}s ago",
+        if revisions.is_empty() {
+            "nothing".to_string()
+        } else {
+            revisions.join(", ")
+        }
+    );
+    if !failed.is_empty() {
+        detail.push_str(&format!("; {}", failed.join("; ")));
+    }
+    harmony_dsl::LiveStatus {
+        subject: format!("device {}", status.device),
+        state: format!("{online} {phase}"),
+        detail,
+    }
 }
