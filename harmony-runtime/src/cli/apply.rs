@@ -15,7 +15,58 @@ use crate::report::{ApplyReport, SCHEMA_VERSION, StepReport, StepStatus, Summary
 use crate::state::State;
 
 /// Reads a saved plan and refuses when what its steps observed has moved.
-async fn load_saved<T: Topology>(ctx: &Ctx<T>, path: &PathBuf) -> Result<Plan<T>, ExitStatus> {
+/// Saved plans hold data only: secret values are `<redacted>` and custom smoke checks are code.
+/// Each saved step whose operation serialises exactly like a step of the program's own plan (same
+/// resource, same data) takes that step's operation, which carries the secret values and checks;
+/// a saved step that needs them and has no such twin is refused.
+fn restore_secrets<T: Topology>(saved: &mut Plan<T>, compiled: &Plan<T>) -> Result<(), String> {
+    let text = |op: &harmony_dsl::Operation| serde_json::to_string(op).unwrap_or_default();
+    let compiled_ops: std::collections::HashMap<(String, String), &harmony_dsl::Operation> =
+        compiled
+            .steps
+            .iter()
+            .map(|s| {
+                (
+                    (s.operation.resource_id(), text(&s.operation)),
+                    &s.operation,
+                )
+            })
+            .collect();
+    let mut missing = Vec::new();
+    for step in &mut saved.steps {
+        let key = (step.operation.resource_id(), text(&step.operation));
+        match compiled_ops.get(&key) {
+            Some(op) => step.operation = (*op).clone(),
+            None if key.1.contains("\"<redacted>\"")
+                || matches!(
+                    &step.operation,
+                    harmony_dsl::Operation::SmokeTest { check, .. }
+                        if matches!(check.check, harmony_dsl::smoke::Check::Custom { .. })
+                ) =>
+            {
+                missing.push(format!(
+                    "step #{} {} ({})",
+                    step.id.0, step.operation, key.0
+                ));
+            }
+            None => {}
+        }
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "these steps need secret values or custom checks, which saved plans never store, and this program's plan has no identical step to take them from: {}",
+            missing.join(", ")
+        ))
+    }
+}
+
+async fn load_saved<T: Topology>(
+    ctx: &Ctx<T>,
+    path: &PathBuf,
+    compiled: &Plan<T>,
+) -> Result<Plan<T>, ExitStatus> {
     let bytes = std::fs::read(path).map_err(|e| {
         ctx.out.fail(
             ExitStatus::StateIo,
@@ -47,6 +98,13 @@ async fn load_saved<T: Topology>(ctx: &Ctx<T>, path: &PathBuf) -> Result<Plan<T>
                 saved.plan.topology,
                 T::NAME
             ),
+        ));
+    }
+    let mut saved = saved;
+    if let Err(why) = restore_secrets(&mut saved.plan, compiled) {
+        return Err(ctx.out.fail(
+            ExitStatus::Usage,
+            format!("cannot apply {}: {why}", path.display()),
         ));
     }
     let plan = saved.plan.clone();
@@ -171,7 +229,7 @@ pub(super) async fn run<T: Topology>(
 ) -> ExitStatus {
     let started = Instant::now();
     let full = match &file {
-        Some(path) => match load_saved(ctx, path).await {
+        Some(path) => match load_saved(ctx, path, &compiled).await {
             Ok(plan) => plan,
             Err(status) => return status,
         },
@@ -344,4 +402,69 @@ pub(super) async fn run<T: Topology>(
         }
     }
     status
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use harmony_dsl::resource::{EnvValue, ProcessSpec};
+    use harmony_dsl::value::Secret;
+    use harmony_dsl::{Operation, Plan};
+
+    use super::restore_secrets;
+    use crate::Localhost;
+
+    fn plan(password: &str) -> Plan<Localhost> {
+        let mut plan = Plan::new("p");
+        plan.push_step(
+            "db",
+            Operation::ProcessSupervisor(ProcessSpec {
+                name: "db".into(),
+                command: vec!["db".into()],
+                env: BTreeMap::from([(
+                    "PASSWORD".to_string(),
+                    EnvValue::Secret(Secret::new(password.to_string())),
+                )]),
+                working_dir: None,
+                restart_on: vec![],
+                health: None,
+            }),
+            &[],
+        );
+        plan
+    }
+
+    fn password(plan: &Plan<Localhost>) -> String {
+        match &plan.steps[0].operation {
+            Operation::ProcessSupervisor(spec) => match &spec.env["PASSWORD"] {
+                EnvValue::Secret(s) => s.expose().clone(),
+                EnvValue::Plain(p) => p.clone(),
+            },
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn saved_plans_get_their_secrets_from_the_program_never_from_the_file() {
+        let compiled = plan("hunter2");
+        let json = serde_json::to_string(&compiled).unwrap();
+        assert!(
+            !json.contains("hunter2"),
+            "a saved plan never holds the secret"
+        );
+        let mut saved: Plan<Localhost> = serde_json::from_str(&json).unwrap();
+        assert_eq!(password(&saved), "<redacted>");
+        restore_secrets(&mut saved, &compiled).unwrap();
+        assert_eq!(password(&saved), "hunter2");
+
+        // A saved step with no identical step in the program is refused, not applied with `<redacted>`.
+        let mut other: Plan<Localhost> = serde_json::from_str(&json).unwrap();
+        let mut changed = plan("hunter2");
+        if let Operation::ProcessSupervisor(spec) = &mut changed.steps[0].operation {
+            spec.command = vec!["db".into(), "--verbose".into()];
+        }
+        let err = restore_secrets(&mut other, &changed).unwrap_err();
+        assert!(err.contains("step #0 process db (process:db)"), "{err}");
+    }
 }
