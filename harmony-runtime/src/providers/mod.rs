@@ -1,17 +1,18 @@
 //! Capability providers for clusters, DNS, load balancers, identity, containers and fleets.
 //!
 //! Each is configuration written in `topology!` (`K8sCluster => Kube { context: "homelab" }`).
-//! Their network backends are not part of this build yet: `plan` shows their steps as unknown with
-//! the reason, `apply` fails those steps with a permanent error naming the provider, and
-//! `render DIR` writes everything they would apply. The local providers (`LocalFiles`,
-//! `LocalProcesses`) are fully functional.
+//! [`Kube`] talks to a real Kubernetes API server (server-side apply, see [`kube`]). The others'
+//! network backends are not part of this build yet: `plan` shows their steps as unknown with the
+//! reason, `apply` fails those steps with a permanent error naming the provider, and `render DIR`
+//! writes everything they would apply. The local providers (`LocalFiles`, `LocalProcesses`) are
+//! fully functional.
 
-use harmony_dsl::capability::{
-    ContainerRuntime, DnsServer, Fleet, IdentityProvider, K8sCluster, LoadBalancer,
-};
-use harmony_dsl::resource::{
-    ContainerSpec, DeviceSpec, DnsRecord, IdentityClient, KubeObject, LbService,
-};
+pub mod kube;
+
+pub use self::kube::Kube;
+
+use harmony_dsl::capability::{ContainerRuntime, DnsServer, Fleet, IdentityProvider, LoadBalancer};
+use harmony_dsl::resource::{ContainerSpec, DeviceSpec, DnsRecord, IdentityClient, LbService};
 use harmony_dsl::value::{Cidr, DomainName, Url};
 use harmony_dsl::{BoxFuture, Error, Inspection, Outcome, Placement, Provider, Result};
 
@@ -42,15 +43,6 @@ fn pending<P: Provider>(what: &str) -> Error {
         P::NAME
     ))
 }
-
-/// A Kubernetes cluster reached through a kubeconfig context.
-#[derive(Debug, Clone, Provider)]
-pub struct Kube {
-    /// kubeconfig context to use.
-    pub context: String,
-}
-
-backend_pending!(Kube, K8sCluster, KubeObject, "a Kubernetes API server");
 
 /// CoreDNS serving a zone, running on a control-plane host.
 #[derive(Debug, Clone, Provider)]
