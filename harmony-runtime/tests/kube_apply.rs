@@ -450,3 +450,159 @@ fn apply_waits_for_rollout_and_reports_what_is_not_ready() {
     );
     assert!(message.contains("0 of 1 replicas ready"), "{message}");
 }
+
+#[test]
+fn a_namespace_with_a_quota_comes_before_what_is_placed_in_it() {
+    let env = Env::new("namespace");
+    let db_in = |ns: &str| Postgres {
+        namespace: Some(ns.to_string()),
+        ..postgres("1Gi")
+    };
+    // Without the namespace the API server refuses the objects: a permanent error, not retried.
+    let mut orphan = Plan::new("team");
+    orphan.add("db", db_in("team-a"), &[]);
+    assert_eq!(env.apply(orphan), ExitStatus::StepFailed);
+    assert!(env.server.store().names().is_empty());
+
+    let mut plan = Plan::new("team");
+    let ns = plan.add(
+        "team-a",
+        Namespace {
+            cpu: Some("4".parse().unwrap()),
+            memory: Some("8Gi".parse().unwrap()),
+            storage: None,
+            pods: Some(20),
+        },
+        &[],
+    );
+    plan.add("db", db_in("team-a"), &[ns.id()]);
+    assert_eq!(env.apply(plan), ExitStatus::Ok);
+    let quota = env
+        .server
+        .object("v1", "ResourceQuota", Some("team-a"), "quota")
+        .expect("quota created");
+    assert_eq!(
+        quota["spec"]["hard"],
+        json!({ "requests.cpu": "4", "requests.memory": "8Gi", "pods": "20" })
+    );
+    assert!(
+        env.server
+            .object("v1", "Namespace", None, "team-a")
+            .is_some()
+    );
+    assert!(
+        env.server
+            .object("apps/v1", "StatefulSet", Some("team-a"), "db")
+            .is_some()
+    );
+}
+
+topology! {
+    /// A cluster with MetalLB.
+    pub LbCluster {
+        hosts {
+            node { arch: x86_64, address: "127.0.0.1" }
+        }
+        capabilities {
+            K8sCluster => Kube { context: "test" },
+            LoadBalancer => MetalLb { pool: "10.0.0.240/28" },
+        }
+    }
+}
+
+#[test]
+fn a_web_app_is_exposed_by_metallb_and_pruned_with_it() {
+    let env = Env::new("metallb");
+    env.server
+        .apply_as(
+            "metallb-installer",
+            &json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": "metallb-system" } }),
+        )
+        .unwrap();
+    let topology = || {
+        let kube = kube_for(&env.server, "5s");
+        let lb = MetalLb {
+            pool: "10.0.0.240/28".parse().unwrap(),
+            context: "test".into(),
+            kubeconfig: kube.kubeconfig.clone(),
+            namespace: "metallb-system".into(),
+            address_timeout: "5s".parse().unwrap(),
+        };
+        LbCluster::new(kube, lb)
+    };
+    let web = |with_app: bool| {
+        let mut plan: Plan<LbCluster> = Plan::new("site");
+        if with_app {
+            plan.add(
+                "web",
+                WebApp {
+                    image: "registry.example.com/web:1.0".parse().unwrap(),
+                    replicas: 2,
+                    port: Port::new(8080).unwrap(),
+                    database: None,
+                    dns: None,
+                    namespace: None,
+                },
+                &[],
+            );
+        }
+        plan
+    };
+    assert_eq!(
+        run_cli(&env.state, &["apply"], topology(), web(true)),
+        ExitStatus::Ok
+    );
+    let service = env
+        .server
+        .object("v1", "Service", Some("default"), "web")
+        .unwrap();
+    assert_eq!(service["spec"]["type"], "LoadBalancer");
+    assert_eq!(
+        service["metadata"]["annotations"]["metallb.universe.tf/address-pool"],
+        "harmony-10-0-0-240-28"
+    );
+    assert_eq!(
+        service["status"]["loadBalancer"]["ingress"][0]["ip"],
+        "10.0.0.240"
+    );
+    assert_eq!(managers(&service), ["harmony", "harmony-loadbalancer"]);
+    let pool = env
+        .server
+        .object(
+            "metallb.io/v1beta1",
+            "IPAddressPool",
+            Some("metallb-system"),
+            "harmony-10-0-0-240-28",
+        )
+        .unwrap();
+    assert_eq!(pool["spec"]["addresses"], json!(["10.0.0.240/28"]));
+
+    // Again: the Service's own apply (manager `harmony`) leaves the exposure alone; nothing moves.
+    let revision = env.server.store().revision;
+    assert_eq!(
+        run_cli(&env.state, &["apply"], topology(), web(true)),
+        ExitStatus::Ok
+    );
+    assert_eq!(env.server.store().revision, revision);
+    let (status, doc) = plan_doc(&env.state, topology(), web(true));
+    assert_eq!(status, ExitStatus::Ok);
+    assert_eq!(doc["summary"]["unchanged"], 3, "{doc:#}");
+
+    // The score goes away: the Deployment and Service are pruned, the exposure with them.
+    assert_eq!(
+        run_cli(&env.state, &["apply"], topology(), web(false)),
+        ExitStatus::Ok
+    );
+    assert!(
+        env.server
+            .object("v1", "Service", Some("default"), "web")
+            .is_none()
+    );
+    assert!(
+        env.server
+            .object("apps/v1", "Deployment", Some("default"), "web")
+            .is_none()
+    );
+    let state = StateDir::new(env.state.clone()).load().unwrap().unwrap();
+    assert!(state.resources.is_empty(), "{:?}", state.resources.keys());
+}

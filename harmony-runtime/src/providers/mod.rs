@@ -1,19 +1,19 @@
 //! Capability providers for clusters, DNS, load balancers, identity, containers and fleets.
 //!
 //! Each is configuration written in `topology!` (`K8sCluster => Kube { context: "homelab" }`).
-//! [`Kube`] talks to a real Kubernetes API server (server-side apply, see [`kube`]). The others'
-//! network backends are not part of this build yet: `plan` shows their steps as unknown with the
-//! reason, `apply` fails those steps with a permanent error naming the provider, and `render DIR`
-//! writes everything they would apply. The local providers (`LocalFiles`, `LocalProcesses`) are
-//! fully functional.
+//! [`Kube`] and [`MetalLb`] talk to a real Kubernetes API server (server-side apply, see
+//! [`Kube`]). The other network backends (`CoreDns`, `Keycloak`, `Podman`, `NatsFleet`) are not
+//! part of this build yet: `plan` shows their steps as unknown with the reason, `apply` fails
+//! those steps with a permanent error naming the provider, and `render DIR` writes everything
+//! they would apply. The local providers (`LocalFiles`, `LocalProcesses`) are fully functional.
 
-pub mod kube;
+mod kube;
 
-pub use self::kube::Kube;
+pub use self::kube::{FIELD_MANAGER, Kube, LB_FIELD_MANAGER, MetalLb, POOL_ANNOTATION, pool_name};
 
-use harmony_dsl::capability::{ContainerRuntime, DnsServer, Fleet, IdentityProvider, LoadBalancer};
-use harmony_dsl::resource::{ContainerSpec, DeviceSpec, DnsRecord, IdentityClient, LbService};
-use harmony_dsl::value::{Cidr, DomainName, Url};
+use harmony_dsl::capability::{ContainerRuntime, DnsServer, Fleet, IdentityProvider};
+use harmony_dsl::resource::{ContainerSpec, DeviceSpec, DnsRecord, IdentityClient};
+use harmony_dsl::value::{DomainName, Url};
 use harmony_dsl::{BoxFuture, Error, Inspection, Outcome, Placement, Provider, Result};
 
 /// Implements a capability for a provider whose backend is not in this build: every call is a
@@ -55,15 +55,6 @@ pub struct CoreDns {
 }
 
 backend_pending!(CoreDns, DnsServer, DnsRecord, "its DNS server");
-
-/// MetalLB handing out addresses from a pool.
-#[derive(Debug, Clone, Provider)]
-pub struct MetalLb {
-    /// Address pool, e.g. `192.168.1.200/29`.
-    pub pool: Cidr,
-}
-
-backend_pending!(MetalLb, LoadBalancer, LbService, "its cluster");
 
 /// Keycloak realm issuing OIDC clients.
 #[derive(Debug, Clone, Provider)]

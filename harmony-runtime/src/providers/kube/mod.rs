@@ -20,6 +20,7 @@
 mod client;
 mod diff;
 mod errors;
+mod metallb;
 mod ready;
 
 use harmony_dsl::capability::K8sCluster;
@@ -29,7 +30,8 @@ use harmony_dsl::{BoxFuture, Change, Error, Inspection, Observed, Outcome, Provi
 use kube::Api;
 use kube::api::{DeleteParams, DynamicObject, Patch, PatchParams};
 
-pub use diff::diff_lines;
+use diff::diff_lines;
+pub use metallb::{LB_FIELD_MANAGER, MetalLb, POOL_ANNOTATION, pool_name};
 
 use client::{Connection, Target};
 use errors::from_kube;

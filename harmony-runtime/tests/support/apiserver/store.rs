@@ -180,6 +180,9 @@ pub struct Store {
     pub revision: u64,
     objects: BTreeMap<Key, Stored>,
     pub readiness: Readiness,
+    /// `(image prefix, reason, message)`: workloads running an image with this prefix never
+    /// roll out, whatever [`Store::readiness`] says (an image that cannot be pulled).
+    pub never_ready_image: Option<(String, String, String)>,
     uid: u64,
 }
 
@@ -251,6 +254,7 @@ impl Store {
             revision: 0,
             objects: BTreeMap::new(),
             readiness: Readiness::Immediate,
+            never_ready_image: None,
             uid: 0,
         };
         for ns in ["default", "kube-system"] {
@@ -535,16 +539,37 @@ impl Store {
         if spec_changed && matches!(kind.kind, "Deployment" | "StatefulSet") {
             self.rollout(kind, ns, name);
         }
+        if kind.kind == "Service" {
+            self.assign_address(kind, ns, name);
+        }
         let stored = self.objects.get(&k).expect("just stored");
         Ok(Self::render(stored, &kind.api_version()))
     }
 
     /// The simulated controller reacting to a new generation, per [`Readiness`].
     fn rollout(&mut self, kind: &Kind, ns: Option<&str>, name: &str) {
-        let readiness = self.readiness.clone();
         let k = key(kind, ns, name);
         let Some(stored) = self.objects.get(&k) else {
             return;
+        };
+        let images: Vec<&str> = stored
+            .object
+            .pointer("/spec/template/spec/containers")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.get("image").and_then(Value::as_str))
+            .collect();
+        let readiness = match &self.never_ready_image {
+            Some((prefix, reason, message))
+                if images.iter().any(|i| i.starts_with(prefix.as_str())) =>
+            {
+                Readiness::Never {
+                    reason: reason.clone(),
+                    message: message.clone(),
+                }
+            }
+            _ => self.readiness.clone(),
         };
         let generation = stored.object["metadata"]["generation"]
             .as_i64()
@@ -593,6 +618,70 @@ impl Store {
             }
         };
         let _ = self.set_status(kind, ns, name, status);
+    }
+
+    /// The simulated MetalLB controller: a `LoadBalancer` Service whose pool annotation names an
+    /// existing `IPAddressPool` gets the pool's next free IPv4 address in its status; a Service
+    /// that is no longer a `LoadBalancer` loses it.
+    fn assign_address(&mut self, kind: &Kind, ns: Option<&str>, name: &str) {
+        let Some(stored) = self.objects.get(&key(kind, ns, name)) else {
+            return;
+        };
+        let has_address = stored
+            .object
+            .pointer("/status/loadBalancer/ingress")
+            .is_some();
+        let is_lb =
+            stored.object.pointer("/spec/type").and_then(Value::as_str) == Some("LoadBalancer");
+        if !is_lb {
+            if has_address {
+                let _ = self.set_status(kind, ns, name, json!({ "loadBalancer": {} }));
+            }
+            return;
+        }
+        if has_address {
+            return;
+        }
+        let Some(pool) = stored
+            .object
+            .pointer("/metadata/annotations/metallb.universe.tf~1address-pool")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        else {
+            return;
+        };
+        let cidr = self
+            .objects
+            .iter()
+            .find(|((res, _, n), _)| res == "ipaddresspools.metallb.io" && *n == pool)
+            .and_then(|(_, s)| {
+                s.object
+                    .pointer("/spec/addresses/0")
+                    .and_then(Value::as_str)
+            })
+            .map(str::to_string);
+        let Some((base, _)) = cidr.as_deref().and_then(|c| c.split_once('/')) else {
+            return;
+        };
+        let Ok(base) = base.parse::<std::net::Ipv4Addr>() else {
+            return;
+        };
+        let taken = self
+            .objects
+            .values()
+            .filter(|s| {
+                s.object
+                    .pointer("/status/loadBalancer/ingress/0/ip")
+                    .is_some()
+            })
+            .count() as u32;
+        let ip = std::net::Ipv4Addr::from(u32::from(base) + taken);
+        let _ = self.set_status(
+            kind,
+            ns,
+            name,
+            json!({ "loadBalancer": { "ingress": [{ "ip": ip.to_string(), "ipMode": "VIP" }] } }),
+        );
     }
 
     /// Replaces the status (the status subresource); bumps the resource version.
