@@ -435,7 +435,29 @@ fn apply_waits_for_rollout_and_reports_what_is_not_ready() {
     assert!(message.contains("ProgressDeadlineExceeded"), "{message}");
     assert!(message.contains("timed out progressing"), "{message}");
     assert!(
-        message.contains("events: ProgressDeadlineExceeded"),
+        message.contains("events: Deployment stuck: ProgressDeadlineExceeded"),
+        "{message}"
+    );
+
+    // An image that cannot be pulled: the Pods' warning events are part of the report.
+    env.server.store().never_ready_image = Some((
+        "registry.invalid/".into(),
+        "ErrImagePull".into(),
+        "failed to pull image \"registry.invalid/web:1\": no such host".into(),
+    ));
+    let mut unpullable = deployment("unpullable");
+    unpullable.body["spec"]["template"]["spec"]["containers"][0]["image"] =
+        "registry.invalid/web:1".into();
+    let error = rt
+        .block_on(K8sCluster::apply(&kube_for(&env.server, "1s"), &unpullable))
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains("Deployment default/unpullable is not ready after"),
+        "{message}"
+    );
+    assert!(
+        message.contains("events: Pod unpullable-5d4f1-x2x9k: ErrImagePull: failed to pull image"),
         "{message}"
     );
 

@@ -125,8 +125,9 @@ fn with_conditions(reason: String, object: &Value) -> String {
     }
 }
 
-/// The object's most recent warning events, as `Reason: message` (best effort: none when the
-/// events cannot be listed).
+/// The most recent warning events of the object and of what it owns (ReplicaSets and Pods are
+/// named `<name>-...`), as `Kind name: Reason: message` (best effort: none when the events
+/// cannot be listed).
 async fn warnings(api: &Api<DynamicObject>, object: &KubeObject) -> Vec<String> {
     let Some(ns) = &object.namespace else {
         return Vec::new();
@@ -139,33 +140,41 @@ async fn warnings(api: &Api<DynamicObject>, object: &KubeObject) -> Vec<String> 
         plural: "events".into(),
     };
     let events: Api<DynamicObject> = Api::namespaced_with(api.clone().into_client(), ns, &resource);
-    let selector = format!(
-        "involvedObject.kind={},involvedObject.name={}",
-        object.kind, object.name
-    );
-    let Ok(list) = events.list(&ListParams::default().fields(&selector)).await else {
+    let Ok(list) = events
+        .list(&ListParams::default().fields("type=Warning"))
+        .await
+    else {
         return Vec::new();
+    };
+    let prefix = format!("{}-", object.name);
+    let field = |e: &DynamicObject, pointer: &str| -> String {
+        e.data
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
     };
     let mut found: Vec<(String, String)> = list
         .items
         .iter()
-        .filter(|e| e.data.get("type").and_then(Value::as_str) == Some("Warning"))
+        .filter(|e| {
+            let name = field(e, "/involvedObject/name");
+            name == object.name || name.starts_with(&prefix)
+        })
         .map(|e| {
-            let when = e
-                .data
-                .get("lastTimestamp")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
+            let when = field(e, "/lastTimestamp");
             let line = format!(
-                "{}: {}",
-                e.data.get("reason").and_then(Value::as_str).unwrap_or(""),
-                e.data.get("message").and_then(Value::as_str).unwrap_or("")
+                "{} {}: {}: {}",
+                field(e, "/involvedObject/kind"),
+                field(e, "/involvedObject/name"),
+                field(e, "/reason"),
+                field(e, "/message")
             );
             (when, line)
         })
         .collect();
     found.sort();
+    found.dedup_by(|a, b| a.1 == b.1);
     found
         .into_iter()
         .rev()

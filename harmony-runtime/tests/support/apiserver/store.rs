@@ -560,16 +560,21 @@ impl Store {
             .flatten()
             .filter_map(|c| c.get("image").and_then(Value::as_str))
             .collect();
-        let readiness = match &self.never_ready_image {
+        // An unpullable image fails on the Pods (named `<name>-<hash>-<id>`), anything else on
+        // the workload itself.
+        let (readiness, event_on_pod) = match &self.never_ready_image {
             Some((prefix, reason, message))
                 if images.iter().any(|i| i.starts_with(prefix.as_str())) =>
             {
-                Readiness::Never {
-                    reason: reason.clone(),
-                    message: message.clone(),
-                }
+                (
+                    Readiness::Never {
+                        reason: reason.clone(),
+                        message: message.clone(),
+                    },
+                    true,
+                )
             }
-            _ => self.readiness.clone(),
+            _ => (self.readiness.clone(), false),
         };
         let generation = stored.object["metadata"]["generation"]
             .as_i64()
@@ -589,11 +594,16 @@ impl Store {
                 "availableReplicas": 0,
             }),
             Readiness::Never { reason, message } => {
+                let (involved_kind, involved_name) = if event_on_pod {
+                    ("Pod".to_string(), format!("{name}-5d4f{generation}-x2x9k"))
+                } else {
+                    (kind.kind.to_string(), name.to_string())
+                };
                 let event = json!({
                     "apiVersion": "v1",
                     "kind": "Event",
                     "metadata": { "name": format!("{name}.{generation}"), "namespace": ns },
-                    "involvedObject": { "kind": kind.kind, "name": name, "namespace": ns },
+                    "involvedObject": { "kind": involved_kind, "name": involved_name, "namespace": ns },
                     "type": "Warning",
                     "reason": reason,
                     "message": message,
