@@ -628,3 +628,83 @@ fn a_web_app_is_exposed_by_metallb_and_pruned_with_it() {
     let state = StateDir::new(env.state.clone()).load().unwrap().unwrap();
     assert!(state.resources.is_empty(), "{:?}", state.resources.keys());
 }
+
+#[test]
+fn a_saved_plan_is_refused_when_an_object_moved_since() {
+    let env = Env::new("drift");
+    assert_eq!(env.apply(shop(&[("db", "1Gi")])), ExitStatus::Ok);
+    let saved = env.server.dir().join("saved.json");
+    let path = saved.display().to_string();
+    let status = run_cli(
+        &env.state,
+        &["plan", "--out", path.as_str()],
+        env.topology(),
+        shop(&[("db", "2Gi")]),
+    );
+    assert_eq!(status, ExitStatus::Ok);
+    // Someone else touches the Service: its resourceVersion moves.
+    env.server
+        .apply_as(
+            "kubectl",
+            &json!({ "apiVersion": "v1", "kind": "Service", "metadata": { "name": "db", "namespace": "default", "annotations": { "note": "hand edit" } } }),
+        )
+        .unwrap();
+    let status = run_cli(
+        &env.state,
+        &["apply", path.as_str()],
+        env.topology(),
+        shop(&[("db", "2Gi")]),
+    );
+    assert_eq!(status, ExitStatus::Drift);
+    let live = env.sts("db").unwrap();
+    assert_eq!(
+        live["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"], "1Gi",
+        "nothing applied"
+    );
+    // Planned again, it applies.
+    let status = run_cli(
+        &env.state,
+        &["plan", "--out", path.as_str()],
+        env.topology(),
+        shop(&[("db", "2Gi")]),
+    );
+    assert_eq!(status, ExitStatus::Ok);
+    let status = run_cli(
+        &env.state,
+        &["apply", path.as_str()],
+        env.topology(),
+        shop(&[("db", "2Gi")]),
+    );
+    assert_eq!(status, ExitStatus::Ok);
+}
+
+#[test]
+fn a_kind_the_cluster_does_not_serve_is_a_permanent_error() {
+    let env = Env::new("unserved");
+    let widget = KubeObject {
+        api_version: "example.com/v1".into(),
+        kind: "Widget".into(),
+        name: "w".into(),
+        namespace: Some("default".into()),
+        labels: Default::default(),
+        body: Default::default(),
+    };
+    let error = runtime()
+        .block_on(K8sCluster::inspect(&kube_for(&env.server, "5s"), &widget))
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Permanent);
+    assert!(
+        error
+            .to_string()
+            .contains("the cluster does not serve kind `Widget` in `example.com/v1`"),
+        "{error}"
+    );
+    // A cluster-scoped kind given a namespace is refused before anything is sent.
+    let mut namespace = widget.clone();
+    namespace.api_version = "v1".into();
+    namespace.kind = "Namespace".into();
+    let error = runtime()
+        .block_on(K8sCluster::apply(&kube_for(&env.server, "5s"), &namespace))
+        .unwrap_err();
+    assert!(error.to_string().contains("cluster-scoped"), "{error}");
+}

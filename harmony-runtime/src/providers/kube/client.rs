@@ -128,6 +128,9 @@ impl Connection {
                     kube::Error::Discovery(_) => Error::permanent(format!(
                         "the cluster does not serve kind `{kind}` in `{api_version}`"
                     )),
+                    kube::Error::Api(status) if status.code == 404 => Error::permanent(format!(
+                        "the cluster does not serve kind `{kind}` in `{api_version}` (no API `{api_version}`: is the CRD or the add-on installed?)"
+                    )),
                     other => from_kube(other, &format!("discovery of {api_version} {kind}"), None),
                 })?;
         let found = Resource {
