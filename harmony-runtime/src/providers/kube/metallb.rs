@@ -38,8 +38,9 @@ pub struct MetalLb {
     /// The namespace MetalLB runs in.
     #[provider(default = "metallb-system")]
     pub namespace: String,
-    /// How long `apply` waits for the Service to get its address (`0s`: no wait).
-    #[provider(default = "2m")]
+    /// How long `apply` waits for the Service to get its address (`0s`: no wait); under the
+    /// step timeout (120 s by default).
+    #[provider(default = "60s")]
     pub address_timeout: Duration,
 }
 

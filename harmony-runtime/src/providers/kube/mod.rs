@@ -49,8 +49,10 @@ pub struct Kube {
     /// Take over fields another field manager owns instead of failing with a conflict.
     #[provider(default = false)]
     pub force_conflicts: bool,
-    /// How long `apply` waits for a Deployment or StatefulSet to roll out (`0s`: no wait).
-    #[provider(default = "5m")]
+    /// How long `apply` waits for a Deployment or StatefulSet to roll out (`0s`: no wait). Keep
+    /// it under the step timeout (120 s by default), so that a slow rollout is reported with
+    /// what is not ready rather than as a timed-out step.
+    #[provider(default = "100s")]
     pub ready_timeout: Duration,
 }
 
@@ -61,7 +63,7 @@ impl Kube {
             context: context.into(),
             kubeconfig: None,
             force_conflicts: false,
-            ready_timeout: Duration::from_nanos(300_000_000_000),
+            ready_timeout: Duration::from_nanos(100_000_000_000),
         }
     }
 
