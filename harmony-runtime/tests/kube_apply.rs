@@ -419,6 +419,48 @@ fn apply_waits_for_rollout_and_reports_what_is_not_ready() {
         live["status"]["availableReplicas"], 2,
         "apply returned before the rollout"
     );
+    // It watched the Deployment rather than polling it.
+    let requests = env.server.requests();
+    let watches = requests
+        .iter()
+        .filter(|r| r.path.ends_with("/deployments") && r.query.contains("watch=true"))
+        .count();
+    let reads = requests
+        .iter()
+        .filter(|r| r.method == Method::GET && r.path.ends_with("/deployments/web"))
+        .count();
+    assert!(watches >= 1, "{requests:?}");
+    assert_eq!(
+        reads, 2,
+        "one read before applying, one before watching: {requests:?}"
+    );
+
+    // The server drops every watch at once: the wait reads again and watches again.
+    env.server.store().drop_watches_after = Some(0);
+    env.server.clear_requests();
+    let mut again = deployment("web");
+    again.body["spec"]["replicas"] = 3.into();
+    assert!(
+        rt.block_on(K8sCluster::apply(&kube, &again))
+            .unwrap()
+            .is_changed()
+    );
+    let live = env
+        .server
+        .object("apps/v1", "Deployment", Some("default"), "web")
+        .unwrap();
+    assert_eq!(live["status"]["availableReplicas"], 3);
+    let watches = env
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.query.contains("watch=true"))
+        .count();
+    assert!(
+        watches >= 2,
+        "watched again after each drop ({watches} watches)"
+    );
+    env.server.store().drop_watches_after = None;
 
     env.server.store().readiness = Readiness::Never {
         reason: "ProgressDeadlineExceeded".into(),

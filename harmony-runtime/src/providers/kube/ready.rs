@@ -1,13 +1,14 @@
-//! Waiting for a Deployment or StatefulSet to roll out, the way `kubectl rollout status` decides,
-//! and saying why it is not ready (status, conditions, the object's warning events) when it
-//! runs out of time.
+//! Waiting for a Deployment or StatefulSet to roll out, the way `kubectl rollout status` decides
+//! (watching the object), and saying why it is not ready (status, conditions, warning events of
+//! the object and of its ReplicaSets and Pods) when it runs out of time.
 
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
 use harmony_dsl::resource::KubeObject;
 use harmony_dsl::{Error, Result};
 use kube::Api;
-use kube::api::{ApiResource, DynamicObject, ListParams};
+use kube::api::{ApiResource, DynamicObject, ListParams, WatchEvent, WatchParams};
 use serde_json::Value;
 
 use super::errors::from_kube;
@@ -183,8 +184,10 @@ async fn warnings(api: &Api<DynamicObject>, object: &KubeObject) -> Vec<String> 
         .collect()
 }
 
-/// Polls `object` until its rollout is done; a failed rollout or `timeout` is a permanent error
-/// naming the object, what is not ready and its warning events.
+/// Waits until `object`'s rollout is done: reads it, then watches it (re-reading and
+/// watching again when the server drops the watch), and re-reads every 2 s at most when the
+/// watch stays silent. A failed rollout or `timeout` is a permanent error naming the object,
+/// what is not ready and the warning events.
 pub async fn wait(
     api: &Api<DynamicObject>,
     object: &KubeObject,
@@ -192,20 +195,26 @@ pub async fn wait(
     timeout: Duration,
 ) -> Result<()> {
     let started = Instant::now();
-    let poll = (timeout / 20).clamp(Duration::from_millis(50), Duration::from_secs(2));
-    loop {
-        let live = api
-            .get(&object.name)
-            .await
-            .map_err(|e| from_kube(e, &format!("read {what}"), None))?;
-        let json = serde_json::to_value(&live)
+    let deadline = started + timeout;
+    let check = |live: &DynamicObject| -> Result<(Rollout, Value)> {
+        let json = serde_json::to_value(live)
             .map_err(|e| Error::permanent("cannot encode an object as JSON").with_source(e))?;
-        let (reason, failed) = match rollout(&object.kind, &json) {
+        Ok((rollout(&object.kind, &json), json))
+    };
+    let read = || async {
+        api.get(&object.name)
+            .await
+            .map_err(|e| from_kube(e, &format!("read {what}"), None))
+    };
+    let mut live = read().await?;
+    loop {
+        let (state, json) = check(&live)?;
+        let (reason, failed) = match state {
             Rollout::Ready => return Ok(()),
             Rollout::Waiting(reason) => (reason, false),
             Rollout::Failed(reason) => (reason, true),
         };
-        if failed || started.elapsed() >= timeout {
+        if failed || Instant::now() >= deadline {
             let mut message = format!(
                 "{what} is not ready after {}s: {}",
                 started.elapsed().as_secs(),
@@ -217,8 +226,48 @@ pub async fn wait(
             }
             return Err(Error::permanent(message));
         }
-        tokio::time::sleep(poll.min(timeout.saturating_sub(started.elapsed()))).await;
+        let version = live.metadata.resource_version.clone().unwrap_or_default();
+        live = match next_change(api, &object.name, &version, deadline).await {
+            Some(changed) => changed,
+            None => {
+                // Dropped or silent watch: read again, after a pause so a server that drops
+                // every watch is not hammered.
+                tokio::time::sleep(
+                    Duration::from_millis(100)
+                        .min(deadline.saturating_duration_since(Instant::now())),
+                )
+                .await;
+                read().await?
+            }
+        };
     }
+}
+
+/// The object's next version from a watch from `version`; `None` when the watch ends, fails,
+/// says the version is gone, or nothing comes for 2 s or until `deadline`.
+async fn next_change(
+    api: &Api<DynamicObject>,
+    name: &str,
+    version: &str,
+    deadline: Instant,
+) -> Option<DynamicObject> {
+    let params = WatchParams::default()
+        .fields(&format!("metadata.name={name}"))
+        .timeout(290);
+    let wait = Duration::from_secs(2).min(deadline.saturating_duration_since(Instant::now()));
+    let watch = async {
+        let stream = api.watch(&params, version).await.ok()?;
+        let mut stream = std::pin::pin!(stream);
+        while let Some(event) = stream.next().await {
+            match event.ok()? {
+                WatchEvent::Added(o) | WatchEvent::Modified(o) => return Some(o),
+                WatchEvent::Bookmark(_) => continue,
+                WatchEvent::Deleted(_) | WatchEvent::Error(_) => return None,
+            }
+        }
+        None
+    };
+    tokio::time::timeout(wait, watch).await.ok().flatten()
 }
 
 #[cfg(test)]

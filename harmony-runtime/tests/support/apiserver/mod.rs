@@ -7,9 +7,12 @@
 //!   `application/apply-patch+yaml` (server-side apply: `fieldManager` required, `force`,
 //!   `dryRun=All`, ownership conflicts answered 409 with a `Status` naming the other manager and
 //!   the fields), DELETE; the status subresource (GET, PUT, merge PATCH).
+//! - Watches (`?watch=true` on a collection, `fieldSelector=metadata.name=...`): one JSON event
+//!   per line; the object is sent at once when newer than the requested `resourceVersion`.
 //! - `resourceVersion` increases on every write and does not move on a no-op apply.
 //! - Faults ([`Fault`]): the next N matching requests answer a chosen status (429/500 with
-//!   `Retry-After`, 409...). Readiness of Deployments/StatefulSets per [`Readiness`].
+//!   `Retry-After`, 409...), watches dropped after N events (`Store::drop_watches_after`).
+//!   Readiness of Deployments/StatefulSets per [`Readiness`].
 //!
 //! It runs on its own thread and tokio runtime, so a test can drive the synchronous CLI
 //! (`harmony_runtime::cli_from`) against it. Dropping the [`ApiServer`] stops it.
@@ -22,8 +25,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
-use hyper::body::{Bytes, Incoming};
+use hyper::body::{Body, Bytes, Frame, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
@@ -238,7 +245,32 @@ async fn serve(
     }
 }
 
-fn respond(code: u16, body: &Value, retry_after: Option<u64>) -> Response<Full<Bytes>> {
+/// A watch response: one JSON event per line, as long as the watch is open.
+struct WatchBody(tokio::sync::mpsc::UnboundedReceiver<Value>);
+
+impl Body for WatchBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.0
+            .poll_recv(cx)
+            .map(|event| event.map(|e| Ok(Frame::data(Bytes::from(format!("{e}\n"))))))
+    }
+}
+
+/// What a route answers: a JSON document, or a stream of watch events.
+enum Answer {
+    Json(Value),
+    Watch(tokio::sync::mpsc::UnboundedReceiver<Value>),
+}
+
+type ResponseBody = BoxBody<Bytes, Infallible>;
+
+fn respond(code: u16, body: &Value, retry_after: Option<u64>) -> Response<ResponseBody> {
     let mut response = Response::builder()
         .status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
         .header("content-type", "application/json");
@@ -246,7 +278,7 @@ fn respond(code: u16, body: &Value, retry_after: Option<u64>) -> Response<Full<B
         response = response.header("retry-after", seconds.to_string());
     }
     response
-        .body(Full::new(Bytes::from(body.to_string())))
+        .body(Full::new(Bytes::from(body.to_string())).boxed())
         .expect("valid response")
 }
 
@@ -289,7 +321,7 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-async fn handle(shared: &Arc<Shared>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn handle(shared: &Arc<Shared>, req: Request<Incoming>) -> Response<ResponseBody> {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
@@ -332,7 +364,20 @@ async fn handle(shared: &Arc<Shared>, req: Request<Incoming>) -> Response<Full<B
         None => {
             let result = route(shared, &method, &path, &query, &content_type, &body);
             match result {
-                Ok(value) => (200, value, None),
+                Ok(Answer::Json(value)) => (200, value, None),
+                Ok(Answer::Watch(events)) => {
+                    lock(&shared.extra).log.push(Logged {
+                        method,
+                        path,
+                        query,
+                        code: 200,
+                    });
+                    return Response::builder()
+                        .status(StatusCode::OK)
+                        .header("content-type", "application/json")
+                        .body(WatchBody(events).boxed())
+                        .expect("valid response");
+                }
                 Err(failure) => (failure.code, failure.status(), None),
             }
         }
@@ -421,13 +466,25 @@ fn route(
     query: &str,
     content_type: &str,
     body: &[u8],
-) -> Result<Value, Failure> {
+) -> Result<Answer, Failure> {
+    serve_route(shared, method, path, query, content_type, body)
+}
+
+fn serve_route(
+    shared: &Arc<Shared>,
+    method: &Method,
+    path: &str,
+    query: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Result<Answer, Failure> {
+    let json = |v: Result<Value, Failure>| v.map(Answer::Json);
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (group, version, rest): (&str, &str, &[&str]) = match segs.as_slice() {
         ["api"] => {
-            return Ok(
+            return Ok(Answer::Json(
                 json!({ "kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [] }),
-            );
+            ));
         }
         ["apis"] => {
             let mut groups: Vec<Value> = Vec::new();
@@ -440,21 +497,23 @@ fn route(
                     json!({ "name": k.group, "versions": [gv.clone()], "preferredVersion": gv }),
                 );
             }
-            return Ok(json!({ "kind": "APIGroupList", "apiVersion": "v1", "groups": groups }));
+            return Ok(Answer::Json(
+                json!({ "kind": "APIGroupList", "apiVersion": "v1", "groups": groups }),
+            ));
         }
         ["api", version, rest @ ..] => ("", *version, rest),
         ["apis", group, version, rest @ ..] => (*group, *version, rest),
         _ => return Err(not_found(path)),
     };
     if rest.is_empty() {
-        return match *method {
+        return json(match *method {
             Method::GET => discovery_resources(group, version).ok_or_else(|| not_found(path)),
             _ => Err(Failure::new(
                 405,
                 "MethodNotAllowed",
                 "discovery is read-only",
             )),
-        };
+        });
     }
     let (ns, plural, name, sub): (Option<&str>, &str, Option<&str>, Option<&str>) = match rest {
         ["namespaces", ns, plural, tail @ ..] if *plural != "status" => match tail {
@@ -479,7 +538,24 @@ fn route(
     }
     let mut store = lock(&shared.store);
     let Some(name) = name else {
-        return match *method {
+        let watch = matches!(query_param(query, "watch").as_deref(), Some("true" | "1"));
+        if *method == Method::GET && watch {
+            let selector = query_param(query, "fieldSelector").unwrap_or_default();
+            let name = selector
+                .split(',')
+                .find_map(|p| p.strip_prefix("metadata.name="))
+                .map(str::to_string);
+            let since = query_param(query, "resourceVersion")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            return Ok(Answer::Watch(store.watch(
+                &kind,
+                ns,
+                name.as_deref(),
+                since,
+            )));
+        }
+        return json(match *method {
             Method::GET => Ok(store.list(
                 &kind,
                 ns,
@@ -491,10 +567,10 @@ fn route(
                 "MethodNotAllowed",
                 "only GET on collections",
             )),
-        };
+        });
     };
     if sub.is_some() {
-        return match *method {
+        return json(match *method {
             Method::GET => store.get(&kind, ns, name),
             Method::PUT => {
                 let object = parse_body(body)?;
@@ -511,9 +587,9 @@ fn route(
                 "UnsupportedMediaType",
                 "status takes PUT or merge PATCH",
             )),
-        };
+        });
     }
-    match *method {
+    json(match *method {
         Method::GET => store.get(&kind, ns, name),
         Method::DELETE => {
             store.delete(&kind, ns, name)?;
@@ -568,5 +644,5 @@ fn route(
             "MethodNotAllowed",
             format!("{method} is not served here"),
         )),
-    }
+    })
 }

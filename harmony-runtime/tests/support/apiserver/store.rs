@@ -174,6 +174,17 @@ pub struct Apply<'a> {
     pub dry_run: bool,
 }
 
+/// An open watch: events for one resource (in one namespace, of one name when filtered).
+#[derive(Debug)]
+pub struct Watcher {
+    pub resource: String,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    pub events: tokio::sync::mpsc::UnboundedSender<Value>,
+    /// Events left before the server drops this watch (the `drop_watches_after` fault).
+    pub left: Option<usize>,
+}
+
 /// Everything the server knows.
 #[derive(Debug)]
 pub struct Store {
@@ -183,6 +194,9 @@ pub struct Store {
     /// `(image prefix, reason, message)`: workloads running an image with this prefix never
     /// roll out, whatever [`Store::readiness`] says (an image that cannot be pulled).
     pub never_ready_image: Option<(String, String, String)>,
+    /// Fault: every watch is closed by the server after this many events (`0`: at once).
+    pub drop_watches_after: Option<usize>,
+    pub watchers: Vec<Watcher>,
     uid: u64,
 }
 
@@ -255,6 +269,8 @@ impl Store {
             objects: BTreeMap::new(),
             readiness: Readiness::Immediate,
             never_ready_image: None,
+            drop_watches_after: None,
+            watchers: Vec::new(),
             uid: 0,
         };
         for ns in ["default", "kube-system"] {
@@ -263,6 +279,73 @@ impl Store {
             store.insert_new(&kind, None, ns, object, BTreeMap::new());
         }
         store
+    }
+
+    /// Sends `{"type", "object"}` to the watchers of the object; closes those whose event budget
+    /// ran out, and forgets those whose client went away.
+    fn notify(&mut self, kind: &Kind, event: &str, ns: Option<&str>, name: &str) {
+        let Some(stored) = self.objects.get(&key(kind, ns, name)) else {
+            return;
+        };
+        let object = Self::render(stored, &kind.api_version());
+        self.send(kind, event, ns, name, object);
+    }
+
+    fn send(&mut self, kind: &Kind, event: &str, ns: Option<&str>, name: &str, object: Value) {
+        let resource = kind.resource();
+        self.watchers.retain_mut(|w| {
+            let matches = w.resource == resource
+                && w.namespace.as_deref().is_none_or(|n| Some(n) == ns)
+                && w.name.as_deref().is_none_or(|n| n == name);
+            if !matches {
+                return !w.events.is_closed();
+            }
+            if w.left == Some(0) {
+                return false;
+            }
+            let sent = w
+                .events
+                .send(json!({ "type": event, "object": object }))
+                .is_ok();
+            if let Some(left) = &mut w.left {
+                *left -= 1;
+            }
+            sent && w.left != Some(0)
+        });
+    }
+
+    /// Opens a watch; the current object is sent first when it is newer than `since`.
+    pub fn watch(
+        &mut self,
+        kind: &Kind,
+        ns: Option<&str>,
+        name: Option<&str>,
+        since: u64,
+    ) -> tokio::sync::mpsc::UnboundedReceiver<Value> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let left = self.drop_watches_after;
+        if left == Some(0) {
+            return rx; // dropped at once: the sender is gone
+        }
+        self.watchers.push(Watcher {
+            resource: kind.resource(),
+            namespace: ns.map(str::to_string),
+            name: name.map(str::to_string),
+            events: tx,
+            left,
+        });
+        if let Some(name) = name
+            && let Some(stored) = self.objects.get(&key(kind, ns, name))
+        {
+            let rv: u64 = stored.object["metadata"]["resourceVersion"]
+                .as_str()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            if rv > since {
+                self.notify(kind, "MODIFIED", ns, name);
+            }
+        }
+        rx
     }
 
     fn next_revision(&mut self) -> String {
@@ -287,6 +370,7 @@ impl Store {
         meta["generation"] = 1.into();
         self.objects
             .insert(key(kind, ns, name), Stored { object, managers });
+        self.notify(kind, "ADDED", ns, name);
     }
 
     /// The object as the API returns it, with `managedFields`.
@@ -534,6 +618,7 @@ impl Store {
                 }
                 object["metadata"]["resourceVersion"] = self.next_revision().into();
                 self.objects.insert(k.clone(), Stored { object, managers });
+                self.notify(kind, "MODIFIED", ns, name);
             }
         }
         if spec_changed && matches!(kind.kind, "Deployment" | "StatefulSet") {
@@ -710,7 +795,9 @@ impl Store {
         stored.object["status"] = status;
         stored.object["metadata"]["resourceVersion"] = rv.to_string().into();
         self.revision = rv;
-        Ok(Self::render(stored, &kind.api_version()))
+        let object = Self::render(stored, &kind.api_version());
+        self.send(kind, "MODIFIED", ns, name, object.clone());
+        Ok(object)
     }
 
     /// Marks a rolled-out workload ready if its generation is still `generation`.
@@ -738,7 +825,9 @@ impl Store {
             self.objects.retain(|(_, n, _), _| n != name);
         }
         self.revision += 1;
-        Ok(Self::render(&removed, &kind.api_version()))
+        let object = Self::render(&removed, &kind.api_version());
+        self.send(kind, "DELETED", ns, name, object.clone());
+        Ok(object)
     }
 
     /// Every object's `(apiVersion/kind, namespace, name)` except namespaces and events.
