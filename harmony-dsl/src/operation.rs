@@ -1,6 +1,8 @@
 //! Operations: the typed capability calls an interpret plan is made of, and [`Interpret`], the
 //! async trait that performs one on a topology.
 
+mod yaml;
+
 use std::fmt;
 use std::sync::Arc;
 
@@ -89,18 +91,22 @@ impl Operation {
         }
     }
 
-    /// What the runtime writes for `render DIR`: deterministic, secrets redacted.
+    /// What the runtime writes for `render DIR`: deterministic, secrets redacted. Kubernetes
+    /// objects are one YAML file each, `k8s/<namespace or _cluster>/<kind>-<name>.yaml`, that
+    /// `kubectl apply -f` accepts; other resources are JSON.
     pub fn render(&self) -> Artifact {
         let (path, value) = match self {
-            Operation::K8sCluster(o) => (
-                format!(
-                    "k8s/{}/{}-{}.json",
-                    o.namespace.as_deref().unwrap_or("_cluster"),
-                    o.kind.to_lowercase(),
-                    o.name
-                ),
-                o.to_manifest(),
-            ),
+            Operation::K8sCluster(o) => {
+                return Artifact {
+                    path: format!(
+                        "k8s/{}/{}-{}.yaml",
+                        o.namespace.as_deref().unwrap_or("_cluster"),
+                        o.kind.to_lowercase(),
+                        o.name
+                    ),
+                    content: yaml::to_yaml(&redacted_manifest(o)),
+                };
+            }
             Operation::DnsServer(r) => (format!("dns/{}.json", r.name), to_json(r)),
             Operation::LoadBalancer(r) => (
                 format!("loadbalancer/{}-{}.json", r.namespace, r.name),
@@ -147,6 +153,25 @@ impl Operation {
         content.push('\n');
         Artifact { path, content }
     }
+}
+
+/// `"<redacted>"`, base64-encoded: what a rendered `Secret`'s `data` values become.
+pub const REDACTED_BASE64: &str = "PHJlZGFjdGVkPg==";
+
+/// The object's manifest, with the values of a `v1` `Secret` (`data`, `stringData`) replaced by
+/// `<redacted>` (base64-encoded under `data`, so the manifest stays valid).
+pub fn redacted_manifest(object: &KubeObject) -> serde_json::Value {
+    let mut manifest = object.to_manifest();
+    if object.api_version == "v1" && object.kind == "Secret" {
+        for (field, placeholder) in [("data", REDACTED_BASE64), ("stringData", "<redacted>")] {
+            if let Some(values) = manifest.get_mut(field).and_then(|v| v.as_object_mut()) {
+                for value in values.values_mut() {
+                    *value = placeholder.into();
+                }
+            }
+        }
+    }
+    manifest
 }
 
 fn to_json(value: &impl Serialize) -> serde_json::Value {
@@ -264,5 +289,51 @@ impl<T: Topology> Interpret<T> for Operation {
 
     fn remove<'a>(&'a self, topology: &'a T) -> BoxFuture<'a, Result<Outcome>> {
         dispatch!(self, topology, remove, |_check| Ok(Outcome::Unchanged))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(kind: &str, body: serde_json::Value) -> KubeObject {
+        KubeObject {
+            api_version: "v1".into(),
+            kind: kind.into(),
+            name: "db-credentials".into(),
+            namespace: Some("shop".into()),
+            labels: Default::default(),
+            body: body.as_object().cloned().unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn kubernetes_objects_render_as_one_yaml_file_each() {
+        let config = object("ConfigMap", json!({ "data": { "mode": "fast" } }));
+        let artifact = Operation::K8sCluster(config).render();
+        assert_eq!(artifact.path, "k8s/shop/configmap-db-credentials.yaml");
+        assert_eq!(
+            artifact.content,
+            "apiVersion: v1\ndata:\n  mode: fast\nkind: ConfigMap\nmetadata:\n  labels:\n    app.kubernetes.io/managed-by: harmony\n  name: db-credentials\n  namespace: shop\n"
+        );
+    }
+
+    #[test]
+    fn secret_values_are_redacted_in_rendered_files() {
+        let secret = object(
+            "Secret",
+            json!({ "type": "Opaque", "data": { "password": "aHVudGVyMg==" }, "stringData": { "user": "admin" } }),
+        );
+        let artifact = Operation::K8sCluster(secret).render();
+        assert!(!artifact.content.contains("aHVudGVyMg=="));
+        assert!(!artifact.content.contains("admin"));
+        assert!(
+            artifact
+                .content
+                .contains(&format!("password: \"{REDACTED_BASE64}\""))
+        );
+        assert!(artifact.content.contains("user: \"<redacted>\""));
+        assert!(artifact.content.contains("type: Opaque"));
     }
 }

@@ -2,11 +2,13 @@
 
 mod edge;
 mod local;
+mod namespace;
 mod postgres;
 mod web_app;
 
 pub use edge::EdgeService;
 pub use local::{ConfigFile, Directory, LocalService};
+pub use namespace::Namespace;
 pub use postgres::{Postgres, PostgresOutputs};
 pub use web_app::{WebApp, WebAppOutputs};
 

@@ -107,7 +107,6 @@ fn failover_applies_to_both_sides_and_reads_the_primary() {
     let topology = Failover::new(site("primary", false), site("replica", false));
     let plan = pair();
     let step = file_step(&plan);
-    LOG.lock().unwrap().clear();
     let outcome = block_on(step.operation.execute(&topology)).expect("applied");
     assert!(outcome.is_changed());
     assert_eq!(

@@ -220,7 +220,9 @@ fn init_tracing(verbose: u8) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new(match verbose {
-            0 => "warn",
+            // The Kubernetes client logs every failed request at ERROR, retried or not; the step
+            // report already says what failed. `-v` shows them.
+            0 => "warn,kube_client=off",
             1 => "info",
             2 => "debug",
             _ => "trace",

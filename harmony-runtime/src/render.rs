@@ -1,5 +1,6 @@
 //! `render DIR`: every step's [`Operation::render`](harmony_dsl::Operation::render) artifact,
-//! written deterministically (sorted, no timestamps), plus `index.json` listing them.
+//! written deterministically (sorted, no timestamps), plus `index.json` listing them (written
+//! last, durably).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -52,6 +53,25 @@ pub struct RenderIndex {
 
 fn invalid(message: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, message)
+}
+
+/// Writes `bytes` to `path` through a temporary file renamed over it: a reader never sees a
+/// half-written file. Unlike [`write_atomic`] nothing is fsynced: rendered files are output
+/// that `render` writes again on demand, and one fsync per file made rendering 1,000 web apps
+/// take 20 s instead of a fraction of a second. The index, written last, is durable.
+fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(parent)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = parent.join(format!(".{name}.tmp.{}", std::process::id()));
+    let result = fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
 }
 
 /// Renders every step of `plan` into `dir` (created if needed) and writes the index.
@@ -109,7 +129,7 @@ pub fn render_plan<T>(plan: &Plan<T>, dir: &Path) -> io::Result<RenderIndex> {
     }
     let mut files = Vec::with_capacity(artifacts.len());
     for (path, (entry, content)) in artifacts {
-        write_atomic(&dir.join(&path), content.as_bytes())?;
+        replace(&dir.join(&path), content.as_bytes())?;
         files.push(entry);
     }
     let index = RenderIndex {

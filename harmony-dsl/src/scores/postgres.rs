@@ -79,6 +79,8 @@ impl Operations for Postgres {
                 "selector": { "matchLabels": selector },
                 "template": { "metadata": { "labels": selector }, "spec": pod_spec },
                 "volumeClaimTemplates": [{
+                    "apiVersion": "v1",
+                    "kind": "PersistentVolumeClaim",
                     "metadata": { "name": "data" },
                     "spec": { "accessModes": ["ReadWriteOnce"], "resources": { "requests": { "storage": self.storage.to_string() } } }
                 }]

@@ -1,19 +1,21 @@
 //! Capability providers for clusters, DNS, load balancers, identity, containers and fleets.
 //!
 //! Each is configuration written in `topology!` (`K8sCluster => Kube { context: "homelab" }`).
-//! `NatsFleet` keeps each device's desired state in NATS JetStream key-value (see [`nats`]).
-//! The other network backends are not part of this build yet: `plan` shows their steps as unknown with
-//! the reason, `apply` fails those steps with a permanent error naming the provider, and
-//! `render DIR` writes everything they would apply. The local providers (`LocalFiles`,
-//! `LocalProcesses`) are fully functional.
+//! [`Kube`] and [`MetalLb`] talk to a real Kubernetes API server (server-side apply, see
+//! [`Kube`]); `NatsFleet` keeps each device's desired state in NATS JetStream key-value (see
+//! [`nats`]). The other network backends (`CoreDns`, `Keycloak`, `Podman`) are not part of this
+//! build yet: `plan` shows their steps as unknown with the reason, `apply` fails those steps with
+//! a permanent error naming the provider, and `render DIR` writes everything they would apply.
+//! The local providers (`LocalFiles`, `LocalProcesses`) are fully functional.
 
+mod kube;
 pub mod nats;
 
-use harmony_dsl::capability::{
-    ContainerRuntime, DnsServer, IdentityProvider, K8sCluster, LoadBalancer,
-};
-use harmony_dsl::resource::{ContainerSpec, DnsRecord, IdentityClient, KubeObject, LbService};
-use harmony_dsl::value::{Cidr, DomainName, Url};
+pub use self::kube::{FIELD_MANAGER, Kube, LB_FIELD_MANAGER, MetalLb, POOL_ANNOTATION, pool_name};
+
+use harmony_dsl::capability::{ContainerRuntime, DnsServer, IdentityProvider};
+use harmony_dsl::resource::{ContainerSpec, DnsRecord, IdentityClient};
+use harmony_dsl::value::{DomainName, Url};
 use harmony_dsl::{BoxFuture, Error, Inspection, Outcome, Placement, Provider, Result};
 
 /// Implements a capability for a provider whose backend is not in this build: every call is a
@@ -44,15 +46,6 @@ fn pending<P: Provider>(what: &str) -> Error {
     ))
 }
 
-/// A Kubernetes cluster reached through a kubeconfig context.
-#[derive(Debug, Clone, Provider)]
-pub struct Kube {
-    /// kubeconfig context to use.
-    pub context: String,
-}
-
-backend_pending!(Kube, K8sCluster, KubeObject, "a Kubernetes API server");
-
 /// CoreDNS serving a zone, running on a control-plane host.
 #[derive(Debug, Clone, Provider)]
 #[provider(host(labels(control_plane)))]
@@ -64,15 +57,6 @@ pub struct CoreDns {
 }
 
 backend_pending!(CoreDns, DnsServer, DnsRecord, "its DNS server");
-
-/// MetalLB handing out addresses from a pool.
-#[derive(Debug, Clone, Provider)]
-pub struct MetalLb {
-    /// Address pool, e.g. `192.168.1.200/29`.
-    pub pool: Cidr,
-}
-
-backend_pending!(MetalLb, LoadBalancer, LbService, "its cluster");
 
 /// Keycloak realm issuing OIDC clients.
 #[derive(Debug, Clone, Provider)]

@@ -1,0 +1,302 @@
+//! The same scenarios against the test API server (always) and against a real cluster when
+//! `HARMONY_TEST_KUBECONFIG` names a kubeconfig (context: `HARMONY_TEST_CONTEXT`, else the
+//! file's current context). On a real cluster the scenario creates a namespace
+//! `harmony-test-<random>`, runs a `registry.k8s.io/pause` Deployment in it, and prunes
+//! everything (namespace included) at the end.
+//!
+//! ```text
+//! HARMONY_TEST_KUBECONFIG=~/.kube/config HARMONY_TEST_CONTEXT=kind-kind \
+//!     cargo test -p harmony-runtime --test kube_cluster -- --nocapture
+//! ```
+
+mod support;
+
+use std::path::Path;
+
+use harmony_dsl::capability::K8sCluster;
+use harmony_dsl::resource::KubeObject;
+use harmony_dsl::score::{Operations, ScoreContext};
+use harmony_dsl::{ErrorKind, Outcome, Plan};
+use harmony_runtime::ExitStatus;
+use harmony_runtime::prelude::*;
+use kube::Api;
+use kube::api::{ApiResource, DynamicObject, Patch, PatchParams};
+use serde_json::json;
+use support::apiserver::ApiServer;
+use support::{plan_doc, run_cli, runtime};
+
+topology! {
+    /// The cluster under test.
+    pub Cluster {
+        hosts {
+            node { arch: x86_64, address: "127.0.0.1" }
+        }
+        capabilities {
+            K8sCluster => Kube { context: "" },
+        }
+    }
+}
+
+/// A Deployment of the pause image: starts anywhere in seconds, serves nothing.
+#[derive(Debug, Clone, Score)]
+#[score(requires(K8sCluster))]
+pub struct Pause {
+    /// Namespace.
+    pub namespace: String,
+    /// Replicas.
+    #[score(default = 1)]
+    pub replicas: u16,
+    /// Image.
+    #[score(default = "registry.k8s.io/pause:3.10")]
+    pub image: String,
+}
+
+impl Operations for Pause {
+    fn operations(&self, ctx: &ScoreContext<'_>) -> Vec<Operation> {
+        vec![Operation::K8sCluster(pause_object(
+            ctx.instance,
+            &self.namespace,
+            self.replicas,
+            &self.image,
+            ctx.plan,
+        ))]
+    }
+}
+
+fn pause_object(name: &str, ns: &str, replicas: u16, image: &str, plan: &str) -> KubeObject {
+    let labels = json!({ "app.kubernetes.io/name": name });
+    let body = json!({ "spec": {
+        "replicas": replicas,
+        "selector": { "matchLabels": labels },
+        "template": {
+            "metadata": { "labels": labels },
+            "spec": { "containers": [{ "name": "pause", "image": image }] }
+        }
+    }});
+    KubeObject {
+        api_version: "apps/v1".into(),
+        kind: "Deployment".into(),
+        name: name.into(),
+        namespace: Some(ns.into()),
+        labels: [("harmony.io/plan".to_string(), plan.to_string())].into(),
+        body: body.as_object().cloned().unwrap_or_default(),
+    }
+}
+
+struct Target<'a> {
+    kubeconfig: &'a str,
+    context: &'a str,
+    state: &'a Path,
+    ready_timeout: &'a str,
+}
+
+impl Target<'_> {
+    fn kube(&self) -> Kube {
+        Kube {
+            context: self.context.into(),
+            kubeconfig: Some(self.kubeconfig.into()),
+            force_conflicts: false,
+            ready_timeout: self.ready_timeout.parse().unwrap(),
+        }
+    }
+
+    fn topology(&self) -> Cluster {
+        Cluster::new(self.kube())
+    }
+
+    fn plan(&self, ns: &str, pause: Option<Pause>) -> Plan<Cluster> {
+        let mut plan = Plan::new("harmony-test");
+        let namespace = plan.add(
+            ns,
+            Namespace {
+                cpu: None,
+                memory: None,
+                storage: None,
+                pods: Some(10),
+            },
+            &[],
+        );
+        if let Some(pause) = pause {
+            plan.add("pause", pause, &[namespace.id()]);
+        }
+        plan
+    }
+}
+
+/// Create, unchanged, one-object diff, conflict, prune, readiness failure; then everything is
+/// pruned (the namespace last).
+fn scenarios(t: &Target<'_>) {
+    let ns = format!(
+        "harmony-test-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    let pause = |replicas: u16| Pause {
+        namespace: ns.clone(),
+        replicas,
+        image: "registry.k8s.io/pause:3.10".into(),
+    };
+    let rt = runtime();
+
+    // First apply creates, and waits for the rollout.
+    let status = run_cli(
+        t.state,
+        &["apply"],
+        t.topology(),
+        t.plan(&ns, Some(pause(1))),
+    );
+    assert_eq!(status, ExitStatus::Ok);
+
+    // Second apply is unchanged, object by object, and plan agrees.
+    let object = pause_object(
+        "pause",
+        &ns,
+        1,
+        "registry.k8s.io/pause:3.10",
+        "harmony-test",
+    );
+    assert_eq!(
+        rt.block_on(K8sCluster::apply(&t.kube(), &object)).unwrap(),
+        Outcome::Unchanged
+    );
+    let (status, doc) = plan_doc(t.state, t.topology(), t.plan(&ns, Some(pause(1))));
+    assert_eq!(status, ExitStatus::Ok);
+    assert_eq!(doc["summary"]["create"], 0, "{doc:#}");
+    assert_eq!(doc["summary"]["update"], 0, "{doc:#}");
+
+    // A changed field is a one-object diff.
+    let (_, doc) = plan_doc(t.state, t.topology(), t.plan(&ns, Some(pause(2))));
+    assert_eq!(doc["summary"]["update"], 1, "{doc:#}");
+    let pause_step = doc["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["score"] == "pause")
+        .unwrap();
+    assert_eq!(
+        pause_step["change"]["diff"],
+        json!(["~ spec.replicas: 1 -> 2"]),
+        "{doc:#}"
+    );
+
+    // Another field manager takes spec.replicas: Harmony reports the conflict.
+    rt.block_on(async {
+        let client = kube::Client::try_from(
+            kube::Config::from_custom_kubeconfig(
+                kube::config::Kubeconfig::read_from(t.kubeconfig).unwrap(),
+                &kube::config::KubeConfigOptions {
+                    context: (!t.context.is_empty()).then(|| t.context.to_string()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap(),
+        )
+        .unwrap();
+        let resource = ApiResource {
+            group: "apps".into(),
+            version: "v1".into(),
+            api_version: "apps/v1".into(),
+            kind: "Deployment".into(),
+            plural: "deployments".into(),
+        };
+        let api: Api<DynamicObject> = Api::namespaced_with(client, &ns, &resource);
+        let scale = json!({ "apiVersion": "apps/v1", "kind": "Deployment", "metadata": { "name": "pause" }, "spec": { "replicas": 3 } });
+        api.patch(
+            "pause",
+            &PatchParams::apply("kubectl-test").force(),
+            &Patch::Apply(&scale),
+        )
+        .await
+        .unwrap();
+    });
+    let error = rt
+        .block_on(K8sCluster::apply(&t.kube(), &object))
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Conflict, "{error}");
+    assert!(error.to_string().contains("kubectl-test"), "{error}");
+    let mut forced = t.kube();
+    forced.force_conflicts = true;
+    let status = run_cli(
+        t.state,
+        &["apply"],
+        Cluster::new(forced),
+        t.plan(&ns, Some(pause(1))),
+    );
+    assert_eq!(status, ExitStatus::Ok);
+
+    // A rollout that cannot finish is reported with the object.
+    let mut short = t.kube();
+    short.ready_timeout = "3s".parse().unwrap();
+    let broken = pause_object("broken", &ns, 1, "registry.invalid/none:0", "harmony-test");
+    let error = rt.block_on(K8sCluster::apply(&short, &broken)).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains(&format!("Deployment {ns}/broken is not ready")),
+        "{error}"
+    );
+    let _ = rt.block_on(K8sCluster::remove(&t.kube(), &broken));
+
+    // The removed score is pruned; then the namespace too.
+    let status = run_cli(t.state, &["apply"], t.topology(), t.plan(&ns, None));
+    assert_eq!(status, ExitStatus::Ok);
+    assert_eq!(
+        rt.block_on(K8sCluster::inspect(&t.kube(), &object))
+            .unwrap()
+            .observed,
+        harmony_dsl::Observed::Absent
+    );
+    let empty: Plan<Cluster> = Plan::new("harmony-test");
+    assert_eq!(
+        run_cli(t.state, &["apply"], t.topology(), empty),
+        ExitStatus::Ok
+    );
+}
+
+#[test]
+fn scenarios_against_the_test_api_server() {
+    let server = ApiServer::start("scenarios");
+    let kubeconfig = server.kubeconfig().display().to_string();
+    let state = server.dir().join("state");
+    // The test server never rolls `broken` out (and says why), like a cluster that cannot pull.
+    scenarios_with_broken_image(&server);
+    scenarios(&Target {
+        kubeconfig: &kubeconfig,
+        context: "test",
+        state: &state,
+        ready_timeout: "30s",
+    });
+    assert!(server.store().names().is_empty(), "everything was pruned");
+}
+
+/// Makes the test server refuse to roll out Deployments whose image is `registry.invalid/...`.
+fn scenarios_with_broken_image(server: &ApiServer) {
+    server.store().never_ready_image = Some((
+        "registry.invalid/".into(),
+        "ErrImagePull".into(),
+        "failed to pull image \"registry.invalid/none:0\"".into(),
+    ));
+}
+
+#[test]
+fn scenarios_against_a_real_cluster() {
+    let Ok(kubeconfig) = std::env::var("HARMONY_TEST_KUBECONFIG") else {
+        eprintln!(
+            "note: HARMONY_TEST_KUBECONFIG is not set; skipping the scenarios against a real cluster"
+        );
+        return;
+    };
+    let context = std::env::var("HARMONY_TEST_CONTEXT").unwrap_or_default();
+    let state = std::env::temp_dir().join(format!("harmony-real-cluster-{}", std::process::id()));
+    scenarios(&Target {
+        kubeconfig: &kubeconfig,
+        context: &context,
+        state: &state,
+        ready_timeout: "3m",
+    });
+    let _ = std::fs::remove_dir_all(&state);
+}
