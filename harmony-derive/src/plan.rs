@@ -195,6 +195,22 @@ fn host_module(topology: &Type) -> Option<TokenStream> {
     Some(quote! { #module })
 }
 
+/// The compile-time check of literal `tokens` written for field `key` of score type `kind`, whose
+/// validity mask (`value::literal_mask`) is `mask`; spanned on the literal.
+fn literal_check(
+    hp: &TokenStream,
+    kind: &Path,
+    key: &str,
+    mask: u32,
+    tokens: &TokenStream,
+    span: Span,
+) -> TokenStream {
+    let hp = respan(hp, span);
+    quote_spanned! {span=>
+        const _: () = #hp::check_mask(<#kind as #hp::ScoreKind>::FIELDS, #key, #mask, #tokens);
+    }
+}
+
 struct Port {
     host: String,
     port: u128,
@@ -239,6 +255,9 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
     };
     let module = host_module(&topology).unwrap_or_else(|| quote! { self });
     let plan_var = Ident::new("__harmony_plan", Span::mixed_site());
+    // `harmony_dsl::__private`, imported once per plan function: shorter generated paths.
+    let hp_ident = Ident::new("__hp", Span::mixed_site());
+    let hp = quote! { #hp_ident };
 
     let all_names: Vec<String> = scores.iter().map(|s| s.name.unraw().to_string()).collect();
     let mut declared: Vec<&Ident> = Vec::new();
@@ -323,15 +342,19 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
             }
             match &field.value {
                 Value::Lit(lit) => {
-                    let Some(tokens) = crate::literal::literal_of(lit) else {
+                    let (Some(tokens), Some(mask)) = (
+                        crate::literal::literal_of(lit, &hp),
+                        crate::literal::mask_of(lit),
+                    ) else {
                         errors.at(lit.span(), "this kind of literal is not supported here: use a string, integer, float or boolean literal");
                         continue;
                     };
                     let span = lit.span();
-                    checks.push(quote_spanned! {span=>
-                        const _: () = ::harmony_dsl::__private::check_field(<#kind as ::harmony_dsl::ScoreKind>::FIELDS, #key_str, #tokens);
-                    });
-                    calls.push(quote_spanned! {span=> .#key(::harmony_dsl::__private::FromLiteral::from_literal(#tokens)) });
+                    checks.push(literal_check(&hp, kind, &key_str, mask, &tokens, span));
+                    let hp = respan(&hp, span);
+                    calls.push(
+                        quote_spanned! {span=> .#key(#hp::FromLiteral::from_literal(#tokens)) },
+                    );
                     if (key_str == "port" || key_str.ends_with("_port"))
                         && let syn::Expr::Lit(syn::ExprLit {
                             lit: syn::Lit::Int(i),
@@ -394,15 +417,14 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                     let mut elements = Vec::new();
                     for item in items {
                         match item {
-                            Value::Lit(lit) => match crate::literal::literal_of(lit) {
-                                Some(tokens) => {
+                            Value::Lit(lit) => match (crate::literal::literal_of(lit, &hp), crate::literal::mask_of(lit)) {
+                                (Some(tokens), Some(mask)) => {
                                     let lspan = lit.span();
-                                    checks.push(quote_spanned! {lspan=>
-                                        const _: () = ::harmony_dsl::__private::check_field(<#kind as ::harmony_dsl::ScoreKind>::FIELDS, #key_str, #tokens);
-                                    });
-                                    elements.push(quote_spanned! {lspan=> ::harmony_dsl::__private::FromLiteral::from_literal(#tokens) });
+                                    checks.push(literal_check(&hp, kind, &key_str, mask, &tokens, lspan));
+                                    let hp = respan(&hp, lspan);
+                                    elements.push(quote_spanned! {lspan=> #hp::FromLiteral::from_literal(#tokens) });
                                 }
-                                None => errors.at(lit.span(), "unsupported literal in this list"),
+                                _ => errors.at(lit.span(), "unsupported literal in this list"),
                             },
                             Value::Rust(expr) => elements.push(quote! { #expr }),
                             Value::Wire { score: target, output } => {
@@ -472,6 +494,8 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
         #(#attrs)*
         #vis fn #name(#inputs) -> ::harmony_dsl::Plan<#topology> {
             #errors
+            #[allow(unused_imports)]
+            use ::harmony_dsl::__private as #hp_ident;
             let mut #plan_var = ::harmony_dsl::Plan::<#topology>::new(#plan_name);
             #(#statements)*
             #plan_var
