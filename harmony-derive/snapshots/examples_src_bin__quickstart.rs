@@ -3,79 +3,80 @@
 // ---- score! ----
 /// A page, the server's configuration, and the server, started once both files are in place.
 pub fn quickstart() -> ::harmony_dsl::Plan<Localhost> {
+    #[allow(unused_imports)]
+    use ::harmony_dsl::__private as __hp;
     let mut __harmony_plan = ::harmony_dsl::Plan::<Localhost>::new("quickstart");
-    const _: () = ::harmony_dsl::__private::check_field(
-        <ConfigFile as ::harmony_dsl::ScoreKind>::FIELDS,
+    const _: () = __hp::check_str(
+        <ConfigFile as __hp::ScoreKind>::FIELDS,
         "path",
-        ::harmony_dsl::__private::Literal::Str("site/index.html"),
+        272u32,
+        "site/index.html",
     );
-    const _: () = ::harmony_dsl::__private::check_field(
-        <ConfigFile as ::harmony_dsl::ScoreKind>::FIELDS,
+    const _: () = __hp::check_int(
+        <ConfigFile as __hp::ScoreKind>::FIELDS,
         "mode",
-        ::harmony_dsl::__private::Literal::Int(420u128),
+        488484u32,
+        420,
     );
     let site = __harmony_plan
         .add(
             "site",
             ConfigFile::builder::<Localhost>()
                 .path(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str("site/index.html"),
+                    __hp::FromLiteral::from_literal(
+                        __hp::Literal::Str("site/index.html"),
                     ),
                 )
                 .content(page())
-                .mode(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Int(420u128),
-                    ),
-                )
+                .mode(__hp::FromLiteral::from_literal(__hp::Literal::Int(420u128)))
                 .build(),
             &[],
         );
     let _ = &site;
-    const _: () = ::harmony_dsl::__private::check_field(
-        <ConfigFile as ::harmony_dsl::ScoreKind>::FIELDS,
+    const _: () = __hp::check_str(
+        <ConfigFile as __hp::ScoreKind>::FIELDS,
         "path",
-        ::harmony_dsl::__private::Literal::Str("quickstart.toml"),
+        280u32,
+        "quickstart.toml",
     );
-    const _: () = ::harmony_dsl::__private::check_field(
-        <ConfigFile as ::harmony_dsl::ScoreKind>::FIELDS,
+    const _: () = __hp::check_int(
+        <ConfigFile as __hp::ScoreKind>::FIELDS,
         "mode",
-        ::harmony_dsl::__private::Literal::Int(420u128),
+        488484u32,
+        420,
     );
     let config = __harmony_plan
         .add(
             "config",
             ConfigFile::builder::<Localhost>()
                 .path(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str("quickstart.toml"),
+                    __hp::FromLiteral::from_literal(
+                        __hp::Literal::Str("quickstart.toml"),
                     ),
                 )
                 .content(server_config())
-                .mode(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Int(420u128),
-                    ),
-                )
+                .mode(__hp::FromLiteral::from_literal(__hp::Literal::Int(420u128)))
                 .build(),
             &[],
         );
     let _ = &config;
-    const _: () = ::harmony_dsl::__private::check_field(
-        <LocalService as ::harmony_dsl::ScoreKind>::FIELDS,
+    const _: () = __hp::check_str(
+        <LocalService as __hp::ScoreKind>::FIELDS,
         "health_path",
-        ::harmony_dsl::__private::Literal::Str("/"),
+        256u32,
+        "/",
     );
-    const _: () = ::harmony_dsl::__private::check_field(
-        <LocalService as ::harmony_dsl::ScoreKind>::FIELDS,
+    const _: () = __hp::check_str(
+        <LocalService as __hp::ScoreKind>::FIELDS,
         "restart_on",
-        ::harmony_dsl::__private::Literal::Str("quickstart.toml"),
+        280u32,
+        "quickstart.toml",
     );
-    const _: () = ::harmony_dsl::__private::check_field(
-        <LocalService as ::harmony_dsl::ScoreKind>::FIELDS,
+    const _: () = __hp::check_str(
+        <LocalService as __hp::ScoreKind>::FIELDS,
         "restart_on",
-        ::harmony_dsl::__private::Literal::Str("site/index.html"),
+        272u32,
+        "site/index.html",
     );
     let web = __harmony_plan
         .add(
@@ -83,15 +84,11 @@ pub fn quickstart() -> ::harmony_dsl::Plan<Localhost> {
             LocalService::builder::<Localhost>()
                 .command(serve_command())
                 .port(port())
-                .health_path(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str("/"),
-                    ),
-                )
+                .health_path(__hp::FromLiteral::from_literal(__hp::Literal::Str("/")))
                 .restart_on(
                     ::std::vec![
-                        ::harmony_dsl::__private::FromLiteral::from_literal(::harmony_dsl::__private::Literal::Str("quickstart.toml")),
-                        ::harmony_dsl::__private::FromLiteral::from_literal(::harmony_dsl::__private::Literal::Str("site/index.html"))
+                        __hp::FromLiteral::from_literal(__hp::Literal::Str("quickstart.toml")),
+                        __hp::FromLiteral::from_literal(__hp::Literal::Str("site/index.html"))
                     ],
                 )
                 .build(),

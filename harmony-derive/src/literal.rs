@@ -29,6 +29,14 @@ pub fn mask_of(expr: &Expr) -> Option<u32> {
     })
 }
 
+/// The literal of a non-negated literal expression (`"a"`, `3`), else `None`.
+pub fn plain_lit(expr: &Expr) -> Option<&Lit> {
+    match literal_parts(expr)? {
+        (lit, false) => Some(lit),
+        _ => None,
+    }
+}
+
 fn literal_parts(expr: &Expr) -> Option<(&Lit, bool)> {
     match expr {
         Expr::Lit(lit) => Some((&lit.lit, false)),

@@ -203,11 +203,26 @@ fn literal_check(
     key: &str,
     mask: u32,
     tokens: &TokenStream,
+    lit: Option<&syn::Lit>,
     span: Span,
 ) -> TokenStream {
     let hp = respan(hp, span);
-    quote_spanned! {span=>
-        const _: () = #hp::check_mask(<#kind as #hp::ScoreKind>::FIELDS, #key, #mask, #tokens);
+    let fields = quote_spanned! {span=> <#kind as #hp::ScoreKind>::FIELDS };
+    // Strings and integers, the common literals, are passed as they are: cheaper to evaluate.
+    match lit {
+        Some(syn::Lit::Str(s)) => quote_spanned! {span=>
+            const _: () = #hp::check_str(#fields, #key, #mask, #s);
+        },
+        Some(syn::Lit::Int(i)) if i.base10_parse::<u128>().is_ok() => {
+            let value = i.base10_parse::<u128>().unwrap_or_default();
+            let value = proc_macro2::Literal::u128_unsuffixed(value);
+            quote_spanned! {span=>
+                const _: () = #hp::check_int(#fields, #key, #mask, #value);
+            }
+        }
+        _ => quote_spanned! {span=>
+            const _: () = #hp::check_mask(#fields, #key, #mask, #tokens);
+        },
     }
 }
 
@@ -350,7 +365,15 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                         continue;
                     };
                     let span = lit.span();
-                    checks.push(literal_check(&hp, kind, &key_str, mask, &tokens, span));
+                    checks.push(literal_check(
+                        &hp,
+                        kind,
+                        &key_str,
+                        mask,
+                        &tokens,
+                        crate::literal::plain_lit(lit),
+                        span,
+                    ));
                     let hp = respan(&hp, span);
                     calls.push(
                         quote_spanned! {span=> .#key(#hp::FromLiteral::from_literal(#tokens)) },
@@ -420,7 +443,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                             Value::Lit(lit) => match (crate::literal::literal_of(lit, &hp), crate::literal::mask_of(lit)) {
                                 (Some(tokens), Some(mask)) => {
                                     let lspan = lit.span();
-                                    checks.push(literal_check(&hp, kind, &key_str, mask, &tokens, lspan));
+                                    checks.push(literal_check(&hp, kind, &key_str, mask, &tokens, crate::literal::plain_lit(lit), lspan));
                                     let hp = respan(&hp, lspan);
                                     elements.push(quote_spanned! {lspan=> #hp::FromLiteral::from_literal(#tokens) });
                                 }

@@ -52,27 +52,47 @@ pub const fn check_field(fields: &[FieldInfo], name: &str, literal: Literal) {
     }
 }
 
+/// The body of the masked checks below: finds field `name` (comparing lengths inline, so that
+/// most fields cost the compiler's interpreter no call) and, unless `mask` has the bit of its
+/// kind, runs the validator for the message. Unknown fields are left to the builder's own error.
+/// A macro rather than a function: every call costs the interpreter, once per literal.
+macro_rules! masked_check {
+    ($fields:ident, $name:ident, $mask:ident, $literal:expr) => {{
+        let mut i = 0;
+        while i < $fields.len() {
+            if $fields[i].name.len() == $name.len() && str_eq($fields[i].name, $name) {
+                let kind = $fields[i].kind;
+                if $mask & kind_bit(kind) == 0
+                    && let Err(e) = check_literal(kind, $literal)
+                {
+                    panic!("{}", e.message())
+                }
+                return;
+            }
+            i += 1;
+        }
+    }};
+}
+
 /// Compile-time check of a literal written for field `name`, given `mask`: the kinds the macro
 /// found the literal valid for (it ran the same validators at expansion time, see
 /// `value::literal_mask`). A valid literal costs a bit test; only an invalid one runs its
 /// validator here, for the message. Otherwise as [`check_field`].
 #[track_caller]
 pub const fn check_mask(fields: &[FieldInfo], name: &str, mask: u32, literal: Literal) {
-    // Kept small: the compiler interprets this once per literal. Lengths are compared inline so
-    // that most fields cost no call.
-    let mut i = 0;
-    while i < fields.len() {
-        if fields[i].name.len() == name.len() && str_eq(fields[i].name, name) {
-            let kind = fields[i].kind;
-            if mask & kind_bit(kind) == 0
-                && let Err(e) = check_literal(kind, literal)
-            {
-                panic!("{}", e.message())
-            }
-            return;
-        }
-        i += 1;
-    }
+    masked_check!(fields, name, mask, literal)
+}
+
+/// [`check_mask`] of a string literal, passed as is (cheaper to build than a [`Literal`]).
+#[track_caller]
+pub const fn check_str(fields: &[FieldInfo], name: &str, mask: u32, literal: &'static str) {
+    masked_check!(fields, name, mask, Literal::Str(literal))
+}
+
+/// [`check_mask`] of a non-negative integer literal, passed as is.
+#[track_caller]
+pub const fn check_int(fields: &[FieldInfo], name: &str, mask: u32, literal: u128) {
+    masked_check!(fields, name, mask, Literal::Int(literal))
 }
 
 /// Compile-time check of a literal whose kind the macro knows (host addresses...).
