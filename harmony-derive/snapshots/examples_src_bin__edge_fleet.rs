@@ -166,13 +166,17 @@ const _: () = ::harmony_dsl::__private::check_field(
 pub fn greenhouses() -> ::harmony_dsl::Plan<Greenhouses> {
     #[allow(unused_imports)]
     use ::harmony_dsl::__private as __hp;
-    let mut __harmony_plan = ::harmony_dsl::Plan::<Greenhouses>::new("greenhouses");
-    const _: () = __hp::check_str(
+    const __HARMONY_FIELD_0: __hp::FieldCheck = __hp::field_check(
         <EdgeService as __hp::ScoreKind>::FIELDS,
         "image",
-        272u32,
-        "registry.example.com/greenhouse/sensor-agent:0.7.1",
     );
+    let mut __harmony_plan = ::harmony_dsl::Plan::<Greenhouses>::new("greenhouses");
+    const _: () = if __HARMONY_FIELD_0.bit & 272u32 == 0 {
+        __hp::invalid_str(
+            __HARMONY_FIELD_0,
+            "registry.example.com/greenhouse/sensor-agent:0.7.1",
+        )
+    };
     let sensors = __harmony_plan
         .add(
             "sensors",
@@ -190,12 +194,12 @@ pub fn greenhouses() -> ::harmony_dsl::Plan<Greenhouses> {
             &[],
         );
     let _ = &sensors;
-    const _: () = __hp::check_str(
-        <EdgeService as __hp::ScoreKind>::FIELDS,
-        "image",
-        272u32,
-        "registry.example.com/greenhouse/updater:1.2",
-    );
+    const _: () = if __HARMONY_FIELD_0.bit & 272u32 == 0 {
+        __hp::invalid_str(
+            __HARMONY_FIELD_0,
+            "registry.example.com/greenhouse/updater:1.2",
+        )
+    };
     let updater = __harmony_plan
         .add(
             "updater",

@@ -176,31 +176,35 @@ const _: () = ::harmony_dsl::__private::check_field(
 pub fn lab() -> ::harmony_dsl::Plan<HomeLab> {
     #[allow(unused_imports)]
     use ::harmony_dsl::__private as __hp;
-    let mut __harmony_plan = ::harmony_dsl::Plan::<HomeLab>::new("lab");
-    const _: () = __hp::check_str(
+    const __HARMONY_FIELD_0: __hp::FieldCheck = __hp::field_check(
         <WebApp as __hp::ScoreKind>::FIELDS,
         "image",
-        272u32,
-        "ghcr.io/requarks/wiki:2.5",
     );
-    const _: () = __hp::check_int(
+    const __HARMONY_FIELD_1: __hp::FieldCheck = __hp::field_check(
         <WebApp as __hp::ScoreKind>::FIELDS,
         "port",
-        488484u32,
-        3000,
     );
-    const _: () = __hp::check_str(
+    const __HARMONY_FIELD_2: __hp::FieldCheck = __hp::field_check(
         <WebApp as __hp::ScoreKind>::FIELDS,
         "dns",
-        280u32,
-        "wiki.home.arpa",
     );
-    const _: () = __hp::check_str(
+    const __HARMONY_FIELD_3: __hp::FieldCheck = __hp::field_check(
         <WebApp as __hp::ScoreKind>::FIELDS,
         "namespace",
-        280u32,
-        "apps",
     );
+    let mut __harmony_plan = ::harmony_dsl::Plan::<HomeLab>::new("lab");
+    const _: () = if __HARMONY_FIELD_0.bit & 272u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_0, "ghcr.io/requarks/wiki:2.5")
+    };
+    const _: () = if __HARMONY_FIELD_1.bit & 488484u32 == 0 {
+        __hp::invalid_int(__HARMONY_FIELD_1, 3000)
+    };
+    const _: () = if __HARMONY_FIELD_2.bit & 280u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_2, "wiki.home.arpa")
+    };
+    const _: () = if __HARMONY_FIELD_3.bit & 280u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_3, "apps")
+    };
     let wiki = __harmony_plan
         .add(
             "wiki",
@@ -219,30 +223,18 @@ pub fn lab() -> ::harmony_dsl::Plan<HomeLab> {
             &[],
         );
     let _ = &wiki;
-    const _: () = __hp::check_str(
-        <WebApp as __hp::ScoreKind>::FIELDS,
-        "image",
-        272u32,
-        "ghcr.io/photoprism/photoprism:240915",
-    );
-    const _: () = __hp::check_int(
-        <WebApp as __hp::ScoreKind>::FIELDS,
-        "port",
-        488484u32,
-        2342,
-    );
-    const _: () = __hp::check_str(
-        <WebApp as __hp::ScoreKind>::FIELDS,
-        "dns",
-        280u32,
-        "photos.home.arpa",
-    );
-    const _: () = __hp::check_str(
-        <WebApp as __hp::ScoreKind>::FIELDS,
-        "namespace",
-        280u32,
-        "apps",
-    );
+    const _: () = if __HARMONY_FIELD_0.bit & 272u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_0, "ghcr.io/photoprism/photoprism:240915")
+    };
+    const _: () = if __HARMONY_FIELD_1.bit & 488484u32 == 0 {
+        __hp::invalid_int(__HARMONY_FIELD_1, 2342)
+    };
+    const _: () = if __HARMONY_FIELD_2.bit & 280u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_2, "photos.home.arpa")
+    };
+    const _: () = if __HARMONY_FIELD_3.bit & 280u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_3, "apps")
+    };
     let photos = __harmony_plan
         .add(
             "photos",

@@ -5,19 +5,29 @@
 pub fn quickstart() -> ::harmony_dsl::Plan<Localhost> {
     #[allow(unused_imports)]
     use ::harmony_dsl::__private as __hp;
-    let mut __harmony_plan = ::harmony_dsl::Plan::<Localhost>::new("quickstart");
-    const _: () = __hp::check_str(
+    const __HARMONY_FIELD_0: __hp::FieldCheck = __hp::field_check(
         <ConfigFile as __hp::ScoreKind>::FIELDS,
         "path",
-        272u32,
-        "site/index.html",
     );
-    const _: () = __hp::check_int(
+    const __HARMONY_FIELD_1: __hp::FieldCheck = __hp::field_check(
         <ConfigFile as __hp::ScoreKind>::FIELDS,
         "mode",
-        488484u32,
-        420,
     );
+    const __HARMONY_FIELD_2: __hp::FieldCheck = __hp::field_check(
+        <LocalService as __hp::ScoreKind>::FIELDS,
+        "health_path",
+    );
+    const __HARMONY_FIELD_3: __hp::FieldCheck = __hp::field_check(
+        <LocalService as __hp::ScoreKind>::FIELDS,
+        "restart_on",
+    );
+    let mut __harmony_plan = ::harmony_dsl::Plan::<Localhost>::new("quickstart");
+    const _: () = if __HARMONY_FIELD_0.bit & 272u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_0, "site/index.html")
+    };
+    const _: () = if __HARMONY_FIELD_1.bit & 488484u32 == 0 {
+        __hp::invalid_int(__HARMONY_FIELD_1, 420)
+    };
     let site = __harmony_plan
         .add(
             "site",
@@ -33,18 +43,12 @@ pub fn quickstart() -> ::harmony_dsl::Plan<Localhost> {
             &[],
         );
     let _ = &site;
-    const _: () = __hp::check_str(
-        <ConfigFile as __hp::ScoreKind>::FIELDS,
-        "path",
-        280u32,
-        "quickstart.toml",
-    );
-    const _: () = __hp::check_int(
-        <ConfigFile as __hp::ScoreKind>::FIELDS,
-        "mode",
-        488484u32,
-        420,
-    );
+    const _: () = if __HARMONY_FIELD_0.bit & 280u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_0, "quickstart.toml")
+    };
+    const _: () = if __HARMONY_FIELD_1.bit & 488484u32 == 0 {
+        __hp::invalid_int(__HARMONY_FIELD_1, 420)
+    };
     let config = __harmony_plan
         .add(
             "config",
@@ -60,24 +64,15 @@ pub fn quickstart() -> ::harmony_dsl::Plan<Localhost> {
             &[],
         );
     let _ = &config;
-    const _: () = __hp::check_str(
-        <LocalService as __hp::ScoreKind>::FIELDS,
-        "health_path",
-        256u32,
-        "/",
-    );
-    const _: () = __hp::check_str(
-        <LocalService as __hp::ScoreKind>::FIELDS,
-        "restart_on",
-        280u32,
-        "quickstart.toml",
-    );
-    const _: () = __hp::check_str(
-        <LocalService as __hp::ScoreKind>::FIELDS,
-        "restart_on",
-        272u32,
-        "site/index.html",
-    );
+    const _: () = if __HARMONY_FIELD_2.bit & 256u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_2, "/")
+    };
+    const _: () = if __HARMONY_FIELD_3.bit & 280u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_3, "quickstart.toml")
+    };
+    const _: () = if __HARMONY_FIELD_3.bit & 272u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_3, "site/index.html")
+    };
     let web = __harmony_plan
         .add(
             "web",

@@ -216,25 +216,48 @@ const _: () = ::harmony_dsl::__private::check_field(
 pub fn shop() -> ::harmony_dsl::Plan<OfficeRack> {
     #[allow(unused_imports)]
     use ::harmony_dsl::__private as __hp;
-    let mut __harmony_plan = ::harmony_dsl::Plan::<OfficeRack>::new("shop");
-    const _: () = __hp::check_int(
+    const __HARMONY_FIELD_0: __hp::FieldCheck = __hp::field_check(
         <Postgres as __hp::ScoreKind>::FIELDS,
         "version",
-        523300u32,
-        16,
     );
-    const _: () = __hp::check_str(
+    const __HARMONY_FIELD_1: __hp::FieldCheck = __hp::field_check(
         <Postgres as __hp::ScoreKind>::FIELDS,
         "storage",
-        296u32,
-        "50Gi",
     );
-    const _: () = __hp::check_str(
+    const __HARMONY_FIELD_2: __hp::FieldCheck = __hp::field_check(
         <Postgres as __hp::ScoreKind>::FIELDS,
         "namespace",
-        280u32,
-        "shop",
     );
+    const __HARMONY_FIELD_3: __hp::FieldCheck = __hp::field_check(
+        <WebApp as __hp::ScoreKind>::FIELDS,
+        "image",
+    );
+    const __HARMONY_FIELD_4: __hp::FieldCheck = __hp::field_check(
+        <WebApp as __hp::ScoreKind>::FIELDS,
+        "replicas",
+    );
+    const __HARMONY_FIELD_5: __hp::FieldCheck = __hp::field_check(
+        <WebApp as __hp::ScoreKind>::FIELDS,
+        "port",
+    );
+    const __HARMONY_FIELD_6: __hp::FieldCheck = __hp::field_check(
+        <WebApp as __hp::ScoreKind>::FIELDS,
+        "dns",
+    );
+    const __HARMONY_FIELD_7: __hp::FieldCheck = __hp::field_check(
+        <WebApp as __hp::ScoreKind>::FIELDS,
+        "namespace",
+    );
+    let mut __harmony_plan = ::harmony_dsl::Plan::<OfficeRack>::new("shop");
+    const _: () = if __HARMONY_FIELD_0.bit & 523300u32 == 0 {
+        __hp::invalid_int(__HARMONY_FIELD_0, 16)
+    };
+    const _: () = if __HARMONY_FIELD_1.bit & 296u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_1, "50Gi")
+    };
+    const _: () = if __HARMONY_FIELD_2.bit & 280u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_2, "shop")
+    };
     let db = __harmony_plan
         .add(
             "db",
@@ -247,36 +270,21 @@ pub fn shop() -> ::harmony_dsl::Plan<OfficeRack> {
             &[],
         );
     let _ = &db;
-    const _: () = __hp::check_str(
-        <WebApp as __hp::ScoreKind>::FIELDS,
-        "image",
-        272u32,
-        "registry.example.com/acme/shop:2.3.0",
-    );
-    const _: () = __hp::check_int(
-        <WebApp as __hp::ScoreKind>::FIELDS,
-        "replicas",
-        523300u32,
-        3,
-    );
-    const _: () = __hp::check_int(
-        <WebApp as __hp::ScoreKind>::FIELDS,
-        "port",
-        488484u32,
-        8080,
-    );
-    const _: () = __hp::check_str(
-        <WebApp as __hp::ScoreKind>::FIELDS,
-        "dns",
-        280u32,
-        "www.shop.example.com",
-    );
-    const _: () = __hp::check_str(
-        <WebApp as __hp::ScoreKind>::FIELDS,
-        "namespace",
-        280u32,
-        "shop",
-    );
+    const _: () = if __HARMONY_FIELD_3.bit & 272u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_3, "registry.example.com/acme/shop:2.3.0")
+    };
+    const _: () = if __HARMONY_FIELD_4.bit & 523300u32 == 0 {
+        __hp::invalid_int(__HARMONY_FIELD_4, 3)
+    };
+    const _: () = if __HARMONY_FIELD_5.bit & 488484u32 == 0 {
+        __hp::invalid_int(__HARMONY_FIELD_5, 8080)
+    };
+    const _: () = if __HARMONY_FIELD_6.bit & 280u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_6, "www.shop.example.com")
+    };
+    const _: () = if __HARMONY_FIELD_7.bit & 280u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_7, "shop")
+    };
     let app = __harmony_plan
         .add(
             "app",
@@ -299,36 +307,24 @@ pub fn shop() -> ::harmony_dsl::Plan<OfficeRack> {
             &[db.id()],
         );
     let _ = &app;
-    const _: () = __hp::check_str(
-        <WebApp as __hp::ScoreKind>::FIELDS,
-        "image",
-        272u32,
-        "registry.example.com/acme/storefront:1.0.4",
-    );
-    const _: () = __hp::check_int(
-        <WebApp as __hp::ScoreKind>::FIELDS,
-        "replicas",
-        523300u32,
-        2,
-    );
-    const _: () = __hp::check_int(
-        <WebApp as __hp::ScoreKind>::FIELDS,
-        "port",
-        488484u32,
-        8081,
-    );
-    const _: () = __hp::check_str(
-        <WebApp as __hp::ScoreKind>::FIELDS,
-        "dns",
-        280u32,
-        "shop.example.com",
-    );
-    const _: () = __hp::check_str(
-        <WebApp as __hp::ScoreKind>::FIELDS,
-        "namespace",
-        280u32,
-        "shop",
-    );
+    const _: () = if __HARMONY_FIELD_3.bit & 272u32 == 0 {
+        __hp::invalid_str(
+            __HARMONY_FIELD_3,
+            "registry.example.com/acme/storefront:1.0.4",
+        )
+    };
+    const _: () = if __HARMONY_FIELD_4.bit & 523300u32 == 0 {
+        __hp::invalid_int(__HARMONY_FIELD_4, 2)
+    };
+    const _: () = if __HARMONY_FIELD_5.bit & 488484u32 == 0 {
+        __hp::invalid_int(__HARMONY_FIELD_5, 8081)
+    };
+    const _: () = if __HARMONY_FIELD_6.bit & 280u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_6, "shop.example.com")
+    };
+    const _: () = if __HARMONY_FIELD_7.bit & 280u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_7, "shop")
+    };
     let storefront = __harmony_plan
         .add(
             "storefront",

@@ -195,34 +195,67 @@ fn host_module(topology: &Type) -> Option<TokenStream> {
     Some(quote! { #module })
 }
 
-/// The compile-time check of literal `tokens` written for field `key` of score type `kind`, whose
-/// validity mask (`value::literal_mask`) is `mask`; spanned on the literal.
+/// The `FieldCheck` consts of one plan function: one per (score type, field) that has literals.
+#[derive(Default)]
+struct FieldChecks {
+    /// Score type (as written) and field, the const's name, and its item.
+    consts: Vec<(String, String, Ident, TokenStream)>,
+}
+
+impl FieldChecks {
+    /// The const holding the `FieldCheck` of field `key` of score type `kind`, declared on first use.
+    fn get(&mut self, hp: &TokenStream, kind: &Path, key: &str) -> Ident {
+        let kind_str = quote!(#kind).to_string();
+        if let Some((_, _, ident, _)) = self
+            .consts
+            .iter()
+            .find(|(k, f, _, _)| *k == kind_str && f == key)
+        {
+            return ident.clone();
+        }
+        let ident = Ident::new(
+            &format!("__HARMONY_FIELD_{}", self.consts.len()),
+            Span::mixed_site(),
+        );
+        let span = kind.span();
+        let hp_here = respan(hp, span);
+        let item = quote_spanned! {span=>
+            const #ident: #hp_here::FieldCheck = #hp_here::field_check(<#kind as #hp_here::ScoreKind>::FIELDS, #key);
+        };
+        self.consts
+            .push((kind_str, key.to_string(), ident.clone(), item));
+        ident
+    }
+
+    fn items(&self) -> impl Iterator<Item = &TokenStream> {
+        self.consts.iter().map(|(_, _, _, item)| item)
+    }
+}
+
+/// The compile-time check of literal `tokens` (`lit` when a plain string or integer), whose
+/// validity mask (`value::literal_mask`) is `mask`, against the field's `FieldCheck` const:
+/// spanned on the literal, and a mere bit test when the literal is valid.
 fn literal_check(
     hp: &TokenStream,
-    kind: &Path,
-    key: &str,
+    field: &Ident,
     mask: u32,
     tokens: &TokenStream,
     lit: Option<&syn::Lit>,
     span: Span,
 ) -> TokenStream {
     let hp = respan(hp, span);
-    let fields = quote_spanned! {span=> <#kind as #hp::ScoreKind>::FIELDS };
     // Strings and integers, the common literals, are passed as they are: cheaper to evaluate.
-    match lit {
-        Some(syn::Lit::Str(s)) => quote_spanned! {span=>
-            const _: () = #hp::check_str(#fields, #key, #mask, #s);
-        },
+    let invalid = match lit {
+        Some(syn::Lit::Str(s)) => quote_spanned! {span=> #hp::invalid_str(#field, #s) },
         Some(syn::Lit::Int(i)) if i.base10_parse::<u128>().is_ok() => {
             let value = i.base10_parse::<u128>().unwrap_or_default();
             let value = proc_macro2::Literal::u128_unsuffixed(value);
-            quote_spanned! {span=>
-                const _: () = #hp::check_int(#fields, #key, #mask, #value);
-            }
+            quote_spanned! {span=> #hp::invalid_int(#field, #value) }
         }
-        _ => quote_spanned! {span=>
-            const _: () = #hp::check_mask(#fields, #key, #mask, #tokens);
-        },
+        _ => quote_spanned! {span=> #hp::invalid(#field, #tokens) },
+    };
+    quote_spanned! {span=>
+        const _: () = if #field.bit & #mask == 0 { #invalid };
     }
 }
 
@@ -273,6 +306,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
     // `harmony_dsl::__private`, imported once per plan function: shorter generated paths.
     let hp_ident = Ident::new("__hp", Span::mixed_site());
     let hp = quote! { #hp_ident };
+    let mut field_checks = FieldChecks::default();
 
     let all_names: Vec<String> = scores.iter().map(|s| s.name.unraw().to_string()).collect();
     let mut declared: Vec<&Ident> = Vec::new();
@@ -365,10 +399,10 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                         continue;
                     };
                     let span = lit.span();
+                    let field = field_checks.get(&hp, kind, &key_str);
                     checks.push(literal_check(
                         &hp,
-                        kind,
-                        &key_str,
+                        &field,
                         mask,
                         &tokens,
                         crate::literal::plain_lit(lit),
@@ -443,7 +477,8 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                             Value::Lit(lit) => match (crate::literal::literal_of(lit, &hp), crate::literal::mask_of(lit)) {
                                 (Some(tokens), Some(mask)) => {
                                     let lspan = lit.span();
-                                    checks.push(literal_check(&hp, kind, &key_str, mask, &tokens, crate::literal::plain_lit(lit), lspan));
+                                    let field = field_checks.get(&hp, kind, &key_str);
+                                    checks.push(literal_check(&hp, &field, mask, &tokens, crate::literal::plain_lit(lit), lspan));
                                     let hp = respan(&hp, lspan);
                                     elements.push(quote_spanned! {lspan=> #hp::FromLiteral::from_literal(#tokens) });
                                 }
@@ -512,6 +547,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
     }
 
     let errors = errors.to_compile_errors();
+    let field_check_items = field_checks.items();
     let _ = format_ident!("unused");
     quote! {
         #(#attrs)*
@@ -519,6 +555,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
             #errors
             #[allow(unused_imports)]
             use ::harmony_dsl::__private as #hp_ident;
+            #(#field_check_items)*
             let mut #plan_var = ::harmony_dsl::Plan::<#topology>::new(#plan_name);
             #(#statements)*
             #plan_var

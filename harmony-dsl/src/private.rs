@@ -52,47 +52,69 @@ pub const fn check_field(fields: &[FieldInfo], name: &str, literal: Literal) {
     }
 }
 
-/// The body of the masked checks below: finds field `name` (comparing lengths inline, so that
-/// most fields cost the compiler's interpreter no call) and, unless `mask` has the bit of its
-/// kind, runs the validator for the message. Unknown fields are left to the builder's own error.
-/// A macro rather than a function: every call costs the interpreter, once per literal.
-macro_rules! masked_check {
-    ($fields:ident, $name:ident, $mask:ident, $literal:expr) => {{
-        let mut i = 0;
-        while i < $fields.len() {
-            if $fields[i].name.len() == $name.len() && str_eq($fields[i].name, $name) {
-                let kind = $fields[i].kind;
-                if $mask & kind_bit(kind) == 0
-                    && let Err(e) = check_literal(kind, $literal)
-                {
-                    panic!("{}", e.message())
-                }
-                return;
-            }
-            i += 1;
+/// What the compile-time checks of one field of one score type need: its kind and that kind's bit
+/// in a literal mask (`value::kind_bit`). Computed once per field and plan function by
+/// [`field_check`]; each literal's check is then `if FIELD.bit & MASK == 0 { invalid(..) }`: a
+/// bit test and no call for a valid literal (the macro computed `MASK` with the very validators
+/// the call below runs).
+#[derive(Debug, Clone, Copy)]
+pub struct FieldCheck {
+    /// The field's kind; `None` for an unknown field, left to the builder's own error (which
+    /// suggests the closest name).
+    pub kind: Option<ValueKind>,
+    /// `value::kind_bit` of the kind; 0 when it has none (always checked); all ones for an
+    /// unknown field (never checked here).
+    pub bit: u32,
+}
+
+/// The [`FieldCheck`] of field `name` in `fields`.
+pub const fn field_check(fields: &[FieldInfo], name: &str) -> FieldCheck {
+    let mut i = 0;
+    while i < fields.len() {
+        if str_eq(fields[i].name, name) {
+            return FieldCheck {
+                kind: Some(fields[i].kind),
+                bit: kind_bit(fields[i].kind),
+            };
         }
-    }};
+        i += 1;
+    }
+    FieldCheck {
+        kind: None,
+        bit: u32::MAX,
+    }
 }
 
-/// Compile-time check of a literal written for field `name`, given `mask`: the kinds the macro
-/// found the literal valid for (it ran the same validators at expansion time, see
-/// `value::literal_mask`). A valid literal costs a bit test; only an invalid one runs its
-/// validator here, for the message. Otherwise as [`check_field`].
+/// The check of a literal whose mask lacks the field's bit: runs the validator and panics with
+/// its message (`#[track_caller]`: on the user's literal), unless the kind has no bit and the
+/// literal is valid after all (an integer within an unusual range).
 #[track_caller]
-pub const fn check_mask(fields: &[FieldInfo], name: &str, mask: u32, literal: Literal) {
-    masked_check!(fields, name, mask, literal)
+pub const fn invalid(field: FieldCheck, literal: Literal) {
+    if let Some(kind) = field.kind
+        && let Err(e) = check_literal(kind, literal)
+    {
+        panic!("{}", e.message())
+    }
 }
 
-/// [`check_mask`] of a string literal, passed as is (cheaper to build than a [`Literal`]).
+/// [`invalid`] of a string literal, passed as is.
 #[track_caller]
-pub const fn check_str(fields: &[FieldInfo], name: &str, mask: u32, literal: &'static str) {
-    masked_check!(fields, name, mask, Literal::Str(literal))
+pub const fn invalid_str(field: FieldCheck, literal: &'static str) {
+    if let Some(kind) = field.kind
+        && let Err(e) = check_literal(kind, Literal::Str(literal))
+    {
+        panic!("{}", e.message())
+    }
 }
 
-/// [`check_mask`] of a non-negative integer literal, passed as is.
+/// [`invalid`] of a non-negative integer literal, passed as is.
 #[track_caller]
-pub const fn check_int(fields: &[FieldInfo], name: &str, mask: u32, literal: u128) {
-    masked_check!(fields, name, mask, Literal::Int(literal))
+pub const fn invalid_int(field: FieldCheck, literal: u128) {
+    if let Some(kind) = field.kind
+        && let Err(e) = check_literal(kind, Literal::Int(literal))
+    {
+        panic!("{}", e.message())
+    }
 }
 
 /// Compile-time check of a literal whose kind the macro knows (host addresses...).
