@@ -435,12 +435,10 @@ impl Bench {
     pub fn new() -> Self {
         let mut capabilities = CapabilityMap::new();
         capabilities.insert::<dyn K8sCluster>(
-            "K8sCluster",
             Kube::NAME,
             Arc::new(Kube { context: "bench".to_string() }) as Arc<dyn K8sCluster>,
         );
         capabilities.insert::<dyn DnsServer>(
-            "DnsServer",
             CoreDns::NAME,
             Arc::new(CoreDns {
                 on: Placement::of::<bench_hosts::nuc>(),
@@ -448,12 +446,10 @@ impl Bench {
             }) as Arc<dyn DnsServer>,
         );
         capabilities.insert::<dyn LoadBalancer>(
-            "LoadBalancer",
             MetalLb::NAME,
             Arc::new(MetalLb { pool: "10.0.0.200/29".parse().unwrap() }) as Arc<dyn LoadBalancer>,
         );
         capabilities.insert::<dyn Fleet>(
-            "Fleet",
             NatsFleet::NAME,
             Arc::new(NatsFleet {
                 url: "nats://127.0.0.1:4222".parse().unwrap(),
@@ -464,12 +460,10 @@ impl Bench {
             }) as Arc<dyn Fleet>,
         );
         capabilities.insert::<dyn FileSystem>(
-            "FileSystem",
             LocalFs::NAME,
             Arc::new(LocalFs { root: ".".to_string() }) as Arc<dyn FileSystem>,
         );
         capabilities.insert::<dyn ProcessSupervisor>(
-            "ProcessSupervisor",
             LocalProcs::NAME,
             Arc::new(LocalProcs { dir: ".".to_string() }) as Arc<dyn ProcessSupervisor>,
         );

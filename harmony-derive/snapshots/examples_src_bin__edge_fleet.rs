@@ -164,21 +164,26 @@ const _: () = ::harmony_dsl::__private::check_field(
 // ---- score! ----
 /// Sensor collection on the gateways that have sensors, the updater everywhere.
 pub fn greenhouses() -> ::harmony_dsl::Plan<Greenhouses> {
-    let mut __harmony_plan = ::harmony_dsl::Plan::<Greenhouses>::new("greenhouses");
-    const _: () = ::harmony_dsl::__private::check_field(
-        <EdgeService as ::harmony_dsl::ScoreKind>::FIELDS,
+    #[allow(unused_imports)]
+    use ::harmony_dsl::__private as __hp;
+    const __HARMONY_FIELD_0: __hp::FieldCheck = __hp::field_check(
+        <EdgeService as __hp::ScoreKind>::FIELDS,
         "image",
-        ::harmony_dsl::__private::Literal::Str(
-            "registry.example.com/greenhouse/sensor-agent:0.7.1",
-        ),
     );
+    let mut __harmony_plan = ::harmony_dsl::Plan::<Greenhouses>::new("greenhouses");
+    const _: () = if __HARMONY_FIELD_0.bit & 272u32 == 0 {
+        __hp::invalid_str(
+            __HARMONY_FIELD_0,
+            "registry.example.com/greenhouse/sensor-agent:0.7.1",
+        )
+    };
     let sensors = __harmony_plan
         .add(
             "sensors",
             EdgeService::builder::<Greenhouses>()
                 .image(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str(
+                    __hp::FromLiteral::from_literal(
+                        __hp::Literal::Str(
                             "registry.example.com/greenhouse/sensor-agent:0.7.1",
                         ),
                     ),
@@ -189,22 +194,19 @@ pub fn greenhouses() -> ::harmony_dsl::Plan<Greenhouses> {
             &[],
         );
     let _ = &sensors;
-    const _: () = ::harmony_dsl::__private::check_field(
-        <EdgeService as ::harmony_dsl::ScoreKind>::FIELDS,
-        "image",
-        ::harmony_dsl::__private::Literal::Str(
+    const _: () = if __HARMONY_FIELD_0.bit & 272u32 == 0 {
+        __hp::invalid_str(
+            __HARMONY_FIELD_0,
             "registry.example.com/greenhouse/updater:1.2",
-        ),
-    );
+        )
+    };
     let updater = __harmony_plan
         .add(
             "updater",
             EdgeService::builder::<Greenhouses>()
                 .image(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str(
-                            "registry.example.com/greenhouse/updater:1.2",
-                        ),
+                    __hp::FromLiteral::from_literal(
+                        __hp::Literal::Str("registry.example.com/greenhouse/updater:1.2"),
                     ),
                 )
                 .devices(greenhouses::north)

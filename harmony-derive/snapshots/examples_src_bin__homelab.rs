@@ -174,103 +174,83 @@ const _: () = ::harmony_dsl::__private::check_field(
 // ---- score! ----
 /// A wiki and a photo gallery, each published under home.arpa.
 pub fn lab() -> ::harmony_dsl::Plan<HomeLab> {
-    let mut __harmony_plan = ::harmony_dsl::Plan::<HomeLab>::new("lab");
-    const _: () = ::harmony_dsl::__private::check_field(
-        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
+    #[allow(unused_imports)]
+    use ::harmony_dsl::__private as __hp;
+    const __HARMONY_FIELD_0: __hp::FieldCheck = __hp::field_check(
+        <WebApp as __hp::ScoreKind>::FIELDS,
         "image",
-        ::harmony_dsl::__private::Literal::Str("ghcr.io/requarks/wiki:2.5"),
     );
-    const _: () = ::harmony_dsl::__private::check_field(
-        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
+    const __HARMONY_FIELD_1: __hp::FieldCheck = __hp::field_check(
+        <WebApp as __hp::ScoreKind>::FIELDS,
         "port",
-        ::harmony_dsl::__private::Literal::Int(3000u128),
     );
-    const _: () = ::harmony_dsl::__private::check_field(
-        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
+    const __HARMONY_FIELD_2: __hp::FieldCheck = __hp::field_check(
+        <WebApp as __hp::ScoreKind>::FIELDS,
         "dns",
-        ::harmony_dsl::__private::Literal::Str("wiki.home.arpa"),
     );
-    const _: () = ::harmony_dsl::__private::check_field(
-        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
+    const __HARMONY_FIELD_3: __hp::FieldCheck = __hp::field_check(
+        <WebApp as __hp::ScoreKind>::FIELDS,
         "namespace",
-        ::harmony_dsl::__private::Literal::Str("apps"),
     );
+    let mut __harmony_plan = ::harmony_dsl::Plan::<HomeLab>::new("lab");
+    const _: () = if __HARMONY_FIELD_0.bit & 272u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_0, "ghcr.io/requarks/wiki:2.5")
+    };
+    const _: () = if __HARMONY_FIELD_1.bit & 488484u32 == 0 {
+        __hp::invalid_int(__HARMONY_FIELD_1, 3000)
+    };
+    const _: () = if __HARMONY_FIELD_2.bit & 280u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_2, "wiki.home.arpa")
+    };
+    const _: () = if __HARMONY_FIELD_3.bit & 280u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_3, "apps")
+    };
     let wiki = __harmony_plan
         .add(
             "wiki",
             WebApp::builder::<HomeLab>()
                 .image(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str(
-                            "ghcr.io/requarks/wiki:2.5",
-                        ),
+                    __hp::FromLiteral::from_literal(
+                        __hp::Literal::Str("ghcr.io/requarks/wiki:2.5"),
                     ),
                 )
-                .port(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Int(3000u128),
-                    ),
-                )
+                .port(__hp::FromLiteral::from_literal(__hp::Literal::Int(3000u128)))
                 .dns(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str("wiki.home.arpa"),
-                    ),
+                    __hp::FromLiteral::from_literal(__hp::Literal::Str("wiki.home.arpa")),
                 )
-                .namespace(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str("apps"),
-                    ),
-                )
+                .namespace(__hp::FromLiteral::from_literal(__hp::Literal::Str("apps")))
                 .build(),
             &[],
         );
     let _ = &wiki;
-    const _: () = ::harmony_dsl::__private::check_field(
-        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
-        "image",
-        ::harmony_dsl::__private::Literal::Str("ghcr.io/photoprism/photoprism:240915"),
-    );
-    const _: () = ::harmony_dsl::__private::check_field(
-        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
-        "port",
-        ::harmony_dsl::__private::Literal::Int(2342u128),
-    );
-    const _: () = ::harmony_dsl::__private::check_field(
-        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
-        "dns",
-        ::harmony_dsl::__private::Literal::Str("photos.home.arpa"),
-    );
-    const _: () = ::harmony_dsl::__private::check_field(
-        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
-        "namespace",
-        ::harmony_dsl::__private::Literal::Str("apps"),
-    );
+    const _: () = if __HARMONY_FIELD_0.bit & 272u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_0, "ghcr.io/photoprism/photoprism:240915")
+    };
+    const _: () = if __HARMONY_FIELD_1.bit & 488484u32 == 0 {
+        __hp::invalid_int(__HARMONY_FIELD_1, 2342)
+    };
+    const _: () = if __HARMONY_FIELD_2.bit & 280u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_2, "photos.home.arpa")
+    };
+    const _: () = if __HARMONY_FIELD_3.bit & 280u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_3, "apps")
+    };
     let photos = __harmony_plan
         .add(
             "photos",
             WebApp::builder::<HomeLab>()
                 .image(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str(
-                            "ghcr.io/photoprism/photoprism:240915",
-                        ),
+                    __hp::FromLiteral::from_literal(
+                        __hp::Literal::Str("ghcr.io/photoprism/photoprism:240915"),
                     ),
                 )
-                .port(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Int(2342u128),
-                    ),
-                )
+                .port(__hp::FromLiteral::from_literal(__hp::Literal::Int(2342u128)))
                 .dns(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str("photos.home.arpa"),
+                    __hp::FromLiteral::from_literal(
+                        __hp::Literal::Str("photos.home.arpa"),
                     ),
                 )
-                .namespace(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str("apps"),
-                    ),
-                )
+                .namespace(__hp::FromLiteral::from_literal(__hp::Literal::Str("apps")))
                 .build(),
             &[],
         );

@@ -214,165 +214,134 @@ const _: () = ::harmony_dsl::__private::check_field(
 // ---- score! ----
 /// The shop: database first, then three replicas of the app, then the storefront.
 pub fn shop() -> ::harmony_dsl::Plan<OfficeRack> {
-    let mut __harmony_plan = ::harmony_dsl::Plan::<OfficeRack>::new("shop");
-    const _: () = ::harmony_dsl::__private::check_field(
-        <Postgres as ::harmony_dsl::ScoreKind>::FIELDS,
+    #[allow(unused_imports)]
+    use ::harmony_dsl::__private as __hp;
+    const __HARMONY_FIELD_0: __hp::FieldCheck = __hp::field_check(
+        <Postgres as __hp::ScoreKind>::FIELDS,
         "version",
-        ::harmony_dsl::__private::Literal::Int(16u128),
     );
-    const _: () = ::harmony_dsl::__private::check_field(
-        <Postgres as ::harmony_dsl::ScoreKind>::FIELDS,
+    const __HARMONY_FIELD_1: __hp::FieldCheck = __hp::field_check(
+        <Postgres as __hp::ScoreKind>::FIELDS,
         "storage",
-        ::harmony_dsl::__private::Literal::Str("50Gi"),
     );
-    const _: () = ::harmony_dsl::__private::check_field(
-        <Postgres as ::harmony_dsl::ScoreKind>::FIELDS,
+    const __HARMONY_FIELD_2: __hp::FieldCheck = __hp::field_check(
+        <Postgres as __hp::ScoreKind>::FIELDS,
         "namespace",
-        ::harmony_dsl::__private::Literal::Str("shop"),
     );
+    const __HARMONY_FIELD_3: __hp::FieldCheck = __hp::field_check(
+        <WebApp as __hp::ScoreKind>::FIELDS,
+        "image",
+    );
+    const __HARMONY_FIELD_4: __hp::FieldCheck = __hp::field_check(
+        <WebApp as __hp::ScoreKind>::FIELDS,
+        "replicas",
+    );
+    const __HARMONY_FIELD_5: __hp::FieldCheck = __hp::field_check(
+        <WebApp as __hp::ScoreKind>::FIELDS,
+        "port",
+    );
+    const __HARMONY_FIELD_6: __hp::FieldCheck = __hp::field_check(
+        <WebApp as __hp::ScoreKind>::FIELDS,
+        "dns",
+    );
+    const __HARMONY_FIELD_7: __hp::FieldCheck = __hp::field_check(
+        <WebApp as __hp::ScoreKind>::FIELDS,
+        "namespace",
+    );
+    let mut __harmony_plan = ::harmony_dsl::Plan::<OfficeRack>::new("shop");
+    const _: () = if __HARMONY_FIELD_0.bit & 523300u32 == 0 {
+        __hp::invalid_int(__HARMONY_FIELD_0, 16)
+    };
+    const _: () = if __HARMONY_FIELD_1.bit & 296u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_1, "50Gi")
+    };
+    const _: () = if __HARMONY_FIELD_2.bit & 280u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_2, "shop")
+    };
     let db = __harmony_plan
         .add(
             "db",
             Postgres::builder::<OfficeRack>()
-                .version(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Int(16u128),
-                    ),
-                )
-                .storage(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str("50Gi"),
-                    ),
-                )
+                .version(__hp::FromLiteral::from_literal(__hp::Literal::Int(16u128)))
+                .storage(__hp::FromLiteral::from_literal(__hp::Literal::Str("50Gi")))
                 .place(office_rack::store)
-                .namespace(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str("shop"),
-                    ),
-                )
+                .namespace(__hp::FromLiteral::from_literal(__hp::Literal::Str("shop")))
                 .build(),
             &[],
         );
     let _ = &db;
-    const _: () = ::harmony_dsl::__private::check_field(
-        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
-        "image",
-        ::harmony_dsl::__private::Literal::Str("registry.example.com/acme/shop:2.3.0"),
-    );
-    const _: () = ::harmony_dsl::__private::check_field(
-        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
-        "replicas",
-        ::harmony_dsl::__private::Literal::Int(3u128),
-    );
-    const _: () = ::harmony_dsl::__private::check_field(
-        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
-        "port",
-        ::harmony_dsl::__private::Literal::Int(8080u128),
-    );
-    const _: () = ::harmony_dsl::__private::check_field(
-        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
-        "dns",
-        ::harmony_dsl::__private::Literal::Str("www.shop.example.com"),
-    );
-    const _: () = ::harmony_dsl::__private::check_field(
-        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
-        "namespace",
-        ::harmony_dsl::__private::Literal::Str("shop"),
-    );
+    const _: () = if __HARMONY_FIELD_3.bit & 272u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_3, "registry.example.com/acme/shop:2.3.0")
+    };
+    const _: () = if __HARMONY_FIELD_4.bit & 523300u32 == 0 {
+        __hp::invalid_int(__HARMONY_FIELD_4, 3)
+    };
+    const _: () = if __HARMONY_FIELD_5.bit & 488484u32 == 0 {
+        __hp::invalid_int(__HARMONY_FIELD_5, 8080)
+    };
+    const _: () = if __HARMONY_FIELD_6.bit & 280u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_6, "www.shop.example.com")
+    };
+    const _: () = if __HARMONY_FIELD_7.bit & 280u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_7, "shop")
+    };
     let app = __harmony_plan
         .add(
             "app",
             WebApp::builder::<OfficeRack>()
                 .image(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str(
-                            "registry.example.com/acme/shop:2.3.0",
-                        ),
+                    __hp::FromLiteral::from_literal(
+                        __hp::Literal::Str("registry.example.com/acme/shop:2.3.0"),
                     ),
                 )
-                .replicas(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Int(3u128),
-                    ),
-                )
-                .port(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Int(8080u128),
-                    ),
-                )
+                .replicas(__hp::FromLiteral::from_literal(__hp::Literal::Int(3u128)))
+                .port(__hp::FromLiteral::from_literal(__hp::Literal::Int(8080u128)))
                 .database(db.endpoint.clone())
                 .dns(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str("www.shop.example.com"),
+                    __hp::FromLiteral::from_literal(
+                        __hp::Literal::Str("www.shop.example.com"),
                     ),
                 )
-                .namespace(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str("shop"),
-                    ),
-                )
+                .namespace(__hp::FromLiteral::from_literal(__hp::Literal::Str("shop")))
                 .build(),
             &[db.id()],
         );
     let _ = &app;
-    const _: () = ::harmony_dsl::__private::check_field(
-        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
-        "image",
-        ::harmony_dsl::__private::Literal::Str(
+    const _: () = if __HARMONY_FIELD_3.bit & 272u32 == 0 {
+        __hp::invalid_str(
+            __HARMONY_FIELD_3,
             "registry.example.com/acme/storefront:1.0.4",
-        ),
-    );
-    const _: () = ::harmony_dsl::__private::check_field(
-        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
-        "replicas",
-        ::harmony_dsl::__private::Literal::Int(2u128),
-    );
-    const _: () = ::harmony_dsl::__private::check_field(
-        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
-        "port",
-        ::harmony_dsl::__private::Literal::Int(8081u128),
-    );
-    const _: () = ::harmony_dsl::__private::check_field(
-        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
-        "dns",
-        ::harmony_dsl::__private::Literal::Str("shop.example.com"),
-    );
-    const _: () = ::harmony_dsl::__private::check_field(
-        <WebApp as ::harmony_dsl::ScoreKind>::FIELDS,
-        "namespace",
-        ::harmony_dsl::__private::Literal::Str("shop"),
-    );
+        )
+    };
+    const _: () = if __HARMONY_FIELD_4.bit & 523300u32 == 0 {
+        __hp::invalid_int(__HARMONY_FIELD_4, 2)
+    };
+    const _: () = if __HARMONY_FIELD_5.bit & 488484u32 == 0 {
+        __hp::invalid_int(__HARMONY_FIELD_5, 8081)
+    };
+    const _: () = if __HARMONY_FIELD_6.bit & 280u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_6, "shop.example.com")
+    };
+    const _: () = if __HARMONY_FIELD_7.bit & 280u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_7, "shop")
+    };
     let storefront = __harmony_plan
         .add(
             "storefront",
             WebApp::builder::<OfficeRack>()
                 .image(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str(
-                            "registry.example.com/acme/storefront:1.0.4",
-                        ),
+                    __hp::FromLiteral::from_literal(
+                        __hp::Literal::Str("registry.example.com/acme/storefront:1.0.4"),
                     ),
                 )
-                .replicas(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Int(2u128),
-                    ),
-                )
-                .port(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Int(8081u128),
-                    ),
-                )
+                .replicas(__hp::FromLiteral::from_literal(__hp::Literal::Int(2u128)))
+                .port(__hp::FromLiteral::from_literal(__hp::Literal::Int(8081u128)))
                 .dns(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str("shop.example.com"),
+                    __hp::FromLiteral::from_literal(
+                        __hp::Literal::Str("shop.example.com"),
                     ),
                 )
-                .namespace(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str("shop"),
-                    ),
-                )
+                .namespace(__hp::FromLiteral::from_literal(__hp::Literal::Str("shop")))
                 .build(),
             &[app.id()],
         );

@@ -181,7 +181,7 @@ pub fn generate(
         }
         match (&f.shape, &f.default) {
             (Shape::Value, Some(DefaultValue::Expr(expr))) | (Shape::Host, Some(DefaultValue::Expr(expr))) => {
-                if let Some(lit) = crate::literal::literal_of(expr) {
+                if let Some(lit) = crate::literal::literal_of(expr, &quote! { ::harmony_dsl::__private }) {
                     let ty = &f.ty;
                     let span = ident.span();
                     literal_checks.push(quote::quote_spanned! {span=>

@@ -5,23 +5,62 @@ use proc_macro2::TokenStream;
 use quote::quote_spanned;
 use syn::{Expr, Lit, UnOp};
 
-/// `Literal::Str("..")`, `Literal::Int(..)`... for a literal expression (spanned on it), or `None`.
-pub fn literal_of(expr: &Expr) -> Option<TokenStream> {
-    match expr {
-        Expr::Lit(lit) => literal_tokens(&lit.lit, false),
-        Expr::Unary(unary) if matches!(unary.op, UnOp::Neg(_)) => match &*unary.expr {
-            Expr::Lit(lit) => literal_tokens(&lit.lit, true),
-            _ => None,
-        },
-        Expr::Group(group) => literal_of(&group.expr),
-        Expr::Paren(paren) => literal_of(&paren.expr),
+/// The mask of the value kinds a literal expression is valid for (`value::kind_bit` each), found
+/// by running harmony-dsl's own validators now; `None` if it is not a literal.
+pub fn mask_of(expr: &Expr) -> Option<u32> {
+    use crate::value::{Literal, literal_mask, literal_mask_str};
+    let (lit, negative) = literal_parts(expr)?;
+    Some(match lit {
+        Lit::Str(s) if !negative => literal_mask_str(&s.value()),
+        Lit::Int(i) => {
+            let value: u128 = i.base10_parse().ok()?;
+            literal_mask(if negative {
+                Literal::NegInt(value)
+            } else {
+                Literal::Int(value)
+            })
+        }
+        Lit::Float(f) => {
+            let value: f64 = f.base10_parse().ok()?;
+            literal_mask(Literal::Float(if negative { -value } else { value }))
+        }
+        Lit::Bool(b) if !negative => literal_mask(Literal::Bool(b.value)),
+        _ => return None,
+    })
+}
+
+/// The literal of a non-negated literal expression (`"a"`, `3`), else `None`.
+pub fn plain_lit(expr: &Expr) -> Option<&Lit> {
+    match literal_parts(expr)? {
+        (lit, false) => Some(lit),
         _ => None,
     }
 }
 
-fn literal_tokens(lit: &Lit, negative: bool) -> Option<TokenStream> {
+fn literal_parts(expr: &Expr) -> Option<(&Lit, bool)> {
+    match expr {
+        Expr::Lit(lit) => Some((&lit.lit, false)),
+        Expr::Unary(unary) if matches!(unary.op, UnOp::Neg(_)) => match &*unary.expr {
+            Expr::Lit(lit) => Some((&lit.lit, true)),
+            _ => None,
+        },
+        Expr::Group(group) => literal_parts(&group.expr),
+        Expr::Paren(paren) => literal_parts(&paren.expr),
+        _ => None,
+    }
+}
+
+/// `Literal::Str("..")`, `Literal::Int(..)`... for a literal expression (spanned on it), or `None`.
+/// `private` is the path of `harmony_dsl::__private` to use.
+pub fn literal_of(expr: &Expr, private: &TokenStream) -> Option<TokenStream> {
+    let (lit, negative) = literal_parts(expr)?;
+    literal_tokens(lit, negative, private)
+}
+
+fn literal_tokens(lit: &Lit, negative: bool, private: &TokenStream) -> Option<TokenStream> {
     let span = lit.span();
-    let private = quote_spanned! {span=> ::harmony_dsl::__private::Literal };
+    let private = crate::diag::respan(private, span);
+    let private = quote_spanned! {span=> #private::Literal };
     Some(match lit {
         Lit::Str(s) if !negative => {
             let value = s.value();

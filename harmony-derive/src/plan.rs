@@ -195,6 +195,70 @@ fn host_module(topology: &Type) -> Option<TokenStream> {
     Some(quote! { #module })
 }
 
+/// The `FieldCheck` consts of one plan function: one per (score type, field) that has literals.
+#[derive(Default)]
+struct FieldChecks {
+    /// Score type (as written) and field, the const's name, and its item.
+    consts: Vec<(String, String, Ident, TokenStream)>,
+}
+
+impl FieldChecks {
+    /// The const holding the `FieldCheck` of field `key` of score type `kind`, declared on first use.
+    fn get(&mut self, hp: &TokenStream, kind: &Path, key: &str) -> Ident {
+        let kind_str = quote!(#kind).to_string();
+        if let Some((_, _, ident, _)) = self
+            .consts
+            .iter()
+            .find(|(k, f, _, _)| *k == kind_str && f == key)
+        {
+            return ident.clone();
+        }
+        let ident = Ident::new(
+            &format!("__HARMONY_FIELD_{}", self.consts.len()),
+            Span::mixed_site(),
+        );
+        let span = kind.span();
+        let hp_here = respan(hp, span);
+        let item = quote_spanned! {span=>
+            const #ident: #hp_here::FieldCheck = #hp_here::field_check(<#kind as #hp_here::ScoreKind>::FIELDS, #key);
+        };
+        self.consts
+            .push((kind_str, key.to_string(), ident.clone(), item));
+        ident
+    }
+
+    fn items(&self) -> impl Iterator<Item = &TokenStream> {
+        self.consts.iter().map(|(_, _, _, item)| item)
+    }
+}
+
+/// The compile-time check of literal `tokens` (`lit` when a plain string or integer), whose
+/// validity mask (`value::literal_mask`) is `mask`, against the field's `FieldCheck` const:
+/// spanned on the literal, and a mere bit test when the literal is valid.
+fn literal_check(
+    hp: &TokenStream,
+    field: &Ident,
+    mask: u32,
+    tokens: &TokenStream,
+    lit: Option<&syn::Lit>,
+    span: Span,
+) -> TokenStream {
+    let hp = respan(hp, span);
+    // Strings and integers, the common literals, are passed as they are: cheaper to evaluate.
+    let invalid = match lit {
+        Some(syn::Lit::Str(s)) => quote_spanned! {span=> #hp::invalid_str(#field, #s) },
+        Some(syn::Lit::Int(i)) if i.base10_parse::<u128>().is_ok() => {
+            let value = i.base10_parse::<u128>().unwrap_or_default();
+            let value = proc_macro2::Literal::u128_unsuffixed(value);
+            quote_spanned! {span=> #hp::invalid_int(#field, #value) }
+        }
+        _ => quote_spanned! {span=> #hp::invalid(#field, #tokens) },
+    };
+    quote_spanned! {span=>
+        const _: () = if #field.bit & #mask == 0 { #invalid };
+    }
+}
+
 struct Port {
     host: String,
     port: u128,
@@ -239,6 +303,10 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
     };
     let module = host_module(&topology).unwrap_or_else(|| quote! { self });
     let plan_var = Ident::new("__harmony_plan", Span::mixed_site());
+    // `harmony_dsl::__private`, imported once per plan function: shorter generated paths.
+    let hp_ident = Ident::new("__hp", Span::mixed_site());
+    let hp = quote! { #hp_ident };
+    let mut field_checks = FieldChecks::default();
 
     let all_names: Vec<String> = scores.iter().map(|s| s.name.unraw().to_string()).collect();
     let mut declared: Vec<&Ident> = Vec::new();
@@ -323,15 +391,27 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
             }
             match &field.value {
                 Value::Lit(lit) => {
-                    let Some(tokens) = crate::literal::literal_of(lit) else {
+                    let (Some(tokens), Some(mask)) = (
+                        crate::literal::literal_of(lit, &hp),
+                        crate::literal::mask_of(lit),
+                    ) else {
                         errors.at(lit.span(), "this kind of literal is not supported here: use a string, integer, float or boolean literal");
                         continue;
                     };
                     let span = lit.span();
-                    checks.push(quote_spanned! {span=>
-                        const _: () = ::harmony_dsl::__private::check_field(<#kind as ::harmony_dsl::ScoreKind>::FIELDS, #key_str, #tokens);
-                    });
-                    calls.push(quote_spanned! {span=> .#key(::harmony_dsl::__private::FromLiteral::from_literal(#tokens)) });
+                    let field = field_checks.get(&hp, kind, &key_str);
+                    checks.push(literal_check(
+                        &hp,
+                        &field,
+                        mask,
+                        &tokens,
+                        crate::literal::plain_lit(lit),
+                        span,
+                    ));
+                    let hp = respan(&hp, span);
+                    calls.push(
+                        quote_spanned! {span=> .#key(#hp::FromLiteral::from_literal(#tokens)) },
+                    );
                     if (key_str == "port" || key_str.ends_with("_port"))
                         && let syn::Expr::Lit(syn::ExprLit {
                             lit: syn::Lit::Int(i),
@@ -394,15 +474,15 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                     let mut elements = Vec::new();
                     for item in items {
                         match item {
-                            Value::Lit(lit) => match crate::literal::literal_of(lit) {
-                                Some(tokens) => {
+                            Value::Lit(lit) => match (crate::literal::literal_of(lit, &hp), crate::literal::mask_of(lit)) {
+                                (Some(tokens), Some(mask)) => {
                                     let lspan = lit.span();
-                                    checks.push(quote_spanned! {lspan=>
-                                        const _: () = ::harmony_dsl::__private::check_field(<#kind as ::harmony_dsl::ScoreKind>::FIELDS, #key_str, #tokens);
-                                    });
-                                    elements.push(quote_spanned! {lspan=> ::harmony_dsl::__private::FromLiteral::from_literal(#tokens) });
+                                    let field = field_checks.get(&hp, kind, &key_str);
+                                    checks.push(literal_check(&hp, &field, mask, &tokens, crate::literal::plain_lit(lit), lspan));
+                                    let hp = respan(&hp, lspan);
+                                    elements.push(quote_spanned! {lspan=> #hp::FromLiteral::from_literal(#tokens) });
                                 }
-                                None => errors.at(lit.span(), "unsupported literal in this list"),
+                                _ => errors.at(lit.span(), "unsupported literal in this list"),
                             },
                             Value::Rust(expr) => elements.push(quote! { #expr }),
                             Value::Wire { score: target, output } => {
@@ -467,11 +547,15 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
     }
 
     let errors = errors.to_compile_errors();
+    let field_check_items = field_checks.items();
     let _ = format_ident!("unused");
     quote! {
         #(#attrs)*
         #vis fn #name(#inputs) -> ::harmony_dsl::Plan<#topology> {
             #errors
+            #[allow(unused_imports)]
+            use ::harmony_dsl::__private as #hp_ident;
+            #(#field_check_items)*
             let mut #plan_var = ::harmony_dsl::Plan::<#topology>::new(#plan_name);
             #(#statements)*
             #plan_var

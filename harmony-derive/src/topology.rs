@@ -358,22 +358,24 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
             })
             .collect();
         let address = match &host.address {
-            Some(lit) => match crate::literal::literal_of(lit) {
-                Some(tokens) => {
-                    let span = lit.span();
-                    items.push(quote_spanned! {span=>
+            Some(lit) => {
+                match crate::literal::literal_of(lit, &quote! { ::harmony_dsl::__private }) {
+                    Some(tokens) => {
+                        let span = lit.span();
+                        items.push(quote_spanned! {span=>
                         const _: () = ::harmony_dsl::__private::check_kind(::harmony_dsl::__private::ValueKind::IpAddress, #tokens);
                     });
-                    quote! { ::core::option::Option::Some(::harmony_dsl::__private::FromLiteral::from_literal(#tokens)) }
+                        quote! { ::core::option::Option::Some(::harmony_dsl::__private::FromLiteral::from_literal(#tokens)) }
+                    }
+                    None => {
+                        errors.at(
+                            lit.span(),
+                            "expected an IP address literal, e.g. `address: \"192.168.1.10\"`",
+                        );
+                        quote! { ::core::option::Option::None }
+                    }
                 }
-                None => {
-                    errors.at(
-                        lit.span(),
-                        "expected an IP address literal, e.g. `address: \"192.168.1.10\"`",
-                    );
-                    quote! { ::core::option::Option::None }
-                }
-            },
+            }
             None => quote! { ::core::option::Option::None },
         };
         if let (Some(marker), Some(variant)) = (&host.arch, &arch_variant) {
@@ -600,7 +602,9 @@ fn provider_value(
     let span = value.span();
     match value {
         Value::Lit(lit) => {
-            let Some(tokens) = crate::literal::literal_of(lit) else {
+            let Some(tokens) =
+                crate::literal::literal_of(lit, &quote! { ::harmony_dsl::__private })
+            else {
                 errors.at(lit.span(), "this kind of literal is not supported here: use a string, integer, float or boolean literal");
                 return None;
             };
@@ -639,17 +643,20 @@ fn provider_value(
             let mut elements = Vec::new();
             for item in items {
                 match item {
-                    Value::Lit(lit) => match crate::literal::literal_of(lit) {
-                        Some(tokens) => {
-                            let lspan = lit.span();
-                            elements.push(quote_spanned! {lspan=> ::harmony_dsl::__private::FromLiteral::from_literal(#tokens) });
-                            out.literals.push((tokens, lspan));
+                    Value::Lit(lit) => {
+                        match crate::literal::literal_of(lit, &quote! { ::harmony_dsl::__private })
+                        {
+                            Some(tokens) => {
+                                let lspan = lit.span();
+                                elements.push(quote_spanned! {lspan=> ::harmony_dsl::__private::FromLiteral::from_literal(#tokens) });
+                                out.literals.push((tokens, lspan));
+                            }
+                            None => {
+                                errors.at(lit.span(), "unsupported literal in this list");
+                                return None;
+                            }
                         }
-                        None => {
-                            errors.at(lit.span(), "unsupported literal in this list");
-                            return None;
-                        }
-                    },
+                    }
                     Value::Rust(expr) => elements.push(quote! { #expr }),
                     other => {
                         errors.at(other.span(), "a list holds either hosts (`[pi1, pi2]`) or values (`[\"a\", \"b\"]`), not both");

@@ -267,71 +267,79 @@ impl std::error::Error for ParseValueError {
 /// [`ValueKind::Secret`] and [`ValueKind::Opaque`] reject every literal.
 pub const fn check_literal(kind: ValueKind, lit: Literal) -> Result<(), ValueError> {
     match kind {
-        ValueKind::IpAddress => match lit {
-            Literal::Str(s) => ip::validate(s),
+        ValueKind::Secret => {
+            return Err(ValueError::new(
+                kind,
+                "secrets must not be written in infrastructure files: they would end up in source control; use a `Secret` from configuration, e.g. `config.secret(\"db-password\")`",
+            ));
+        }
+        ValueKind::Opaque => {
+            return Err(ValueError::new(
+                kind,
+                "this field takes a wired output such as `db.endpoint`, not a literal; connect it to another resource's output",
+            ));
+        }
+        _ => {}
+    }
+    match lit {
+        Literal::Str(s) => check_str(kind, s),
+        Literal::Int(n) => check_int(kind, n, false),
+        Literal::NegInt(n) => check_int(kind, n, true),
+        Literal::Float(_) => match kind {
+            ValueKind::Float => Ok(()),
             _ => Err(wrong_type(kind)),
         },
-        ValueKind::Cidr => match lit {
-            Literal::Str(s) => cidr::validate(s),
+        Literal::Bool(_) => match kind {
+            ValueKind::Bool => Ok(()),
             _ => Err(wrong_type(kind)),
         },
-        ValueKind::Port => match lit {
-            Literal::Str(s) => match port::parse_str(s) {
-                Ok(_) => Ok(()),
-                Err(e) => Err(e),
-            },
-            Literal::Int(n) => match port::from_u128(n) {
-                Ok(_) => Ok(()),
-                Err(e) => Err(e),
-            },
-            Literal::NegInt(_) => Err(port::out_of_range()),
-            _ => Err(wrong_type(kind)),
+    }
+}
+
+/// [`check_literal`] of a string literal (any lifetime: the macros run it on their input).
+const fn check_str(kind: ValueKind, s: &str) -> Result<(), ValueError> {
+    match kind {
+        ValueKind::IpAddress => ip::validate(s),
+        ValueKind::Cidr => cidr::validate(s),
+        ValueKind::Port => match port::parse_str(s) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(e),
         },
-        ValueKind::DomainName => match lit {
-            Literal::Str(s) => domain::validate(s),
-            _ => Err(wrong_type(kind)),
+        ValueKind::DomainName => domain::validate(s),
+        ValueKind::ImageRef => image::validate(s),
+        ValueKind::Quantity => quantity::validate(s),
+        ValueKind::Duration => duration::validate(s),
+        ValueKind::Url => url::validate(s),
+        ValueKind::Text => Ok(()),
+        _ => Err(wrong_type(kind)),
+    }
+}
+
+/// [`check_literal`] of an integer literal of magnitude `n`, negative when `negative`.
+const fn check_int(kind: ValueKind, n: u128, negative: bool) -> Result<(), ValueError> {
+    match kind {
+        ValueKind::Port if negative => Err(port::out_of_range()),
+        ValueKind::Port => match port::from_u128(n) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(e),
         },
-        ValueKind::ImageRef => match lit {
-            Literal::Str(s) => image::validate(s),
-            _ => Err(wrong_type(kind)),
-        },
-        ValueKind::Quantity => match lit {
-            Literal::Str(s) => quantity::validate(s),
-            Literal::Int(_) => Ok(()),
-            _ => Err(wrong_type(kind)),
-        },
-        ValueKind::Duration => match lit {
-            Literal::Str(s) => duration::validate(s),
-            _ => Err(wrong_type(kind)),
-        },
-        ValueKind::Url => match lit {
-            Literal::Str(s) => url::validate(s),
-            _ => Err(wrong_type(kind)),
-        },
-        ValueKind::Text => match lit {
-            Literal::Str(_) => Ok(()),
-            _ => Err(wrong_type(kind)),
-        },
-        ValueKind::Bool => match lit {
-            Literal::Bool(_) => Ok(()),
-            _ => Err(wrong_type(kind)),
-        },
-        ValueKind::Float => match lit {
-            Literal::Float(_) | Literal::Int(_) | Literal::NegInt(_) => Ok(()),
-            _ => Err(wrong_type(kind)),
-        },
-        ValueKind::Unsigned { max } => match lit {
-            Literal::Int(n) if n <= max as u128 => Ok(()),
-            Literal::Int(_) | Literal::NegInt(_) => Err(ValueError::new(kind, range_message(kind))),
-            _ => Err(wrong_type(kind)),
-        },
+        ValueKind::Quantity if !negative => Ok(()),
+        ValueKind::Float => Ok(()),
+        ValueKind::Unsigned { max } => {
+            if !negative && n <= max as u128 {
+                Ok(())
+            } else {
+                Err(ValueError::new(kind, range_message(kind)))
+            }
+        }
         ValueKind::Signed { min, max } => {
             // Every i64 fits an i128, so compare there; larger magnitudes are out of range.
-            let value = match lit {
-                Literal::Int(n) if n <= i64::MAX as u128 => n as i128,
-                Literal::NegInt(n) if n <= i64::MIN.unsigned_abs() as u128 => -(n as i128),
-                Literal::Int(_) | Literal::NegInt(_) => i128::MAX,
-                _ => return Err(wrong_type(kind)),
+            let value = if !negative && n <= i64::MAX as u128 {
+                n as i128
+            } else if negative && n <= i64::MIN.unsigned_abs() as u128 {
+                -(n as i128)
+            } else {
+                i128::MAX
             };
             if value >= min as i128 && value <= max as i128 {
                 Ok(())
@@ -339,15 +347,113 @@ pub const fn check_literal(kind: ValueKind, lit: Literal) -> Result<(), ValueErr
                 Err(ValueError::new(kind, range_message(kind)))
             }
         }
-        ValueKind::Secret => Err(ValueError::new(
-            kind,
-            "secrets must not be written in infrastructure files: they would end up in source control; use a `Secret` from configuration, e.g. `config.secret(\"db-password\")`",
-        )),
-        ValueKind::Opaque => Err(ValueError::new(
-            kind,
-            "this field takes a wired output such as `db.endpoint`, not a literal; connect it to another resource's output",
-        )),
+        _ => Err(wrong_type(kind)),
     }
+}
+
+/// The kinds a literal mask ([`literal_mask_str`]...) has a bit for, in bit order. Other kinds
+/// (integers with unusual ranges, secrets, wired outputs) have no bit: their literal checks are
+/// cheap and always run.
+const MASKED_KINDS: [ValueKind; 19] = [
+    ValueKind::IpAddress,
+    ValueKind::Cidr,
+    ValueKind::Port,
+    ValueKind::DomainName,
+    ValueKind::ImageRef,
+    ValueKind::Quantity,
+    ValueKind::Duration,
+    ValueKind::Url,
+    ValueKind::Text,
+    ValueKind::Bool,
+    ValueKind::Float,
+    ValueKind::Unsigned {
+        max: u8::MAX as u64,
+    },
+    ValueKind::Unsigned {
+        max: u16::MAX as u64,
+    },
+    ValueKind::Unsigned {
+        max: u32::MAX as u64,
+    },
+    ValueKind::Unsigned { max: u64::MAX },
+    ValueKind::Signed {
+        min: i8::MIN as i64,
+        max: i8::MAX as i64,
+    },
+    ValueKind::Signed {
+        min: i16::MIN as i64,
+        max: i16::MAX as i64,
+    },
+    ValueKind::Signed {
+        min: i32::MIN as i64,
+        max: i32::MAX as i64,
+    },
+    ValueKind::Signed {
+        min: i64::MIN,
+        max: i64::MAX,
+    },
+];
+
+/// The bit of `kind` in a literal mask, or 0 when it has none (see [`MASKED_KINDS`]).
+#[doc(hidden)]
+pub const fn kind_bit(kind: ValueKind) -> u32 {
+    let bit = match kind {
+        ValueKind::IpAddress => 0,
+        ValueKind::Cidr => 1,
+        ValueKind::Port => 2,
+        ValueKind::DomainName => 3,
+        ValueKind::ImageRef => 4,
+        ValueKind::Quantity => 5,
+        ValueKind::Duration => 6,
+        ValueKind::Url => 7,
+        ValueKind::Text => 8,
+        ValueKind::Bool => 9,
+        ValueKind::Float => 10,
+        ValueKind::Unsigned { max: 0xFF } => 11,
+        ValueKind::Unsigned { max: 0xFFFF } => 12,
+        ValueKind::Unsigned { max: 0xFFFF_FFFF } => 13,
+        ValueKind::Unsigned { max: u64::MAX } => 14,
+        ValueKind::Signed {
+            min: -0x80,
+            max: 0x7F,
+        } => 15,
+        ValueKind::Signed {
+            min: -0x8000,
+            max: 0x7FFF,
+        } => 16,
+        ValueKind::Signed {
+            min: -0x8000_0000,
+            max: 0x7FFF_FFFF,
+        } => 17,
+        ValueKind::Signed {
+            min: i64::MIN,
+            max: i64::MAX,
+        } => 18,
+        _ => return 0,
+    };
+    1 << bit
+}
+
+/// The mask of the kinds `check` accepts, one [`kind_bit`] each.
+fn mask_of(check: &dyn Fn(ValueKind) -> Result<(), ValueError>) -> u32 {
+    MASKED_KINDS
+        .iter()
+        .filter(|kind| check(**kind).is_ok())
+        .fold(0, |mask, kind| mask | kind_bit(*kind))
+}
+
+/// Mask of the kinds a string literal is valid for, computed by the same validators as
+/// [`check_literal`] (the macros call it at expansion time, so the const check of a valid literal
+/// parses nothing).
+#[doc(hidden)]
+pub fn literal_mask_str(s: &str) -> u32 {
+    mask_of(&|kind| check_str(kind, s))
+}
+
+/// Mask of the kinds any other literal is valid for; see [`literal_mask_str`].
+#[doc(hidden)]
+pub fn literal_mask(lit: Literal) -> u32 {
+    mask_of(&|kind| check_literal(kind, lit))
 }
 
 /// Panics (at compile time inside a const item) if `lit` is not a valid `kind`.
