@@ -19,6 +19,23 @@ impl Errors {
         self.errors.push(error);
     }
 
+    /// Whether `key` is new among the keys of one block: a repeated key is reported as a
+    /// duplicate `what` (and `false` returned, so the caller skips it); a new one is remembered.
+    pub fn first_time<'a>(
+        &mut self,
+        what: &str,
+        seen: &mut Vec<&'a proc_macro2::Ident>,
+        key: &'a proc_macro2::Ident,
+    ) -> bool {
+        if let Some(first) = seen.iter().find(|k| **k == key) {
+            let name = syn::ext::IdentExt::unraw(key).to_string();
+            self.duplicate(what, &name, first.span(), key.span());
+            return false;
+        }
+        seen.push(key);
+        true
+    }
+
     /// Records a duplicate: the error on the second occurrence, a note on the first.
     pub fn duplicate(&mut self, what: &str, name: &str, first: Span, second: Span) {
         self.at(

@@ -359,16 +359,9 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
         };
 
         for field in &score.fields {
-            if let Some(first) = seen.iter().find(|k| **k == &field.key) {
-                errors.duplicate(
-                    "field",
-                    &field.key.unraw().to_string(),
-                    first.span(),
-                    field.key.span(),
-                );
+            if !errors.first_time("field", &mut seen, &field.key) {
                 continue;
             }
-            seen.push(&field.key);
             let key = &field.key;
             let key_str = key.unraw().to_string();
             if key_str == "after" {

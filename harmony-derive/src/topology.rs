@@ -258,16 +258,9 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
         };
         let mut seen: Vec<&Ident> = Vec::new();
         for field in &host.fields {
-            if let Some(first) = seen.iter().find(|k| **k == &field.key) {
-                errors.duplicate(
-                    "key",
-                    &field.key.unraw().to_string(),
-                    first.span(),
-                    field.key.span(),
-                );
+            if !errors.first_time("key", &mut seen, &field.key) {
                 continue;
             }
-            seen.push(&field.key);
             match (field.key.unraw().to_string().as_str(), &field.value) {
                 ("arch", Value::Host(arch)) => match arch_marker(arch) {
                     Ok(marker) => {
@@ -454,18 +447,11 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
         let mut failed = false;
         let mut seen: Vec<&Ident> = Vec::new();
         for field in &cap.fields {
-            if let Some(first) = seen.iter().find(|k| **k == &field.key) {
-                errors.duplicate(
-                    "field",
-                    &field.key.unraw().to_string(),
-                    first.span(),
-                    field.key.span(),
-                );
+            if !errors.first_time("field", &mut seen, &field.key) {
                 continue;
             }
-            seen.push(&field.key);
             let key = &field.key;
-            let key_str = key.to_string();
+            let key_str = key.unraw().to_string();
             match provider_value(key, &field.value, name, &module, &host_names, &mut errors) {
                 Some(ProviderValue {
                     calls: field_calls,
