@@ -50,38 +50,31 @@ impl Greenhouses {
             capabilities,
         }
     }
+    /// The providers as written in `topology!`, in capability order.
+    fn __harmony_providers() -> (NatsFleet,) {
+        (
+            NatsFleet::builder::<Greenhouses>()
+                .url(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Str(
+                            "nats://nats.greenhouse.example:4222",
+                        ),
+                    ),
+                )
+                .devices(greenhouses::north)
+                .devices(greenhouses::south)
+                .devices(greenhouses::east)
+                .build(),
+        )
+    }
     /// The providers exactly as written in `topology!`.
     pub fn declared() -> Self {
-        #[allow(unused_mut)]
-        let mut fleet: NatsFleet = NatsFleet::builder::<Greenhouses>()
-            .url(
-                ::harmony_dsl::__private::FromLiteral::from_literal(
-                    ::harmony_dsl::__private::Literal::Str(
-                        "nats://nats.greenhouse.example:4222",
-                    ),
-                ),
-            )
-            .devices(greenhouses::north)
-            .devices(greenhouses::south)
-            .devices(greenhouses::east)
-            .build();
+        let (fleet,) = Self::__harmony_providers();
         Self::new(fleet)
     }
     ///The providers as written in `topology!`, each field overridable from the environment as `HARMONY_GREENHOUSES_<CAPABILITY>_<FIELD>` (e.g. `HARMONY_GREENHOUSES_K8S_CLUSTER_CONTEXT`).
     pub fn from_env() -> ::harmony_dsl::Result<Self> {
-        #[allow(unused_mut)]
-        let mut fleet: NatsFleet = NatsFleet::builder::<Greenhouses>()
-            .url(
-                ::harmony_dsl::__private::FromLiteral::from_literal(
-                    ::harmony_dsl::__private::Literal::Str(
-                        "nats://nats.greenhouse.example:4222",
-                    ),
-                ),
-            )
-            .devices(greenhouses::north)
-            .devices(greenhouses::south)
-            .devices(greenhouses::east)
-            .build();
+        let (mut fleet,) = Self::__harmony_providers();
         ::harmony_dsl::Provider::apply_env(&mut fleet, "HARMONY_GREENHOUSES_FLEET")?;
         ::core::result::Result::Ok(Self::new(fleet))
     }

@@ -51,62 +51,41 @@ impl HomeLab {
             capabilities,
         }
     }
+    /// The providers as written in `topology!`, in capability order.
+    fn __harmony_providers() -> (Kube, CoreDns, MetalLb) {
+        (
+            Kube::builder::<HomeLab>()
+                .context(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Str("homelab"),
+                    ),
+                )
+                .build(),
+            CoreDns::builder::<HomeLab>()
+                .on(home_lab::nuc)
+                .zone(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Str("home.arpa"),
+                    ),
+                )
+                .build(),
+            MetalLb::builder::<HomeLab>()
+                .pool(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Str("192.168.1.200/29"),
+                    ),
+                )
+                .build(),
+        )
+    }
     /// The providers exactly as written in `topology!`.
     pub fn declared() -> Self {
-        #[allow(unused_mut)]
-        let mut k8s_cluster: Kube = Kube::builder::<HomeLab>()
-            .context(
-                ::harmony_dsl::__private::FromLiteral::from_literal(
-                    ::harmony_dsl::__private::Literal::Str("homelab"),
-                ),
-            )
-            .build();
-        #[allow(unused_mut)]
-        let mut dns_server: CoreDns = CoreDns::builder::<HomeLab>()
-            .on(home_lab::nuc)
-            .zone(
-                ::harmony_dsl::__private::FromLiteral::from_literal(
-                    ::harmony_dsl::__private::Literal::Str("home.arpa"),
-                ),
-            )
-            .build();
-        #[allow(unused_mut)]
-        let mut load_balancer: MetalLb = MetalLb::builder::<HomeLab>()
-            .pool(
-                ::harmony_dsl::__private::FromLiteral::from_literal(
-                    ::harmony_dsl::__private::Literal::Str("192.168.1.200/29"),
-                ),
-            )
-            .build();
+        let (k8s_cluster, dns_server, load_balancer) = Self::__harmony_providers();
         Self::new(k8s_cluster, dns_server, load_balancer)
     }
     ///The providers as written in `topology!`, each field overridable from the environment as `HARMONY_HOME_LAB_<CAPABILITY>_<FIELD>` (e.g. `HARMONY_HOME_LAB_K8S_CLUSTER_CONTEXT`).
     pub fn from_env() -> ::harmony_dsl::Result<Self> {
-        #[allow(unused_mut)]
-        let mut k8s_cluster: Kube = Kube::builder::<HomeLab>()
-            .context(
-                ::harmony_dsl::__private::FromLiteral::from_literal(
-                    ::harmony_dsl::__private::Literal::Str("homelab"),
-                ),
-            )
-            .build();
-        #[allow(unused_mut)]
-        let mut dns_server: CoreDns = CoreDns::builder::<HomeLab>()
-            .on(home_lab::nuc)
-            .zone(
-                ::harmony_dsl::__private::FromLiteral::from_literal(
-                    ::harmony_dsl::__private::Literal::Str("home.arpa"),
-                ),
-            )
-            .build();
-        #[allow(unused_mut)]
-        let mut load_balancer: MetalLb = MetalLb::builder::<HomeLab>()
-            .pool(
-                ::harmony_dsl::__private::FromLiteral::from_literal(
-                    ::harmony_dsl::__private::Literal::Str("192.168.1.200/29"),
-                ),
-            )
-            .build();
+        let (mut k8s_cluster, mut dns_server, mut load_balancer) = Self::__harmony_providers();
         ::harmony_dsl::Provider::apply_env(
             &mut k8s_cluster,
             "HARMONY_HOME_LAB_K8S_CLUSTER",

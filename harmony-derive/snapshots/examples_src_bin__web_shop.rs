@@ -65,62 +65,41 @@ impl OfficeRack {
             capabilities,
         }
     }
+    /// The providers as written in `topology!`, in capability order.
+    fn __harmony_providers() -> (Kube, CoreDns, MetalLb) {
+        (
+            Kube::builder::<OfficeRack>()
+                .context(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Str("office"),
+                    ),
+                )
+                .build(),
+            CoreDns::builder::<OfficeRack>()
+                .on(office_rack::srv1)
+                .zone(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Str("shop.example.com"),
+                    ),
+                )
+                .build(),
+            MetalLb::builder::<OfficeRack>()
+                .pool(
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Str("10.0.0.240/28"),
+                    ),
+                )
+                .build(),
+        )
+    }
     /// The providers exactly as written in `topology!`.
     pub fn declared() -> Self {
-        #[allow(unused_mut)]
-        let mut k8s_cluster: Kube = Kube::builder::<OfficeRack>()
-            .context(
-                ::harmony_dsl::__private::FromLiteral::from_literal(
-                    ::harmony_dsl::__private::Literal::Str("office"),
-                ),
-            )
-            .build();
-        #[allow(unused_mut)]
-        let mut dns_server: CoreDns = CoreDns::builder::<OfficeRack>()
-            .on(office_rack::srv1)
-            .zone(
-                ::harmony_dsl::__private::FromLiteral::from_literal(
-                    ::harmony_dsl::__private::Literal::Str("shop.example.com"),
-                ),
-            )
-            .build();
-        #[allow(unused_mut)]
-        let mut load_balancer: MetalLb = MetalLb::builder::<OfficeRack>()
-            .pool(
-                ::harmony_dsl::__private::FromLiteral::from_literal(
-                    ::harmony_dsl::__private::Literal::Str("10.0.0.240/28"),
-                ),
-            )
-            .build();
+        let (k8s_cluster, dns_server, load_balancer) = Self::__harmony_providers();
         Self::new(k8s_cluster, dns_server, load_balancer)
     }
     ///The providers as written in `topology!`, each field overridable from the environment as `HARMONY_OFFICE_RACK_<CAPABILITY>_<FIELD>` (e.g. `HARMONY_OFFICE_RACK_K8S_CLUSTER_CONTEXT`).
     pub fn from_env() -> ::harmony_dsl::Result<Self> {
-        #[allow(unused_mut)]
-        let mut k8s_cluster: Kube = Kube::builder::<OfficeRack>()
-            .context(
-                ::harmony_dsl::__private::FromLiteral::from_literal(
-                    ::harmony_dsl::__private::Literal::Str("office"),
-                ),
-            )
-            .build();
-        #[allow(unused_mut)]
-        let mut dns_server: CoreDns = CoreDns::builder::<OfficeRack>()
-            .on(office_rack::srv1)
-            .zone(
-                ::harmony_dsl::__private::FromLiteral::from_literal(
-                    ::harmony_dsl::__private::Literal::Str("shop.example.com"),
-                ),
-            )
-            .build();
-        #[allow(unused_mut)]
-        let mut load_balancer: MetalLb = MetalLb::builder::<OfficeRack>()
-            .pool(
-                ::harmony_dsl::__private::FromLiteral::from_literal(
-                    ::harmony_dsl::__private::Literal::Str("10.0.0.240/28"),
-                ),
-            )
-            .build();
+        let (mut k8s_cluster, mut dns_server, mut load_balancer) = Self::__harmony_providers();
         ::harmony_dsl::Provider::apply_env(
             &mut k8s_cluster,
             "HARMONY_OFFICE_RACK_K8S_CLUSTER",

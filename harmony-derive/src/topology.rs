@@ -480,14 +480,12 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
             let name_here = respan(&quote! { #name }, span);
             quote_spanned! {span=> #provider::builder::<#name_here>() #(#calls)* .build() }
         };
-        declared.push(quote! {
-            #[allow(unused_mut)]
-            let mut #param: #provider = #value;
-        });
+        declared.push(value);
         env_overrides.push(quote! {
             ::harmony_dsl::Provider::apply_env(&mut #param, #env_prefix)?;
         });
     }
+    let provider_types = caps.iter().map(|c| &c.provider);
     let param_names: Vec<Ident> = caps
         .iter()
         .map(|c| {
@@ -537,15 +535,20 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
                 #name { hosts: ::std::vec![#(#host_infos),*], capabilities }
             }
 
+            /// The providers as written in `topology!`, in capability order.
+            fn __harmony_providers() -> (#(#provider_types,)*) {
+                (#(#declared,)*)
+            }
+
             /// The providers exactly as written in `topology!`.
             pub fn declared() -> Self {
-                #(#declared)*
+                let (#(#param_names,)*) = Self::__harmony_providers();
                 Self::new(#(#param_names),*)
             }
 
             #[doc = #env_doc]
             pub fn from_env() -> ::harmony_dsl::Result<Self> {
-                #(#declared)*
+                let (#(mut #param_names,)*) = Self::__harmony_providers();
                 #(#env_overrides)*
                 ::core::result::Result::Ok(Self::new(#(#param_names),*))
             }
