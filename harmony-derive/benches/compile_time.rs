@@ -436,7 +436,7 @@ impl Bench {
         let mut capabilities = CapabilityMap::new();
         capabilities.insert::<dyn K8sCluster>(
             Kube::NAME,
-            Arc::new(Kube { context: "bench".to_string() }) as Arc<dyn K8sCluster>,
+            Arc::new(Kube { context: "bench".to_string(), kubeconfig: None, force_conflicts: false, ready_timeout: "100s".parse().unwrap() }) as Arc<dyn K8sCluster>,
         );
         capabilities.insert::<dyn DnsServer>(
             CoreDns::NAME,
@@ -447,7 +447,7 @@ impl Bench {
         );
         capabilities.insert::<dyn LoadBalancer>(
             MetalLb::NAME,
-            Arc::new(MetalLb { pool: "10.0.0.200/29".parse().unwrap() }) as Arc<dyn LoadBalancer>,
+            Arc::new(MetalLb { pool: "10.0.0.200/29".parse().unwrap(), context: String::new(), kubeconfig: None, namespace: "metallb-system".to_string(), address_timeout: "60s".parse().unwrap() }) as Arc<dyn LoadBalancer>,
         );
         capabilities.insert::<dyn Fleet>(
             NatsFleet::NAME,

@@ -159,26 +159,32 @@ const _: () = ::harmony_dsl::__private::check_field(
 pub fn greenhouses() -> ::harmony_dsl::Plan<Greenhouses> {
     #[allow(unused_imports)]
     use ::harmony_dsl::__private as __hp;
-    const __HARMONY_FIELD_0: __hp::FieldCheck = __hp::field_check(
-        <EdgeService as __hp::ScoreKind>::FIELDS,
-        "image",
-    );
-    let mut __harmony_plan = ::harmony_dsl::Plan::<Greenhouses>::new("greenhouses");
-    const _: () = if __HARMONY_FIELD_0.bit & 272u32 == 0 {
-        __hp::invalid_str(
-            __HARMONY_FIELD_0,
-            "registry.example.com/greenhouse/sensor-agent:0.7.1",
-        )
+    const _: () = {
+        let __harmony_field = __hp::field_check(
+            <EdgeService as __hp::ScoreKind>::FIELDS,
+            "image",
+        );
+        if __harmony_field.bit & 272u32 == 0 {
+            __hp::check_str(
+                __harmony_field,
+                272u32,
+                "registry.example.com/greenhouse/sensor-agent:0.7.1",
+            );
+            __hp::check_str(
+                __harmony_field,
+                272u32,
+                "registry.example.com/greenhouse/updater:1.2",
+            );
+        }
     };
+    let mut __harmony_plan = ::harmony_dsl::Plan::<Greenhouses>::new("greenhouses");
     let sensors = __harmony_plan
         .add(
             "sensors",
             EdgeService::builder::<Greenhouses>()
                 .image(
-                    __hp::FromLiteral::from_literal(
-                        __hp::Literal::Str(
-                            "registry.example.com/greenhouse/sensor-agent:0.7.1",
-                        ),
+                    __hp::str_literal(
+                        "registry.example.com/greenhouse/sensor-agent:0.7.1",
                     ),
                 )
                 .devices(greenhouses::north)
@@ -187,21 +193,11 @@ pub fn greenhouses() -> ::harmony_dsl::Plan<Greenhouses> {
             &[],
         );
     let _ = &sensors;
-    const _: () = if __HARMONY_FIELD_0.bit & 272u32 == 0 {
-        __hp::invalid_str(
-            __HARMONY_FIELD_0,
-            "registry.example.com/greenhouse/updater:1.2",
-        )
-    };
     let updater = __harmony_plan
         .add(
             "updater",
             EdgeService::builder::<Greenhouses>()
-                .image(
-                    __hp::FromLiteral::from_literal(
-                        __hp::Literal::Str("registry.example.com/greenhouse/updater:1.2"),
-                    ),
-                )
+                .image(__hp::str_literal("registry.example.com/greenhouse/updater:1.2"))
                 .devices(greenhouses::north)
                 .devices(greenhouses::south)
                 .devices(greenhouses::east)

@@ -155,81 +155,71 @@ const _: () = ::harmony_dsl::__private::check_field(
 pub fn lab() -> ::harmony_dsl::Plan<HomeLab> {
     #[allow(unused_imports)]
     use ::harmony_dsl::__private as __hp;
-    const __HARMONY_FIELD_0: __hp::FieldCheck = __hp::field_check(
-        <WebApp as __hp::ScoreKind>::FIELDS,
-        "image",
-    );
-    const __HARMONY_FIELD_1: __hp::FieldCheck = __hp::field_check(
-        <WebApp as __hp::ScoreKind>::FIELDS,
-        "port",
-    );
-    const __HARMONY_FIELD_2: __hp::FieldCheck = __hp::field_check(
-        <WebApp as __hp::ScoreKind>::FIELDS,
-        "dns",
-    );
-    const __HARMONY_FIELD_3: __hp::FieldCheck = __hp::field_check(
-        <WebApp as __hp::ScoreKind>::FIELDS,
-        "namespace",
-    );
+    const _: () = {
+        let __harmony_field = __hp::field_check(
+            <WebApp as __hp::ScoreKind>::FIELDS,
+            "image",
+        );
+        if __harmony_field.bit & 272u32 == 0 {
+            __hp::check_str(__harmony_field, 272u32, "ghcr.io/requarks/wiki:2.5");
+            __hp::check_str(
+                __harmony_field,
+                272u32,
+                "ghcr.io/photoprism/photoprism:240915",
+            );
+        }
+    };
+    const _: () = {
+        let __harmony_field = __hp::field_check(
+            <WebApp as __hp::ScoreKind>::FIELDS,
+            "port",
+        );
+        if __harmony_field.bit & 488484u32 == 0 {
+            __hp::check_int(__harmony_field, 488484u32, 3000);
+            __hp::check_int(__harmony_field, 488484u32, 2342);
+        }
+    };
+    const _: () = {
+        let __harmony_field = __hp::field_check(
+            <WebApp as __hp::ScoreKind>::FIELDS,
+            "dns",
+        );
+        if __harmony_field.bit & 280u32 == 0 {
+            __hp::check_str(__harmony_field, 280u32, "wiki.home.arpa");
+            __hp::check_str(__harmony_field, 280u32, "photos.home.arpa");
+        }
+    };
+    const _: () = {
+        let __harmony_field = __hp::field_check(
+            <WebApp as __hp::ScoreKind>::FIELDS,
+            "namespace",
+        );
+        if __harmony_field.bit & 280u32 == 0 {
+            __hp::check_str(__harmony_field, 280u32, "apps");
+            __hp::check_str(__harmony_field, 280u32, "apps");
+        }
+    };
     let mut __harmony_plan = ::harmony_dsl::Plan::<HomeLab>::new("lab");
-    const _: () = if __HARMONY_FIELD_0.bit & 272u32 == 0 {
-        __hp::invalid_str(__HARMONY_FIELD_0, "ghcr.io/requarks/wiki:2.5")
-    };
-    const _: () = if __HARMONY_FIELD_1.bit & 488484u32 == 0 {
-        __hp::invalid_int(__HARMONY_FIELD_1, 3000)
-    };
-    const _: () = if __HARMONY_FIELD_2.bit & 280u32 == 0 {
-        __hp::invalid_str(__HARMONY_FIELD_2, "wiki.home.arpa")
-    };
-    const _: () = if __HARMONY_FIELD_3.bit & 280u32 == 0 {
-        __hp::invalid_str(__HARMONY_FIELD_3, "apps")
-    };
     let wiki = __harmony_plan
         .add(
             "wiki",
             WebApp::builder::<HomeLab>()
-                .image(
-                    __hp::FromLiteral::from_literal(
-                        __hp::Literal::Str("ghcr.io/requarks/wiki:2.5"),
-                    ),
-                )
-                .port(__hp::FromLiteral::from_literal(__hp::Literal::Int(3000u128)))
-                .dns(
-                    __hp::FromLiteral::from_literal(__hp::Literal::Str("wiki.home.arpa")),
-                )
-                .namespace(__hp::FromLiteral::from_literal(__hp::Literal::Str("apps")))
+                .image(__hp::str_literal("ghcr.io/requarks/wiki:2.5"))
+                .port(__hp::int_literal(3000))
+                .dns(__hp::str_literal("wiki.home.arpa"))
+                .namespace(__hp::str_literal("apps"))
                 .build(),
             &[],
         );
     let _ = &wiki;
-    const _: () = if __HARMONY_FIELD_0.bit & 272u32 == 0 {
-        __hp::invalid_str(__HARMONY_FIELD_0, "ghcr.io/photoprism/photoprism:240915")
-    };
-    const _: () = if __HARMONY_FIELD_1.bit & 488484u32 == 0 {
-        __hp::invalid_int(__HARMONY_FIELD_1, 2342)
-    };
-    const _: () = if __HARMONY_FIELD_2.bit & 280u32 == 0 {
-        __hp::invalid_str(__HARMONY_FIELD_2, "photos.home.arpa")
-    };
-    const _: () = if __HARMONY_FIELD_3.bit & 280u32 == 0 {
-        __hp::invalid_str(__HARMONY_FIELD_3, "apps")
-    };
     let photos = __harmony_plan
         .add(
             "photos",
             WebApp::builder::<HomeLab>()
-                .image(
-                    __hp::FromLiteral::from_literal(
-                        __hp::Literal::Str("ghcr.io/photoprism/photoprism:240915"),
-                    ),
-                )
-                .port(__hp::FromLiteral::from_literal(__hp::Literal::Int(2342u128)))
-                .dns(
-                    __hp::FromLiteral::from_literal(
-                        __hp::Literal::Str("photos.home.arpa"),
-                    ),
-                )
-                .namespace(__hp::FromLiteral::from_literal(__hp::Literal::Str("apps")))
+                .image(__hp::str_literal("ghcr.io/photoprism/photoprism:240915"))
+                .port(__hp::int_literal(2342))
+                .dns(__hp::str_literal("photos.home.arpa"))
+                .namespace(__hp::str_literal("apps"))
                 .build(),
             &[],
         );

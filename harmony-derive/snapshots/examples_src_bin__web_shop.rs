@@ -195,132 +195,127 @@ const _: () = ::harmony_dsl::__private::check_field(
 pub fn shop() -> ::harmony_dsl::Plan<OfficeRack> {
     #[allow(unused_imports)]
     use ::harmony_dsl::__private as __hp;
-    const __HARMONY_FIELD_0: __hp::FieldCheck = __hp::field_check(
-        <Postgres as __hp::ScoreKind>::FIELDS,
-        "version",
-    );
-    const __HARMONY_FIELD_1: __hp::FieldCheck = __hp::field_check(
-        <Postgres as __hp::ScoreKind>::FIELDS,
-        "storage",
-    );
-    const __HARMONY_FIELD_2: __hp::FieldCheck = __hp::field_check(
-        <Postgres as __hp::ScoreKind>::FIELDS,
-        "namespace",
-    );
-    const __HARMONY_FIELD_3: __hp::FieldCheck = __hp::field_check(
-        <WebApp as __hp::ScoreKind>::FIELDS,
-        "image",
-    );
-    const __HARMONY_FIELD_4: __hp::FieldCheck = __hp::field_check(
-        <WebApp as __hp::ScoreKind>::FIELDS,
-        "replicas",
-    );
-    const __HARMONY_FIELD_5: __hp::FieldCheck = __hp::field_check(
-        <WebApp as __hp::ScoreKind>::FIELDS,
-        "port",
-    );
-    const __HARMONY_FIELD_6: __hp::FieldCheck = __hp::field_check(
-        <WebApp as __hp::ScoreKind>::FIELDS,
-        "dns",
-    );
-    const __HARMONY_FIELD_7: __hp::FieldCheck = __hp::field_check(
-        <WebApp as __hp::ScoreKind>::FIELDS,
-        "namespace",
-    );
+    const _: () = {
+        let __harmony_field = __hp::field_check(
+            <Postgres as __hp::ScoreKind>::FIELDS,
+            "version",
+        );
+        if __harmony_field.bit & 523300u32 == 0 {
+            __hp::check_int(__harmony_field, 523300u32, 16);
+        }
+    };
+    const _: () = {
+        let __harmony_field = __hp::field_check(
+            <Postgres as __hp::ScoreKind>::FIELDS,
+            "storage",
+        );
+        if __harmony_field.bit & 296u32 == 0 {
+            __hp::check_str(__harmony_field, 296u32, "50Gi");
+        }
+    };
+    const _: () = {
+        let __harmony_field = __hp::field_check(
+            <Postgres as __hp::ScoreKind>::FIELDS,
+            "namespace",
+        );
+        if __harmony_field.bit & 280u32 == 0 {
+            __hp::check_str(__harmony_field, 280u32, "shop");
+        }
+    };
+    const _: () = {
+        let __harmony_field = __hp::field_check(
+            <WebApp as __hp::ScoreKind>::FIELDS,
+            "image",
+        );
+        if __harmony_field.bit & 272u32 == 0 {
+            __hp::check_str(
+                __harmony_field,
+                272u32,
+                "registry.example.com/acme/shop:2.3.0",
+            );
+            __hp::check_str(
+                __harmony_field,
+                272u32,
+                "registry.example.com/acme/storefront:1.0.4",
+            );
+        }
+    };
+    const _: () = {
+        let __harmony_field = __hp::field_check(
+            <WebApp as __hp::ScoreKind>::FIELDS,
+            "replicas",
+        );
+        if __harmony_field.bit & 523300u32 == 0 {
+            __hp::check_int(__harmony_field, 523300u32, 3);
+            __hp::check_int(__harmony_field, 523300u32, 2);
+        }
+    };
+    const _: () = {
+        let __harmony_field = __hp::field_check(
+            <WebApp as __hp::ScoreKind>::FIELDS,
+            "port",
+        );
+        if __harmony_field.bit & 488484u32 == 0 {
+            __hp::check_int(__harmony_field, 488484u32, 8080);
+            __hp::check_int(__harmony_field, 488484u32, 8081);
+        }
+    };
+    const _: () = {
+        let __harmony_field = __hp::field_check(
+            <WebApp as __hp::ScoreKind>::FIELDS,
+            "dns",
+        );
+        if __harmony_field.bit & 280u32 == 0 {
+            __hp::check_str(__harmony_field, 280u32, "www.shop.example.com");
+            __hp::check_str(__harmony_field, 280u32, "shop.example.com");
+        }
+    };
+    const _: () = {
+        let __harmony_field = __hp::field_check(
+            <WebApp as __hp::ScoreKind>::FIELDS,
+            "namespace",
+        );
+        if __harmony_field.bit & 280u32 == 0 {
+            __hp::check_str(__harmony_field, 280u32, "shop");
+            __hp::check_str(__harmony_field, 280u32, "shop");
+        }
+    };
     let mut __harmony_plan = ::harmony_dsl::Plan::<OfficeRack>::new("shop");
-    const _: () = if __HARMONY_FIELD_0.bit & 523300u32 == 0 {
-        __hp::invalid_int(__HARMONY_FIELD_0, 16)
-    };
-    const _: () = if __HARMONY_FIELD_1.bit & 296u32 == 0 {
-        __hp::invalid_str(__HARMONY_FIELD_1, "50Gi")
-    };
-    const _: () = if __HARMONY_FIELD_2.bit & 280u32 == 0 {
-        __hp::invalid_str(__HARMONY_FIELD_2, "shop")
-    };
     let db = __harmony_plan
         .add(
             "db",
             Postgres::builder::<OfficeRack>()
-                .version(__hp::FromLiteral::from_literal(__hp::Literal::Int(16u128)))
-                .storage(__hp::FromLiteral::from_literal(__hp::Literal::Str("50Gi")))
+                .version(__hp::int_literal(16))
+                .storage(__hp::str_literal("50Gi"))
                 .place(office_rack::store)
-                .namespace(__hp::FromLiteral::from_literal(__hp::Literal::Str("shop")))
+                .namespace(__hp::str_literal("shop"))
                 .build(),
             &[],
         );
     let _ = &db;
-    const _: () = if __HARMONY_FIELD_3.bit & 272u32 == 0 {
-        __hp::invalid_str(__HARMONY_FIELD_3, "registry.example.com/acme/shop:2.3.0")
-    };
-    const _: () = if __HARMONY_FIELD_4.bit & 523300u32 == 0 {
-        __hp::invalid_int(__HARMONY_FIELD_4, 3)
-    };
-    const _: () = if __HARMONY_FIELD_5.bit & 488484u32 == 0 {
-        __hp::invalid_int(__HARMONY_FIELD_5, 8080)
-    };
-    const _: () = if __HARMONY_FIELD_6.bit & 280u32 == 0 {
-        __hp::invalid_str(__HARMONY_FIELD_6, "www.shop.example.com")
-    };
-    const _: () = if __HARMONY_FIELD_7.bit & 280u32 == 0 {
-        __hp::invalid_str(__HARMONY_FIELD_7, "shop")
-    };
     let app = __harmony_plan
         .add(
             "app",
             WebApp::builder::<OfficeRack>()
-                .image(
-                    __hp::FromLiteral::from_literal(
-                        __hp::Literal::Str("registry.example.com/acme/shop:2.3.0"),
-                    ),
-                )
-                .replicas(__hp::FromLiteral::from_literal(__hp::Literal::Int(3u128)))
-                .port(__hp::FromLiteral::from_literal(__hp::Literal::Int(8080u128)))
+                .image(__hp::str_literal("registry.example.com/acme/shop:2.3.0"))
+                .replicas(__hp::int_literal(3))
+                .port(__hp::int_literal(8080))
                 .database(db.endpoint.clone())
-                .dns(
-                    __hp::FromLiteral::from_literal(
-                        __hp::Literal::Str("www.shop.example.com"),
-                    ),
-                )
-                .namespace(__hp::FromLiteral::from_literal(__hp::Literal::Str("shop")))
+                .dns(__hp::str_literal("www.shop.example.com"))
+                .namespace(__hp::str_literal("shop"))
                 .build(),
             &[db.id()],
         );
     let _ = &app;
-    const _: () = if __HARMONY_FIELD_3.bit & 272u32 == 0 {
-        __hp::invalid_str(
-            __HARMONY_FIELD_3,
-            "registry.example.com/acme/storefront:1.0.4",
-        )
-    };
-    const _: () = if __HARMONY_FIELD_4.bit & 523300u32 == 0 {
-        __hp::invalid_int(__HARMONY_FIELD_4, 2)
-    };
-    const _: () = if __HARMONY_FIELD_5.bit & 488484u32 == 0 {
-        __hp::invalid_int(__HARMONY_FIELD_5, 8081)
-    };
-    const _: () = if __HARMONY_FIELD_6.bit & 280u32 == 0 {
-        __hp::invalid_str(__HARMONY_FIELD_6, "shop.example.com")
-    };
-    const _: () = if __HARMONY_FIELD_7.bit & 280u32 == 0 {
-        __hp::invalid_str(__HARMONY_FIELD_7, "shop")
-    };
     let storefront = __harmony_plan
         .add(
             "storefront",
             WebApp::builder::<OfficeRack>()
-                .image(
-                    __hp::FromLiteral::from_literal(
-                        __hp::Literal::Str("registry.example.com/acme/storefront:1.0.4"),
-                    ),
-                )
-                .replicas(__hp::FromLiteral::from_literal(__hp::Literal::Int(2u128)))
-                .port(__hp::FromLiteral::from_literal(__hp::Literal::Int(8081u128)))
-                .dns(
-                    __hp::FromLiteral::from_literal(
-                        __hp::Literal::Str("shop.example.com"),
-                    ),
-                )
-                .namespace(__hp::FromLiteral::from_literal(__hp::Literal::Str("shop")))
+                .image(__hp::str_literal("registry.example.com/acme/storefront:1.0.4"))
+                .replicas(__hp::int_literal(2))
+                .port(__hp::int_literal(8081))
+                .dns(__hp::str_literal("shop.example.com"))
+                .namespace(__hp::str_literal("shop"))
                 .build(),
             &[app.id()],
         );

@@ -195,67 +195,158 @@ fn host_module(topology: &Type) -> Option<TokenStream> {
     Some(quote! { #module })
 }
 
-/// The `FieldCheck` consts of one plan function: one per (score type, field) that has literals.
+/// The higher-order topologies `score!` recognises by name in `Plan<..>`.
+enum Lifted {
+    Failover,
+    Decentralized,
+}
+
+/// Whether `topology` is written `Failover<T>` or `Decentralized<T>` (any path to them).
+fn lifted_topology(topology: &syn::Type) -> Option<Lifted> {
+    let syn::Type::Path(path) = topology else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if !matches!(last.arguments, syn::PathArguments::AngleBracketed(_)) {
+        return None;
+    }
+    match last.ident.to_string().as_str() {
+        "Failover" => Some(Lifted::Failover),
+        "Decentralized" => Some(Lifted::Decentralized),
+        _ => None,
+    }
+}
+
+/// The literal checks of one plan function, by (score type, field).
+///
+/// Each field that has literals gets one const item checking all of them:
+/// `let field = field_check(..); if field.bit & M == 0 { check(lit1) check(lit2) ... }`, where
+/// `M` is the intersection of the literals' validity masks. When every literal is valid that is
+/// one field lookup and one bit test per field (const items and calls are what costs compile
+/// time); otherwise each literal is checked, spanned on itself, and the first invalid one of the
+/// field is the error.
 #[derive(Default)]
 struct FieldChecks {
-    /// Score type (as written) and field, the const's name, and its item.
-    consts: Vec<(String, String, Ident, TokenStream)>,
+    fields: Vec<FieldLiterals>,
+}
+
+/// The literals written in one field of one score type in a plan function.
+struct FieldLiterals {
+    /// Score type, as written and as tokens.
+    kind: String,
+    kind_path: Path,
+    /// Field name.
+    key: String,
+    /// Intersection of the literals' validity masks.
+    mask: u32,
+    /// One check statement per literal.
+    checks: Vec<TokenStream>,
+}
+
+/// A literal to check: the literal expression, its validity mask and span.
+struct LiteralToCheck<'a> {
+    expr: &'a syn::Expr,
+    mask: u32,
+    span: Span,
 }
 
 impl FieldChecks {
-    /// The const holding the `FieldCheck` of field `key` of score type `kind`, declared on first use.
-    fn get(&mut self, hp: &TokenStream, kind: &Path, key: &str) -> Ident {
-        let kind_str = quote!(#kind).to_string();
-        if let Some((_, _, ident, _)) = self
-            .consts
+    /// Records the check of `literal`, written in field `key` of score type `kind` (`kind_str`
+    /// as text).
+    fn push(
+        &mut self,
+        hp: &TokenStream,
+        (kind, kind_str): (&Path, &str),
+        key: &str,
+        literal: LiteralToCheck,
+    ) {
+        let index = match self
+            .fields
             .iter()
-            .find(|(k, f, _, _)| *k == kind_str && f == key)
+            .position(|f| f.kind == kind_str && f.key == key)
         {
-            return ident.clone();
-        }
-        let ident = Ident::new(
-            &format!("__HARMONY_FIELD_{}", self.consts.len()),
-            Span::mixed_site(),
-        );
-        let span = kind.span();
-        let hp_here = respan(hp, span);
-        let item = quote_spanned! {span=>
-            const #ident: #hp_here::FieldCheck = #hp_here::field_check(<#kind as #hp_here::ScoreKind>::FIELDS, #key);
+            Some(index) => index,
+            None => {
+                self.fields.push(FieldLiterals {
+                    kind: kind_str.to_string(),
+                    kind_path: kind.clone(),
+                    key: key.to_string(),
+                    mask: u32::MAX,
+                    checks: Vec::new(),
+                });
+                self.fields.len() - 1
+            }
         };
-        self.consts
-            .push((kind_str, key.to_string(), ident.clone(), item));
-        ident
+        let field = &mut self.fields[index];
+        field.mask &= literal.mask;
+        field.checks.push(literal_check(hp, &literal));
     }
 
-    fn items(&self) -> impl Iterator<Item = &TokenStream> {
-        self.consts.iter().map(|(_, _, _, item)| item)
+    /// One const item per field.
+    fn items<'a>(&'a self, hp: &'a TokenStream) -> impl Iterator<Item = TokenStream> + 'a {
+        self.fields.iter().map(move |field| {
+            let FieldLiterals {
+                kind_path,
+                key,
+                mask,
+                checks,
+                ..
+            } = field;
+            let span = kind_path.span();
+            let hp = respan(hp, span);
+            let field = field_ident();
+            quote_spanned! {span=>
+                const _: () = {
+                    let #field = #hp::field_check(<#kind_path as #hp::ScoreKind>::FIELDS, #key);
+                    if #field.bit & #mask == 0 { #(#checks)* }
+                };
+            }
+        })
     }
 }
 
-/// The compile-time check of literal `tokens` (`lit` when a plain string or integer), whose
-/// validity mask (`value::literal_mask`) is `mask`, against the field's `FieldCheck` const:
-/// spanned on the literal, and a mere bit test when the literal is valid.
-fn literal_check(
-    hp: &TokenStream,
-    field: &Ident,
-    mask: u32,
-    tokens: &TokenStream,
-    lit: Option<&syn::Lit>,
-    span: Span,
-) -> TokenStream {
+/// The local holding a field's `FieldCheck` in its check const.
+fn field_ident() -> Ident {
+    Ident::new("__harmony_field", Span::mixed_site())
+}
+
+/// The compile-time check of a literal against its field's `FieldCheck`: a statement spanned on
+/// the literal.
+fn literal_check(hp: &TokenStream, literal: &LiteralToCheck) -> TokenStream {
+    let LiteralToCheck { expr, mask, span } = *literal;
     let hp = respan(hp, span);
+    let field = field_ident();
     // Strings and integers, the common literals, are passed as they are: cheaper to evaluate.
-    let invalid = match lit {
-        Some(syn::Lit::Str(s)) => quote_spanned! {span=> #hp::invalid_str(#field, #s) },
+    match crate::literal::plain_lit(expr) {
+        Some(syn::Lit::Str(s)) => quote_spanned! {span=> #hp::check_str(#field, #mask, #s); },
         Some(syn::Lit::Int(i)) if i.base10_parse::<u128>().is_ok() => {
             let value = i.base10_parse::<u128>().unwrap_or_default();
             let value = proc_macro2::Literal::u128_unsuffixed(value);
-            quote_spanned! {span=> #hp::invalid_int(#field, #value) }
+            quote_spanned! {span=> #hp::check_int(#field, #mask, #value); }
         }
-        _ => quote_spanned! {span=> #hp::invalid(#field, #tokens) },
-    };
-    quote_spanned! {span=>
-        const _: () = if #field.bit & #mask == 0 { #invalid };
+        _ => {
+            let tokens = crate::literal::literal_of(expr, &hp);
+            quote_spanned! {span=> #hp::check(#field, #mask, #tokens); }
+        }
+    }
+}
+
+/// The value of literal expression `expr` for the field it is written in, spanned on the
+/// literal: strings and integers through the short `str_literal`/`int_literal`, others through
+/// `FromLiteral`.
+fn literal_value(hp: &TokenStream, expr: &syn::Expr, span: Span) -> TokenStream {
+    let hp = respan(hp, span);
+    match crate::literal::plain_lit(expr) {
+        Some(syn::Lit::Str(s)) => quote_spanned! {span=> #hp::str_literal(#s) },
+        Some(syn::Lit::Int(i)) if i.base10_parse::<u128>().is_ok() => {
+            let value = i.base10_parse::<u128>().unwrap_or_default();
+            let value = proc_macro2::Literal::u128_unsuffixed(value);
+            quote_spanned! {span=> #hp::int_literal(#value) }
+        }
+        _ => {
+            let tokens = crate::literal::literal_of(expr, &hp);
+            quote_spanned! {span=> #hp::FromLiteral::from_literal(#tokens) }
+        }
     }
 }
 
@@ -302,6 +393,13 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
         };
     };
     let module = host_module(&topology).unwrap_or_else(|| quote! { self });
+    // On a failover pair or decentralized sites of `T`, scores are added with a bound on `T`
+    // itself, so that a capability `T` lacks is reported on `T`.
+    let add_method = match lifted_topology(&topology) {
+        Some(Lifted::Failover) => "add_on_both_sides",
+        Some(Lifted::Decentralized) => "add_on_every_site",
+        None => "add",
+    };
     let plan_var = Ident::new("__harmony_plan", Span::mixed_site());
     // `harmony_dsl::__private`, imported once per plan function: shorter generated paths.
     let hp_ident = Ident::new("__hp", Span::mixed_site());
@@ -320,9 +418,9 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
             continue;
         }
         let kind = &score.kind;
+        let kind_str = quote!(#kind).to_string();
         let kind_span = kind.span();
         let mut calls = Vec::new();
-        let mut checks = Vec::new();
         let mut deps: Vec<Ident> = Vec::new();
         let mut seen: Vec<&Ident> = Vec::new();
         let mut placed_on: Option<String> = None;
@@ -384,27 +482,23 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
             }
             match &field.value {
                 Value::Lit(lit) => {
-                    let (Some(tokens), Some(mask)) = (
-                        crate::literal::literal_of(lit, &hp),
-                        crate::literal::mask_of(lit),
-                    ) else {
+                    let Some(mask) = crate::literal::mask_of(lit) else {
                         errors.at(lit.span(), "this kind of literal is not supported here: use a string, integer, float or boolean literal");
                         continue;
                     };
                     let span = lit.span();
-                    let field = field_checks.get(&hp, kind, &key_str);
-                    checks.push(literal_check(
+                    field_checks.push(
                         &hp,
-                        &field,
-                        mask,
-                        &tokens,
-                        crate::literal::plain_lit(lit),
-                        span,
-                    ));
-                    let hp = respan(&hp, span);
-                    calls.push(
-                        quote_spanned! {span=> .#key(#hp::FromLiteral::from_literal(#tokens)) },
+                        (kind, &kind_str),
+                        &key_str,
+                        LiteralToCheck {
+                            expr: lit,
+                            mask,
+                            span,
+                        },
                     );
+                    let value = literal_value(&hp, lit, span);
+                    calls.push(quote_spanned! {span=> .#key(#value) });
                     if (key_str == "port" || key_str.ends_with("_port"))
                         && let syn::Expr::Lit(syn::ExprLit {
                             lit: syn::Lit::Int(i),
@@ -467,15 +561,13 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                     let mut elements = Vec::new();
                     for item in items {
                         match item {
-                            Value::Lit(lit) => match (crate::literal::literal_of(lit, &hp), crate::literal::mask_of(lit)) {
-                                (Some(tokens), Some(mask)) => {
+                            Value::Lit(lit) => match crate::literal::mask_of(lit) {
+                                Some(mask) => {
                                     let lspan = lit.span();
-                                    let field = field_checks.get(&hp, kind, &key_str);
-                                    checks.push(literal_check(&hp, &field, mask, &tokens, crate::literal::plain_lit(lit), lspan));
-                                    let hp = respan(&hp, lspan);
-                                    elements.push(quote_spanned! {lspan=> #hp::FromLiteral::from_literal(#tokens) });
+                                    field_checks.push(&hp, (kind, &kind_str), &key_str, LiteralToCheck { expr: lit, mask, span: lspan });
+                                    elements.push(literal_value(&hp, lit, lspan));
                                 }
-                                _ => errors.at(lit.span(), "unsupported literal in this list"),
+                                None => errors.at(lit.span(), "unsupported literal in this list"),
                             },
                             Value::Rust(expr) => elements.push(quote! { #expr }),
                             Value::Wire { score: target, output } => {
@@ -511,9 +603,9 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
         let topology_here = respan(&quote! { #topology }, kind_span);
         let builder = quote_spanned! {kind_span=> #kind::builder::<#topology_here>() };
         let build = quote_spanned! {kind_span=> .build() };
-        let add = quote_spanned! {kind_span=> #plan_var.add };
+        let add_method = Ident::new(add_method, kind_span);
+        let add = quote_spanned! {kind_span=> #plan_var.#add_method };
         statements.push(quote! {
-            #(#checks)*
             let #handle = #add(#score_name, #builder #(#calls)* #build, &[#(#dep_ids),*]);
             let _ = &#handle;
         });
@@ -540,7 +632,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
     }
 
     let errors = errors.to_compile_errors();
-    let field_check_items = field_checks.items();
+    let field_check_items = field_checks.items(&hp);
     let _ = format_ident!("unused");
     quote! {
         #(#attrs)*

@@ -66,6 +66,19 @@ impl Parse for Value {
             }
             return Ok(Value::Rust(expr));
         }
+        if input.peek(syn::Lit) && !input.peek(Token![-]) {
+            // The common case, a lone literal, without the full expression parser (syn's `Lit`
+            // would also take `-1`, as one literal: negatives go the expression way).
+            let fork = input.fork();
+            let lit: syn::Lit = fork.parse()?;
+            if fork.is_empty() || fork.peek(Token![,]) || fork.peek(Token![;]) {
+                syn::parse::discouraged::Speculative::advance_to(input, &fork);
+                return Ok(Value::Lit(Expr::Lit(syn::ExprLit {
+                    attrs: Vec::new(),
+                    lit,
+                })));
+            }
+        }
         if input.peek(syn::Lit) || input.peek(Token![-]) {
             let expr: Expr = input.parse()?;
             return match &expr {

@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::higher_order::{Decentralized, Failover};
 use crate::operation::Operation;
-use crate::score::{Score, ScoreContext, ScoreOutputs};
+use crate::score::{Operations, Score, ScoreContext, ScoreKind, ScoreOutputs};
 use crate::topology::{Host, Topology};
 
 /// Index of a score in its plan.
@@ -173,6 +174,34 @@ pub struct Plan<T> {
     topology_type: PhantomData<fn() -> T>,
 }
 
+impl<T: Topology> Plan<Failover<T>> {
+    /// [`Plan::add`] of a score placeable on the inner topology `T`, deployed to both sides.
+    /// The same as `add` (a failover pair offers what `T` offers), but a missing capability is
+    /// reported on `T`, where it is missing. `score!` uses it for `Plan<Failover<T>>`.
+    pub fn add_on_both_sides<S: Score<T>>(
+        &mut self,
+        name: &str,
+        score: S,
+        after: &[ScoreId],
+    ) -> ScoreHandle<<S as ScoreOutputs>::Outputs> {
+        self.add_placeable(name, score, after)
+    }
+}
+
+impl<T: Topology> Plan<Decentralized<T>> {
+    /// [`Plan::add`] of a score placeable on the site topology `T`, deployed to every site. The
+    /// same as `add` (the sites offer what `T` offers), but a missing capability is reported on
+    /// `T`, where it is missing. `score!` uses it for `Plan<Decentralized<T>>`.
+    pub fn add_on_every_site<S: Score<T>>(
+        &mut self,
+        name: &str,
+        score: S,
+        after: &[ScoreId],
+    ) -> ScoreHandle<<S as ScoreOutputs>::Outputs> {
+        self.add_placeable(name, score, after)
+    }
+}
+
 impl<T> Clone for Plan<T> {
     fn clone(&self) -> Self {
         Plan {
@@ -245,6 +274,16 @@ impl<T: Topology> Plan<T> {
     /// Adds score instance `name`, after the scores in `after`. Its operations become steps:
     /// each waits for the previous one, and the first waits for every step of `after`.
     pub fn add<S: Score<T>>(
+        &mut self,
+        name: &str,
+        score: S,
+        after: &[ScoreId],
+    ) -> ScoreHandle<<S as ScoreOutputs>::Outputs> {
+        self.add_placeable(name, score, after)
+    }
+
+    /// [`Plan::add`] of a score whose placement the caller checked.
+    fn add_placeable<S: ScoreKind + ScoreOutputs + Operations>(
         &mut self,
         name: &str,
         score: S,

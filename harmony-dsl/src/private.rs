@@ -85,36 +85,43 @@ pub const fn field_check(fields: &[FieldInfo], name: &str) -> FieldCheck {
     }
 }
 
-/// The check of a literal whose mask lacks the field's bit: runs the validator and panics with
-/// its message (`#[track_caller]`: on the user's literal), unless the kind has no bit and the
-/// literal is valid after all (an integer within an unusual range).
+/// The compile-time check of a literal in `score!`: `mask` (computed by the macro with the same
+/// validators) says which kinds the literal is valid for, so a valid literal costs one bit test.
+/// Otherwise runs the field kind's validator and panics with its message (`#[track_caller]`: on
+/// the user's literal), unless the kind has no bit and the literal is valid after all (an integer
+/// within an unusual range).
 #[track_caller]
-pub const fn invalid(field: FieldCheck, literal: Literal) {
-    if let Some(kind) = field.kind
+pub const fn check(field: FieldCheck, mask: u32, literal: Literal) {
+    if field.bit & mask == 0
+        && let Some(kind) = field.kind
         && let Err(e) = check_literal(kind, literal)
     {
         panic!("{}", e.message())
     }
 }
 
-/// [`invalid`] of a string literal, passed as is.
+/// [`check`] of a string literal, passed as is (fewer tokens to expand and check).
 #[track_caller]
-pub const fn invalid_str(field: FieldCheck, literal: &'static str) {
-    if let Some(kind) = field.kind
-        && let Err(e) = check_literal(kind, Literal::Str(literal))
-    {
-        panic!("{}", e.message())
-    }
+pub const fn check_str(field: FieldCheck, mask: u32, literal: &'static str) {
+    check(field, mask, Literal::Str(literal))
 }
 
-/// [`invalid`] of a non-negative integer literal, passed as is.
+/// [`check`] of a non-negative integer literal, passed as is.
 #[track_caller]
-pub const fn invalid_int(field: FieldCheck, literal: u128) {
-    if let Some(kind) = field.kind
-        && let Err(e) = check_literal(kind, Literal::Int(literal))
-    {
-        panic!("{}", e.message())
-    }
+pub const fn check_int(field: FieldCheck, mask: u32, literal: u128) {
+    check(field, mask, Literal::Int(literal))
+}
+
+/// The value of a string literal for a field of type `T` (checked at compile time by
+/// [`check_str`]).
+pub fn str_literal<T: FromLiteral>(literal: &'static str) -> T {
+    T::from_literal(Literal::Str(literal))
+}
+
+/// The value of a non-negative integer literal for a field of type `T` (checked at compile time
+/// by [`check_int`]).
+pub fn int_literal<T: FromLiteral>(literal: u128) -> T {
+    T::from_literal(Literal::Int(literal))
 }
 
 /// Compile-time check of a literal whose kind the macro knows (host addresses...).
