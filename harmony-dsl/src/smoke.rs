@@ -314,3 +314,73 @@ static PROBER: OnceLock<Arc<dyn Prober>> = OnceLock::new();
 pub fn install_prober(prober: Arc<dyn Prober>) {
     let _ = PROBER.set(prober);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PASSWORD: &str = "pa55-w0rd-x9";
+
+    fn sql_check() -> SmokeCheck {
+        let endpoint =
+            Endpoint::<Postgres>::new("db.shop.svc.cluster.local", Port::new(5432).unwrap());
+        SmokeCheck::sql(
+            &endpoint,
+            SqlLogin::new("app", "shop", Secret::new(PASSWORD.to_string())),
+        )
+    }
+
+    #[test]
+    fn sql_check_is_shown_without_its_password() {
+        let check = sql_check();
+        assert_eq!(
+            check.check.to_string(),
+            "sql select 1 on postgres://app@db.shop.svc.cluster.local:5432/shop"
+        );
+        assert_eq!(
+            check.id("db"),
+            "smoke:db/sql select 1 on postgres://app@db.shop.svc.cluster.local:5432/shop"
+        );
+        let json = serde_json::to_string(&check).unwrap();
+        assert!(json.contains(r#""type":"sql""#), "{json}");
+        assert!(json.contains(r#""password":"<redacted>""#), "{json}");
+        let login = SqlLogin::new("app", "shop", Secret::new(PASSWORD.to_string()));
+        for text in [
+            format!("{check:?}"),
+            format!("{check:#?}"),
+            format!("{login:?}"),
+            json,
+        ] {
+            assert!(!text.contains(PASSWORD), "{text}");
+        }
+    }
+
+    #[test]
+    fn sql_query_of_ones_own() {
+        let endpoint = Endpoint::<Postgres>::new("10.0.0.5", Port::new(6432).unwrap());
+        let login = SqlLogin::new("app", "shop", Secret::new(PASSWORD.to_string()));
+        let check = SmokeCheck::sql_query(&endpoint, login, "select 1 from orders limit 1");
+        assert_eq!(
+            check.check.to_string(),
+            "sql select 1 from orders limit 1 on postgres://app@10.0.0.5:6432/shop"
+        );
+        assert_ne!(check, sql_check());
+    }
+
+    #[test]
+    fn a_saved_sql_check_keeps_no_password() {
+        // Saved plans hold `<redacted>`; `apply FILE` takes the real check from the program.
+        let saved: SmokeCheck =
+            serde_json::from_str(&serde_json::to_string(&sql_check()).unwrap()).unwrap();
+        match &saved.check {
+            Check::Sql { password, .. } => assert_eq!(password.expose(), "<redacted>"),
+            other => panic!("{other}"),
+        }
+        assert_ne!(
+            saved,
+            sql_check(),
+            "the password differs, so it is not a twin"
+        );
+        assert_eq!(saved.check.to_string(), sql_check().check.to_string());
+    }
+}

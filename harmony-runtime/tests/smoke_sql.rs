@@ -13,6 +13,7 @@ use common::{TempDir, free_port};
 use harmony_runtime::executor::{CancelToken, ExecOptions, TopologyRunner, execute};
 use harmony_runtime::prelude::*;
 use harmony_runtime::report::{StepReport, StepStatus};
+use harmony_runtime::{ExitStatus, cli_from};
 use pg_support::{MD5_PASSWORD, MD5_USER, PgServer, SUPERUSER, SUPERUSER_PASSWORD};
 
 /// A file whose deployment is checked with a SQL query.
@@ -251,7 +252,46 @@ fn sql_check_against_a_live_server() {
     assert_eq!(after.status, StepStatus::Skipped);
     assert!(!dir.path().join("after.txt").exists());
 
-    // The password is in no plan output, Debug, serialised plan or report.
+    // The command line: a saved plan keeps no password, and `apply FILE` takes the check (with
+    // it) from the program; `smoke` runs the check alone; `render` writes no password.
+    let state = dir.path().join("state");
+    let saved = dir.path().join("plan.json");
+    let rendered = dir.path().join("rendered");
+    let cli = |args: &[&std::path::Path]| {
+        let mut argv: Vec<&std::ffi::OsStr> = vec![
+            "harmony".as_ref(),
+            "--state-dir".as_ref(),
+            state.as_os_str(),
+        ];
+        argv.extend(args.iter().map(|a| a.as_os_str()));
+        cli_from(
+            argv,
+            Localhost::new(dir.path()),
+            plan(port, SUPERUSER, SUPERUSER_PASSWORD, "5s"),
+        )
+    };
+    let path = std::path::Path::new;
+    assert_eq!(cli(&[path("plan"), path("--out"), &saved]), ExitStatus::Ok);
+    assert_eq!(cli(&[path("apply"), &saved]), ExitStatus::Ok);
+    assert_eq!(cli(&[path("smoke")]), ExitStatus::Ok);
+    assert_eq!(cli(&[path("render"), &rendered]), ExitStatus::Ok);
+    let mut written = vec![std::fs::read_to_string(&saved).unwrap()];
+    for entry in std::fs::read_dir(rendered.join("smoke")).unwrap() {
+        written.push(std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    for state_file in std::fs::read_dir(&state).unwrap() {
+        let path = state_file.unwrap().path();
+        if path.is_file() {
+            written.push(String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned());
+        }
+    }
+    assert!(
+        written[1].contains(r#""password": "<redacted>""#),
+        "{}",
+        written[1]
+    );
+
+    // The password is in no plan output, Debug, serialised plan, written file or report.
     let report_json = serde_json::to_string(&reports).unwrap();
     for (password, plan) in [(SUPERUSER_PASSWORD, &good), (wrong_password, &wrong)] {
         for text in [
@@ -260,7 +300,10 @@ fn sql_check_against_a_live_server() {
             format!("{:?}", plan.steps),
             serde_json::to_string(plan).unwrap(),
             report_json.clone(),
-        ] {
+        ]
+        .into_iter()
+        .chain(written.iter().cloned())
+        {
             assert!(!text.contains(password), "the password leaked into: {text}");
         }
     }
