@@ -6,6 +6,7 @@
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// The superuser initdb creates; it logs in with SCRAM-SHA-256.
@@ -19,8 +20,14 @@ pub const MD5_PASSWORD: &str = "md5-pass-91c2";
 /// How long the server may take to start.
 const START_DEADLINE: Duration = Duration::from_secs(60);
 
-/// The directory holding `initdb` and `postgres`, from `scripts/postgres.sh`.
+/// The directory holding `initdb` and `postgres`, from `scripts/postgres.sh` (run once per test
+/// binary, so that two tests never install at the same time).
 pub fn postgres_bin_dir() -> PathBuf {
+    static BIN_DIR: OnceLock<PathBuf> = OnceLock::new();
+    BIN_DIR.get_or_init(find_or_install).clone()
+}
+
+fn find_or_install() -> PathBuf {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/postgres.sh");
     let out = Command::new("sh")
         .arg(&script)
