@@ -312,6 +312,13 @@ fn sql_check_against_a_live_server() {
             .unwrap()
             .contains(r#""password":"<redacted>""#)
     );
+    let shown = format!("{good}");
+    assert!(
+        shown.contains(&format!(
+            "smoke test: sql select 1 on postgres://harmony@127.0.0.1:{port}/postgres"
+        )),
+        "{shown}"
+    );
 }
 
 #[test]
