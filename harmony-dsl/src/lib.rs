@@ -43,7 +43,7 @@ pub use outcome::{Change, Inspection, LiveStatus, Observed, Outcome};
 pub use plan::{Placement, Plan, ScoreHandle, ScoreId, Step, StepId, StepPolicy};
 pub use provider::Provider;
 pub use score::{FieldInfo, NoOutputs, Operations, Score, ScoreContext, ScoreKind, ScoreOutputs};
-pub use smoke::{SmokeCheck, SmokeTest};
+pub use smoke::{SmokeCheck, SmokeTest, SqlLogin};
 pub use topology::{Arch, CapabilityMap, HostInfo, Topology};
 
 /// Everything an infrastructure file needs: `use harmony_dsl::prelude::*;`.
@@ -63,6 +63,6 @@ pub mod prelude {
     pub use crate::{
         Arch, Change, Decentralized, Error, ErrorKind, Failover, Operation, Operations, Outcome,
         Placement, Plan, Provider, Score, ScoreContext, ScoreKind, ScoreOutputs, SmokeCheck,
-        SmokeTest, Topology, score, topology,
+        SmokeTest, SqlLogin, Topology, score, topology,
     };
 }

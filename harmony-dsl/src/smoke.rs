@@ -20,7 +20,8 @@ use crate::error::{Error, Result};
 use crate::future::BoxFuture;
 use crate::outcome::{Change, Inspection, Observed, Outcome};
 use crate::score::ScoreContext;
-use crate::value::{Duration, Port, Url};
+use crate::scores::Postgres;
+use crate::value::{Duration, Port, Secret, Url};
 
 /// The companion trait: the checks that tell a deployment of this score works.
 pub trait SmokeTest {
@@ -44,6 +45,21 @@ pub enum Check {
         /// Port.
         port: Port,
     },
+    /// A SQL query on a PostgreSQL server that must return exactly one row.
+    Sql {
+        /// Host name or address.
+        host: String,
+        /// Port.
+        port: Port,
+        /// User to log in as.
+        user: String,
+        /// Database to connect to.
+        database: String,
+        /// Password (`<redacted>` in plans and serialised checks).
+        password: Secret<String>,
+        /// The query, `select 1` unless given.
+        query: String,
+    },
     /// An async check written in Rust; `Ok` carries what it saw, `Err` why it failed.
     Custom {
         /// Name shown in plans and reports.
@@ -63,6 +79,24 @@ impl PartialEq for Check {
         match (self, other) {
             (Check::Http { url: a }, Check::Http { url: b }) => a == b,
             (Check::Tcp { host: a, port: p }, Check::Tcp { host: b, port: q }) => a == b && p == q,
+            (
+                Check::Sql {
+                    host: h,
+                    port: p,
+                    user: u,
+                    database: d,
+                    password: w,
+                    query: q,
+                },
+                Check::Sql {
+                    host: h2,
+                    port: p2,
+                    user: u2,
+                    database: d2,
+                    password: w2,
+                    query: q2,
+                },
+            ) => h == h2 && p == p2 && u == u2 && d == d2 && w == w2 && q == q2,
             (Check::Custom { name: a, .. }, Check::Custom { name: b, .. }) => a == b,
             _ => false,
         }
@@ -80,7 +114,46 @@ impl fmt::Display for Check {
         match self {
             Check::Http { url } => write!(f, "HTTP GET {url} answers 2xx"),
             Check::Tcp { host, port } => write!(f, "TCP connect to {host}:{port}"),
+            Check::Sql {
+                host,
+                port,
+                user,
+                database,
+                query,
+                ..
+            } => write!(
+                f,
+                "sql {query} on {}://{user}@{host}:{port}/{database}",
+                <Postgres as Protocol>::NAME
+            ),
             Check::Custom { name, .. } => write!(f, "check `{name}`"),
+        }
+    }
+}
+
+/// Who a SQL smoke check logs in as. The password is a [`Secret`]: plans, reports, `Debug` and
+/// serialised checks show `<redacted>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SqlLogin {
+    /// User name.
+    pub user: String,
+    /// Database to connect to.
+    pub database: String,
+    /// Password.
+    pub password: Secret<String>,
+}
+
+impl SqlLogin {
+    /// A login as `user` to `database` with `password`.
+    pub fn new(
+        user: impl Into<String>,
+        database: impl Into<String>,
+        password: Secret<String>,
+    ) -> Self {
+        SqlLogin {
+            user: user.into(),
+            database: database.into(),
+            password,
         }
     }
 }
@@ -121,6 +194,29 @@ impl SmokeCheck {
         })
     }
 
+    /// `select 1` on a PostgreSQL endpoint, logged in as `login` (SCRAM-SHA-256, md5 or
+    /// cleartext password authentication, as the server asks).
+    pub fn sql(endpoint: &Endpoint<Postgres>, login: SqlLogin) -> Self {
+        Self::sql_query(endpoint, login, "select 1")
+    }
+
+    /// A query of your own on a PostgreSQL endpoint; it passes when the query returns exactly one
+    /// row, e.g. `select 1 from pg_tables where tablename = 'orders'`.
+    pub fn sql_query(
+        endpoint: &Endpoint<Postgres>,
+        login: SqlLogin,
+        query: impl Into<String>,
+    ) -> Self {
+        Self::with(Check::Sql {
+            host: endpoint.host.clone(),
+            port: endpoint.port,
+            user: login.user,
+            database: login.database,
+            password: login.password,
+            query: query.into(),
+        })
+    }
+
     /// A custom async check.
     pub fn custom<F>(name: impl Into<String>, run: F) -> Self
     where
@@ -150,17 +246,21 @@ impl SmokeCheck {
     }
 
     /// Tries the check until it passes or the timeout runs out. `Ok` carries what the check saw.
+    /// Each try is given the time left (but at least a second, so that a last try can still say
+    /// why it failed), so a server that accepts and never answers holds the check at most a
+    /// second past its timeout.
     pub async fn run(&self) -> Result<Outcome> {
         let prober = PROBER.get().ok_or_else(|| {
             Error::permanent("smoke tests run in harmony-runtime: no prober is installed")
         })?;
         let deadline = self.timeout.as_std();
         let interval = self.interval.as_std();
-        let mut waited = std::time::Duration::ZERO;
+        let started = std::time::Instant::now();
         let mut tries = 0u32;
         loop {
             tries += 1;
-            match prober.probe(&self.check).await {
+            let left = deadline.saturating_sub(started.elapsed());
+            match prober.probe(&self.check, left.max(MIN_TRY)).await {
                 Ok(seen) => {
                     let detail = if seen.is_empty() {
                         String::new()
@@ -172,16 +272,13 @@ impl SmokeCheck {
                         self.check
                     )));
                 }
-                Err(why) if waited + interval > deadline => {
+                Err(why) if started.elapsed() + interval > deadline => {
                     return Err(Error::permanent(format!(
                         "smoke test failed after {tries} tries within {}: {}: {why}",
                         self.timeout, self.check
                     )));
                 }
-                Err(_) => {
-                    prober.sleep(interval).await;
-                    waited += interval;
-                }
+                Err(_) => prober.sleep(interval).await,
             }
         }
     }
@@ -195,10 +292,18 @@ impl SmokeCheck {
     }
 }
 
+/// The least time a try is given, even when the timeout has (nearly) run out: a login to a
+/// database alone may take a few hundred milliseconds.
+const MIN_TRY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Performs checks and waits between tries: installed once by the runtime.
 pub trait Prober: Send + Sync + 'static {
-    /// One try of `check`.
-    fn probe<'a>(&'a self, check: &'a Check) -> BoxFuture<'a, std::result::Result<String, String>>;
+    /// One try of `check`, given up (as a failure) after `limit`.
+    fn probe<'a>(
+        &'a self,
+        check: &'a Check,
+        limit: std::time::Duration,
+    ) -> BoxFuture<'a, std::result::Result<String, String>>;
     /// Waits `duration` (on the runtime's timer).
     fn sleep(&self, duration: std::time::Duration) -> BoxFuture<'static, ()>;
 }
@@ -208,4 +313,74 @@ static PROBER: OnceLock<Arc<dyn Prober>> = OnceLock::new();
 /// Installs the prober smoke tests use (the first call wins; later calls are ignored).
 pub fn install_prober(prober: Arc<dyn Prober>) {
     let _ = PROBER.set(prober);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PASSWORD: &str = "pa55-w0rd-x9";
+
+    fn sql_check() -> SmokeCheck {
+        let endpoint =
+            Endpoint::<Postgres>::new("db.shop.svc.cluster.local", Port::new(5432).unwrap());
+        SmokeCheck::sql(
+            &endpoint,
+            SqlLogin::new("app", "shop", Secret::new(PASSWORD.to_string())),
+        )
+    }
+
+    #[test]
+    fn sql_check_is_shown_without_its_password() {
+        let check = sql_check();
+        assert_eq!(
+            check.check.to_string(),
+            "sql select 1 on postgres://app@db.shop.svc.cluster.local:5432/shop"
+        );
+        assert_eq!(
+            check.id("db"),
+            "smoke:db/sql select 1 on postgres://app@db.shop.svc.cluster.local:5432/shop"
+        );
+        let json = serde_json::to_string(&check).unwrap();
+        assert!(json.contains(r#""type":"sql""#), "{json}");
+        assert!(json.contains(r#""password":"<redacted>""#), "{json}");
+        let login = SqlLogin::new("app", "shop", Secret::new(PASSWORD.to_string()));
+        for text in [
+            format!("{check:?}"),
+            format!("{check:#?}"),
+            format!("{login:?}"),
+            json,
+        ] {
+            assert!(!text.contains(PASSWORD), "{text}");
+        }
+    }
+
+    #[test]
+    fn sql_query_of_ones_own() {
+        let endpoint = Endpoint::<Postgres>::new("10.0.0.5", Port::new(6432).unwrap());
+        let login = SqlLogin::new("app", "shop", Secret::new(PASSWORD.to_string()));
+        let check = SmokeCheck::sql_query(&endpoint, login, "select 1 from orders limit 1");
+        assert_eq!(
+            check.check.to_string(),
+            "sql select 1 from orders limit 1 on postgres://app@10.0.0.5:6432/shop"
+        );
+        assert_ne!(check, sql_check());
+    }
+
+    #[test]
+    fn a_saved_sql_check_keeps_no_password() {
+        // Saved plans hold `<redacted>`; `apply FILE` takes the real check from the program.
+        let saved: SmokeCheck =
+            serde_json::from_str(&serde_json::to_string(&sql_check()).unwrap()).unwrap();
+        match &saved.check {
+            Check::Sql { password, .. } => assert_eq!(password.expose(), "<redacted>"),
+            other => panic!("{other}"),
+        }
+        assert_ne!(
+            saved,
+            sql_check(),
+            "the password differs, so it is not a twin"
+        );
+        assert_eq!(saved.check.to_string(), sql_check().check.to_string());
+    }
 }
