@@ -214,6 +214,12 @@ impl LocalProcesses {
                     // Given to the process only; plans, logs and state show `<redacted>`.
                     command.env(key, v.expose());
                 }
+                EnvValue::SecretRef(r) => {
+                    return Err(Error::permanent(format!(
+                        "process `{}`: {r} for `{key}` was not resolved before the process started",
+                        spec.name
+                    )));
+                }
             }
         }
         command.current_dir(
