@@ -29,7 +29,18 @@ struct ConfigField {
     key: Option<LitStr>,
     /// A literal used when no source has the key.
     #[darling(default)]
-    default: Option<Expr>,
+    default: Option<DefaultValue>,
+}
+
+/// `default = <literal>`, kept as written (darling would read a string literal's content as an
+/// expression).
+#[derive(Debug)]
+struct DefaultValue(Expr);
+
+impl darling::FromMeta for DefaultValue {
+    fn from_expr(expr: &Expr) -> darling::Result<Self> {
+        Ok(DefaultValue(expr.clone()))
+    }
 }
 
 /// A key can be an environment variable suffix and a TOML bare key: letters, digits, `_`, `-`.
@@ -85,21 +96,25 @@ pub fn expand(input: TokenStream) -> TokenStream {
             Some(lit) => (lit.value(), lit.span()),
             None => (ident.unraw().to_string(), ident.span()),
         };
+        // A field with an error still gets a value, so the struct expression adds no error.
+        let placeholder = quote! { #ident: #private::placeholder() };
         if !valid_key(&key) {
             errors.at(
                 key_span,
                 format!("`{key}` is not a usable configuration key: use letters, digits, `_` and `-`, e.g. `db_password`"),
             );
+            inits.push(placeholder);
             continue;
         }
         if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
             errors.duplicate("configuration key", &key, *first, key_span);
+            inits.push(placeholder);
             continue;
         }
         seen.push((key.clone(), key_span));
         let default = match &field.default {
             None => quote! { ::core::option::Option::None },
-            Some(expr) => match crate::literal::literal_of(expr, &private) {
+            Some(DefaultValue(expr)) => match crate::literal::literal_of(expr, &private) {
                 Some(literal) => {
                     let span = expr.span();
                     checks.push(quote_spanned! {span=>
@@ -112,6 +127,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
                         expr.span(),
                         "a default is a literal of the field's type, e.g. `#[config(default = 3)]` or `#[config(default = \"10s\")]`",
                     );
+                    inits.push(placeholder);
                     continue;
                 }
             },

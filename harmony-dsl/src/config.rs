@@ -153,8 +153,10 @@ pub enum ValueSource {
         /// The field in the secret.
         field: String,
     },
-    /// The schema's `#[config(default = ...)]` (or unset optional value).
+    /// The schema's `#[config(default = ...)]`.
     Default,
+    /// No source has it and the field is optional: left unset.
+    Unset,
 }
 
 impl fmt::Display for ValueSource {
@@ -172,6 +174,7 @@ impl fmt::Display for ValueSource {
                 "secret store {address} ({mount}/data/{path}, field `{field}`)"
             ),
             ValueSource::Default => f.write_str("default"),
+            ValueSource::Unset => f.write_str("nowhere (optional, unset)"),
         }
     }
 }
@@ -377,6 +380,7 @@ impl Resolution {
                 value
             }
             Lookup::Missing { tried } => {
+                let defaulted = default.is_some();
                 let value = match default {
                     Some(literal) => T::parse(&literal_text(literal)).ok(),
                     None => T::absent(),
@@ -390,7 +394,11 @@ impl Resolution {
                     self.sources.push(KeySource {
                         key: key.into(),
                         secret: T::SECRET,
-                        source: ValueSource::Default,
+                        source: if defaulted {
+                            ValueSource::Default
+                        } else {
+                            ValueSource::Unset
+                        },
                     });
                 }
                 value
@@ -474,8 +482,13 @@ pub struct ConfigErrors(pub Vec<ConfigError>);
 
 impl fmt::Display for ConfigErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let lines: Vec<String> = self.0.iter().map(ToString::to_string).collect();
-        f.write_str(&lines.join("; "))
+        match self.0.as_slice() {
+            [one] => write!(f, "{one}"),
+            all => {
+                write!(f, "{} config values could not be resolved:", all.len())?;
+                all.iter().try_for_each(|e| write!(f, "\n  - {e}"))
+            }
+        }
     }
 }
 

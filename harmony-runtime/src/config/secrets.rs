@@ -117,7 +117,7 @@ impl SecretResolver {
                     Err(e) => Err(fail(e.clone())),
                 }
             }
-            ValueSource::Default => Err(fail(
+            ValueSource::Default | ValueSource::Unset => Err(fail(
                 "secrets have no default; set it in the environment, the config file or the store"
                     .into(),
             )),
