@@ -128,7 +128,7 @@ pub trait ConfigLookup {
 
 /// Where a value came from; shown by `plan`, never with the value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "source", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ValueSource {
     /// An environment variable.
     Env {
@@ -335,7 +335,6 @@ pub struct KeySource {
     /// A secret, resolved at apply time.
     pub secret: bool,
     /// Its source.
-    #[serde(flatten)]
     pub source: ValueSource,
 }
 
