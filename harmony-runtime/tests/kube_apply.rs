@@ -33,6 +33,7 @@ fn postgres(storage: &str) -> Postgres {
         storage: storage.parse().expect("quantity"),
         place: None,
         namespace: None,
+        password: None,
     }
 }
 

@@ -184,3 +184,101 @@ impl SecretResolver {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use harmony_dsl::scores::Postgres;
+    use harmony_dsl::{Operations, ScoreContext};
+
+    use super::*;
+
+    fn file_ref(dir: &std::path::Path, key: &str) -> SecretRef {
+        SecretRef::new(
+            key,
+            ValueSource::File {
+                path: dir.join("secrets.toml"),
+                key: key.into(),
+            },
+        )
+    }
+
+    fn temp_dir(tag: &str) -> std::path::PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("harmony-secrets-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[tokio::test]
+    async fn postgres_password_is_a_reference_until_apply() {
+        let dir = temp_dir("postgres");
+        std::fs::write(dir.join("secrets.toml"), "db_password = \"pg-s3cret\"\n").unwrap();
+        let db = Postgres {
+            version: 16,
+            storage: "1Gi".parse().unwrap(),
+            place: None,
+            namespace: Some("shop".into()),
+            password: Some(file_ref(&dir, "db_password")),
+        };
+        let ctx = ScoreContext {
+            instance: "db",
+            plan: "shop",
+            topology: "T",
+        };
+        let operations = db.operations(&ctx);
+        let secret = &operations[0];
+        assert_eq!(secret.resource_id(), "k8s:v1/Secret/shop/db-credentials");
+        assert!(has_secret_refs(secret));
+        // The plan, its rendering and its JSON hold the reference only.
+        let planned = serde_json::to_string(&operations).unwrap();
+        assert!(!planned.contains("pg-s3cret") && planned.contains("db_password"));
+        assert!(!secret.render().content.contains("pg-s3cret"));
+        let statefulset = serde_json::to_string(&operations[1]).unwrap();
+        assert!(statefulset.contains("secretKeyRef") && statefulset.contains("db-credentials"));
+
+        let resolved = SecretResolver::new()
+            .resolve_operation(secret)
+            .await
+            .unwrap()
+            .expect("the secret had a reference");
+        let Operation::K8sCluster(object) = &resolved else {
+            panic!("{resolved}")
+        };
+        assert_eq!(object.body["stringData"]["POSTGRES_PASSWORD"], "pg-s3cret");
+        assert!(!has_secret_refs(&resolved));
+        // Operations without references are left alone.
+        assert!(
+            SecretResolver::new()
+                .resolve_operation(&operations[1])
+                .await
+                .unwrap()
+                .is_none()
+        );
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[tokio::test]
+    async fn a_reference_whose_source_lost_it_fails_naming_key_and_source() {
+        let dir = temp_dir("lost");
+        std::fs::write(dir.join("secrets.toml"), "other = 1\n").unwrap();
+        let err = SecretResolver::new()
+            .resolve(&file_ref(&dir, "api_token"))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("secret `api_token`"), "{err}");
+        assert!(err.contains("no longer has key `api_token`"), "{err}");
+        let unset = SecretRef::new(
+            "api_token",
+            ValueSource::Env {
+                variable: "HARMONY_CONFIG_SURELY_UNSET_IN_TESTS".into(),
+            },
+        );
+        let err = SecretResolver::new().resolve(&unset).await.unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("HARMONY_CONFIG_SURELY_UNSET_IN_TESTS is no longer set")
+        );
+        std::fs::remove_dir_all(dir).ok();
+    }
+}
