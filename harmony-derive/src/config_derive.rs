@@ -39,7 +39,31 @@ struct DefaultValue(Expr);
 
 impl darling::FromMeta for DefaultValue {
     fn from_expr(expr: &Expr) -> darling::Result<Self> {
-        Ok(DefaultValue(expr.clone()))
+        Ok(DefaultValue(negation_as_unary(expr)))
+    }
+}
+
+/// syn reads `-1` in an attribute as one literal `-1`; the literal checks expect `-` applied to
+/// `1`, as in expressions.
+fn negation_as_unary(expr: &Expr) -> Expr {
+    let Expr::Lit(syn::ExprLit { lit, .. }) = expr else {
+        return expr.clone();
+    };
+    let span = lit.span();
+    let magnitude = match lit {
+        syn::Lit::Int(i) => i
+            .to_string()
+            .strip_prefix('-')
+            .map(|m| syn::Lit::Int(syn::LitInt::new(m, span))),
+        syn::Lit::Float(f) => f
+            .to_string()
+            .strip_prefix('-')
+            .map(|m| syn::Lit::Float(syn::LitFloat::new(m, span))),
+        _ => None,
+    };
+    match magnitude {
+        Some(lit) => syn::parse_quote_spanned! {span=> -#lit },
+        None => expr.clone(),
     }
 }
 
@@ -84,7 +108,6 @@ pub fn expand(input: TokenStream) -> TokenStream {
     let config = quote! { ::harmony_dsl::config };
     let lookup = Ident::new("lookup", Span::mixed_site());
     let report = Ident::new("report", Span::mixed_site());
-    let mut keys = Vec::new();
     let mut resolves = Vec::new();
     let mut inits = Vec::new();
     let mut checks = Vec::new();
@@ -116,9 +139,12 @@ pub fn expand(input: TokenStream) -> TokenStream {
             None => quote! { ::core::option::Option::None },
             Some(DefaultValue(expr)) => match crate::literal::literal_of(expr, &private) {
                 Some(literal) => {
+                    // `check_kind` panics itself (`#[track_caller]`): the error is on the literal.
                     let span = expr.span();
+                    let hp = crate::diag::respan(&private, span);
+                    let value = crate::diag::respan(&quote! { #config::ConfigValue }, span);
                     checks.push(quote_spanned! {span=>
-                        const _: () = #private::expect_literal(<#ty as #config::ConfigValue>::KIND, #literal);
+                        const _: () = #hp::check_kind(<#ty as #value>::KIND, #literal);
                     });
                     quote! { ::core::option::Option::Some(#literal) }
                 }
@@ -132,16 +158,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
                 }
             },
         };
-        let has_default = field.default.is_some();
         let ty_span = ty.span();
-        keys.push(quote_spanned! {ty_span=>
-            #config::ConfigKey {
-                name: #key,
-                kind: <#ty as #config::ConfigValue>::KIND,
-                secret: <#ty as #config::ConfigValue>::SECRET,
-                required: !#has_default && !<#ty as #config::ConfigValue>::OPTIONAL,
-            }
-        });
         let local = Ident::new(&format!("field_{}", ident.unraw()), Span::mixed_site());
         resolves.push(quote_spanned! {ty_span=>
             let #local = #report.field::<#ty>(#lookup, #key, #default);
@@ -155,7 +172,6 @@ pub fn expand(input: TokenStream) -> TokenStream {
         #errors
         #(#checks)*
         impl #impl_generics #config::Config for #name #ty_generics #where_clause {
-            const KEYS: &'static [#config::ConfigKey] = &[#(#keys),*];
             fn from_lookup(
                 #lookup: &mut dyn #config::ConfigLookup,
                 #report: &mut #config::Resolution,

@@ -63,9 +63,6 @@ use crate::value::{Literal, ScoreField, ValueKind};
     note = "a plan function takes at most one argument, its configuration: `fn shop(config: &ShopConfig) -> Plan<HomeLab>` where `ShopConfig` has `#[derive(Config)]`"
 )]
 pub trait Config: Sized {
-    /// Every key, in field order.
-    const KEYS: &'static [ConfigKey];
-
     /// Builds the struct from `lookup`, collecting every problem (not only the first).
     fn from_lookup(lookup: &mut dyn ConfigLookup, report: &mut Resolution) -> Option<Self>;
 
@@ -81,19 +78,6 @@ pub trait Config: Sized {
             _ => Err(ConfigErrors(report.errors)),
         }
     }
-}
-
-/// One key of a [`Config`] schema.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ConfigKey {
-    /// Key name (the field name unless `#[config(key = "...")]`).
-    pub name: &'static str,
-    /// Kind of value.
-    pub kind: ValueKind,
-    /// A [`SecretRef`]: resolved at apply time only.
-    pub secret: bool,
-    /// Neither optional nor defaulted.
-    pub required: bool,
 }
 
 /// What a source answered for one key.
@@ -228,7 +212,7 @@ impl fmt::Display for SecretRef {
     note = "configuration fields are typed values (`DomainName`, `Port`, `Url`, `Duration`...), `String`, numbers, `bool`, `Option` of them, or `SecretRef` for a secret (resolved at apply time; a `Secret<T>` value is never held by a plan)"
 )]
 pub trait ConfigValue: Sized {
-    /// The kind, for defaults and the schema.
+    /// The kind, for checking defaults.
     const KIND: ValueKind;
     /// Missing is fine (`Option<T>`).
     const OPTIONAL: bool = false;
