@@ -190,9 +190,53 @@ const _: () = ::harmony_dsl::__private::check_field(
     ::harmony_dsl::__private::Literal::Str("10.0.0.240/28"),
 );
 
+// ---- derive(Config) ----
+const _: () = ::harmony_dsl::__private::check_kind(
+    <u16 as ::harmony_dsl::config::ConfigValue>::KIND,
+    ::harmony_dsl::__private::Literal::Int(3u128),
+);
+const _: () = ::harmony_dsl::__private::check_kind(
+    <Quantity as ::harmony_dsl::config::ConfigValue>::KIND,
+    ::harmony_dsl::__private::Literal::Str("50Gi"),
+);
+impl ::harmony_dsl::config::Config for ShopConfig {
+    fn from_lookup(
+        lookup: &mut dyn ::harmony_dsl::config::ConfigLookup,
+        report: &mut ::harmony_dsl::config::Resolution,
+    ) -> ::core::option::Option<Self> {
+        let field_app_replicas = report
+            .field::<
+                u16,
+            >(
+                lookup,
+                "app_replicas",
+                ::core::option::Option::Some(
+                    ::harmony_dsl::__private::Literal::Int(3u128),
+                ),
+            );
+        let field_db_storage = report
+            .field::<
+                Quantity,
+            >(
+                lookup,
+                "db_storage",
+                ::core::option::Option::Some(
+                    ::harmony_dsl::__private::Literal::Str("50Gi"),
+                ),
+            );
+        let field_db_password = report
+            .field::<SecretRef>(lookup, "db_password", ::core::option::Option::None);
+        ::core::option::Option::Some(Self {
+            app_replicas: field_app_replicas?,
+            db_storage: field_db_storage?,
+            db_password: field_db_password?,
+        })
+    }
+}
+
 // ---- score! ----
-/// The shop: database first, then three replicas of the app, then the storefront.
-pub fn shop() -> ::harmony_dsl::Plan<OfficeRack> {
+/// The shop: database first, then the app's replicas, then the storefront.
+pub fn shop(config: &ShopConfig) -> ::harmony_dsl::Plan<OfficeRack> {
     #[allow(unused_imports)]
     use ::harmony_dsl::__private as __hp;
     const __HARMONY_FIELD_0: __hp::FieldCheck = __hp::field_check(
@@ -201,68 +245,60 @@ pub fn shop() -> ::harmony_dsl::Plan<OfficeRack> {
     );
     const __HARMONY_FIELD_1: __hp::FieldCheck = __hp::field_check(
         <Postgres as __hp::ScoreKind>::FIELDS,
-        "storage",
-    );
-    const __HARMONY_FIELD_2: __hp::FieldCheck = __hp::field_check(
-        <Postgres as __hp::ScoreKind>::FIELDS,
         "namespace",
     );
-    const __HARMONY_FIELD_3: __hp::FieldCheck = __hp::field_check(
+    const __HARMONY_FIELD_2: __hp::FieldCheck = __hp::field_check(
         <WebApp as __hp::ScoreKind>::FIELDS,
         "image",
     );
-    const __HARMONY_FIELD_4: __hp::FieldCheck = __hp::field_check(
-        <WebApp as __hp::ScoreKind>::FIELDS,
-        "replicas",
-    );
-    const __HARMONY_FIELD_5: __hp::FieldCheck = __hp::field_check(
+    const __HARMONY_FIELD_3: __hp::FieldCheck = __hp::field_check(
         <WebApp as __hp::ScoreKind>::FIELDS,
         "port",
     );
-    const __HARMONY_FIELD_6: __hp::FieldCheck = __hp::field_check(
+    const __HARMONY_FIELD_4: __hp::FieldCheck = __hp::field_check(
         <WebApp as __hp::ScoreKind>::FIELDS,
         "dns",
     );
-    const __HARMONY_FIELD_7: __hp::FieldCheck = __hp::field_check(
+    const __HARMONY_FIELD_5: __hp::FieldCheck = __hp::field_check(
         <WebApp as __hp::ScoreKind>::FIELDS,
         "namespace",
     );
+    const __HARMONY_FIELD_6: __hp::FieldCheck = __hp::field_check(
+        <WebApp as __hp::ScoreKind>::FIELDS,
+        "replicas",
+    );
+    __hp::config_argument::<ShopConfig>();
     let mut __harmony_plan = ::harmony_dsl::Plan::<OfficeRack>::new("shop");
     const _: () = if __HARMONY_FIELD_0.bit & 523300u32 == 0 {
         __hp::invalid_int(__HARMONY_FIELD_0, 16)
     };
-    const _: () = if __HARMONY_FIELD_1.bit & 296u32 == 0 {
-        __hp::invalid_str(__HARMONY_FIELD_1, "50Gi")
-    };
-    const _: () = if __HARMONY_FIELD_2.bit & 280u32 == 0 {
-        __hp::invalid_str(__HARMONY_FIELD_2, "shop")
+    const _: () = if __HARMONY_FIELD_1.bit & 280u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_1, "shop")
     };
     let db = __harmony_plan
         .add(
             "db",
             Postgres::builder::<OfficeRack>()
                 .version(__hp::FromLiteral::from_literal(__hp::Literal::Int(16u128)))
-                .storage(__hp::FromLiteral::from_literal(__hp::Literal::Str("50Gi")))
+                .storage(config.db_storage.clone())
+                .password(config.db_password.clone())
                 .place(office_rack::store)
                 .namespace(__hp::FromLiteral::from_literal(__hp::Literal::Str("shop")))
                 .build(),
             &[],
         );
     let _ = &db;
-    const _: () = if __HARMONY_FIELD_3.bit & 272u32 == 0 {
-        __hp::invalid_str(__HARMONY_FIELD_3, "registry.example.com/acme/shop:2.3.0")
+    const _: () = if __HARMONY_FIELD_2.bit & 272u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_2, "registry.example.com/acme/shop:2.3.0")
     };
-    const _: () = if __HARMONY_FIELD_4.bit & 523300u32 == 0 {
-        __hp::invalid_int(__HARMONY_FIELD_4, 3)
+    const _: () = if __HARMONY_FIELD_3.bit & 488484u32 == 0 {
+        __hp::invalid_int(__HARMONY_FIELD_3, 8080)
     };
-    const _: () = if __HARMONY_FIELD_5.bit & 488484u32 == 0 {
-        __hp::invalid_int(__HARMONY_FIELD_5, 8080)
+    const _: () = if __HARMONY_FIELD_4.bit & 280u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_4, "www.shop.example.com")
     };
-    const _: () = if __HARMONY_FIELD_6.bit & 280u32 == 0 {
-        __hp::invalid_str(__HARMONY_FIELD_6, "www.shop.example.com")
-    };
-    const _: () = if __HARMONY_FIELD_7.bit & 280u32 == 0 {
-        __hp::invalid_str(__HARMONY_FIELD_7, "shop")
+    const _: () = if __HARMONY_FIELD_5.bit & 280u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_5, "shop")
     };
     let app = __harmony_plan
         .add(
@@ -273,7 +309,7 @@ pub fn shop() -> ::harmony_dsl::Plan<OfficeRack> {
                         __hp::Literal::Str("registry.example.com/acme/shop:2.3.0"),
                     ),
                 )
-                .replicas(__hp::FromLiteral::from_literal(__hp::Literal::Int(3u128)))
+                .replicas(config.app_replicas)
                 .port(__hp::FromLiteral::from_literal(__hp::Literal::Int(8080u128)))
                 .database(db.endpoint.clone())
                 .dns(
@@ -286,23 +322,23 @@ pub fn shop() -> ::harmony_dsl::Plan<OfficeRack> {
             &[db.id()],
         );
     let _ = &app;
-    const _: () = if __HARMONY_FIELD_3.bit & 272u32 == 0 {
+    const _: () = if __HARMONY_FIELD_2.bit & 272u32 == 0 {
         __hp::invalid_str(
-            __HARMONY_FIELD_3,
+            __HARMONY_FIELD_2,
             "registry.example.com/acme/storefront:1.0.4",
         )
     };
-    const _: () = if __HARMONY_FIELD_4.bit & 523300u32 == 0 {
-        __hp::invalid_int(__HARMONY_FIELD_4, 2)
+    const _: () = if __HARMONY_FIELD_6.bit & 523300u32 == 0 {
+        __hp::invalid_int(__HARMONY_FIELD_6, 2)
     };
-    const _: () = if __HARMONY_FIELD_5.bit & 488484u32 == 0 {
-        __hp::invalid_int(__HARMONY_FIELD_5, 8081)
+    const _: () = if __HARMONY_FIELD_3.bit & 488484u32 == 0 {
+        __hp::invalid_int(__HARMONY_FIELD_3, 8081)
     };
-    const _: () = if __HARMONY_FIELD_6.bit & 280u32 == 0 {
-        __hp::invalid_str(__HARMONY_FIELD_6, "shop.example.com")
+    const _: () = if __HARMONY_FIELD_4.bit & 280u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_4, "shop.example.com")
     };
-    const _: () = if __HARMONY_FIELD_7.bit & 280u32 == 0 {
-        __hp::invalid_str(__HARMONY_FIELD_7, "shop")
+    const _: () = if __HARMONY_FIELD_5.bit & 280u32 == 0 {
+        __hp::invalid_str(__HARMONY_FIELD_5, "shop")
     };
     let storefront = __harmony_plan
         .add(
