@@ -210,7 +210,12 @@ fn run_cli<T: Topology>(
         json: args.json,
         command: args.command.name(),
     };
-    let (plan, config) = match plan(args.config.clone()) {
+    // `status` reads the state only: it needs no plan, hence no configuration (nor secrets).
+    let built = match args.command {
+        Command::Status => Ok((Plan::new("status"), Vec::new())),
+        _ => plan(args.config.clone()),
+    };
+    let (plan, config) = match built {
         Ok(built) => built,
         Err(e) => {
             return out.fail(ExitStatus::Config, format!("configuration: {e}"));

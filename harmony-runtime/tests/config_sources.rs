@@ -220,6 +220,10 @@ fn without_any_source_every_missing_key_is_listed_and_nothing_prompts() {
         );
     }
 
+    // `status` reads the state only: it works without any configuration.
+    let (code, stdout, stderr) = app.run(&["status"], &[]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+
     // A store address without a token is an error, not a question.
     let (code, _, stderr) = app.run(&["plan"], &[("VAULT_ADDR", "http://127.0.0.1:9")]);
     assert_eq!(code, 6);
