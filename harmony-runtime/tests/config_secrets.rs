@@ -151,3 +151,34 @@ fn a_secret_from_the_file_is_written_nowhere() {
     let envs = [("HARMONY_CONFIG_FILE", file.as_str())];
     assert_secret_never_written(&app, &envs, "file");
 }
+
+#[test]
+fn a_token_revoked_after_planning_fails_the_step_that_needs_the_secret() {
+    let app = Configured::new("config-revoked");
+    let store = Kv2Server::start(TOKEN);
+    store.put("secret", "configured", &[("api_token", SECRET)]);
+    let port = common::free_port().to_string();
+    let envs = [
+        ("HARMONY_CONFIG_PORT", port.as_str()),
+        ("VAULT_ADDR", store.address.as_str()),
+        ("VAULT_TOKEN", TOKEN),
+    ];
+    // The plan is built (one read), then the token is revoked before the service starts.
+    store.revoke_token_after(1);
+    let (code, stdout, stderr) = app.run(&["apply"], &envs);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    let expected = format!(
+        "secret `api_token`: secret store {} (secret/data/configured) refused the token (403 Forbidden)",
+        store.address
+    );
+    assert!(stdout.contains(&expected), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("1 changed, 0 unchanged, 1 failed"),
+        "{stdout}"
+    );
+    assert!(
+        !app.project.path().join("token.sha256").exists(),
+        "the service never started"
+    );
+    assert!(!format!("{stdout}{stderr}").contains(SECRET));
+}

@@ -23,6 +23,8 @@ struct Shared {
     token: Mutex<String>,
     secrets: Mutex<Secrets>,
     requests: AtomicUsize,
+    /// Reads answered normally before every further one is refused with 403 (`usize::MAX`: never).
+    reads_before_revoking: AtomicUsize,
 }
 
 /// A running KV v2 store; stopped on drop.
@@ -46,6 +48,7 @@ impl Kv2Server {
             token: Mutex::new(token.into()),
             secrets: Mutex::new(Secrets::new()),
             requests: AtomicUsize::new(0),
+            reads_before_revoking: AtomicUsize::new(usize::MAX),
         });
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let state = Arc::clone(&shared);
@@ -102,6 +105,14 @@ impl Kv2Server {
         *self.shared.token.lock().expect("token lock") = token.into();
     }
 
+    /// Answers `reads` more requests normally, then refuses the token (403) from then on: a
+    /// token revoked between building a plan and applying it.
+    pub fn revoke_token_after(&self, reads: usize) {
+        self.shared
+            .reads_before_revoking
+            .store(self.requests() + reads, Ordering::SeqCst);
+    }
+
     /// Requests answered so far.
     pub fn requests(&self) -> usize {
         self.shared.requests.load(Ordering::SeqCst)
@@ -131,7 +142,13 @@ fn json_response(status: StatusCode, body: serde_json::Value) -> Response<Full<B
 
 /// The KV v2 read endpoint's answer to `req`.
 fn answer(state: &Shared, req: &Request<Incoming>) -> Response<Full<Bytes>> {
-    state.requests.fetch_add(1, Ordering::SeqCst);
+    let seen = state.requests.fetch_add(1, Ordering::SeqCst);
+    if seen >= state.reads_before_revoking.load(Ordering::SeqCst) {
+        return json_response(
+            StatusCode::FORBIDDEN,
+            json!({ "errors": ["permission denied"] }),
+        );
+    }
     if req.method() != hyper::Method::GET {
         return json_response(
             StatusCode::METHOD_NOT_ALLOWED,
