@@ -1,6 +1,6 @@
 //! A secret from configuration reaches the process that needs it, at apply time, and nothing
 //! else: its value is searched for in every output (`plan`, `plan --json`, a saved plan,
-//! `render`, `apply` with `-v` and `-vv` logs, `status`, every state file) and found nowhere.
+//! `render`, `apply` with `-v`, `-vv` and `-vvv` logs, `status`, every state file) and found nowhere.
 
 mod common;
 mod config_support;
@@ -42,6 +42,8 @@ fn assert_secret_never_written(app: &Configured, envs: &[(&str, &str)], label: &
     let (code, out, err) = record("apply -vv", app.run(&["apply", "-vv"], envs));
     assert!(code == 0, "{label}: second apply: {out}\n{err}");
     assert!(out.contains("0 changed, 2 unchanged"), "{label}: {out}");
+    let (code, out, err) = record("apply -vvv", app.run(&["apply", "-vvv"], envs));
+    assert!(code == 0, "{label}: third apply: {out}\n{err}");
     let (code, out, err) = record(
         "plan --out",
         app.run(&["plan", "--out", "saved-plan.json"], envs),

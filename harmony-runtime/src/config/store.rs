@@ -8,6 +8,7 @@ use harmony_dsl::value::Secret;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 /// How long one read of the store may take.
@@ -62,26 +63,33 @@ impl VaultKv2 {
         let uri: hyper::Uri = url
             .parse()
             .map_err(|e| format!("{}: `{url}` is not a valid URL: {e}", self.describe()))?;
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(|e| {
-                format!(
-                    "{}: cannot load the system's CA certificates: {e}",
-                    self.describe()
-                )
-            })?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client: Client<_, Empty<Bytes>> =
-            Client::builder(TokioExecutor::new()).build(connector);
-        let request = hyper::Request::get(uri)
+        let request = hyper::Request::get(uri.clone())
             .header("X-Vault-Token", self.token.expose().as_str())
-            .body(Empty::new())
+            .body(Empty::<Bytes>::new())
             .map_err(|e| format!("{}: cannot build the request: {e}", self.describe()))?;
-        let exchange = async {
-            let response = client
+        let sent = if uri.scheme_str() == Some("https") {
+            let connector = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_native_roots()
+                .map_err(|e| {
+                    format!(
+                        "{}: cannot load the system's CA certificates: {e}",
+                        self.describe()
+                    )
+                })?
+                .https_only()
+                .enable_http1()
+                .build();
+            Client::builder(TokioExecutor::new())
+                .build(connector)
                 .request(request)
+        } else {
+            // Plain HTTP (a store on loopback, or behind a TLS-terminating proxy): no certificates.
+            Client::builder(TokioExecutor::new())
+                .build(HttpConnector::new())
+                .request(request)
+        };
+        let exchange = async {
+            let response = sent
                 .await
                 .map_err(|e| format!("{} cannot be reached: {e}", self.describe()))?;
             let status = response.status();
