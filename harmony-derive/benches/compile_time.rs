@@ -140,7 +140,7 @@ fn score(variant: Variant, i: usize, replicas_edit: Option<u16>) -> String {
                     "None"
                 };
                 format!(
-                    "    let db_{i} = plan.add(\"db_{i}\", Postgres {{ version: {version}, storage: \"{storage}\".parse().unwrap(), place: {place}, namespace: None }}, &[]);\n    let _ = &db_{i};\n"
+                    "    let db_{i} = plan.add(\"db_{i}\", Postgres {{ version: {version}, storage: \"{storage}\".parse().unwrap(), place: {place}, namespace: None, password: None }}, &[]);\n    let _ = &db_{i};\n"
                 )
             }
         }

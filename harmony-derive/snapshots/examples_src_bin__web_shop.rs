@@ -190,9 +190,53 @@ const _: () = ::harmony_dsl::__private::check_field(
     ::harmony_dsl::__private::Literal::Str("10.0.0.240/28"),
 );
 
+// ---- derive(Config) ----
+const _: () = ::harmony_dsl::__private::check_kind(
+    <u16 as ::harmony_dsl::config::ConfigValue>::KIND,
+    ::harmony_dsl::__private::Literal::Int(3u128),
+);
+const _: () = ::harmony_dsl::__private::check_kind(
+    <Quantity as ::harmony_dsl::config::ConfigValue>::KIND,
+    ::harmony_dsl::__private::Literal::Str("50Gi"),
+);
+impl ::harmony_dsl::config::Config for ShopConfig {
+    fn from_lookup(
+        lookup: &mut dyn ::harmony_dsl::config::ConfigLookup,
+        report: &mut ::harmony_dsl::config::Resolution,
+    ) -> ::core::option::Option<Self> {
+        let field_app_replicas = report
+            .field::<
+                u16,
+            >(
+                lookup,
+                "app_replicas",
+                ::core::option::Option::Some(
+                    ::harmony_dsl::__private::Literal::Int(3u128),
+                ),
+            );
+        let field_db_storage = report
+            .field::<
+                Quantity,
+            >(
+                lookup,
+                "db_storage",
+                ::core::option::Option::Some(
+                    ::harmony_dsl::__private::Literal::Str("50Gi"),
+                ),
+            );
+        let field_db_password = report
+            .field::<SecretRef>(lookup, "db_password", ::core::option::Option::None);
+        ::core::option::Option::Some(Self {
+            app_replicas: field_app_replicas?,
+            db_storage: field_db_storage?,
+            db_password: field_db_password?,
+        })
+    }
+}
+
 // ---- score! ----
-/// The shop: database first, then three replicas of the app, then the storefront.
-pub fn shop() -> ::harmony_dsl::Plan<OfficeRack> {
+/// The shop: database first, then the app's replicas, then the storefront.
+pub fn shop(config: &ShopConfig) -> ::harmony_dsl::Plan<OfficeRack> {
     #[allow(unused_imports)]
     use ::harmony_dsl::__private as __hp;
     const _: () = {
@@ -202,15 +246,6 @@ pub fn shop() -> ::harmony_dsl::Plan<OfficeRack> {
         );
         if __harmony_field.bit & 523300u32 == 0 {
             __hp::check_int(__harmony_field, 523300u32, 16);
-        }
-    };
-    const _: () = {
-        let __harmony_field = __hp::field_check(
-            <Postgres as __hp::ScoreKind>::FIELDS,
-            "storage",
-        );
-        if __harmony_field.bit & 296u32 == 0 {
-            __hp::check_str(__harmony_field, 296u32, "50Gi");
         }
     };
     const _: () = {
@@ -243,16 +278,6 @@ pub fn shop() -> ::harmony_dsl::Plan<OfficeRack> {
     const _: () = {
         let __harmony_field = __hp::field_check(
             <WebApp as __hp::ScoreKind>::FIELDS,
-            "replicas",
-        );
-        if __harmony_field.bit & 523300u32 == 0 {
-            __hp::check_int(__harmony_field, 523300u32, 3);
-            __hp::check_int(__harmony_field, 523300u32, 2);
-        }
-    };
-    const _: () = {
-        let __harmony_field = __hp::field_check(
-            <WebApp as __hp::ScoreKind>::FIELDS,
             "port",
         );
         if __harmony_field.bit & 488484u32 == 0 {
@@ -280,13 +305,24 @@ pub fn shop() -> ::harmony_dsl::Plan<OfficeRack> {
             __hp::check_str(__harmony_field, 280u32, "shop");
         }
     };
+    const _: () = {
+        let __harmony_field = __hp::field_check(
+            <WebApp as __hp::ScoreKind>::FIELDS,
+            "replicas",
+        );
+        if __harmony_field.bit & 523300u32 == 0 {
+            __hp::check_int(__harmony_field, 523300u32, 2);
+        }
+    };
+    __hp::config_argument::<ShopConfig>();
     let mut __harmony_plan = ::harmony_dsl::Plan::<OfficeRack>::new("shop");
     let db = __harmony_plan
         .add(
             "db",
             Postgres::builder::<OfficeRack>()
                 .version(__hp::int_literal(16))
-                .storage(__hp::str_literal("50Gi"))
+                .storage(config.db_storage.clone())
+                .password(config.db_password.clone())
                 .place(office_rack::store)
                 .namespace(__hp::str_literal("shop"))
                 .build(),
@@ -298,7 +334,7 @@ pub fn shop() -> ::harmony_dsl::Plan<OfficeRack> {
             "app",
             WebApp::builder::<OfficeRack>()
                 .image(__hp::str_literal("registry.example.com/acme/shop:2.3.0"))
-                .replicas(__hp::int_literal(3))
+                .replicas(config.app_replicas)
                 .port(__hp::int_literal(8080))
                 .database(db.endpoint.clone())
                 .dns(__hp::str_literal("www.shop.example.com"))

@@ -307,6 +307,13 @@ impl ::harmony_dsl::ScoreKind for LocalService {
             kind: <Vec<String> as ::harmony_dsl::__private::ScoreField>::KIND,
             required: false,
         },
+        ::harmony_dsl::FieldInfo {
+            name: "secret_env",
+            kind: <Vec<
+                (String, SecretRef),
+            > as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
     ];
 }
 impl ::harmony_dsl::__private::serde::Serialize for LocalService {
@@ -317,7 +324,7 @@ impl ::harmony_dsl::__private::serde::Serialize for LocalService {
         let mut state = ::harmony_dsl::__private::serde::Serializer::serialize_struct(
             serializer,
             "LocalService",
-            6usize,
+            7usize,
         )?;
         ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
             &mut state,
@@ -349,6 +356,11 @@ impl ::harmony_dsl::__private::serde::Serialize for LocalService {
             "env",
             &self.env,
         )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
+            &mut state,
+            "secret_env",
+            &self.secret_env,
+        )?;
         ::harmony_dsl::__private::serde::ser::SerializeStruct::end(state)
     }
 }
@@ -376,6 +388,7 @@ pub struct LocalServiceBuilder<__T, __Port> {
     health_timeout: ::core::option::Option<Duration>,
     restart_on: Vec<String>,
     env: Vec<String>,
+    secret_env: Vec<(String, SecretRef)>,
     __topology: ::core::marker::PhantomData<fn() -> (__T, __Port)>,
 }
 #[allow(dead_code)]
@@ -389,6 +402,7 @@ impl LocalService {
             health_timeout: ::core::option::Option::None,
             restart_on: ::std::vec::Vec::new(),
             env: ::std::vec::Vec::new(),
+            secret_env: ::std::vec::Vec::new(),
             __topology: ::core::marker::PhantomData,
         }
     }
@@ -423,6 +437,7 @@ impl<__T> LocalServiceBuilder<__T, ::harmony_dsl::__private::Unset> {
             health_timeout: self.health_timeout,
             restart_on: self.restart_on,
             env: self.env,
+            secret_env: self.secret_env,
             __topology: ::core::marker::PhantomData,
         }
     }
@@ -454,6 +469,11 @@ impl<__T, __Port> LocalServiceBuilder<__T, __Port> {
         self.env = value;
         self
     }
+    ///Sets `secret_env` (optional, empty by default).
+    pub fn secret_env(mut self, value: Vec<(String, SecretRef)>) -> Self {
+        self.secret_env = value;
+        self
+    }
     /// Builds the score; compiles only once every required field is set.
     pub fn build(self) -> LocalService
     where
@@ -470,6 +490,7 @@ impl<__T, __Port> LocalServiceBuilder<__T, __Port> {
                 )),
             restart_on: self.restart_on,
             env: self.env,
+            secret_env: self.secret_env,
         }
     }
 }

@@ -24,6 +24,11 @@ impl ::harmony_dsl::ScoreKind for Postgres {
             kind: <Option<String> as ::harmony_dsl::__private::ScoreField>::KIND,
             required: false,
         },
+        ::harmony_dsl::FieldInfo {
+            name: "password",
+            kind: <Option<SecretRef> as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
     ];
 }
 impl ::harmony_dsl::__private::serde::Serialize for Postgres {
@@ -34,7 +39,7 @@ impl ::harmony_dsl::__private::serde::Serialize for Postgres {
         let mut state = ::harmony_dsl::__private::serde::Serializer::serialize_struct(
             serializer,
             "Postgres",
-            4usize,
+            5usize,
         )?;
         ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
             &mut state,
@@ -55,6 +60,11 @@ impl ::harmony_dsl::__private::serde::Serialize for Postgres {
             &mut state,
             "namespace",
             &self.namespace,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
+            &mut state,
+            "password",
+            &self.password,
         )?;
         ::harmony_dsl::__private::serde::ser::SerializeStruct::end(state)
     }
@@ -78,6 +88,7 @@ pub struct PostgresBuilder<__T> {
     storage: ::core::option::Option<Quantity>,
     place: Option<Placement>,
     namespace: Option<String>,
+    password: Option<SecretRef>,
     __topology: ::core::marker::PhantomData<fn() -> (__T,)>,
 }
 #[allow(dead_code)]
@@ -89,6 +100,7 @@ impl Postgres {
             storage: ::core::option::Option::None,
             place: ::core::option::Option::None,
             namespace: ::core::option::Option::None,
+            password: ::core::option::Option::None,
             __topology: ::core::marker::PhantomData,
         }
     }
@@ -119,6 +131,11 @@ impl<__T> PostgresBuilder<__T> {
         self.namespace = ::core::option::Option::Some(value);
         self
     }
+    ///Sets `password` (optional).
+    pub fn password(mut self, value: SecretRef) -> Self {
+        self.password = ::core::option::Option::Some(value);
+        self
+    }
     /// Builds the score; compiles only once every required field is set.
     pub fn build(self) -> Postgres {
         Postgres {
@@ -134,6 +151,7 @@ impl<__T> PostgresBuilder<__T> {
                 )),
             place: self.place,
             namespace: self.namespace,
+            password: self.password,
         }
     }
 }

@@ -5,6 +5,7 @@
 
 mod builder;
 mod capability;
+mod config_derive;
 mod diag;
 mod fields;
 mod literal;
@@ -41,6 +42,15 @@ pub fn derive_score(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
 #[proc_macro_derive(Provider, attributes(provider))]
 pub fn derive_provider(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     provider_derive::expand(input.into()).into()
+}
+
+/// Derives a configuration schema: each field is resolved from the sources in order
+/// (environment, TOML file, secret store); `SecretRef` fields stay references until apply time.
+///
+/// `#[config(key = "name")]` renames a key; `#[config(default = literal)]` gives a default.
+#[proc_macro_derive(Config, attributes(config))]
+pub fn derive_config(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    config_derive::expand(input.into()).into()
 }
 
 /// Declares a topology: hosts and the capabilities it offers, each bound to a provider.

@@ -26,9 +26,11 @@ struct PlanFn {
     vis: Visibility,
     name: Ident,
     output: Type,
-    /// Arguments, which are an error; kept in the generated signature so that the body and the
-    /// callers that use them add no second error.
+    /// Arguments as written: none, or one configuration (`config: &ShopConfig`); kept in the
+    /// generated signature even when wrong, so that callers add no second error.
     inputs: TokenStream,
+    /// The configuration argument's type (without `&`), checked to be a `#[derive(Config)]`.
+    config: Option<Type>,
     scores: Vec<ScoreInstance>,
     /// Signature errors the parser recovered from: the function is still generated, so its
     /// callers get no "cannot find function" error on top.
@@ -110,10 +112,8 @@ impl Parse for PlanFn {
         let mut errors = Vec::new();
         let args;
         parenthesized!(args in input);
-        if !args.is_empty() {
-            errors.push(args.error("a plan function takes no arguments: values come from the topology and from configuration (use `{ expression }` values for computed settings)"));
-        }
         let inputs: TokenStream = args.parse()?;
+        let config = config_argument(&inputs, &mut errors);
         let output: Type = if input.peek(Token![->]) {
             input.parse::<Token![->]>()?;
             input.parse()?
@@ -135,9 +135,51 @@ impl Parse for PlanFn {
             name,
             output,
             inputs,
+            config,
             scores,
             errors,
         })
+    }
+}
+
+/// The type of a plan function's one argument, its configuration (`config: &ShopConfig`); more
+/// than one argument, or a pattern that is not a name, is an error.
+fn config_argument(inputs: &TokenStream, errors: &mut Vec<syn::Error>) -> Option<Type> {
+    use syn::punctuated::Punctuated;
+    let parser = Punctuated::<syn::PatType, Token![,]>::parse_terminated_with;
+    let args = match syn::parse::Parser::parse2(
+        |input: ParseStream| {
+            parser(input, |i| {
+                Ok(syn::PatType {
+                    attrs: Attribute::parse_outer(i)?,
+                    pat: Box::new(syn::Pat::parse_single(i)?),
+                    colon_token: i.parse()?,
+                    ty: i.parse()?,
+                })
+            })
+        },
+        inputs.clone(),
+    ) {
+        Ok(args) => args,
+        Err(e) => {
+            errors.push(syn::Error::new(
+                e.span(),
+                "a plan function takes no arguments, or one: its configuration, e.g. `fn shop(config: &ShopConfig) -> Plan<HomeLab>`",
+            ));
+            return None;
+        }
+    };
+    let mut args = args.into_iter();
+    let first = args.next()?;
+    for extra in args {
+        errors.push(syn::Error::new(
+            extra.span(),
+            "a plan function takes at most one argument, its configuration (`config: &ShopConfig`): put every setting in that `#[derive(Config)]` struct",
+        ));
+    }
+    match *first.ty {
+        Type::Reference(r) => Some(*r.elem),
+        ty => Some(ty),
     }
 }
 
@@ -365,6 +407,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
         name,
         output,
         inputs,
+        config,
         scores,
         errors: signature_errors,
     } = plan;
@@ -633,6 +676,11 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
 
     let errors = errors.to_compile_errors();
     let field_check_items = field_checks.items(&hp);
+    // The argument must be a configuration: the error is on its type.
+    let config_check = config.as_ref().map(|ty| {
+        let span = ty.span();
+        quote_spanned! {span=> #hp::config_argument::<#ty>(); }
+    });
     let _ = format_ident!("unused");
     quote! {
         #(#attrs)*
@@ -641,6 +689,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
             #[allow(unused_imports)]
             use ::harmony_dsl::__private as #hp_ident;
             #(#field_check_items)*
+            #config_check
             let mut #plan_var = ::harmony_dsl::Plan::<#topology>::new(#plan_name);
             #(#statements)*
             #plan_var

@@ -13,6 +13,7 @@
 extern crate self as harmony_dsl;
 
 pub mod capability;
+pub mod config;
 pub mod endpoint;
 pub mod error;
 mod future;
@@ -54,6 +55,7 @@ pub mod prelude {
         ProvidesFleet, ProvidesIdentityProvider, ProvidesK8sCluster, ProvidesLoadBalancer,
         ProvidesProcessSupervisor,
     };
+    pub use crate::config::{Config, SecretRef};
     pub use crate::endpoint::protocol::{Http, Nats, Tcp};
     pub use crate::endpoint::{Endpoint, Protocol};
     pub use crate::scores::*;

@@ -161,6 +161,19 @@ impl<T> FromLiteral for Secret<T> {
     }
 }
 
+/// Secret references are never literals either; see the impl for `Endpoint` above.
+impl FromLiteral for crate::config::SecretRef {
+    fn from_literal(lit: Literal) -> Self {
+        match check_literal(ValueKind::Secret, lit) {
+            Err(e) => panic!("{e}"),
+            Ok(()) => unreachable!("secret references reject every literal"),
+        }
+    }
+}
+
+/// The check `score!` emits on a plan function's argument: it must be a configuration.
+pub fn config_argument<C: crate::config::Config>() {}
+
 /// A provider field that can be overridden from the environment.
 pub trait EnvField {
     /// Replaces the value with the parsed content of `var`, when set.

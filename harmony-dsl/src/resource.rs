@@ -150,6 +150,9 @@ pub enum EnvValue {
     Plain(String),
     /// Redacted everywhere.
     Secret(Secret<String>),
+    /// A secret from configuration, by reference: the runtime reads it from its source when it
+    /// applies the step (into [`EnvValue::Secret`]); plans and state hold only the reference.
+    SecretRef(crate::config::SecretRef),
 }
 
 /// A container the [`ContainerRuntime`](crate::capability::ContainerRuntime) runs on a host.

@@ -14,11 +14,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use harmony_dsl::config::{Config, KeySource};
 use harmony_dsl::{Error, Inspection, Interpret, Operation, Plan, Topology};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::config::ConfigSources;
 use crate::executor::default_parallelism;
 use crate::report::SCHEMA_VERSION;
 use crate::state::{State, StateDir};
@@ -41,6 +43,9 @@ pub enum ExitStatus {
     StateIo = 4,
     /// The topology could not be built (`IntoTopology` returned an error).
     Topology = 5,
+    /// The configuration could not be resolved: a key is missing or invalid, the config file or
+    /// the secret store could not be read.
+    Config = 6,
     /// Cancelled by Ctrl-C or SIGTERM.
     Cancelled = 130,
 }
@@ -98,10 +103,15 @@ struct Args {
     /// State directory [default: $HARMONY_STATE_DIR, else .harmony in the current directory].
     #[arg(long, global = true, value_name = "DIR")]
     state_dir: Option<PathBuf>,
+    /// Configuration file (TOML), read after the environment and before the secret store
+    /// [default: $HARMONY_CONFIG_FILE].
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 const EXIT_CODES: &str = "Exit codes: 0 ok, 1 a step failed or was skipped (plan: a step is unknown), \
-2 usage error, 3 drift (apply FILE refused), 4 state or I/O error, 5 topology error, 130 cancelled.";
+2 usage error, 3 drift (apply FILE refused), 4 state or I/O error, 5 topology error, \
+6 configuration error, 130 cancelled.";
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -138,6 +148,51 @@ pub fn cli_from<T: Topology>(
     topology: impl IntoTopology<T>,
     plan: Plan<T>,
 ) -> ExitStatus {
+    run_cli(args, topology, |_| Ok((plan, Vec::new())))
+}
+
+/// Runs the command line with a configuration: resolves `C` from the sources (environment
+/// `HARMONY_CONFIG_<KEY>`, `--config FILE`, the secret store at `VAULT_ADDR`), then builds the
+/// plan with it. `plan` shows where each key came from; a missing key exits with
+/// [`ExitStatus::Config`], naming the key and every source tried.
+pub fn cli_with_config<T: Topology, C: Config>(
+    topology: impl IntoTopology<T>,
+    plan: impl FnOnce(&C) -> Plan<T>,
+) -> ExitCode {
+    cli_with_config_from(std::env::args_os(), topology, plan).into()
+}
+
+/// Like [`cli_with_config`], with explicit arguments (the first is the program name). The secret
+/// store path defaults to the program's name (`HARMONY_VAULT_PATH` overrides it).
+pub fn cli_with_config_from<T: Topology, C: Config>(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    topology: impl IntoTopology<T>,
+    plan: impl FnOnce(&C) -> Plan<T>,
+) -> ExitStatus {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let program = args
+        .first()
+        .map(std::path::Path::new)
+        .and_then(|p| p.file_stem())
+        .map_or_else(
+            || "harmony".to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        );
+    run_cli(args, topology, |file| {
+        let mut sources = ConfigSources::from_env(file, &program)?;
+        let resolved = C::resolve(&mut sources).map_err(|e| e.to_string())?;
+        Ok((plan(&resolved.value), resolved.sources))
+    })
+}
+
+/// The plan, and where each configuration key came from; or why the configuration failed.
+type PlanWithConfig<T> = Result<(Plan<T>, Vec<KeySource>), String>;
+
+fn run_cli<T: Topology>(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    topology: impl IntoTopology<T>,
+    plan: impl FnOnce(Option<PathBuf>) -> PlanWithConfig<T>,
+) -> ExitStatus {
     let args = match Args::try_parse_from(args) {
         Ok(args) => args,
         Err(e) => {
@@ -154,6 +209,17 @@ pub fn cli_from<T: Topology>(
     let out = Output {
         json: args.json,
         command: args.command.name(),
+    };
+    // `status` reads the state only: it needs no plan, hence no configuration (nor secrets).
+    let built = match args.command {
+        Command::Status => Ok((Plan::new("status"), Vec::new())),
+        _ => plan(args.config.clone()),
+    };
+    let (plan, config) = match built {
+        Ok(built) => built,
+        Err(e) => {
+            return out.fail(ExitStatus::Config, format!("configuration: {e}"));
+        }
     };
     let topology = match topology.into_topology() {
         Ok(t) => Arc::new(t),
@@ -189,6 +255,7 @@ pub fn cli_from<T: Topology>(
             .map_or_else(default_parallelism, usize::from),
         only: args.only.clone(),
         tty: std::io::stdout().is_terminal(),
+        config,
     };
     let status = runtime.block_on(async move {
         match args.command {
@@ -281,6 +348,8 @@ struct Ctx<T> {
     parallelism: usize,
     only: Option<String>,
     tty: bool,
+    /// Where each configuration key came from (shown by `plan`).
+    config: Vec<KeySource>,
 }
 
 impl<T: Topology> Ctx<T> {

@@ -5,6 +5,8 @@
 //! - [`report`]: step results, summary table, JSON (schema in `SCHEMA.md`).
 //! - [`state`]: the project state file, written atomically, and the apply lock.
 //! - [`cli`](fn@cli): the command line a user's `main` hands its topology and plan to.
+//! - [`config`]: configuration sources (environment, TOML file, Vault/OpenBao KV v2) and the
+//!   apply-time resolution of secret references.
 //! - [`local`]: [`Localhost`], the embedded default topology, and its providers.
 //! - [`render`]: deterministic artifacts for `render DIR`.
 //! - [`smoke`]: the prober that performs scores' smoke tests.
@@ -24,6 +26,7 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod config;
 pub mod executor;
 mod hash;
 pub mod local;
@@ -33,7 +36,7 @@ pub mod report;
 pub mod smoke;
 pub mod state;
 
-pub use cli::{ExitStatus, IntoTopology, cli, cli_from};
+pub use cli::{ExitStatus, IntoTopology, cli, cli_from, cli_with_config, cli_with_config_from};
 pub use local::Localhost;
 
 /// Everything an infrastructure file needs: the DSL's prelude, the providers and [`Localhost`].

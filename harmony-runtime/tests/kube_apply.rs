@@ -33,6 +33,7 @@ fn postgres(storage: &str) -> Postgres {
         storage: storage.parse().expect("quantity"),
         place: None,
         namespace: None,
+        password: None,
     }
 }
 
@@ -749,4 +750,53 @@ fn a_kind_the_cluster_does_not_serve_is_a_permanent_error() {
         .block_on(K8sCluster::apply(&kube_for(&env.server, "5s"), &namespace))
         .unwrap_err();
     assert!(error.to_string().contains("cluster-scoped"), "{error}");
+}
+
+#[test]
+fn a_postgres_password_from_configuration_reaches_the_cluster_and_nothing_else() {
+    use harmony_dsl::config::{SecretRef, ValueSource};
+    let env = Env::new("password");
+    let secret = "pg-Q9x-s3cret";
+    let file = env.server.dir().join("secrets.toml");
+    std::fs::write(&file, format!("db_password = \"{secret}\"\n")).unwrap();
+    let mut plan = Plan::new("shop");
+    plan.add(
+        "db",
+        Postgres {
+            password: Some(SecretRef::new(
+                "db_password",
+                ValueSource::File {
+                    path: file,
+                    key: "db_password".into(),
+                },
+            )),
+            ..postgres("1Gi")
+        },
+        &[],
+    );
+    assert!(!serde_json::to_string(&plan).unwrap().contains(secret));
+    assert_eq!(env.apply(plan.clone()), ExitStatus::Ok);
+    // The cluster got the value, read from its source at apply time.
+    let stored = env
+        .server
+        .object("v1", "Secret", Some("default"), "db-credentials")
+        .expect("the credentials Secret was applied");
+    // (The test API server keeps `stringData` as sent; a real one moves it into `data`.)
+    assert_eq!(
+        stored["stringData"]["POSTGRES_PASSWORD"], secret,
+        "{stored}"
+    );
+    let sts = env.sts("db").expect("created");
+    assert_eq!(
+        sts["spec"]["template"]["spec"]["containers"][0]["env"][0]["valueFrom"]["secretKeyRef"]["name"],
+        "db-credentials"
+    );
+    // The state holds the reference, never the value.
+    let state = std::fs::read_to_string(env.state.join("state.json")).unwrap();
+    assert!(
+        state.contains("db_password") && !state.contains(secret),
+        "{state}"
+    );
+    // A second apply reads it again and succeeds.
+    assert_eq!(env.apply(plan), ExitStatus::Ok);
 }

@@ -31,6 +31,7 @@ fn plan() -> Plan<EnvCluster> {
             storage: "1Gi".parse().unwrap(),
             place: None,
             namespace: None,
+            password: None,
         },
         &[],
     );

@@ -2,6 +2,8 @@
 //!
 //! The wiring `database: db.endpoint` is typed (`Endpoint<Postgres>`): wiring the app to anything
 //! else does not compile, and `db` is applied before `shop` because the shop depends on it.
+//! Sizes and the database password come from configuration (`ShopConfig`); the password stays a
+//! reference until apply.
 #![deny(warnings)]
 
 use harmony_runtime::prelude::*;
@@ -22,13 +24,34 @@ topology! {
     }
 }
 
+/// What differs between installations of the shop: from `HARMONY_CONFIG_<KEY>`, `--config FILE`
+/// (TOML) or the secret store at `VAULT_ADDR` (see the book's chapter on configuration).
+#[derive(Debug, Config)]
+pub struct ShopConfig {
+    /// Replicas of the shop app.
+    #[config(default = 3)]
+    pub app_replicas: u16,
+    /// Size of the database volume.
+    #[config(default = "50Gi")]
+    pub db_storage: Quantity,
+    /// The database password (`HARMONY_CONFIG_DB_PASSWORD`, key `db_password` of the config
+    /// file, or field `db_password` of the store's secret `secret/data/web_shop`).
+    pub db_password: SecretRef,
+}
+
 score! {
-    /// The shop: database first, then three replicas of the app, then the storefront.
-    pub fn shop() -> Plan<OfficeRack> {
-        db = Postgres { version: 16, storage: "50Gi", place: store, namespace: "shop" };
+    /// The shop: database first, then the app's replicas, then the storefront.
+    pub fn shop(config: &ShopConfig) -> Plan<OfficeRack> {
+        db = Postgres {
+            version: 16,
+            storage: { config.db_storage.clone() },
+            password: { config.db_password.clone() },
+            place: store,
+            namespace: "shop",
+        };
         app = WebApp {
             image: "registry.example.com/acme/shop:2.3.0",
-            replicas: 3,
+            replicas: { config.app_replicas },
             port: 8080,
             database: db.endpoint,
             dns: "www.shop.example.com",
@@ -46,5 +69,5 @@ score! {
 }
 
 fn main() -> std::process::ExitCode {
-    harmony_runtime::cli(OfficeRack::from_env(), shop())
+    harmony_runtime::cli_with_config(OfficeRack::from_env(), shop)
 }

@@ -16,6 +16,7 @@ pub(crate) const EXPANDERS: &[(&str, Expander)] = &[
     ("derive(Score)", crate::score_derive::expand),
     ("derive(Provider)", crate::provider_derive::expand),
     ("capability!", crate::capability::expand),
+    ("derive(Config)", crate::config_derive::expand),
 ];
 
 /// The invocations of `topology!` / `score!` and the `#[derive(Score)]` items in a Rust file.
@@ -35,6 +36,9 @@ pub(crate) fn invocations(source: &str) -> Vec<(&'static str, TokenStream)> {
             }
             syn::Item::Struct(s) if derives(&s.attrs, "Provider") => {
                 out.push(("derive(Provider)", quote::quote!(#s)));
+            }
+            syn::Item::Struct(s) if derives(&s.attrs, "Config") => {
+                out.push(("derive(Config)", quote::quote!(#s)));
             }
             _ => {}
         }

@@ -1,6 +1,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::config::SecretRef;
 use crate::operation::Operation;
 use crate::resource::{FileKind, FileSpec, HealthCheck, Probe, ProcessSpec};
 use crate::score::{Operations, ScoreContext};
@@ -66,6 +67,10 @@ pub struct LocalService {
     pub restart_on: Vec<String>,
     /// Environment variables.
     pub env: Vec<String>,
+    /// Environment variables holding secrets from configuration (`(name, reference)`), read from
+    /// their source when the process is started: `secret_env: { vec![("DB_PASSWORD".into(),
+    /// config.db_password.clone())] }`.
+    pub secret_env: Vec<(String, SecretRef)>,
 }
 
 impl Operations for LocalService {
@@ -87,6 +92,12 @@ impl Operations for LocalService {
                     crate::resource::EnvValue::Plain(v.to_string()),
                 )
             })
+            .chain(self.secret_env.iter().map(|(name, reference)| {
+                (
+                    name.clone(),
+                    crate::resource::EnvValue::SecretRef(reference.clone()),
+                )
+            }))
             .collect::<BTreeMap<_, _>>();
         vec![Operation::ProcessSupervisor(ProcessSpec {
             name: format!("{}-{}", ctx.plan, ctx.instance),

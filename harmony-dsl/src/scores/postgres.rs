@@ -1,6 +1,7 @@
 use serde_json::json;
 
 use super::object;
+use crate::config::SecretRef;
 use crate::endpoint::{Endpoint, Protocol};
 use crate::operation::Operation;
 use crate::plan::Placement;
@@ -23,6 +24,10 @@ pub struct Postgres {
     pub place: Option<Placement>,
     /// Namespace (default `default`).
     pub namespace: Option<String>,
+    /// The superuser password, from configuration (`password: { config.db_password.clone() }`):
+    /// kept in a Kubernetes `Secret` `<name>-credentials` whose value the runtime reads from its
+    /// source at apply time; plans and rendered files hold the reference only.
+    pub password: Option<SecretRef>,
 }
 
 /// `Endpoint<Postgres>` speaks the PostgreSQL protocol.
@@ -64,6 +69,24 @@ impl Operations for Postgres {
             "ports": [{ "containerPort": PORT }],
             "volumeMounts": [{ "name": "data", "mountPath": "/var/lib/postgresql/data" }],
         }]});
+        let mut operations = Vec::new();
+        if let Some(password) = &self.password {
+            let credentials = format!("{}-credentials", ctx.instance);
+            let mut secret = object(
+                ctx,
+                "Postgres",
+                "v1",
+                "Secret",
+                Some(ns),
+                json!({ "type": "Opaque", "stringData": { "POSTGRES_PASSWORD": password } }),
+            );
+            secret.name.clone_from(&credentials);
+            operations.push(Operation::K8sCluster(secret));
+            pod_spec["containers"][0]["env"] = json!([{
+                "name": "POSTGRES_PASSWORD",
+                "valueFrom": { "secretKeyRef": { "name": credentials, "key": "POSTGRES_PASSWORD" } },
+            }]);
+        }
         if let Some(place) = &self.place {
             pod_spec["nodeSelector"] = json!({ "kubernetes.io/hostname": place.host() });
         }
@@ -94,9 +117,8 @@ impl Operations for Postgres {
             Some(ns),
             json!({ "spec": { "clusterIP": "None", "selector": selector, "ports": [{ "port": PORT }] } }),
         );
-        vec![
-            Operation::K8sCluster(statefulset),
-            Operation::K8sCluster(service),
-        ]
+        operations.push(Operation::K8sCluster(statefulset));
+        operations.push(Operation::K8sCluster(service));
+        operations
     }
 }

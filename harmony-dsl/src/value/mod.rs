@@ -270,7 +270,7 @@ pub const fn check_literal(kind: ValueKind, lit: Literal) -> Result<(), ValueErr
         ValueKind::Secret => {
             return Err(ValueError::new(
                 kind,
-                "secrets must not be written in infrastructure files: they would end up in source control; use a `Secret` from configuration, e.g. `config.secret(\"db-password\")`",
+                "secrets must not be written in infrastructure files: they would end up in source control; use a `SecretRef` from configuration (a `#[derive(Config)]` struct), e.g. `password: { config.db_password.clone() }`",
             ));
         }
         ValueKind::Opaque => {

@@ -315,7 +315,7 @@ fn opaque_and_secret_reject_literals() {
             .starts_with("this field takes a wired output such as `db.endpoint`, not a literal")
     );
     let e = check_literal(ValueKind::Secret, Literal::Str("hunter2")).unwrap_err();
-    assert!(e.message().contains("use a `Secret` from configuration"));
+    assert!(e.message().contains("use a `SecretRef` from configuration"));
 }
 
 #[test]

@@ -196,12 +196,18 @@ impl Launch {
         self.workload
             .env
             .iter()
-            .map(|(k, v)| {
+            .filter_map(|(k, v)| {
                 let value = match v {
                     EnvValue::Plain(s) => s.clone(),
                     EnvValue::Secret(s) => s.expose().clone(),
+                    // The operator resolves references before publishing a spec; one that got
+                    // through is left unset rather than set to the reference's text.
+                    EnvValue::SecretRef(r) => {
+                        tracing::warn!("workload env `{k}`: {r} was not resolved by the operator");
+                        return None;
+                    }
                 };
-                (k.clone(), value)
+                Some((k.clone(), value))
             })
             .collect()
     }

@@ -74,6 +74,10 @@ pub struct PlanDocument<T> {
     pub steps: Vec<PlannedStep>,
     /// Counts.
     pub summary: PlanSummary,
+    /// Where each configuration key's value comes from (never the value); absent without a
+    /// configuration.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config: Vec<harmony_dsl::config::KeySource>,
 }
 
 /// Inspects `plan` (and what `full` no longer declares) against the world.
@@ -156,6 +160,7 @@ pub(super) async fn inspect_plan<T: Topology>(
         removals,
         steps,
         summary,
+        config: ctx.config.clone(),
     })
 }
 
@@ -211,6 +216,14 @@ pub(super) async fn run<T: Topology>(
             "plan `{}` for topology `{}`",
             doc.plan.name, doc.plan.topology
         );
+        for key in &doc.config {
+            let kind = if key.secret {
+                " (secret, read at apply time)"
+            } else {
+                ""
+            };
+            println!("  config {}{kind}: from {}", key.key, key.source);
+        }
         for removal in &doc.removals {
             print_change(
                 &format!("  -  {}", removal.resource),

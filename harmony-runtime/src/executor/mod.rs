@@ -26,16 +26,21 @@ pub trait StepRunner: Send + Sync + 'static {
     fn run<'a>(&'a self, step: &'a Step) -> BoxFuture<'a, Result<Outcome>>;
 }
 
-/// Runs steps through `Operation as Interpret<T>` on topology `T`.
+/// Runs steps through `Operation as Interpret<T>` on topology `T`, reading a step's secret
+/// references from their sources just before it runs.
 #[derive(Debug)]
 pub struct TopologyRunner<T> {
     topology: Arc<T>,
+    secrets: crate::config::SecretResolver,
 }
 
 impl<T: Topology> TopologyRunner<T> {
     /// A runner over `topology`.
     pub fn new(topology: Arc<T>) -> Self {
-        TopologyRunner { topology }
+        TopologyRunner {
+            topology,
+            secrets: crate::config::SecretResolver::new(),
+        }
     }
 
     /// The topology.
@@ -46,7 +51,15 @@ impl<T: Topology> TopologyRunner<T> {
 
 impl<T: Topology> StepRunner for TopologyRunner<T> {
     fn run<'a>(&'a self, step: &'a Step) -> BoxFuture<'a, Result<Outcome>> {
-        Interpret::<T>::execute(&step.operation, &*self.topology)
+        if !crate::config::has_secret_refs(&step.operation) {
+            return Interpret::<T>::execute(&step.operation, &*self.topology);
+        }
+        Box::pin(async move {
+            match self.secrets.resolve_operation(&step.operation).await? {
+                Some(resolved) => Interpret::<T>::execute(&resolved, &*self.topology).await,
+                None => Interpret::<T>::execute(&step.operation, &*self.topology).await,
+            }
+        })
     }
 }
 

@@ -158,6 +158,9 @@ impl LocalProcesses {
     }
 
     fn assess(&self, spec: &ProcessSpec) -> Result<(Assessment, Observed)> {
+        // `plan` inspects specs whose secrets are still references; the record holds the spec as
+        // applied, whose secrets print as `<redacted>` whatever their value: compare like that.
+        let spec = &as_applied(spec);
         let Some(record) = self.record(&spec.name)? else {
             return Ok((
                 Assessment::NotRunning {
@@ -213,6 +216,12 @@ impl LocalProcesses {
                 EnvValue::Secret(v) => {
                     // Given to the process only; plans, logs and state show `<redacted>`.
                     command.env(key, v.expose());
+                }
+                EnvValue::SecretRef(r) => {
+                    return Err(Error::permanent(format!(
+                        "process `{}`: {r} for `{key}` was not resolved before the process started",
+                        spec.name
+                    )));
                 }
             }
         }
@@ -413,6 +422,17 @@ impl ProcessSupervisor for LocalProcesses {
     fn remove<'a>(&'a self, resource: &'a ProcessSpec) -> BoxFuture<'a, Result<Outcome>> {
         Box::pin(self.remove_spec(resource))
     }
+}
+
+/// `spec` as the record shows it once applied: secret references become (redacted) secrets.
+fn as_applied(spec: &ProcessSpec) -> ProcessSpec {
+    let mut spec = spec.clone();
+    for value in spec.env.values_mut() {
+        if matches!(value, EnvValue::SecretRef(_)) {
+            *value = EnvValue::Secret(harmony_dsl::value::Secret::new(String::new()));
+        }
+    }
+    spec
 }
 
 #[cfg(test)]
