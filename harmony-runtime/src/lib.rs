@@ -7,6 +7,8 @@
 //! - [`cli`](fn@cli): the command line a user's `main` hands its topology and plan to.
 //! - [`local`]: [`Localhost`], the embedded default topology, and its providers.
 //! - [`render`]: deterministic artifacts for `render DIR`.
+//! - [`inflate`]: Helm charts replaced by their objects before a plan is planned, applied or
+//!   rendered.
 //! - [`smoke`]: the prober that performs scores' smoke tests.
 //! - [`providers`]: capability providers for clusters, DNS, load balancers, identity, containers
 //!   and fleets.
@@ -26,6 +28,7 @@
 pub mod cli;
 pub mod executor;
 mod hash;
+pub mod inflate;
 pub mod local;
 pub mod providers;
 pub mod render;
