@@ -259,6 +259,39 @@ fn literal_check(
     }
 }
 
+/// Adds to `deps` each earlier score that the Rust expression `expr` reads an output of
+/// (`db.endpoint` anywhere inside it, e.g. `{ HelmValues::of(&Values { host: db.endpoint.host.clone() }) }`),
+/// so that wiring through an expression orders the plan like a plain `field: db.endpoint`.
+fn wired_in(expr: &syn::Expr, declared: &[&Ident], deps: &mut Vec<Ident>) {
+    fn scan(tokens: TokenStream, declared: &[&Ident], deps: &mut Vec<Ident>) {
+        let tokens: Vec<proc_macro2::TokenTree> = tokens.into_iter().collect();
+        for (i, token) in tokens.iter().enumerate() {
+            match token {
+                proc_macro2::TokenTree::Group(group) => scan(group.stream(), declared, deps),
+                proc_macro2::TokenTree::Ident(ident) => {
+                    let is_dot = |t: Option<&proc_macro2::TokenTree>| matches!(t, Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == '.');
+                    let after_path = matches!(
+                        i.checked_sub(1).and_then(|j| tokens.get(j)),
+                        Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == '.' || p.as_char() == ':'
+                    );
+                    let next_is_field = is_dot(tokens.get(i + 1))
+                        && !is_dot(tokens.get(i + 2))
+                        && matches!(tokens.get(i + 2), Some(proc_macro2::TokenTree::Ident(_)));
+                    if !after_path
+                        && next_is_field
+                        && declared.iter().any(|d| *d == ident)
+                        && !deps.iter().any(|d| d == ident)
+                    {
+                        deps.push(ident.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    scan(quote! { #expr }, declared, deps);
+}
+
 struct Port {
     host: String,
     port: u128,
@@ -477,7 +510,10 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                                 }
                                 _ => errors.at(lit.span(), "unsupported literal in this list"),
                             },
-                            Value::Rust(expr) => elements.push(quote! { #expr }),
+                            Value::Rust(expr) => {
+                                wired_in(expr, &declared, &mut deps);
+                                elements.push(quote! { #expr })
+                            }
                             Value::Wire { score: target, output } => {
                                 if check_ref(target, &mut errors, &mut deps) {
                                     elements.push(quote! { ::core::clone::Clone::clone(&#target.#output) });
@@ -490,6 +526,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                     calls.push(quote_spanned! {span=> .#key(::std::vec![#(#elements),*]) });
                 }
                 Value::Rust(expr) => {
+                    wired_in(expr, &declared, &mut deps);
                     let span = expr.span();
                     calls.push(quote_spanned! {span=> .#key(#expr) });
                 }
