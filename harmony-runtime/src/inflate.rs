@@ -22,7 +22,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use futures_util::future::join_all;
+use futures_util::StreamExt;
 use harmony_dsl::capability::HelmCommand;
 use harmony_dsl::resource::{HelmRelease, KubeObject};
 use harmony_dsl::{Error, Operation, Plan, Step, StepId, Topology};
@@ -48,8 +48,8 @@ pub struct Inflated<T> {
     pub failures: Vec<ChartFailure>,
 }
 
-/// Inflates every chart step of `plan` with `topology`'s [`HelmCommand`] provider, all charts
-/// at once. A plan without charts is returned as it is.
+/// Inflates every chart step of `plan` with `topology`'s [`HelmCommand`] provider, one chart per
+/// CPU at a time. A plan without charts is returned as it is.
 pub async fn inflate<T: Topology>(plan: Plan<T>, topology: &T) -> Inflated<T> {
     let charts: Vec<(StepId, &HelmRelease)> = plan
         .steps
@@ -66,16 +66,19 @@ pub async fn inflate<T: Topology>(plan: Plan<T>, topology: &T) -> Inflated<T> {
         };
     }
     let helm = topology.capabilities().get::<dyn HelmCommand>();
-    let results = join_all(charts.iter().map(|(_, release)| async move {
-        match helm {
-            Some(helm) => helm.inflate(release).await,
-            None => Err(Error::permanent(format!(
-                "topology `{}` has no provider for capability `HelmCommand`",
-                T::NAME
-            ))),
-        }
-    }))
-    .await;
+    let results: Vec<Result<Vec<KubeObject>, Error>> =
+        futures_util::stream::iter(charts.iter().map(|(_, release)| async move {
+            match helm {
+                Some(helm) => helm.inflate(release).await,
+                None => Err(Error::permanent(format!(
+                    "topology `{}` has no provider for capability `HelmCommand`",
+                    T::NAME
+                ))),
+            }
+        }))
+        .buffered(crate::executor::default_parallelism())
+        .collect()
+        .await;
     let mut outcomes: HashMap<StepId, Result<Vec<KubeObject>, Error>> =
         charts.iter().map(|(id, _)| *id).zip(results).collect();
     reject_duplicates(&plan, &mut outcomes);
