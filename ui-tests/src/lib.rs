@@ -22,4 +22,5 @@ book_chapters! {
     Kubernetes => "ch07-kubernetes.md",
     Fleet => "ch08-fleet.md",
     Reference => "ch09-reference.md",
+    HelmCharts => "ch10-helm.md",
 }
