@@ -25,8 +25,8 @@ enum Form {
     /// `<verb> Input into Output`.
     Computes {
         verb: Ident,
-        input: Type,
-        output: Type,
+        input: Box<Type>,
+        output: Box<Type>,
     },
 }
 
@@ -56,8 +56,8 @@ impl Parse for CapabilityDef {
             input.parse::<kw::into>()?;
             Form::Computes {
                 verb,
-                input: input_ty,
-                output: input.parse()?,
+                input: Box::new(input_ty),
+                output: Box::new(input.parse()?),
             }
         };
         input.parse::<Option<Token![;]>>()?;

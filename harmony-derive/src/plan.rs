@@ -283,7 +283,7 @@ fn wired_in(expr: &syn::Expr, declared: &[&Ident], deps: &mut Vec<Ident>) {
                         && !matches!(tokens.get(i + 3), Some(proc_macro2::TokenTree::Group(g)) if g.delimiter() == proc_macro2::Delimiter::Parenthesis);
                     if !after_path
                         && next_is_field
-                        && declared.iter().any(|d| *d == ident)
+                        && declared.contains(&ident)
                         && !deps.iter().any(|d| d == ident)
                     {
                         deps.push(ident.clone());

@@ -329,7 +329,7 @@ fn a_chart_wired_to_a_database_waits_for_it_and_gets_its_endpoint() {
     let (_, doc) = env.plan(wired());
     let steps = doc["plan"]["steps"].as_array().unwrap();
     let first_chart_step = steps.iter().find(|s| s["score"] == "web").unwrap();
-    let last_db_step = steps.iter().filter(|s| s["score"] == "db").last().unwrap();
+    let last_db_step = steps.iter().rfind(|s| s["score"] == "db").unwrap();
     assert_eq!(first_chart_step["depends_on"], json!([last_db_step["id"]]));
 }
 
