@@ -68,7 +68,8 @@ fn starter_chart() -> String {
     static CHART: OnceLock<String> = OnceLock::new();
     CHART
         .get_or_init(|| {
-            let dir = std::env::temp_dir().join(format!("harmony-charts-{}", std::process::id()));
+            // Under the target directory, replaced on every run: nothing piles up in /tmp.
+            let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("helm-starter");
             let _ = std::fs::remove_dir_all(&dir);
             std::fs::create_dir_all(&dir).unwrap();
             create_chart(&dir).display().to_string()
