@@ -1,5 +1,10 @@
-//! `capability!`: a capability trait (inspect / apply / remove of one resource type) and its
-//! `Provides*` marker, each with a diagnostic that names the capability.
+//! `capability!`: a capability trait and its `Provides*` marker, each with a diagnostic that
+//! names the capability. Two forms:
+//!
+//! - `Name(ProvidesName) manages Resource`: inspect / apply / remove of one resource type.
+//! - `Name(ProvidesName) <verb> Input into Output`: one method `<verb>(&Input) -> Output` that
+//!   computes desired state without changing anything (Helm's `inflate`: a chart into objects).
+//!   Over a failover it asks the primary, over many sites the first site.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -10,11 +15,24 @@ struct CapabilityDef {
     attrs: Vec<Attribute>,
     name: Ident,
     provides: Ident,
-    resource: Type,
+    form: Form,
+}
+
+/// What the capability's trait does.
+enum Form {
+    /// `manages Resource`.
+    Manages(Type),
+    /// `<verb> Input into Output`.
+    Computes {
+        verb: Ident,
+        input: Box<Type>,
+        output: Box<Type>,
+    },
 }
 
 mod kw {
     syn::custom_keyword!(manages);
+    syn::custom_keyword!(into);
 }
 
 impl Parse for CapabilityDef {
@@ -24,14 +42,30 @@ impl Parse for CapabilityDef {
         let content;
         syn::parenthesized!(content in input);
         let provides: Ident = content.parse()?;
-        input.parse::<kw::manages>()?;
-        let resource: Type = input.parse()?;
+        let form = if input.peek(kw::manages) {
+            input.parse::<kw::manages>()?;
+            Form::Manages(input.parse()?)
+        } else {
+            let verb: Ident = input.parse().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "expected `manages Resource` or `<verb> Input into Output`",
+                )
+            })?;
+            let input_ty: Type = input.parse()?;
+            input.parse::<kw::into>()?;
+            Form::Computes {
+                verb,
+                input: Box::new(input_ty),
+                output: Box::new(input.parse()?),
+            }
+        };
         input.parse::<Option<Token![;]>>()?;
         Ok(CapabilityDef {
             attrs,
             name,
             provides,
-            resource,
+            form,
         })
     }
 }
@@ -49,8 +83,9 @@ fn expand_def(def: &CapabilityDef) -> TokenStream {
         attrs,
         name,
         provides,
-        resource,
+        form,
     } = def;
+    let (trait_methods, sides_methods, sites_methods) = methods(form);
     let cap = name.to_string();
     let impl_message = format!("`{{Self}}` cannot provide capability `{cap}`");
     let impl_label = format!("`{{Self}}` does not implement `{cap}`");
@@ -71,15 +106,7 @@ fn expand_def(def: &CapabilityDef) -> TokenStream {
         #(#attrs)*
         #[diagnostic::on_unimplemented(message = #impl_message, label = #impl_label, note = #impl_note)]
         pub trait #name: ::core::marker::Send + ::core::marker::Sync + 'static {
-            /// Looks at the real system: what applying `resource` would change, and what was read.
-            fn inspect<'a>(&'a self, resource: &'a #resource)
-                -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Inspection>>;
-            /// Makes the real system match `resource`. Idempotent.
-            fn apply<'a>(&'a self, resource: &'a #resource)
-                -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Outcome>>;
-            /// Removes what `resource` created, once it is no longer declared.
-            fn remove<'a>(&'a self, resource: &'a #resource)
-                -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Outcome>>;
+            #trait_methods
             /// Live status of what the provider manages, for `status` (none by default).
             fn status<'a>(&'a self)
                 -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::std::vec::Vec<::harmony_dsl::LiveStatus>>> {
@@ -110,6 +137,45 @@ fn expand_def(def: &CapabilityDef) -> TokenStream {
 
         #[diagnostic::do_not_recommend]
         impl #name for ::harmony_dsl::higher_order::Sides<dyn #name> {
+            #sides_methods
+            fn status<'a>(&'a self)
+                -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::std::vec::Vec<::harmony_dsl::LiveStatus>>> {
+                ::std::boxed::Box::pin(self.status_with(|side| side.status()))
+            }
+        }
+
+        #[diagnostic::do_not_recommend]
+        impl #name for ::harmony_dsl::higher_order::Sites<dyn #name> {
+            #sites_methods
+            fn status<'a>(&'a self)
+                -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::std::vec::Vec<::harmony_dsl::LiveStatus>>> {
+                ::std::boxed::Box::pin(self.status_with(|site| site.status()))
+            }
+        }
+
+        #[diagnostic::do_not_recommend]
+        impl<__T: #provides<__S>, __S: ?::core::marker::Sized> #provides<__S> for ::harmony_dsl::higher_order::Failover<__T> {}
+        #[diagnostic::do_not_recommend]
+        impl<__T: #provides<__S>, __S: ?::core::marker::Sized> #provides<__S> for ::harmony_dsl::higher_order::Decentralized<__T> {}
+    }
+}
+
+/// The trait's own methods, and their implementations over a failover's sides and over sites.
+fn methods(form: &Form) -> (TokenStream, TokenStream, TokenStream) {
+    match form {
+        Form::Manages(resource) => (
+            quote! {
+            /// Looks at the real system: what applying `resource` would change, and what was read.
+            fn inspect<'a>(&'a self, resource: &'a #resource)
+                -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Inspection>>;
+            /// Makes the real system match `resource`. Idempotent.
+            fn apply<'a>(&'a self, resource: &'a #resource)
+                -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Outcome>>;
+            /// Removes what `resource` created, once it is no longer declared.
+            fn remove<'a>(&'a self, resource: &'a #resource)
+                -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Outcome>>;
+            },
+            quote! {
             fn inspect<'a>(&'a self, resource: &'a #resource)
                 -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Inspection>> {
                 ::std::boxed::Box::pin(self.inspect_with(move |side| side.inspect(resource)))
@@ -122,14 +188,8 @@ fn expand_def(def: &CapabilityDef) -> TokenStream {
                 -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Outcome>> {
                 ::std::boxed::Box::pin(self.apply_with(move |side| side.remove(resource)))
             }
-            fn status<'a>(&'a self)
-                -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::std::vec::Vec<::harmony_dsl::LiveStatus>>> {
-                ::std::boxed::Box::pin(self.status_with(|side| side.status()))
-            }
-        }
-
-        #[diagnostic::do_not_recommend]
-        impl #name for ::harmony_dsl::higher_order::Sites<dyn #name> {
+            },
+            quote! {
             fn inspect<'a>(&'a self, resource: &'a #resource)
                 -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Inspection>> {
                 ::std::boxed::Box::pin(self.inspect_with(move |site| site.inspect(resource)))
@@ -142,15 +202,42 @@ fn expand_def(def: &CapabilityDef) -> TokenStream {
                 -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Outcome>> {
                 ::std::boxed::Box::pin(self.apply_with(move |site| site.remove(resource)))
             }
-            fn status<'a>(&'a self)
-                -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::std::vec::Vec<::harmony_dsl::LiveStatus>>> {
-                ::std::boxed::Box::pin(self.status_with(|site| site.status()))
-            }
+            },
+        ),
+        Form::Computes {
+            verb,
+            input,
+            output,
+        } => {
+            let doc = format!(
+                "{verb}s `input` into `{}`; changes nothing.",
+                quote!(#output).to_string().replace(' ', "")
+            );
+            let signature = quote! {
+                fn #verb<'a>(&'a self, input: &'a #input)
+                    -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<#output>>
+            };
+            (
+                quote! {
+                    #[doc = #doc]
+                    #signature;
+                },
+                quote! {
+                    #signature {
+                        self.primary.#verb(input)
+                    }
+                },
+                quote! {
+                    #signature {
+                        match self.0.first() {
+                            ::core::option::Option::Some(site) => site.#verb(input),
+                            ::core::option::Option::None => ::std::boxed::Box::pin(async {
+                                ::core::result::Result::Err(::harmony_dsl::Error::permanent("a decentralized topology without sites cannot compute anything"))
+                            }),
+                        }
+                    }
+                },
+            )
         }
-
-        #[diagnostic::do_not_recommend]
-        impl<__T: #provides<__S>, __S: ?::core::marker::Sized> #provides<__S> for ::harmony_dsl::higher_order::Failover<__T> {}
-        #[diagnostic::do_not_recommend]
-        impl<__T: #provides<__S>, __S: ?::core::marker::Sized> #provides<__S> for ::harmony_dsl::higher_order::Decentralized<__T> {}
     }
 }

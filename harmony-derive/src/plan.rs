@@ -392,6 +392,43 @@ fn literal_value(hp: &TokenStream, expr: &syn::Expr, span: Span) -> TokenStream 
     }
 }
 
+/// Adds to `deps` each earlier score that the Rust expression `expr` reads an output of
+/// (`db.endpoint` anywhere inside it, e.g. `{ HelmValues::of(&Values { host: db.endpoint.host.clone() }) }`),
+/// so that wiring through an expression orders the plan like a plain `field: db.endpoint`.
+fn wired_in(expr: &syn::Expr, declared: &[&Ident], deps: &mut Vec<Ident>) {
+    fn scan(tokens: TokenStream, declared: &[&Ident], deps: &mut Vec<Ident>) {
+        let tokens: Vec<proc_macro2::TokenTree> = tokens.into_iter().collect();
+        for (i, token) in tokens.iter().enumerate() {
+            match token {
+                proc_macro2::TokenTree::Group(group) => scan(group.stream(), declared, deps),
+                proc_macro2::TokenTree::Ident(ident) => {
+                    let is_dot = |t: Option<&proc_macro2::TokenTree>| matches!(t, Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == '.');
+                    // `x.db.endpoint` or `path::db.endpoint` are not the score `db`; `field: db.endpoint` is.
+                    let punct_before =
+                        |back: usize| match i.checked_sub(back).and_then(|j| tokens.get(j)) {
+                            Some(proc_macro2::TokenTree::Punct(p)) => Some(p.as_char()),
+                            _ => None,
+                        };
+                    let after_path = punct_before(1) == Some('.')
+                        || (punct_before(1) == Some(':') && punct_before(2) == Some(':'));
+                    let next_is_field = is_dot(tokens.get(i + 1))
+                        && matches!(tokens.get(i + 2), Some(proc_macro2::TokenTree::Ident(_)))
+                        && !matches!(tokens.get(i + 3), Some(proc_macro2::TokenTree::Group(g)) if g.delimiter() == proc_macro2::Delimiter::Parenthesis);
+                    if !after_path
+                        && next_is_field
+                        && declared.contains(&ident)
+                        && !deps.iter().any(|d| d == ident)
+                    {
+                        deps.push(ident.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    scan(quote! { #expr }, declared, deps);
+}
+
 struct Port {
     host: String,
     port: u128,
@@ -612,7 +649,10 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                                 }
                                 None => errors.at(lit.span(), "unsupported literal in this list"),
                             },
-                            Value::Rust(expr) => elements.push(quote! { #expr }),
+                            Value::Rust(expr) => {
+                                wired_in(expr, &declared, &mut deps);
+                                elements.push(quote! { #expr })
+                            }
                             Value::Wire { score: target, output } => {
                                 if check_ref(target, &mut errors, &mut deps) {
                                     elements.push(quote! { ::core::clone::Clone::clone(&#target.#output) });
@@ -625,6 +665,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                     calls.push(quote_spanned! {span=> .#key(::std::vec![#(#elements),*]) });
                 }
                 Value::Rust(expr) => {
+                    wired_in(expr, &declared, &mut deps);
                     let span = expr.span();
                     calls.push(quote_spanned! {span=> .#key(#expr) });
                 }
@@ -694,5 +735,36 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
             #(#statements)*
             #plan_var
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wired_in;
+    use proc_macro2::Span;
+    use syn::Ident;
+
+    fn wired(expr: &str) -> Vec<String> {
+        let db = Ident::new("db", Span::call_site());
+        let cache = Ident::new("cache", Span::call_site());
+        let declared = [&db, &cache];
+        let mut deps = Vec::new();
+        wired_in(&syn::parse_str(expr).unwrap(), &declared, &mut deps);
+        deps.iter().map(|d| d.to_string()).collect()
+    }
+
+    #[test]
+    fn outputs_read_inside_an_expression_are_dependencies() {
+        assert_eq!(
+            wired("Values { host: db.endpoint.host.clone(), url: format!(\"{}\", cache.url) }"),
+            ["db", "cache"]
+        );
+        assert_eq!(wired("f(db.endpoint, db.endpoint)"), ["db"]);
+        // Not an earlier score: a field of something else, a path, a method, a plain variable.
+        assert!(wired("config.db.endpoint").is_empty());
+        assert!(wired("module::db.endpoint").is_empty());
+        assert!(wired("db.len()").is_empty());
+        assert!(wired("db").is_empty());
+        assert!(wired("web.url").is_empty());
     }
 }

@@ -8,8 +8,8 @@
 use std::sync::Arc;
 
 use crate::resource::{
-    ContainerSpec, DeviceSpec, DnsRecord, FileSpec, IdentityClient, KubeObject, LbService,
-    ProcessSpec,
+    ContainerSpec, DeviceSpec, DnsRecord, FileSpec, HelmRelease, IdentityClient, KubeObject,
+    LbService, ProcessSpec,
 };
 
 /// Implemented by `capability!` for every `dyn Capability` type: its name, and how it lifts to
@@ -59,4 +59,10 @@ harmony_derive::capability! {
 harmony_derive::capability! {
     /// Supervised local processes: started, health-checked, restarted on change, stopped when removed.
     ProcessSupervisor(ProvidesProcessSupervisor) manages ProcessSpec
+}
+harmony_derive::capability! {
+    /// Inflates Helm charts into plain Kubernetes objects (`helm template`), offline. The objects
+    /// are then planned, applied, pruned and rendered through [`K8sCluster`] like any other: no
+    /// Helm release is installed and no release secret is written to the cluster.
+    HelmCommand(ProvidesHelmCommand) inflate HelmRelease into Vec<KubeObject>
 }

@@ -50,10 +50,10 @@ pub use topology::{Arch, CapabilityMap, HostInfo, Topology};
 /// Everything an infrastructure file needs: `use harmony_dsl::prelude::*;`.
 pub mod prelude {
     pub use crate::capability::{
-        ContainerRuntime, DnsServer, FileSystem, Fleet, IdentityProvider, K8sCluster, LoadBalancer,
-        ProcessSupervisor, ProvidesContainerRuntime, ProvidesDnsServer, ProvidesFileSystem,
-        ProvidesFleet, ProvidesIdentityProvider, ProvidesK8sCluster, ProvidesLoadBalancer,
-        ProvidesProcessSupervisor,
+        ContainerRuntime, DnsServer, FileSystem, Fleet, HelmCommand, IdentityProvider, K8sCluster,
+        LoadBalancer, ProcessSupervisor, ProvidesContainerRuntime, ProvidesDnsServer,
+        ProvidesFileSystem, ProvidesFleet, ProvidesHelmCommand, ProvidesIdentityProvider,
+        ProvidesK8sCluster, ProvidesLoadBalancer, ProvidesProcessSupervisor,
     };
     pub use crate::config::{Config, SecretRef};
     pub use crate::endpoint::protocol::{Http, Nats, Tcp};

@@ -9,15 +9,15 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::capability::{
-    Capability, ContainerRuntime, DnsServer, FileSystem, Fleet, IdentityProvider, K8sCluster,
-    LoadBalancer, ProcessSupervisor,
+    Capability, ContainerRuntime, DnsServer, FileSystem, Fleet, HelmCommand, IdentityProvider,
+    K8sCluster, LoadBalancer, ProcessSupervisor,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::future::BoxFuture;
 use crate::outcome::{Inspection, Outcome};
 use crate::resource::{
-    ContainerSpec, DeviceSpec, DnsRecord, FileKind, FileSpec, IdentityClient, KubeObject,
-    LbService, ProcessSpec,
+    ContainerSpec, DeviceSpec, DnsRecord, FileKind, FileSpec, HelmRelease, IdentityClient,
+    KubeObject, LbService, ProcessSpec,
 };
 use crate::smoke::SmokeCheck;
 use crate::topology::Topology;
@@ -42,6 +42,10 @@ pub enum Operation {
     FileSystem(FileSpec),
     /// Supervise a local process.
     ProcessSupervisor(ProcessSpec),
+    /// Inflate a Helm chart. The runtime replaces this step by one [`Operation::K8sCluster`] step
+    /// per object of the chart before it plans, applies or renders (`harmony_runtime::inflate`);
+    /// it is only run as it is when inflation failed, and then fails with the same error.
+    HelmCommand(HelmRelease),
     /// Check that a score's deployment works (run by the runtime; see [`crate::smoke`]).
     SmokeTest {
         /// The score instance it checks.
@@ -72,6 +76,7 @@ impl Operation {
             Operation::Fleet(_) => <dyn Fleet>::NAME,
             Operation::FileSystem(_) => <dyn FileSystem>::NAME,
             Operation::ProcessSupervisor(_) => <dyn ProcessSupervisor>::NAME,
+            Operation::HelmCommand(_) => <dyn HelmCommand>::NAME,
             Operation::SmokeTest { .. } => "SmokeTest",
         }
     }
@@ -87,6 +92,7 @@ impl Operation {
             Operation::Fleet(r) => r.id(),
             Operation::FileSystem(r) => r.id(),
             Operation::ProcessSupervisor(r) => r.id(),
+            Operation::HelmCommand(r) => r.id(),
             Operation::SmokeTest { score, check } => check.id(score),
         }
     }
@@ -141,6 +147,10 @@ impl Operation {
                 (format!("dirs/{rel}.json"), to_json(r))
             }
             Operation::ProcessSupervisor(r) => (format!("processes/{}.json", r.name), to_json(r)),
+            Operation::HelmCommand(r) => (
+                format!("helm/{}/{}.json", r.namespace, r.release),
+                to_json(r),
+            ),
             Operation::SmokeTest { score, check } => {
                 let n = self
                     .resource_id()
@@ -199,6 +209,11 @@ impl fmt::Display for Operation {
                 FileKind::Directory => write!(f, "directory {}", r.path.display()),
             },
             Operation::ProcessSupervisor(r) => write!(f, "process {}", r.name),
+            Operation::HelmCommand(r) => write!(
+                f,
+                "inflate chart {} as release {}/{}",
+                r.chart, r.namespace, r.release
+            ),
             Operation::SmokeTest { check, .. } => write!(f, "smoke test: {}", check.check),
         }
     }
@@ -230,6 +245,19 @@ where
         )
         .in_capability(C::NAME)
     })
+}
+
+/// A chart step that is run as it is: its inflation failed when the plan was prepared. Inflates
+/// again to fail with Helm's own error (or, when it now succeeds, asks for a new run).
+async fn not_inflated<O>(helm: &Arc<dyn HelmCommand>, release: &HelmRelease) -> Result<O> {
+    let objects = helm.inflate(release).await?;
+    Err(Error::permanent(format!(
+        "chart {} (release {}/{}) inflates into {} objects now, but not when this plan was prepared; run the command again",
+        release.chart,
+        release.namespace,
+        release.release,
+        objects.len()
+    )))
 }
 
 macro_rules! dispatch {
@@ -264,6 +292,9 @@ macro_rules! dispatch {
                     provider::<dyn ProcessSupervisor, T>($topology)?
                         .$method(r)
                         .await
+                }
+                Operation::HelmCommand(r) => {
+                    not_inflated(provider::<dyn HelmCommand, T>($topology)?, r).await
                 }
             };
             let capability = $self.capability();

@@ -26,7 +26,8 @@ pub struct KubeObject {
     pub namespace: Option<String>,
     /// `metadata.labels` (Harmony adds its own).
     pub labels: BTreeMap<String, String>,
-    /// Everything beside `apiVersion`, `kind` and `metadata`.
+    /// Everything beside `apiVersion`, `kind` and the metadata above; other metadata fields
+    /// (`annotations`...) under a `metadata` key, merged into the manifest's metadata.
     pub body: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -44,7 +45,10 @@ impl KubeObject {
 
     /// The full object as JSON (`apiVersion`, `kind`, `metadata`, body).
     pub fn to_manifest(&self) -> serde_json::Value {
-        let mut metadata = serde_json::Map::new();
+        let mut metadata = match self.body.get("metadata") {
+            Some(serde_json::Value::Object(extra)) => extra.clone(),
+            _ => serde_json::Map::new(),
+        };
         metadata.insert("name".into(), self.name.clone().into());
         if let Some(ns) = &self.namespace {
             metadata.insert("namespace".into(), ns.clone().into());
@@ -59,10 +63,36 @@ impl KubeObject {
         object.insert("apiVersion".into(), self.api_version.clone().into());
         object.insert("kind".into(), self.kind.clone().into());
         object.insert("metadata".into(), metadata.into());
-        for (k, v) in &self.body {
+        for (k, v) in self.body.iter().filter(|(k, _)| *k != "metadata") {
             object.insert(k.clone(), v.clone());
         }
         object.into()
+    }
+}
+
+/// A Helm chart to inflate into Kubernetes objects with the
+/// [`HelmCommand`](crate::capability::HelmCommand) capability (`helm template`, never
+/// `helm install`): the request a [`HelmChart`](crate::scores::HelmChart) score makes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HelmRelease {
+    /// The chart: a local directory or a packaged `.tgz`, relative to the current directory.
+    pub chart: String,
+    /// Release name (`.Release.Name` in the templates).
+    pub release: String,
+    /// Namespace of the release: namespaced objects without one are placed there.
+    pub namespace: String,
+    /// Values files (`-f`), in order; a later one wins.
+    pub values_files: Vec<String>,
+    /// Values given in the plan, applied after the files (they win).
+    pub values: serde_json::Map<String, serde_json::Value>,
+    /// Check the values against the chart's `values.schema.json` (when it has one).
+    pub check_schema: bool,
+}
+
+impl HelmRelease {
+    /// Stable identity: `helm:<namespace>/<release>`.
+    pub fn id(&self) -> String {
+        format!("helm:{}/{}", self.namespace, self.release)
     }
 }
 

@@ -1,12 +1,14 @@
 //! Built-in scores: what people deploy first. Each names the capabilities it needs, never a provider.
 
 mod edge;
+mod helm;
 mod local;
 mod namespace;
 mod postgres;
 mod web_app;
 
 pub use edge::EdgeService;
+pub use helm::{HelmChart, HelmValues};
 pub use local::{ConfigFile, Directory, LocalService};
 pub use namespace::Namespace;
 pub use postgres::{Postgres, PostgresOutputs};

@@ -258,10 +258,36 @@ fn run_cli<T: Topology>(
         config,
     };
     let status = runtime.block_on(async move {
+        // Charts become their objects before anything else looks at the plan (see `inflate`).
+        let inflated = match args.command {
+            Command::Plan { .. } | Command::Apply { .. } | Command::Render { .. } => {
+                crate::inflate::inflate(plan, &ctx.topology).await
+            }
+            Command::Smoke | Command::Status => crate::inflate::Inflated {
+                plan,
+                failures: Vec::new(),
+            },
+        };
+        let plan = inflated.plan;
         match args.command {
             Command::Plan { out } => plan::run(&ctx, plan, out).await,
             Command::Apply { file } => apply::run(&ctx, plan, file, apply::RunMode::Apply).await,
             Command::Smoke => apply::run(&ctx, plan, None, apply::RunMode::SmokeOnly).await,
+            Command::Render { dir } if !inflated.failures.is_empty() => {
+                let reasons: Vec<String> = inflated
+                    .failures
+                    .iter()
+                    .map(|f| format!("score `{}`: {}", f.score, f.error))
+                    .collect();
+                ctx.out.fail(
+                    ExitStatus::StepFailed,
+                    format!(
+                        "cannot render into {}: {}",
+                        dir.display(),
+                        reasons.join("; ")
+                    ),
+                )
+            }
             Command::Render { dir } => render(&ctx, plan, dir),
             Command::Status => status::run(&ctx).await,
         }
@@ -393,17 +419,29 @@ impl<T: Topology> Ctx<T> {
     }
 }
 
-/// Resources recorded as applied by plan `plan` that `plan` no longer declares, by id.
+/// Resources recorded as applied by plan `plan` that `plan` no longer declares, by id. A score
+/// whose chart could not be inflated declares objects that are not known: what it applied
+/// before is kept.
 fn orphans<T>(state: &State, plan: &Plan<T>) -> Vec<(String, Operation)> {
     let declared: std::collections::HashSet<String> = plan
         .steps
         .iter()
         .map(|s| s.operation.resource_id())
         .collect();
+    let unknown: std::collections::HashSet<&str> = plan
+        .steps
+        .iter()
+        .filter(|s| matches!(s.operation, Operation::HelmCommand(_)))
+        .map(|s| s.score.as_str())
+        .collect();
     state
         .resources
         .iter()
-        .filter(|(id, record)| record.plan == plan.name && !declared.contains(*id))
+        .filter(|(id, record)| {
+            record.plan == plan.name
+                && !declared.contains(*id)
+                && !unknown.contains(record.score.as_str())
+        })
         .map(|(id, record)| (id.clone(), record.operation.clone()))
         .collect()
 }

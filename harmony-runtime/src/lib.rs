@@ -9,6 +9,8 @@
 //!   apply-time resolution of secret references.
 //! - [`local`]: [`Localhost`], the embedded default topology, and its providers.
 //! - [`render`]: deterministic artifacts for `render DIR`.
+//! - [`inflate`]: Helm charts replaced by their objects before a plan is planned, applied or
+//!   rendered.
 //! - [`smoke`]: the prober that performs scores' smoke tests.
 //! - [`providers`]: capability providers for clusters, DNS, load balancers, identity, containers
 //!   and fleets.
@@ -29,6 +31,7 @@ pub mod cli;
 pub mod config;
 pub mod executor;
 mod hash;
+pub mod inflate;
 pub mod local;
 pub mod providers;
 pub mod render;

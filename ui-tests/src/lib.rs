@@ -23,4 +23,5 @@ book_chapters! {
     Fleet => "ch08-fleet.md",
     Reference => "ch09-reference.md",
     Config => "ch10-config.md",
+    HelmCharts => "ch11-helm.md",
 }

@@ -8,9 +8,11 @@
 //! a permanent error naming the provider, and `render DIR` writes everything they would apply.
 //! The local providers (`LocalFiles`, `LocalProcesses`) are fully functional.
 
+mod helm;
 mod kube;
 pub mod nats;
 
+pub use self::helm::{HelmCli, parse_documents};
 pub use self::kube::{FIELD_MANAGER, Kube, LB_FIELD_MANAGER, MetalLb, POOL_ANNOTATION, pool_name};
 
 use harmony_dsl::capability::{ContainerRuntime, DnsServer, IdentityProvider};

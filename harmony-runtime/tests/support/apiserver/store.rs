@@ -50,6 +50,7 @@ kinds![
     ("", "v1", "Service", "services", true, true),
     ("", "v1", "ConfigMap", "configmaps", true, false),
     ("", "v1", "Secret", "secrets", true, false),
+    ("", "v1", "ServiceAccount", "serviceaccounts", true, false),
     (
         "",
         "v1",
