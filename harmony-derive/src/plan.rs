@@ -112,8 +112,12 @@ impl Parse for PlanFn {
         let mut errors = Vec::new();
         let args;
         parenthesized!(args in input);
-        let inputs: TokenStream = args.parse()?;
+        let mut inputs: TokenStream = args.parse()?;
         let config = config_argument(&inputs, &mut errors);
+        if config.is_none() && !inputs.is_empty() {
+            // Arguments that do not parse are not echoed into the generated signature.
+            inputs = TokenStream::new();
+        }
         let output: Type = if input.peek(Token![->]) {
             input.parse::<Token![->]>()?;
             input.parse()?

@@ -212,3 +212,14 @@ fn raw_identifiers_never_panic() {
         check(name, tokens).expect("no panic");
     }
 }
+
+/// Found by `mutated_real_inputs_never_panic`: a plan function argument whose type is cut off
+/// (`config: &`) is reported, and not echoed into the generated signature.
+#[test]
+fn unparsable_plan_argument_is_reported() {
+    let input: TokenStream =
+        "pub fn shop(config: &) -> Plan<Lab> { db = Postgres { version: 16 }; }"
+            .parse()
+            .expect("tokens");
+    assert!(check("score!", input).expect("no panic, valid Rust"));
+}
