@@ -27,6 +27,7 @@ pub mod cli;
 pub mod executor;
 mod hash;
 pub mod local;
+pub mod overrides;
 pub mod providers;
 pub mod render;
 pub mod report;

@@ -80,6 +80,7 @@ fn pause_object(name: &str, ns: &str, replicas: u16, image: &str, plan: &str) ->
         namespace: Some(ns.into()),
         labels: [("harmony.io/plan".to_string(), plan.to_string())].into(),
         body: body.as_object().cloned().unwrap_or_default(),
+        secret_data: Default::default(),
     }
 }
 

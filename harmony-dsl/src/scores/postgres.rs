@@ -1,6 +1,11 @@
-use serde_json::json;
+use std::collections::BTreeMap;
 
-use super::object;
+use k8s_openapi::api::apps::v1 as apps;
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity as KubeQuantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+
+use super::{selector, typed};
 use crate::endpoint::{Endpoint, Protocol};
 use crate::operation::Operation;
 use crate::plan::Placement;
@@ -57,46 +62,84 @@ impl ScoreOutputs for Postgres {
 impl Operations for Postgres {
     fn operations(&self, ctx: &ScoreContext<'_>) -> Vec<Operation> {
         let ns = self.ns();
-        let selector = json!({ "app.kubernetes.io/name": ctx.instance });
-        let mut pod_spec = json!({ "containers": [{
-            "name": "postgres",
-            "image": format!("docker.io/library/postgres:{}", self.version),
-            "ports": [{ "containerPort": PORT }],
-            "volumeMounts": [{ "name": "data", "mountPath": "/var/lib/postgresql/data" }],
-        }]});
-        if let Some(place) = &self.place {
-            pod_spec["nodeSelector"] = json!({ "kubernetes.io/hostname": place.host() });
-        }
-        let statefulset = object(
-            ctx,
-            "Postgres",
-            "apps/v1",
-            "StatefulSet",
-            Some(ns),
-            json!({ "spec": {
-                "serviceName": ctx.instance,
-                "replicas": 1,
-                "selector": { "matchLabels": selector },
-                "template": { "metadata": { "labels": selector }, "spec": pod_spec },
-                "volumeClaimTemplates": [{
-                    "apiVersion": "v1",
-                    "kind": "PersistentVolumeClaim",
-                    "metadata": { "name": "data" },
-                    "spec": { "accessModes": ["ReadWriteOnce"], "resources": { "requests": { "storage": self.storage.to_string() } } }
-                }]
-            }}),
-        );
-        let service = object(
-            ctx,
-            "Postgres",
-            "v1",
-            "Service",
-            Some(ns),
-            json!({ "spec": { "clusterIP": "None", "selector": selector, "ports": [{ "port": PORT }] } }),
-        );
+        let selector = selector(ctx);
+        let container = core::Container {
+            name: "postgres".to_string(),
+            image: Some(format!("docker.io/library/postgres:{}", self.version)),
+            ports: Some(vec![core::ContainerPort {
+                container_port: i32::from(PORT),
+                ..Default::default()
+            }]),
+            volume_mounts: Some(vec![core::VolumeMount {
+                name: "data".to_string(),
+                mount_path: "/var/lib/postgresql/data".to_string(),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        };
+        let node_selector = self.place.as_ref().map(|place| {
+            BTreeMap::from([(
+                "kubernetes.io/hostname".to_string(),
+                place.host().to_string(),
+            )])
+        });
+        let claim = core::PersistentVolumeClaim {
+            metadata: ObjectMeta {
+                name: Some("data".to_string()),
+                ..Default::default()
+            },
+            spec: Some(core::PersistentVolumeClaimSpec {
+                access_modes: Some(vec!["ReadWriteOnce".to_string()]),
+                resources: Some(core::VolumeResourceRequirements {
+                    requests: Some(BTreeMap::from([(
+                        "storage".to_string(),
+                        KubeQuantity(self.storage.to_string()),
+                    )])),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let statefulset = apps::StatefulSet {
+            spec: apps::StatefulSetSpec {
+                service_name: Some(ctx.instance.to_string()),
+                replicas: Some(1),
+                selector: LabelSelector {
+                    match_labels: Some(selector.clone()),
+                    ..Default::default()
+                },
+                template: core::PodTemplateSpec {
+                    metadata: Some(ObjectMeta {
+                        labels: Some(selector.clone()),
+                        ..Default::default()
+                    }),
+                    spec: Some(core::PodSpec {
+                        containers: vec![container],
+                        node_selector,
+                        ..Default::default()
+                    }),
+                },
+                volume_claim_templates: Some(vec![claim]),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let service = core::Service {
+            spec: Some(core::ServiceSpec {
+                cluster_ip: Some("None".to_string()),
+                selector: Some(selector),
+                ports: Some(vec![core::ServicePort {
+                    port: i32::from(PORT),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
         vec![
-            Operation::K8sCluster(statefulset),
-            Operation::K8sCluster(service),
+            Operation::K8sCluster(typed(ctx, "Postgres", ctx.instance, Some(ns), &statefulset)),
+            Operation::K8sCluster(typed(ctx, "Postgres", ctx.instance, Some(ns), &service)),
         ]
     }
 }

@@ -55,6 +55,8 @@ pub struct Logged {
     pub path: String,
     pub query: String,
     pub code: u16,
+    /// When the request was answered.
+    pub at: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -359,7 +361,12 @@ async fn handle(shared: &Arc<Shared>, req: Request<Incoming>) -> Response<Respon
             };
             let failure =
                 Failure::new(fault.code, reason, format!("injected fault {}", fault.code));
-            (fault.code, failure.status(), fault.retry_after)
+            let mut status = failure.status();
+            // Like the API server: the wait is both the header and `details.retryAfterSeconds`.
+            if let Some(seconds) = fault.retry_after {
+                status["details"] = serde_json::json!({ "retryAfterSeconds": seconds });
+            }
+            (fault.code, status, fault.retry_after)
         }
         None => {
             let result = route(shared, &method, &path, &query, &content_type, &body);
@@ -371,6 +378,7 @@ async fn handle(shared: &Arc<Shared>, req: Request<Incoming>) -> Response<Respon
                         path,
                         query,
                         code: 200,
+                        at: std::time::Instant::now(),
                     });
                     return Response::builder()
                         .status(StatusCode::OK)
@@ -387,6 +395,7 @@ async fn handle(shared: &Arc<Shared>, req: Request<Incoming>) -> Response<Respon
         path,
         query,
         code,
+        at: std::time::Instant::now(),
     });
     respond(code, &answer, retry_after)
 }
