@@ -14,6 +14,21 @@ impl ::harmony_dsl::Provider for CoreDns {
             kind: <DomainName as ::harmony_dsl::__private::ScoreField>::KIND,
             required: true,
         },
+        ::harmony_dsl::FieldInfo {
+            name: "context",
+            kind: <String as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
+        ::harmony_dsl::FieldInfo {
+            name: "kubeconfig",
+            kind: <Option<String> as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
+        ::harmony_dsl::FieldInfo {
+            name: "namespace",
+            kind: <String as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
     ];
     fn apply_env(&mut self, prefix: &str) -> ::harmony_dsl::Result<()> {
         ::harmony_dsl::__private::EnvField::set_from_env(
@@ -24,6 +39,18 @@ impl ::harmony_dsl::Provider for CoreDns {
             &mut self.zone,
             &::std::format!("{}_{}", prefix, "ZONE"),
         )?;
+        ::harmony_dsl::__private::EnvField::set_from_env(
+            &mut self.context,
+            &::std::format!("{}_{}", prefix, "CONTEXT"),
+        )?;
+        ::harmony_dsl::__private::EnvField::set_from_env(
+            &mut self.kubeconfig,
+            &::std::format!("{}_{}", prefix, "KUBECONFIG"),
+        )?;
+        ::harmony_dsl::__private::EnvField::set_from_env(
+            &mut self.namespace,
+            &::std::format!("{}_{}", prefix, "NAMESPACE"),
+        )?;
         ::core::result::Result::Ok(())
     }
 }
@@ -33,6 +60,9 @@ impl ::harmony_dsl::Provider for CoreDns {
 pub struct CoreDnsBuilder<__T, __On, __Zone> {
     on: __On,
     zone: __Zone,
+    context: ::core::option::Option<String>,
+    kubeconfig: Option<String>,
+    namespace: ::core::option::Option<String>,
     __topology: ::core::marker::PhantomData<fn() -> (__T, __On, __Zone)>,
 }
 #[allow(dead_code)]
@@ -46,6 +76,9 @@ impl CoreDns {
         CoreDnsBuilder {
             on: ::harmony_dsl::__private::Unset,
             zone: ::harmony_dsl::__private::Unset,
+            context: ::core::option::Option::None,
+            kubeconfig: ::core::option::Option::None,
+            namespace: ::core::option::Option::None,
             __topology: ::core::marker::PhantomData,
         }
     }
@@ -100,6 +133,9 @@ impl<__T, __Zone> CoreDnsBuilder<__T, ::harmony_dsl::__private::Unset, __Zone> {
         CoreDnsBuilder {
             on: ::harmony_dsl::__private::Set(::harmony_dsl::Placement::of::<__H>()),
             zone: self.zone,
+            context: self.context,
+            kubeconfig: self.kubeconfig,
+            namespace: self.namespace,
             __topology: ::core::marker::PhantomData,
         }
     }
@@ -114,12 +150,30 @@ impl<__T, __On> CoreDnsBuilder<__T, __On, ::harmony_dsl::__private::Unset> {
         CoreDnsBuilder {
             zone: ::harmony_dsl::__private::Set(value),
             on: self.on,
+            context: self.context,
+            kubeconfig: self.kubeconfig,
+            namespace: self.namespace,
             __topology: ::core::marker::PhantomData,
         }
     }
 }
 #[allow(dead_code)]
 impl<__T, __On, __Zone> CoreDnsBuilder<__T, __On, __Zone> {
+    ///Sets `context` (has a default).
+    pub fn context(mut self, value: String) -> Self {
+        self.context = ::core::option::Option::Some(value);
+        self
+    }
+    ///Sets `kubeconfig` (optional).
+    pub fn kubeconfig(mut self, value: String) -> Self {
+        self.kubeconfig = ::core::option::Option::Some(value);
+        self
+    }
+    ///Sets `namespace` (has a default).
+    pub fn namespace(mut self, value: String) -> Self {
+        self.namespace = ::core::option::Option::Some(value);
+        self
+    }
     /// Builds the score; compiles only once every required field is set.
     pub fn build(self) -> CoreDns
     where
@@ -129,9 +183,20 @@ impl<__T, __On, __Zone> CoreDnsBuilder<__T, __On, __Zone> {
         CoreDns {
             on: CoreDnsOnIsSet::__value(self.on),
             zone: CoreDnsZoneIsSet::__value(self.zone),
+            context: self.context.unwrap_or_default(),
+            kubeconfig: self.kubeconfig,
+            namespace: self
+                .namespace
+                .unwrap_or_else(|| ::harmony_dsl::__private::FromLiteral::from_literal(
+                    ::harmony_dsl::__private::Literal::Str("kube-system"),
+                )),
         }
     }
 }
+const _: () = ::harmony_dsl::__private::check_kind(
+    <String as ::harmony_dsl::__private::ScoreField>::KIND,
+    ::harmony_dsl::__private::Literal::Str("kube-system"),
+);
 
 // ---- derive(Provider) ----
 impl ::harmony_dsl::Provider for Keycloak {

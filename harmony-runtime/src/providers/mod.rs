@@ -1,9 +1,9 @@
 //! Capability providers for clusters, DNS, load balancers, identity, containers and fleets.
 //!
 //! Each is configuration written in `topology!` (`K8sCluster => Kube { context: "homelab" }`).
-//! [`Kube`] and [`MetalLb`] talk to a real Kubernetes API server (server-side apply, see
-//! [`Kube`]); `NatsFleet` keeps each device's desired state in NATS JetStream key-value (see
-//! [`nats`]). The other network backends (`CoreDns`, `Keycloak`, `Podman`) are not part of this
+//! [`Kube`], [`MetalLb`] and [`CoreDns`] talk to a real Kubernetes API server (server-side apply,
+//! see [`Kube`]); `NatsFleet` keeps each device's desired state in NATS JetStream key-value (see
+//! [`nats`]). The other network backends (`Keycloak`, `Podman`) are not part of this
 //! build yet: `plan` shows their steps as unknown with the reason, `apply` fails those steps with
 //! a permanent error naming the provider, and `render DIR` writes everything they would apply.
 //! The local providers (`LocalFiles`, `LocalProcesses`) are fully functional.
@@ -11,10 +11,13 @@
 mod kube;
 pub mod nats;
 
-pub use self::kube::{FIELD_MANAGER, Kube, LB_FIELD_MANAGER, MetalLb, POOL_ANNOTATION, pool_name};
+pub use self::kube::{
+    DNS_FIELD_MANAGER, FIELD_MANAGER, Kube, LB_FIELD_MANAGER, MetalLb, POOL_ANNOTATION, ZONE_LABEL,
+    dns_configmap_name, pool_name,
+};
 
-use harmony_dsl::capability::{ContainerRuntime, DnsServer, IdentityProvider};
-use harmony_dsl::resource::{ContainerSpec, DnsRecord, IdentityClient};
+use harmony_dsl::capability::{ContainerRuntime, IdentityProvider};
+use harmony_dsl::resource::{ContainerSpec, IdentityClient};
 use harmony_dsl::value::{DomainName, Url};
 use harmony_dsl::{BoxFuture, Error, Inspection, Outcome, Placement, Provider, Result};
 
@@ -46,7 +49,9 @@ fn pending<P: Provider>(what: &str) -> Error {
     ))
 }
 
-/// CoreDNS serving a zone, running on a control-plane host.
+/// CoreDNS serving a zone, running on a control-plane host of a cluster: the records are a
+/// ConfigMap CoreDNS serves the zone from (see the module docs of `providers::kube::coredns`
+/// in the source, and the book's chapter 7).
 #[derive(Debug, Clone, Provider)]
 #[provider(host(labels(control_plane)))]
 pub struct CoreDns {
@@ -54,9 +59,15 @@ pub struct CoreDns {
     pub on: Placement,
     /// Zone it is authoritative for, e.g. `home.arpa`.
     pub zone: DomainName,
+    /// kubeconfig context of its cluster (empty: the kubeconfig's current context).
+    #[provider(default)]
+    pub context: String,
+    /// kubeconfig file (unset: `$KUBECONFIG`, else `~/.kube/config`).
+    pub kubeconfig: Option<String>,
+    /// Namespace of the records' ConfigMap.
+    #[provider(default = "kube-system")]
+    pub namespace: String,
 }
-
-backend_pending!(CoreDns, DnsServer, DnsRecord, "its DNS server");
 
 /// Keycloak realm issuing OIDC clients.
 #[derive(Debug, Clone, Provider)]

@@ -19,6 +19,7 @@
 //! `HARMONY_HOMELAB_K8S_CLUSTER_CONTEXT=staging`.
 
 mod client;
+mod coredns;
 mod diff;
 mod errors;
 mod metallb;
@@ -31,6 +32,7 @@ use harmony_dsl::{BoxFuture, Change, Error, Inspection, Observed, Outcome, Provi
 use kube::Api;
 use kube::api::{DeleteParams, DynamicObject, Patch, PatchParams};
 
+pub use coredns::{DNS_FIELD_MANAGER, ZONE_LABEL, configmap_name as dns_configmap_name};
 use diff::diff_lines;
 pub use metallb::{LB_FIELD_MANAGER, MetalLb, POOL_ANNOTATION, pool_name};
 
