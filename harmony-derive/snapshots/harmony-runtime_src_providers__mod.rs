@@ -212,6 +212,21 @@ impl ::harmony_dsl::Provider for Keycloak {
             kind: <String as ::harmony_dsl::__private::ScoreField>::KIND,
             required: true,
         },
+        ::harmony_dsl::FieldInfo {
+            name: "token_realm",
+            kind: <String as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
+        ::harmony_dsl::FieldInfo {
+            name: "admin_client",
+            kind: <String as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
+        ::harmony_dsl::FieldInfo {
+            name: "secret_env",
+            kind: <String as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
     ];
     fn apply_env(&mut self, prefix: &str) -> ::harmony_dsl::Result<()> {
         ::harmony_dsl::__private::EnvField::set_from_env(
@@ -222,6 +237,18 @@ impl ::harmony_dsl::Provider for Keycloak {
             &mut self.realm,
             &::std::format!("{}_{}", prefix, "REALM"),
         )?;
+        ::harmony_dsl::__private::EnvField::set_from_env(
+            &mut self.token_realm,
+            &::std::format!("{}_{}", prefix, "TOKEN_REALM"),
+        )?;
+        ::harmony_dsl::__private::EnvField::set_from_env(
+            &mut self.admin_client,
+            &::std::format!("{}_{}", prefix, "ADMIN_CLIENT"),
+        )?;
+        ::harmony_dsl::__private::EnvField::set_from_env(
+            &mut self.secret_env,
+            &::std::format!("{}_{}", prefix, "SECRET_ENV"),
+        )?;
         ::core::result::Result::Ok(())
     }
 }
@@ -231,6 +258,9 @@ impl ::harmony_dsl::Provider for Keycloak {
 pub struct KeycloakBuilder<__T, __Url, __Realm> {
     url: __Url,
     realm: __Realm,
+    token_realm: ::core::option::Option<String>,
+    admin_client: ::core::option::Option<String>,
+    secret_env: ::core::option::Option<String>,
     __topology: ::core::marker::PhantomData<fn() -> (__T, __Url, __Realm)>,
 }
 #[allow(dead_code)]
@@ -244,6 +274,9 @@ impl Keycloak {
         KeycloakBuilder {
             url: ::harmony_dsl::__private::Unset,
             realm: ::harmony_dsl::__private::Unset,
+            token_realm: ::core::option::Option::None,
+            admin_client: ::core::option::Option::None,
+            secret_env: ::core::option::Option::None,
             __topology: ::core::marker::PhantomData,
         }
     }
@@ -290,6 +323,9 @@ impl<__T, __Realm> KeycloakBuilder<__T, ::harmony_dsl::__private::Unset, __Realm
         KeycloakBuilder {
             url: ::harmony_dsl::__private::Set(value),
             realm: self.realm,
+            token_realm: self.token_realm,
+            admin_client: self.admin_client,
+            secret_env: self.secret_env,
             __topology: ::core::marker::PhantomData,
         }
     }
@@ -304,12 +340,30 @@ impl<__T, __Url> KeycloakBuilder<__T, __Url, ::harmony_dsl::__private::Unset> {
         KeycloakBuilder {
             realm: ::harmony_dsl::__private::Set(value),
             url: self.url,
+            token_realm: self.token_realm,
+            admin_client: self.admin_client,
+            secret_env: self.secret_env,
             __topology: ::core::marker::PhantomData,
         }
     }
 }
 #[allow(dead_code)]
 impl<__T, __Url, __Realm> KeycloakBuilder<__T, __Url, __Realm> {
+    ///Sets `token_realm` (has a default).
+    pub fn token_realm(mut self, value: String) -> Self {
+        self.token_realm = ::core::option::Option::Some(value);
+        self
+    }
+    ///Sets `admin_client` (has a default).
+    pub fn admin_client(mut self, value: String) -> Self {
+        self.admin_client = ::core::option::Option::Some(value);
+        self
+    }
+    ///Sets `secret_env` (has a default).
+    pub fn secret_env(mut self, value: String) -> Self {
+        self.secret_env = ::core::option::Option::Some(value);
+        self
+    }
     /// Builds the score; compiles only once every required field is set.
     pub fn build(self) -> Keycloak
     where
@@ -319,9 +373,38 @@ impl<__T, __Url, __Realm> KeycloakBuilder<__T, __Url, __Realm> {
         Keycloak {
             url: KeycloakUrlIsSet::__value(self.url),
             realm: KeycloakRealmIsSet::__value(self.realm),
+            token_realm: self
+                .token_realm
+                .unwrap_or_else(|| ::harmony_dsl::__private::FromLiteral::from_literal(
+                    ::harmony_dsl::__private::Literal::Str("master"),
+                )),
+            admin_client: self
+                .admin_client
+                .unwrap_or_else(|| ::harmony_dsl::__private::FromLiteral::from_literal(
+                    ::harmony_dsl::__private::Literal::Str("harmony"),
+                )),
+            secret_env: self
+                .secret_env
+                .unwrap_or_else(|| ::harmony_dsl::__private::FromLiteral::from_literal(
+                    ::harmony_dsl::__private::Literal::Str(
+                        "HARMONY_KEYCLOAK_CLIENT_SECRET",
+                    ),
+                )),
         }
     }
 }
+const _: () = ::harmony_dsl::__private::check_kind(
+    <String as ::harmony_dsl::__private::ScoreField>::KIND,
+    ::harmony_dsl::__private::Literal::Str("master"),
+);
+const _: () = ::harmony_dsl::__private::check_kind(
+    <String as ::harmony_dsl::__private::ScoreField>::KIND,
+    ::harmony_dsl::__private::Literal::Str("harmony"),
+);
+const _: () = ::harmony_dsl::__private::check_kind(
+    <String as ::harmony_dsl::__private::ScoreField>::KIND,
+    ::harmony_dsl::__private::Literal::Str("HARMONY_KEYCLOAK_CLIENT_SECRET"),
+);
 
 // ---- derive(Provider) ----
 impl ::harmony_dsl::Provider for Podman {

@@ -2,12 +2,14 @@
 //!
 //! Each is configuration written in `topology!` (`K8sCluster => Kube { context: "homelab" }`).
 //! [`Kube`], [`MetalLb`] and [`CoreDns`] talk to a real Kubernetes API server (server-side apply,
-//! see [`Kube`]); `NatsFleet` keeps each device's desired state in NATS JetStream key-value (see
-//! [`nats`]). The other network backends (`Keycloak`, `Podman`) are not part of this
-//! build yet: `plan` shows their steps as unknown with the reason, `apply` fails those steps with
-//! a permanent error naming the provider, and `render DIR` writes everything they would apply.
-//! The local providers (`LocalFiles`, `LocalProcesses`) are fully functional.
+//! see [`Kube`]); [`Keycloak`] registers applications through Keycloak's admin REST API (see
+//! [`keycloak`]); `NatsFleet` keeps each device's desired state in NATS JetStream key-value (see
+//! [`nats`]). The `Podman` backend is not part of this build yet: `plan` shows its steps as
+//! unknown with the reason, `apply` fails those steps with a permanent error naming the provider,
+//! and `render DIR` writes everything it would apply. The local providers (`LocalFiles`,
+//! `LocalProcesses`) are fully functional.
 
+pub mod keycloak;
 mod kube;
 pub mod nats;
 
@@ -16,8 +18,8 @@ pub use self::kube::{
     dns_configmap_name, pool_name,
 };
 
-use harmony_dsl::capability::{ContainerRuntime, IdentityProvider};
-use harmony_dsl::resource::{ContainerSpec, IdentityClient};
+use harmony_dsl::capability::ContainerRuntime;
+use harmony_dsl::resource::ContainerSpec;
 use harmony_dsl::value::{DomainName, Url};
 use harmony_dsl::{BoxFuture, Error, Inspection, Outcome, Placement, Provider, Result};
 
@@ -69,16 +71,25 @@ pub struct CoreDns {
     pub namespace: String,
 }
 
-/// Keycloak realm issuing OIDC clients.
+/// Keycloak realm issuing OIDC clients, managed through its admin REST API (see
+/// [`keycloak`]).
 #[derive(Debug, Clone, Provider)]
 pub struct Keycloak {
-    /// Base URL.
+    /// Base URL, e.g. `https://sso.example.com`.
     pub url: Url,
-    /// Realm.
+    /// Realm the applications are registered in.
     pub realm: String,
+    /// Realm of the client Harmony authenticates as.
+    #[provider(default = "master")]
+    pub token_realm: String,
+    /// Client Harmony authenticates as (client-credentials grant); it needs the
+    /// `manage-clients` role of `realm`.
+    #[provider(default = "harmony")]
+    pub admin_client: String,
+    /// Environment variable holding that client's secret.
+    #[provider(default = "HARMONY_KEYCLOAK_CLIENT_SECRET")]
+    pub secret_env: String,
 }
-
-backend_pending!(Keycloak, IdentityProvider, IdentityClient, "its admin API");
 
 /// Podman on one host, running 64-bit x86 or ARM containers.
 #[derive(Debug, Clone, Provider)]
