@@ -5,9 +5,6 @@
 
 mod support;
 
-#[path = "support/keycloak.rs"]
-mod keycloak_server;
-
 use std::sync::Once;
 use std::time::Duration;
 
@@ -16,8 +13,8 @@ use harmony_dsl::{ErrorKind, Plan};
 use harmony_runtime::ExitStatus;
 use harmony_runtime::prelude::*;
 use hyper::Method;
-use keycloak_server::{ADMIN_CLIENT, ADMIN_SECRET, Fault, KeycloakServer};
 use serde_json::{Value, json};
+use support::keycloak::{ADMIN_CLIENT, ADMIN_SECRET, Fault, KeycloakServer};
 use support::{plan_doc, run_cli, runtime};
 
 topology! {

@@ -13,7 +13,7 @@ use harmony_runtime::state::StateDir;
 use hyper::Method;
 use serde_json::{Value, json};
 use support::apiserver::{ApiServer, Apply, Fault, Readiness};
-use support::{kube_for, plan_doc, run_cli, runtime};
+use support::{kube_for, metallb_for, plan_doc, run_cli, runtime, web_app};
 
 topology! {
     /// One cluster, nothing else.
@@ -265,20 +265,7 @@ fn a_conflict_with_another_field_manager_is_reported_and_forced_only_when_asked(
             .message
             .contains("conflict with \"harmony\": .spec.replicas")
     );
-    env.server
-        .store()
-        .apply(
-            &ApiServer::kind("apps/v1", "StatefulSet"),
-            Some("default"),
-            "db",
-            &scale,
-            Apply {
-                manager: "kubectl",
-                force: true,
-                dry_run: false,
-            },
-        )
-        .unwrap();
+    scale_by_hand(&env);
 
     // Harmony's apply is refused with the other manager and the field named.
     let object = declared_sts(&shop(&[("db", "1Gi")]));
@@ -387,23 +374,22 @@ fn apply_force_conflicts_takes_fields_over_for_that_command_only() {
     assert_eq!(env.sts("db").unwrap()["spec"]["replicas"], 2);
 }
 
+/// The next apply of StatefulSet `db` answers `code` once (with `Retry-After` when set).
+fn fail_db_patch_once(env: &Env, code: u16, retry_after: Option<u64>) {
+    env.server.inject(Fault {
+        method: Some(Method::PATCH),
+        path_contains: Some("statefulsets/db".into()),
+        code,
+        retry_after,
+        times: 1,
+    });
+}
+
 #[test]
 fn retry_after_from_the_server_sets_the_wait_before_the_retry() {
     let env = Env::new("retry-after");
-    env.server.inject(Fault {
-        method: Some(Method::PATCH),
-        path_contains: Some("statefulsets/db".into()),
-        code: 429,
-        retry_after: Some(2),
-        times: 1,
-    });
-    env.server.inject(Fault {
-        method: Some(Method::PATCH),
-        path_contains: Some("statefulsets/db".into()),
-        code: 503,
-        retry_after: Some(1),
-        times: 1,
-    });
+    fail_db_patch_once(&env, 429, Some(2));
+    fail_db_patch_once(&env, 503, Some(1));
     assert_eq!(env.apply(shop(&[("db", "1Gi")])), ExitStatus::Ok);
     let patches: Vec<(u16, std::time::Instant)> = env
         .server
@@ -430,20 +416,8 @@ fn retry_after_from_the_server_sets_the_wait_before_the_retry() {
 #[test]
 fn transient_429_and_500_are_retried_and_succeed() {
     let env = Env::new("retry");
-    env.server.inject(Fault {
-        method: Some(Method::PATCH),
-        path_contains: Some("statefulsets/db".into()),
-        code: 429,
-        retry_after: Some(1),
-        times: 1,
-    });
-    env.server.inject(Fault {
-        method: Some(Method::PATCH),
-        path_contains: Some("statefulsets/db".into()),
-        code: 500,
-        retry_after: None,
-        times: 1,
-    });
+    fail_db_patch_once(&env, 429, Some(1));
+    fail_db_patch_once(&env, 500, None);
     assert_eq!(env.apply(shop(&[("db", "1Gi")])), ExitStatus::Ok);
     assert!(env.sts("db").is_some());
     let codes: Vec<String> = env
@@ -683,40 +657,16 @@ topology! {
 #[test]
 fn a_web_app_is_exposed_by_metallb_and_pruned_with_it() {
     let env = Env::new("metallb");
-    env.server
-        .apply_as(
-            "metallb-installer",
-            &json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": "metallb-system" } }),
-        )
-        .unwrap();
-    let topology = || {
-        let kube = kube_for(&env.server, "5s");
-        let lb = MetalLb {
-            pool: "10.0.0.240/28".parse().unwrap(),
-            context: "test".into(),
-            kubeconfig: kube.kubeconfig.clone(),
-            namespace: "metallb-system".into(),
-            address_timeout: "5s".parse().unwrap(),
-        };
-        LbCluster::new(kube, lb)
-    };
+    let lb = metallb_for(&env.server);
+    let topology = || LbCluster::new(kube_for(&env.server, "5s"), lb.clone());
     let web = |with_app: bool| {
         let mut plan: Plan<LbCluster> = Plan::new("site");
         if with_app {
             plan.add(
                 "web",
                 WebApp {
-                    image: "registry.example.com/web:1.0".parse().unwrap(),
                     replicas: 2,
-                    port: Port::new(8080).unwrap(),
-                    database: None,
-                    dns: None,
-                    namespace: None,
-                    ingress: None,
-                    ingress_path: None,
-                    tls_secret: None,
-                    config: Default::default(),
-                    secrets: Default::default(),
+                    ..web_app("registry.example.com/web:1.0")
                 },
                 &[],
             );

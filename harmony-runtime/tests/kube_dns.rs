@@ -12,7 +12,7 @@ use harmony_runtime::prelude::*;
 use harmony_runtime::providers::dns_configmap_name;
 use serde_json::{Value, json};
 use support::apiserver::ApiServer;
-use support::{kube_for, plan_doc, run_cli, runtime};
+use support::{kube_for, metallb_for, plan_doc, run_cli, runtime, web_app};
 
 topology! {
     /// A cluster with its DNS and its load balancer.
@@ -30,22 +30,22 @@ topology! {
 
 struct Env {
     server: ApiServer,
+    lb: MetalLb,
     state: std::path::PathBuf,
 }
 
 impl Env {
     fn new(tag: &str) -> Env {
         let server = ApiServer::start(tag);
-        for ns in ["kube-system", "metallb-system"] {
-            server
-                .apply_as(
-                    "installer",
-                    &json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": ns } }),
-                )
-                .unwrap();
-        }
+        server
+            .apply_as(
+                "installer",
+                &json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": "kube-system" } }),
+            )
+            .unwrap();
+        let lb = metallb_for(&server);
         let state = server.dir().join("state");
-        Env { server, state }
+        Env { server, lb, state }
     }
 
     fn dns(&self) -> CoreDns {
@@ -60,15 +60,7 @@ impl Env {
     }
 
     fn topology(&self) -> Zone {
-        let kube = kube_for(&self.server, "5s");
-        let lb = MetalLb {
-            pool: "10.0.0.240/28".parse().unwrap(),
-            context: "test".into(),
-            kubeconfig: kube.kubeconfig.clone(),
-            namespace: "metallb-system".into(),
-            address_timeout: "5s".parse().unwrap(),
-        };
-        Zone::new(kube, self.dns(), lb)
+        Zone::new(kube_for(&self.server, "5s"), self.dns(), self.lb.clone())
     }
 
     fn apply(&self, plan: Plan<Zone>) -> ExitStatus {
@@ -211,17 +203,8 @@ fn a_web_app_name_resolves_to_its_load_balancer_address() {
     plan.add(
         "shop",
         WebApp {
-            image: "registry.example.com/shop:1.0".parse().unwrap(),
-            replicas: 1,
-            port: Port::new(8080).unwrap(),
-            database: None,
             dns: Some("shop.home.arpa".parse().unwrap()),
-            namespace: None,
-            ingress: None,
-            ingress_path: None,
-            tls_secret: None,
-            config: Default::default(),
-            secrets: Default::default(),
+            ..web_app("registry.example.com/shop:1.0")
         },
         &[],
     );

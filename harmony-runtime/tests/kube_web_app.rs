@@ -13,7 +13,7 @@ use harmony_runtime::ExitStatus;
 use harmony_runtime::prelude::*;
 use serde_json::{Value, json};
 use support::apiserver::ApiServer;
-use support::{kube_for, plan_doc, run_cli};
+use support::{kube_for, metallb_for, plan_doc, run_cli, web_app};
 
 topology! {
     /// A cluster with MetalLB.
@@ -34,32 +34,20 @@ const TOKEN_BASE64: &str = "dG9rLTVmMmMtbmV2ZXItcHJpbnRlZA==";
 
 struct Env {
     server: ApiServer,
+    lb: MetalLb,
     state: PathBuf,
 }
 
 impl Env {
     fn new(tag: &str) -> Env {
         let server = ApiServer::start(tag);
-        server
-            .apply_as(
-                "metallb-installer",
-                &json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": "metallb-system" } }),
-            )
-            .unwrap();
+        let lb = metallb_for(&server);
         let state = server.dir().join("state");
-        Env { server, state }
+        Env { server, lb, state }
     }
 
     fn topology(&self) -> Site {
-        let kube = kube_for(&self.server, "5s");
-        let lb = MetalLb {
-            pool: "10.0.0.240/28".parse().unwrap(),
-            context: "test".into(),
-            kubeconfig: kube.kubeconfig.clone(),
-            namespace: "metallb-system".into(),
-            address_timeout: "5s".parse().unwrap(),
-        };
-        Site::new(kube, lb)
+        Site::new(kube_for(&self.server, "5s"), self.lb.clone())
     }
 
     fn run(&self, args: &[&str], plan: Plan<Site>) -> ExitStatus {
@@ -77,17 +65,12 @@ fn site(token: &str, ingress: bool) -> Plan<Site> {
     plan.add(
         "web",
         WebApp {
-            image: "registry.example.com/web:1.0".parse().unwrap(),
-            replicas: 1,
-            port: Port::new(8080).unwrap(),
-            database: None,
-            dns: None,
-            namespace: None,
             ingress: ingress.then(|| "web.example.com".parse().unwrap()),
             ingress_path: ingress.then(|| "/app".to_string()),
             tls_secret: ingress.then(|| "web-tls".to_string()),
             config: BTreeMap::from([("LOG_LEVEL".to_string(), "info".to_string())]),
             secrets: BTreeMap::from([("API_TOKEN".to_string(), Secret::new(token.to_string()))]),
+            ..web_app("registry.example.com/web:1.0")
         },
         &[],
     );

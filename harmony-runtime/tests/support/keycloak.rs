@@ -4,15 +4,14 @@
 //! in memory; faults (status and `Retry-After`) can be injected; every request is logged.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
+
+use super::http::HttpServer;
 
 /// The admin client and secret the server accepts.
 pub const ADMIN_CLIENT: &str = "harmony";
@@ -49,18 +48,13 @@ struct State {
 
 /// The running server; stops when dropped.
 pub struct KeycloakServer {
-    addr: SocketAddr,
     state: Arc<Mutex<State>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    http: HttpServer,
 }
 
 impl KeycloakServer {
     /// Starts a server with the given (empty) realms.
     pub fn start(realms: &[&str]) -> KeycloakServer {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let addr = listener.local_addr().expect("local addr");
         let state = Arc::new(Mutex::new(State {
             realms: realms
                 .iter()
@@ -68,45 +62,17 @@ impl KeycloakServer {
                 .collect(),
             ..State::default()
         }));
-        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
-        let shared = Arc::clone(&state);
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("server runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                loop {
-                    let accepted = tokio::select! {
-                        _ = &mut stopped => return,
-                        accepted = listener.accept() => accepted,
-                    };
-                    let Ok((stream, _)) = accepted else { continue };
-                    let shared = Arc::clone(&shared);
-                    tokio::spawn(async move {
-                        let service = hyper::service::service_fn(move |req| {
-                            let shared = Arc::clone(&shared);
-                            async move { Ok::<_, Infallible>(handle(&shared, req).await) }
-                        });
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
-                    });
-                }
-            });
+        let served = Arc::clone(&state);
+        let http = HttpServer::start(move |req| {
+            let state = Arc::clone(&served);
+            async move { handle(&state, req).await }
         });
-        KeycloakServer {
-            addr,
-            state,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
+        KeycloakServer { state, http }
     }
 
     /// `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.http.addr())
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -160,17 +126,6 @@ impl KeycloakServer {
             .filter(|r| !r.path.ends_with("/token"))
             .map(|r| format!("{} {} {}", r.code, r.method, r.path))
             .collect()
-    }
-}
-
-impl Drop for KeycloakServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 
