@@ -36,6 +36,37 @@ impl ::harmony_dsl::ScoreKind for WebApp {
             kind: <Option<String> as ::harmony_dsl::__private::ScoreField>::KIND,
             required: false,
         },
+        ::harmony_dsl::FieldInfo {
+            name: "ingress",
+            kind: <Option<DomainName> as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
+        ::harmony_dsl::FieldInfo {
+            name: "ingress_path",
+            kind: <Option<String> as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
+        ::harmony_dsl::FieldInfo {
+            name: "tls_secret",
+            kind: <Option<String> as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
+        ::harmony_dsl::FieldInfo {
+            name: "config",
+            kind: <BTreeMap<
+                String,
+                String,
+            > as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
+        ::harmony_dsl::FieldInfo {
+            name: "secrets",
+            kind: <BTreeMap<
+                String,
+                Secret<String>,
+            > as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
     ];
 }
 impl ::harmony_dsl::__private::serde::Serialize for WebApp {
@@ -46,7 +77,7 @@ impl ::harmony_dsl::__private::serde::Serialize for WebApp {
         let mut state = ::harmony_dsl::__private::serde::Serializer::serialize_struct(
             serializer,
             "WebApp",
-            6usize,
+            11usize,
         )?;
         ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
             &mut state,
@@ -78,6 +109,31 @@ impl ::harmony_dsl::__private::serde::Serialize for WebApp {
             "namespace",
             &self.namespace,
         )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
+            &mut state,
+            "ingress",
+            &self.ingress,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
+            &mut state,
+            "ingress_path",
+            &self.ingress_path,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
+            &mut state,
+            "tls_secret",
+            &self.tls_secret,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
+            &mut state,
+            "config",
+            &self.config,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
+            &mut state,
+            "secrets",
+            &self.secrets,
+        )?;
         ::harmony_dsl::__private::serde::ser::SerializeStruct::end(state)
     }
 }
@@ -103,6 +159,11 @@ pub struct WebAppBuilder<__T, __Image> {
     database: Option<Endpoint<Postgres>>,
     dns: Option<DomainName>,
     namespace: Option<String>,
+    ingress: Option<DomainName>,
+    ingress_path: Option<String>,
+    tls_secret: Option<String>,
+    config: ::core::option::Option<BTreeMap<String, String>>,
+    secrets: ::core::option::Option<BTreeMap<String, Secret<String>>>,
     __topology: ::core::marker::PhantomData<fn() -> (__T, __Image)>,
 }
 #[allow(dead_code)]
@@ -116,6 +177,11 @@ impl WebApp {
             database: ::core::option::Option::None,
             dns: ::core::option::Option::None,
             namespace: ::core::option::Option::None,
+            ingress: ::core::option::Option::None,
+            ingress_path: ::core::option::Option::None,
+            tls_secret: ::core::option::Option::None,
+            config: ::core::option::Option::None,
+            secrets: ::core::option::Option::None,
             __topology: ::core::marker::PhantomData,
         }
     }
@@ -150,6 +216,11 @@ impl<__T> WebAppBuilder<__T, ::harmony_dsl::__private::Unset> {
             database: self.database,
             dns: self.dns,
             namespace: self.namespace,
+            ingress: self.ingress,
+            ingress_path: self.ingress_path,
+            tls_secret: self.tls_secret,
+            config: self.config,
+            secrets: self.secrets,
             __topology: ::core::marker::PhantomData,
         }
     }
@@ -184,6 +255,31 @@ impl<__T, __Image> WebAppBuilder<__T, __Image> {
         self.namespace = ::core::option::Option::Some(value);
         self
     }
+    ///Sets `ingress` (optional).
+    pub fn ingress(mut self, value: DomainName) -> Self {
+        self.ingress = ::core::option::Option::Some(value);
+        self
+    }
+    ///Sets `ingress_path` (optional).
+    pub fn ingress_path(mut self, value: String) -> Self {
+        self.ingress_path = ::core::option::Option::Some(value);
+        self
+    }
+    ///Sets `tls_secret` (optional).
+    pub fn tls_secret(mut self, value: String) -> Self {
+        self.tls_secret = ::core::option::Option::Some(value);
+        self
+    }
+    ///Sets `config` (has a default).
+    pub fn config(mut self, value: BTreeMap<String, String>) -> Self {
+        self.config = ::core::option::Option::Some(value);
+        self
+    }
+    ///Sets `secrets` (has a default).
+    pub fn secrets(mut self, value: BTreeMap<String, Secret<String>>) -> Self {
+        self.secrets = ::core::option::Option::Some(value);
+        self
+    }
     /// Builds the score; compiles only once every required field is set.
     pub fn build(self) -> WebApp
     where
@@ -204,6 +300,11 @@ impl<__T, __Image> WebAppBuilder<__T, __Image> {
             database: self.database,
             dns: self.dns,
             namespace: self.namespace,
+            ingress: self.ingress,
+            ingress_path: self.ingress_path,
+            tls_secret: self.tls_secret,
+            config: self.config.unwrap_or_default(),
+            secrets: self.secrets.unwrap_or_default(),
         }
     }
 }

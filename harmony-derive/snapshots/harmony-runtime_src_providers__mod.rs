@@ -14,6 +14,21 @@ impl ::harmony_dsl::Provider for CoreDns {
             kind: <DomainName as ::harmony_dsl::__private::ScoreField>::KIND,
             required: true,
         },
+        ::harmony_dsl::FieldInfo {
+            name: "context",
+            kind: <String as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
+        ::harmony_dsl::FieldInfo {
+            name: "kubeconfig",
+            kind: <Option<String> as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
+        ::harmony_dsl::FieldInfo {
+            name: "namespace",
+            kind: <String as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
     ];
     fn apply_env(&mut self, prefix: &str) -> ::harmony_dsl::Result<()> {
         ::harmony_dsl::__private::EnvField::set_from_env(
@@ -24,6 +39,18 @@ impl ::harmony_dsl::Provider for CoreDns {
             &mut self.zone,
             &::std::format!("{}_{}", prefix, "ZONE"),
         )?;
+        ::harmony_dsl::__private::EnvField::set_from_env(
+            &mut self.context,
+            &::std::format!("{}_{}", prefix, "CONTEXT"),
+        )?;
+        ::harmony_dsl::__private::EnvField::set_from_env(
+            &mut self.kubeconfig,
+            &::std::format!("{}_{}", prefix, "KUBECONFIG"),
+        )?;
+        ::harmony_dsl::__private::EnvField::set_from_env(
+            &mut self.namespace,
+            &::std::format!("{}_{}", prefix, "NAMESPACE"),
+        )?;
         ::core::result::Result::Ok(())
     }
 }
@@ -33,6 +60,9 @@ impl ::harmony_dsl::Provider for CoreDns {
 pub struct CoreDnsBuilder<__T, __On, __Zone> {
     on: __On,
     zone: __Zone,
+    context: ::core::option::Option<String>,
+    kubeconfig: Option<String>,
+    namespace: ::core::option::Option<String>,
     __topology: ::core::marker::PhantomData<fn() -> (__T, __On, __Zone)>,
 }
 #[allow(dead_code)]
@@ -46,6 +76,9 @@ impl CoreDns {
         CoreDnsBuilder {
             on: ::harmony_dsl::__private::Unset,
             zone: ::harmony_dsl::__private::Unset,
+            context: ::core::option::Option::None,
+            kubeconfig: ::core::option::Option::None,
+            namespace: ::core::option::Option::None,
             __topology: ::core::marker::PhantomData,
         }
     }
@@ -100,6 +133,9 @@ impl<__T, __Zone> CoreDnsBuilder<__T, ::harmony_dsl::__private::Unset, __Zone> {
         CoreDnsBuilder {
             on: ::harmony_dsl::__private::Set(::harmony_dsl::Placement::of::<__H>()),
             zone: self.zone,
+            context: self.context,
+            kubeconfig: self.kubeconfig,
+            namespace: self.namespace,
             __topology: ::core::marker::PhantomData,
         }
     }
@@ -114,12 +150,30 @@ impl<__T, __On> CoreDnsBuilder<__T, __On, ::harmony_dsl::__private::Unset> {
         CoreDnsBuilder {
             zone: ::harmony_dsl::__private::Set(value),
             on: self.on,
+            context: self.context,
+            kubeconfig: self.kubeconfig,
+            namespace: self.namespace,
             __topology: ::core::marker::PhantomData,
         }
     }
 }
 #[allow(dead_code)]
 impl<__T, __On, __Zone> CoreDnsBuilder<__T, __On, __Zone> {
+    ///Sets `context` (has a default).
+    pub fn context(mut self, value: String) -> Self {
+        self.context = ::core::option::Option::Some(value);
+        self
+    }
+    ///Sets `kubeconfig` (optional).
+    pub fn kubeconfig(mut self, value: String) -> Self {
+        self.kubeconfig = ::core::option::Option::Some(value);
+        self
+    }
+    ///Sets `namespace` (has a default).
+    pub fn namespace(mut self, value: String) -> Self {
+        self.namespace = ::core::option::Option::Some(value);
+        self
+    }
     /// Builds the score; compiles only once every required field is set.
     pub fn build(self) -> CoreDns
     where
@@ -129,9 +183,20 @@ impl<__T, __On, __Zone> CoreDnsBuilder<__T, __On, __Zone> {
         CoreDns {
             on: CoreDnsOnIsSet::__value(self.on),
             zone: CoreDnsZoneIsSet::__value(self.zone),
+            context: self.context.unwrap_or_default(),
+            kubeconfig: self.kubeconfig,
+            namespace: self
+                .namespace
+                .unwrap_or_else(|| ::harmony_dsl::__private::FromLiteral::from_literal(
+                    ::harmony_dsl::__private::Literal::Str("kube-system"),
+                )),
         }
     }
 }
+const _: () = ::harmony_dsl::__private::check_kind(
+    <String as ::harmony_dsl::__private::ScoreField>::KIND,
+    ::harmony_dsl::__private::Literal::Str("kube-system"),
+);
 
 // ---- derive(Provider) ----
 impl ::harmony_dsl::Provider for Keycloak {
@@ -147,6 +212,21 @@ impl ::harmony_dsl::Provider for Keycloak {
             kind: <String as ::harmony_dsl::__private::ScoreField>::KIND,
             required: true,
         },
+        ::harmony_dsl::FieldInfo {
+            name: "token_realm",
+            kind: <String as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
+        ::harmony_dsl::FieldInfo {
+            name: "admin_client",
+            kind: <String as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
+        ::harmony_dsl::FieldInfo {
+            name: "secret_env",
+            kind: <String as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
     ];
     fn apply_env(&mut self, prefix: &str) -> ::harmony_dsl::Result<()> {
         ::harmony_dsl::__private::EnvField::set_from_env(
@@ -157,6 +237,18 @@ impl ::harmony_dsl::Provider for Keycloak {
             &mut self.realm,
             &::std::format!("{}_{}", prefix, "REALM"),
         )?;
+        ::harmony_dsl::__private::EnvField::set_from_env(
+            &mut self.token_realm,
+            &::std::format!("{}_{}", prefix, "TOKEN_REALM"),
+        )?;
+        ::harmony_dsl::__private::EnvField::set_from_env(
+            &mut self.admin_client,
+            &::std::format!("{}_{}", prefix, "ADMIN_CLIENT"),
+        )?;
+        ::harmony_dsl::__private::EnvField::set_from_env(
+            &mut self.secret_env,
+            &::std::format!("{}_{}", prefix, "SECRET_ENV"),
+        )?;
         ::core::result::Result::Ok(())
     }
 }
@@ -166,6 +258,9 @@ impl ::harmony_dsl::Provider for Keycloak {
 pub struct KeycloakBuilder<__T, __Url, __Realm> {
     url: __Url,
     realm: __Realm,
+    token_realm: ::core::option::Option<String>,
+    admin_client: ::core::option::Option<String>,
+    secret_env: ::core::option::Option<String>,
     __topology: ::core::marker::PhantomData<fn() -> (__T, __Url, __Realm)>,
 }
 #[allow(dead_code)]
@@ -179,6 +274,9 @@ impl Keycloak {
         KeycloakBuilder {
             url: ::harmony_dsl::__private::Unset,
             realm: ::harmony_dsl::__private::Unset,
+            token_realm: ::core::option::Option::None,
+            admin_client: ::core::option::Option::None,
+            secret_env: ::core::option::Option::None,
             __topology: ::core::marker::PhantomData,
         }
     }
@@ -225,6 +323,9 @@ impl<__T, __Realm> KeycloakBuilder<__T, ::harmony_dsl::__private::Unset, __Realm
         KeycloakBuilder {
             url: ::harmony_dsl::__private::Set(value),
             realm: self.realm,
+            token_realm: self.token_realm,
+            admin_client: self.admin_client,
+            secret_env: self.secret_env,
             __topology: ::core::marker::PhantomData,
         }
     }
@@ -239,12 +340,30 @@ impl<__T, __Url> KeycloakBuilder<__T, __Url, ::harmony_dsl::__private::Unset> {
         KeycloakBuilder {
             realm: ::harmony_dsl::__private::Set(value),
             url: self.url,
+            token_realm: self.token_realm,
+            admin_client: self.admin_client,
+            secret_env: self.secret_env,
             __topology: ::core::marker::PhantomData,
         }
     }
 }
 #[allow(dead_code)]
 impl<__T, __Url, __Realm> KeycloakBuilder<__T, __Url, __Realm> {
+    ///Sets `token_realm` (has a default).
+    pub fn token_realm(mut self, value: String) -> Self {
+        self.token_realm = ::core::option::Option::Some(value);
+        self
+    }
+    ///Sets `admin_client` (has a default).
+    pub fn admin_client(mut self, value: String) -> Self {
+        self.admin_client = ::core::option::Option::Some(value);
+        self
+    }
+    ///Sets `secret_env` (has a default).
+    pub fn secret_env(mut self, value: String) -> Self {
+        self.secret_env = ::core::option::Option::Some(value);
+        self
+    }
     /// Builds the score; compiles only once every required field is set.
     pub fn build(self) -> Keycloak
     where
@@ -254,9 +373,38 @@ impl<__T, __Url, __Realm> KeycloakBuilder<__T, __Url, __Realm> {
         Keycloak {
             url: KeycloakUrlIsSet::__value(self.url),
             realm: KeycloakRealmIsSet::__value(self.realm),
+            token_realm: self
+                .token_realm
+                .unwrap_or_else(|| ::harmony_dsl::__private::FromLiteral::from_literal(
+                    ::harmony_dsl::__private::Literal::Str("master"),
+                )),
+            admin_client: self
+                .admin_client
+                .unwrap_or_else(|| ::harmony_dsl::__private::FromLiteral::from_literal(
+                    ::harmony_dsl::__private::Literal::Str("harmony"),
+                )),
+            secret_env: self
+                .secret_env
+                .unwrap_or_else(|| ::harmony_dsl::__private::FromLiteral::from_literal(
+                    ::harmony_dsl::__private::Literal::Str(
+                        "HARMONY_KEYCLOAK_CLIENT_SECRET",
+                    ),
+                )),
         }
     }
 }
+const _: () = ::harmony_dsl::__private::check_kind(
+    <String as ::harmony_dsl::__private::ScoreField>::KIND,
+    ::harmony_dsl::__private::Literal::Str("master"),
+);
+const _: () = ::harmony_dsl::__private::check_kind(
+    <String as ::harmony_dsl::__private::ScoreField>::KIND,
+    ::harmony_dsl::__private::Literal::Str("harmony"),
+);
+const _: () = ::harmony_dsl::__private::check_kind(
+    <String as ::harmony_dsl::__private::ScoreField>::KIND,
+    ::harmony_dsl::__private::Literal::Str("HARMONY_KEYCLOAK_CLIENT_SECRET"),
+);
 
 // ---- derive(Provider) ----
 impl ::harmony_dsl::Provider for Podman {

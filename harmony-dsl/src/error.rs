@@ -40,6 +40,7 @@ pub struct Error {
     capability: Option<&'static str>,
     message: String,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    retry_after: Option<std::time::Duration>,
 }
 
 impl Error {
@@ -50,6 +51,7 @@ impl Error {
             capability: None,
             message: message.into(),
             source: None,
+            retry_after: None,
         }
     }
 
@@ -78,6 +80,18 @@ impl Error {
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.source = Some(Box::new(source));
         self
+    }
+
+    /// How long the other side asked to wait before retrying (an HTTP `Retry-After`); the
+    /// runtime waits that long, within a bound, instead of its own backoff.
+    pub fn with_retry_after(mut self, wait: std::time::Duration) -> Self {
+        self.retry_after = Some(wait);
+        self
+    }
+
+    /// The wait the other side asked for before a retry, when it said.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        self.retry_after
     }
 
     /// What kind of failure this is.

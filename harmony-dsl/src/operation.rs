@@ -101,8 +101,18 @@ impl Operation {
     /// objects are one YAML file each, `k8s/<namespace or _cluster>/<kind>-<name>.yaml`, that
     /// `kubectl apply -f` accepts; other resources are JSON.
     pub fn render(&self) -> Artifact {
+        self.render_with(SecretValues::Redacted)
+    }
+
+    /// Like [`render`](Self::render); with [`SecretValues::Included`] the `data` of Kubernetes
+    /// `Secret`s holds the real values (what `render --include-secrets` writes).
+    pub fn render_with(&self, secrets: SecretValues) -> Artifact {
         let (path, value) = match self {
             Operation::K8sCluster(o) => {
+                let manifest = match secrets {
+                    SecretValues::Redacted => redacted_manifest(o),
+                    SecretValues::Included => o.to_manifest(),
+                };
                 return Artifact {
                     path: format!(
                         "k8s/{}/{}-{}.yaml",
@@ -110,7 +120,7 @@ impl Operation {
                         o.kind.to_lowercase(),
                         o.name
                     ),
-                    content: yaml::to_yaml(&redacted_manifest(o)),
+                    content: yaml::to_yaml(&manifest),
                 };
             }
             Operation::DnsServer(r) => (format!("dns/{}.json", r.name), to_json(r)),
@@ -163,6 +173,16 @@ impl Operation {
         content.push('\n');
         Artifact { path, content }
     }
+}
+
+/// Whether rendered files hold secret values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SecretValues {
+    /// `<redacted>` instead of every value (the default).
+    #[default]
+    Redacted,
+    /// The values themselves, for a user who asked for them explicitly.
+    Included,
 }
 
 /// `"<redacted>"`, base64-encoded: what a rendered `Secret`'s `data` values become.
@@ -336,6 +356,7 @@ mod tests {
             namespace: Some("shop".into()),
             labels: Default::default(),
             body: body.as_object().cloned().unwrap_or_default(),
+            secret_data: Default::default(),
         }
     }
 

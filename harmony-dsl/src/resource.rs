@@ -29,6 +29,11 @@ pub struct KubeObject {
     /// Everything beside `apiVersion`, `kind` and the metadata above; other metadata fields
     /// (`annotations`...) under a `metadata` key, merged into the manifest's metadata.
     pub body: serde_json::Map<String, serde_json::Value>,
+    /// The values of a `v1` `Secret`'s `data`, kept as [`Secret`]s so that plans, saved plans,
+    /// state and logs only ever show `<redacted>`. Only [`to_manifest`](Self::to_manifest), what
+    /// is sent to the API server, holds them (base64-encoded, as `data` requires).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub secret_data: BTreeMap<String, Secret<String>>,
 }
 
 impl KubeObject {
@@ -43,7 +48,10 @@ impl KubeObject {
         )
     }
 
-    /// The full object as JSON (`apiVersion`, `kind`, `metadata`, body).
+    /// The full object as JSON (`apiVersion`, `kind`, `metadata`, body), secret values in clear:
+    /// what the API server gets. Render and print [`redacted_manifest`] instead.
+    ///
+    /// [`redacted_manifest`]: crate::operation::redacted_manifest
     pub fn to_manifest(&self) -> serde_json::Value {
         let mut metadata = match self.body.get("metadata") {
             Some(serde_json::Value::Object(extra)) => extra.clone(),
@@ -65,6 +73,17 @@ impl KubeObject {
         object.insert("metadata".into(), metadata.into());
         for (k, v) in self.body.iter().filter(|(k, _)| *k != "metadata") {
             object.insert(k.clone(), v.clone());
+        }
+        if !self.secret_data.is_empty() {
+            let data = object
+                .entry("data")
+                .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+            if let serde_json::Value::Object(data) = data {
+                for (key, value) in &self.secret_data {
+                    let bytes = k8s_openapi::ByteString(value.expose().as_bytes().to_vec());
+                    data.insert(key.clone(), serde_json::to_value(bytes).unwrap_or_default());
+                }
+            }
         }
         object.into()
     }

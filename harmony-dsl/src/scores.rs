@@ -31,24 +31,41 @@ fn labels(ctx: &crate::ScoreContext<'_>, kind: &str) -> BTreeMap<String, String>
     ])
 }
 
-/// A Kubernetes object with Harmony's labels.
-fn object(
+/// A typed Kubernetes object (a `k8s-openapi` struct) as a [`KubeObject`] named `name`, with
+/// Harmony's labels. `apiVersion` and `kind` come from the type; the object's own `metadata` is
+/// replaced by `name`, `namespace` and the labels.
+fn typed<K>(
     ctx: &crate::ScoreContext<'_>,
     kind_of_score: &str,
-    api_version: &str,
-    kind: &str,
+    name: &str,
     namespace: Option<&str>,
-    body: serde_json::Value,
-) -> KubeObject {
+    object: &K,
+) -> KubeObject
+where
+    K: k8s_openapi::Resource + serde::Serialize,
+{
+    let mut body = match serde_json::to_value(object) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    for key in ["apiVersion", "kind", "metadata"] {
+        body.remove(key);
+    }
     KubeObject {
-        api_version: api_version.to_string(),
-        kind: kind.to_string(),
-        name: ctx.instance.to_string(),
+        api_version: K::API_VERSION.to_string(),
+        kind: K::KIND.to_string(),
+        name: name.to_string(),
         namespace: namespace.map(str::to_string),
         labels: labels(ctx, kind_of_score),
-        body: match body {
-            serde_json::Value::Object(map) => map,
-            _ => serde_json::Map::new(),
-        },
+        body,
+        secret_data: BTreeMap::new(),
     }
+}
+
+/// The label selector of score instance `instance`'s pods.
+fn selector(ctx: &crate::ScoreContext<'_>) -> BTreeMap<String, String> {
+    BTreeMap::from([(
+        "app.kubernetes.io/name".to_string(),
+        ctx.instance.to_string(),
+    )])
 }

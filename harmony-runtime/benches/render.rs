@@ -51,6 +51,11 @@ fn plan() -> Plan<BenchCluster> {
                     .expect("domain name")
             }),
             namespace: Some(format!("team-{}", i % 10)),
+            ingress: None,
+            ingress_path: None,
+            tls_secret: None,
+            config: Default::default(),
+            secrets: Default::default(),
         };
         plan.add(&format!("app-{i}"), app, &[]);
     }

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use harmony_dsl::config::{Config, KeySource};
+use harmony_dsl::operation::SecretValues;
 use harmony_dsl::{Error, Inspection, Interpret, Operation, Plan, Topology};
 use serde::Serialize;
 use tokio::sync::Semaphore;
@@ -22,6 +23,7 @@ use tokio::task::JoinSet;
 
 use crate::config::ConfigSources;
 use crate::executor::default_parallelism;
+use crate::overrides::Overrides;
 use crate::report::SCHEMA_VERSION;
 use crate::state::{State, StateDir};
 pub use plan::{PlanDocument, PlanSummary, PlannedRemoval, PlannedStep};
@@ -125,11 +127,18 @@ enum Command {
     Apply {
         /// A plan saved by `plan --out`: apply exactly it, refusing if the world moved since.
         file: Option<PathBuf>,
+        /// Take over Kubernetes fields another field manager owns, whatever the `Kube`
+        /// provider's `force_conflicts` says.
+        #[arg(long)]
+        force_conflicts: bool,
     },
     /// Write every step's artifact (manifests, files) into DIR, deterministically.
     Render {
         /// Output directory (created).
         dir: PathBuf,
+        /// Write the values of Kubernetes Secrets into the files instead of `<redacted>`.
+        #[arg(long)]
+        include_secrets: bool,
     },
     /// What the state file says was applied, and the topology's capabilities.
     Status,
@@ -230,8 +239,20 @@ fn run_cli<T: Topology>(
             );
         }
     };
+    let overrides = Overrides {
+        force_conflicts: matches!(
+            args.command,
+            Command::Apply {
+                force_conflicts: true,
+                ..
+            }
+        ),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .on_thread_start(move || {
+            overrides.install();
+        })
         .build()
     {
         Ok(rt) => rt,
@@ -257,6 +278,7 @@ fn run_cli<T: Topology>(
         tty: std::io::stdout().is_terminal(),
         config,
     };
+    let previous = overrides.install();
     let status = runtime.block_on(async move {
         // Charts become their objects before anything else looks at the plan (see `inflate`).
         let inflated = match args.command {
@@ -271,9 +293,11 @@ fn run_cli<T: Topology>(
         let plan = inflated.plan;
         match args.command {
             Command::Plan { out } => plan::run(&ctx, plan, out).await,
-            Command::Apply { file } => apply::run(&ctx, plan, file, apply::RunMode::Apply).await,
+            Command::Apply { file, .. } => {
+                apply::run(&ctx, plan, file, apply::RunMode::Apply).await
+            }
             Command::Smoke => apply::run(&ctx, plan, None, apply::RunMode::SmokeOnly).await,
-            Command::Render { dir } if !inflated.failures.is_empty() => {
+            Command::Render { dir, .. } if !inflated.failures.is_empty() => {
                 let reasons: Vec<String> = inflated
                     .failures
                     .iter()
@@ -288,12 +312,23 @@ fn run_cli<T: Topology>(
                     ),
                 )
             }
-            Command::Render { dir } => render(&ctx, plan, dir),
+            Command::Render {
+                dir,
+                include_secrets,
+            } => {
+                let secrets = if include_secrets {
+                    SecretValues::Included
+                } else {
+                    SecretValues::Redacted
+                };
+                render(&ctx, plan, dir, secrets)
+            }
             Command::Status => status::run(&ctx).await,
         }
     });
     // Steps still running after a cancellation (a provider ignoring it) must not keep us alive.
     runtime.shutdown_timeout(Duration::from_secs(1));
+    previous.install();
     status
 }
 
@@ -484,12 +519,17 @@ async fn inspect_all<T: Topology>(
         .collect()
 }
 
-fn render<T: Topology>(ctx: &Ctx<T>, plan: Plan<T>, dir: PathBuf) -> ExitStatus {
+fn render<T: Topology>(
+    ctx: &Ctx<T>,
+    plan: Plan<T>,
+    dir: PathBuf,
+    secrets: SecretValues,
+) -> ExitStatus {
     let plan = match ctx.select(&plan) {
         Ok(plan) => plan,
         Err(status) => return status,
     };
-    match crate::render::render_plan(&plan, &dir) {
+    match crate::render::render_plan_with(&plan, &dir, secrets) {
         Ok(index) => {
             if ctx.out.json {
                 ctx.out.print_json(&index);

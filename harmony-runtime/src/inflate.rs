@@ -232,6 +232,7 @@ mod tests {
             namespace: Some("shop".into()),
             labels: BTreeMap::new(),
             body: Map::new(),
+            secret_data: BTreeMap::new(),
         }
     }
 

@@ -33,6 +33,7 @@ pub mod executor;
 mod hash;
 pub mod inflate;
 pub mod local;
+pub mod overrides;
 pub mod providers;
 pub mod render;
 pub mod report;

@@ -8,6 +8,7 @@ use std::io;
 use std::path::{Component, Path};
 
 use harmony_dsl::Plan;
+use harmony_dsl::operation::SecretValues;
 use serde::{Deserialize, Serialize};
 
 use crate::hash::sha256_hex;
@@ -78,9 +79,18 @@ fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// Files are written in path order. Files an earlier render listed in `dir`'s index that this
 /// plan no longer renders are removed, so `dir` holds exactly the plan; other files are left alone.
 pub fn render_plan<T>(plan: &Plan<T>, dir: &Path) -> io::Result<RenderIndex> {
+    render_plan_with(plan, dir, SecretValues::Redacted)
+}
+
+/// Like [`render_plan`]; `secrets` says whether Kubernetes `Secret`s hold their real values.
+pub fn render_plan_with<T>(
+    plan: &Plan<T>,
+    dir: &Path,
+    secrets: SecretValues,
+) -> io::Result<RenderIndex> {
     let mut artifacts = BTreeMap::new();
     for step in &plan.steps {
-        let artifact = step.operation.render();
+        let artifact = step.operation.render_with(secrets);
         let rel = Path::new(&artifact.path);
         let safe = rel.components().all(|c| matches!(c, Component::Normal(_)))
             && !artifact.path.is_empty();

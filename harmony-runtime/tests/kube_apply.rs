@@ -13,7 +13,7 @@ use harmony_runtime::state::StateDir;
 use hyper::Method;
 use serde_json::{Value, json};
 use support::apiserver::{ApiServer, Apply, Fault, Readiness};
-use support::{kube_for, plan_doc, run_cli, runtime};
+use support::{kube_for, metallb_for, plan_doc, run_cli, runtime, web_app};
 
 topology! {
     /// One cluster, nothing else.
@@ -266,20 +266,7 @@ fn a_conflict_with_another_field_manager_is_reported_and_forced_only_when_asked(
             .message
             .contains("conflict with \"harmony\": .spec.replicas")
     );
-    env.server
-        .store()
-        .apply(
-            &ApiServer::kind("apps/v1", "StatefulSet"),
-            Some("default"),
-            "db",
-            &scale,
-            Apply {
-                manager: "kubectl",
-                force: true,
-                dry_run: false,
-            },
-        )
-        .unwrap();
+    scale_by_hand(&env);
 
     // Harmony's apply is refused with the other manager and the field named.
     let object = declared_sts(&shop(&[("db", "1Gi")]));
@@ -323,23 +310,115 @@ fn a_conflict_with_another_field_manager_is_reported_and_forced_only_when_asked(
     assert_eq!(managers(&live), ["harmony"]);
 }
 
+/// kubectl takes `spec.replicas` of StatefulSet `db` over (scaling it to 2).
+fn scale_by_hand(env: &Env) {
+    let scale = json!({
+        "apiVersion": "apps/v1", "kind": "StatefulSet",
+        "metadata": { "name": "db", "namespace": "default" },
+        "spec": { "replicas": 2 }
+    });
+    env.server
+        .store()
+        .apply(
+            &ApiServer::kind("apps/v1", "StatefulSet"),
+            Some("default"),
+            "db",
+            &scale,
+            Apply {
+                manager: "kubectl",
+                force: true,
+                dry_run: false,
+            },
+        )
+        .unwrap();
+}
+
+#[test]
+fn apply_force_conflicts_takes_fields_over_for_that_command_only() {
+    let env = Env::new("force-flag");
+    assert_eq!(env.apply(shop(&[("db", "1Gi")])), ExitStatus::Ok);
+    scale_by_hand(&env);
+    // Without the flag: the 409 is reported and nothing changes.
+    assert_eq!(env.apply(shop(&[("db", "1Gi")])), ExitStatus::StepFailed);
+    assert_eq!(env.sts("db").unwrap()["spec"]["replicas"], 2);
+    let codes: Vec<String> = env.patches();
+    assert!(
+        codes
+            .iter()
+            .any(|p| p.starts_with("409 ") && p.contains("statefulsets/db")),
+        "{codes:?}"
+    );
+    // With it (the provider still says `force_conflicts: false`): taken over, with force=true.
+    env.server.clear_requests();
+    assert_eq!(
+        run_cli(
+            &env.state,
+            &["apply", "--force-conflicts"],
+            env.topology(),
+            shop(&[("db", "1Gi")])
+        ),
+        ExitStatus::Ok
+    );
+    let live = env.sts("db").unwrap();
+    assert_eq!(live["spec"]["replicas"], 1);
+    assert_eq!(managers(&live), ["harmony"]);
+    assert!(
+        env.patches()
+            .iter()
+            .any(|p| p.starts_with("200 ") && p.contains("force=true")),
+        "{:?}",
+        env.patches()
+    );
+    // The flag held for that command only: the next conflict is refused again.
+    scale_by_hand(&env);
+    assert_eq!(env.apply(shop(&[("db", "1Gi")])), ExitStatus::StepFailed);
+    assert_eq!(env.sts("db").unwrap()["spec"]["replicas"], 2);
+}
+
+/// The next apply of StatefulSet `db` answers `code` once (with `Retry-After` when set).
+fn fail_db_patch_once(env: &Env, code: u16, retry_after: Option<u64>) {
+    env.server.inject(Fault {
+        method: Some(Method::PATCH),
+        path_contains: Some("statefulsets/db".into()),
+        code,
+        retry_after,
+        times: 1,
+    });
+}
+
+#[test]
+fn retry_after_from_the_server_sets_the_wait_before_the_retry() {
+    let env = Env::new("retry-after");
+    fail_db_patch_once(&env, 429, Some(2));
+    fail_db_patch_once(&env, 503, Some(1));
+    assert_eq!(env.apply(shop(&[("db", "1Gi")])), ExitStatus::Ok);
+    let patches: Vec<(u16, std::time::Instant)> = env
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == Method::PATCH && r.path.contains("statefulsets/db"))
+        .map(|r| (r.code, r.at))
+        .collect();
+    let codes: Vec<u16> = patches.iter().map(|p| p.0).collect();
+    assert_eq!(codes, [429, 503, 200]);
+    // The runtime's own backoff is 200 ms then 400 ms; the server asked for 2 s, then 1 s.
+    let first = patches[1].1 - patches[0].1;
+    let second = patches[2].1 - patches[1].1;
+    assert!(
+        first >= std::time::Duration::from_millis(1_950),
+        "{first:?}"
+    );
+    assert!(
+        second >= std::time::Duration::from_millis(950),
+        "{second:?}"
+    );
+}
+
 #[test]
 fn transient_429_and_500_are_retried_and_succeed() {
     let env = Env::new("retry");
-    env.server.inject(Fault {
-        method: Some(Method::PATCH),
-        path_contains: Some("statefulsets/db".into()),
-        code: 429,
-        retry_after: Some(1),
-        times: 1,
-    });
-    env.server.inject(Fault {
-        method: Some(Method::PATCH),
-        path_contains: Some("statefulsets/db".into()),
-        code: 500,
-        retry_after: None,
-        times: 1,
-    });
+    fail_db_patch_once(&env, 429, Some(1));
+    fail_db_patch_once(&env, 500, None);
     assert_eq!(env.apply(shop(&[("db", "1Gi")])), ExitStatus::Ok);
     assert!(env.sts("db").is_some());
     let codes: Vec<String> = env
@@ -399,6 +478,7 @@ fn deployment(name: &str) -> KubeObject {
         namespace: Some("default".into()),
         labels: Default::default(),
         body: body.as_object().unwrap().clone(),
+        secret_data: Default::default(),
     }
 }
 
@@ -578,35 +658,16 @@ topology! {
 #[test]
 fn a_web_app_is_exposed_by_metallb_and_pruned_with_it() {
     let env = Env::new("metallb");
-    env.server
-        .apply_as(
-            "metallb-installer",
-            &json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": "metallb-system" } }),
-        )
-        .unwrap();
-    let topology = || {
-        let kube = kube_for(&env.server, "5s");
-        let lb = MetalLb {
-            pool: "10.0.0.240/28".parse().unwrap(),
-            context: "test".into(),
-            kubeconfig: kube.kubeconfig.clone(),
-            namespace: "metallb-system".into(),
-            address_timeout: "5s".parse().unwrap(),
-        };
-        LbCluster::new(kube, lb)
-    };
+    let lb = metallb_for(&env.server);
+    let topology = || LbCluster::new(kube_for(&env.server, "5s"), lb.clone());
     let web = |with_app: bool| {
         let mut plan: Plan<LbCluster> = Plan::new("site");
         if with_app {
             plan.add(
                 "web",
                 WebApp {
-                    image: "registry.example.com/web:1.0".parse().unwrap(),
                     replicas: 2,
-                    port: Port::new(8080).unwrap(),
-                    database: None,
-                    dns: None,
-                    namespace: None,
+                    ..web_app("registry.example.com/web:1.0")
                 },
                 &[],
             );
@@ -731,6 +792,7 @@ fn a_kind_the_cluster_does_not_serve_is_a_permanent_error() {
         namespace: Some("default".into()),
         labels: Default::default(),
         body: Default::default(),
+        secret_data: Default::default(),
     };
     let error = runtime()
         .block_on(K8sCluster::inspect(&kube_for(&env.server, "5s"), &widget))

@@ -80,6 +80,7 @@ fn pause_object(name: &str, ns: &str, replicas: u16, image: &str, plan: &str) ->
         namespace: Some(ns.into()),
         labels: [("harmony.io/plan".to_string(), plan.to_string())].into(),
         body: body.as_object().cloned().unwrap_or_default(),
+        secret_data: Default::default(),
     }
 }
 
@@ -218,6 +219,18 @@ fn scenarios(t: &Target<'_>) {
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Conflict, "{error}");
     assert!(error.to_string().contains("kubectl-test"), "{error}");
+    // `apply --force-conflicts` takes it over for that command.
+    let status = run_cli(
+        t.state,
+        &["apply", "--force-conflicts"],
+        t.topology(),
+        t.plan(&ns, Some(pause(1))),
+    );
+    assert_eq!(status, ExitStatus::Ok);
+    assert_eq!(
+        rt.block_on(K8sCluster::apply(&t.kube(), &object)).unwrap(),
+        Outcome::Unchanged
+    );
     let mut forced = t.kube();
     forced.force_conflicts = true;
     let status = run_cli(
@@ -241,6 +254,9 @@ fn scenarios(t: &Target<'_>) {
     );
     let _ = rt.block_on(K8sCluster::remove(&t.kube(), &broken));
 
+    secret_scenario(t, &ns);
+    dns_scenario(t, &ns);
+
     // The removed score is pruned; then the namespace too.
     let status = run_cli(t.state, &["apply"], t.topology(), t.plan(&ns, None));
     assert_eq!(status, ExitStatus::Ok);
@@ -255,6 +271,89 @@ fn scenarios(t: &Target<'_>) {
         run_cli(t.state, &["apply"], t.topology(), empty),
         ExitStatus::Ok
     );
+}
+
+/// A Secret's value reaches the cluster, and a changed value is a redacted one-line diff.
+fn secret_scenario(t: &Target<'_>, ns: &str) {
+    let rt = runtime();
+    let secret = |value: &str| KubeObject {
+        api_version: "v1".into(),
+        kind: "Secret".into(),
+        name: "harmony-test-secret".into(),
+        namespace: Some(ns.into()),
+        labels: Default::default(),
+        body: json!({ "type": "Opaque" }).as_object().cloned().unwrap(),
+        secret_data: [("TOKEN".to_string(), Secret::new(value.to_string()))].into(),
+    };
+    assert!(matches!(
+        rt.block_on(K8sCluster::apply(&t.kube(), &secret("first-value"))),
+        Ok(Outcome::Changed { .. })
+    ));
+    let inspection = rt
+        .block_on(K8sCluster::inspect(&t.kube(), &secret("second-value")))
+        .unwrap();
+    assert_eq!(
+        inspection.change,
+        harmony_dsl::Change::Update {
+            diff: vec!["~ data.TOKEN: <redacted> (changed)".to_string()]
+        }
+    );
+    assert!(matches!(
+        rt.block_on(K8sCluster::remove(&t.kube(), &secret("first-value"))),
+        Ok(Outcome::Changed { .. })
+    ));
+}
+
+/// CoreDns records in a ConfigMap of the test namespace: two merge, one is removed.
+fn dns_scenario(t: &Target<'_>, ns: &str) {
+    use harmony_dsl::capability::DnsServer;
+    use harmony_dsl::resource::{DnsRecord, RecordData};
+    let rt = runtime();
+    let dns = CoreDns {
+        on: Placement::of::<cluster::node>(),
+        zone: "harmony-test.example".parse().unwrap(),
+        context: t.context.into(),
+        kubeconfig: Some(t.kubeconfig.into()),
+        namespace: ns.into(),
+    };
+    let record = |name: &str, ip: &str| DnsRecord {
+        name: name.parse().unwrap(),
+        data: RecordData::A(ip.parse().unwrap()),
+        ttl: 300,
+    };
+    let a = record("a.harmony-test.example", "192.0.2.1");
+    let b = record("b.harmony-test.example", "192.0.2.2");
+    for r in [&a, &b] {
+        assert!(matches!(
+            rt.block_on(DnsServer::apply(&dns, r)),
+            Ok(Outcome::Changed { .. })
+        ));
+    }
+    assert_eq!(
+        rt.block_on(DnsServer::apply(&dns, &a)).unwrap(),
+        Outcome::Unchanged
+    );
+    assert!(matches!(
+        rt.block_on(DnsServer::remove(&dns, &a)),
+        Ok(Outcome::Changed { .. })
+    ));
+    let left = rt.block_on(DnsServer::inspect(&dns, &b)).unwrap();
+    assert_eq!(left.change, harmony_dsl::Change::None);
+    let gone = rt.block_on(DnsServer::inspect(&dns, &a)).unwrap();
+    assert!(matches!(gone.change, harmony_dsl::Change::Create { .. }));
+    let configmap = KubeObject {
+        api_version: "v1".into(),
+        kind: "ConfigMap".into(),
+        name: harmony_runtime::providers::dns_configmap_name("harmony-test.example"),
+        namespace: Some(ns.into()),
+        labels: Default::default(),
+        body: Default::default(),
+        secret_data: Default::default(),
+    };
+    assert!(matches!(
+        rt.block_on(K8sCluster::remove(&t.kube(), &configmap)),
+        Ok(Outcome::Changed { .. })
+    ));
 }
 
 #[test]

@@ -1,6 +1,9 @@
-use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 
-use super::object;
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity as KubeQuantity;
+
+use super::typed;
 use crate::operation::Operation;
 use crate::score::{Operations, ScoreContext};
 use crate::value::Quantity;
@@ -24,38 +27,41 @@ pub struct Namespace {
 
 impl Operations for Namespace {
     fn operations(&self, ctx: &ScoreContext<'_>) -> Vec<Operation> {
-        let mut ops = vec![Operation::K8sCluster(object(
+        let mut ops = vec![Operation::K8sCluster(typed(
             ctx,
             "Namespace",
-            "v1",
-            "Namespace",
+            ctx.instance,
             None,
-            json!({}),
+            &core::Namespace::default(),
         ))];
-        let mut hard = Map::new();
+        let mut hard = BTreeMap::new();
         for (key, value) in [
             ("requests.cpu", &self.cpu),
             ("requests.memory", &self.memory),
             ("requests.storage", &self.storage),
         ] {
             if let Some(q) = value {
-                hard.insert(key.to_string(), Value::String(q.to_string()));
+                hard.insert(key.to_string(), KubeQuantity(q.to_string()));
             }
         }
         if let Some(pods) = self.pods {
-            hard.insert("pods".to_string(), Value::String(pods.to_string()));
+            hard.insert("pods".to_string(), KubeQuantity(pods.to_string()));
         }
         if !hard.is_empty() {
-            let mut quota = object(
+            let quota = core::ResourceQuota {
+                spec: Some(core::ResourceQuotaSpec {
+                    hard: Some(hard),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            ops.push(Operation::K8sCluster(typed(
                 ctx,
                 "Namespace",
-                "v1",
-                "ResourceQuota",
+                "quota",
                 Some(ctx.instance),
-                json!({ "spec": { "hard": hard } }),
-            );
-            quota.name = "quota".to_string();
-            ops.push(Operation::K8sCluster(quota));
+                &quota,
+            )));
         }
         ops
     }

@@ -1,6 +1,11 @@
-use serde_json::json;
+use std::collections::BTreeMap;
 
-use super::object;
+use k8s_openapi::api::apps::v1 as apps;
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity as KubeQuantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+
+use super::{selector, typed};
 use crate::config::SecretRef;
 use crate::endpoint::{Endpoint, Protocol};
 use crate::operation::Operation;
@@ -62,63 +67,130 @@ impl ScoreOutputs for Postgres {
 impl Operations for Postgres {
     fn operations(&self, ctx: &ScoreContext<'_>) -> Vec<Operation> {
         let ns = self.ns();
-        let selector = json!({ "app.kubernetes.io/name": ctx.instance });
-        let mut pod_spec = json!({ "containers": [{
-            "name": "postgres",
-            "image": format!("docker.io/library/postgres:{}", self.version),
-            "ports": [{ "containerPort": PORT }],
-            "volumeMounts": [{ "name": "data", "mountPath": "/var/lib/postgresql/data" }],
-        }]});
+        let selector = selector(ctx);
         let mut operations = Vec::new();
+        let mut env = None;
         if let Some(password) = &self.password {
+            // The value stays a reference (in `stringData`) until apply time, when the runtime
+            // reads it from its source into the Secret's redacted `secret_data`.
             let credentials = format!("{}-credentials", ctx.instance);
-            let mut secret = object(
+            let mut secret = typed(
                 ctx,
                 "Postgres",
-                "v1",
-                "Secret",
+                &credentials,
                 Some(ns),
-                json!({ "type": "Opaque", "stringData": { "POSTGRES_PASSWORD": password } }),
+                &core::Secret {
+                    type_: Some("Opaque".to_string()),
+                    ..Default::default()
+                },
             );
-            secret.name.clone_from(&credentials);
+            secret.body.insert(
+                "stringData".into(),
+                serde_json::json!({ "POSTGRES_PASSWORD": password }),
+            );
             operations.push(Operation::K8sCluster(secret));
-            pod_spec["containers"][0]["env"] = json!([{
-                "name": "POSTGRES_PASSWORD",
-                "valueFrom": { "secretKeyRef": { "name": credentials, "key": "POSTGRES_PASSWORD" } },
+            env = Some(vec![core::EnvVar {
+                name: "POSTGRES_PASSWORD".to_string(),
+                value_from: Some(core::EnvVarSource {
+                    secret_key_ref: Some(core::SecretKeySelector {
+                        name: credentials,
+                        key: "POSTGRES_PASSWORD".to_string(),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                ..Default::default()
             }]);
         }
-        if let Some(place) = &self.place {
-            pod_spec["nodeSelector"] = json!({ "kubernetes.io/hostname": place.host() });
-        }
-        let statefulset = object(
+        let container = core::Container {
+            env,
+            name: "postgres".to_string(),
+            image: Some(format!("docker.io/library/postgres:{}", self.version)),
+            ports: Some(vec![core::ContainerPort {
+                container_port: i32::from(PORT),
+                ..Default::default()
+            }]),
+            volume_mounts: Some(vec![core::VolumeMount {
+                name: "data".to_string(),
+                mount_path: "/var/lib/postgresql/data".to_string(),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        };
+        let node_selector = self.place.as_ref().map(|place| {
+            BTreeMap::from([(
+                "kubernetes.io/hostname".to_string(),
+                place.host().to_string(),
+            )])
+        });
+        let claim = core::PersistentVolumeClaim {
+            metadata: ObjectMeta {
+                name: Some("data".to_string()),
+                ..Default::default()
+            },
+            spec: Some(core::PersistentVolumeClaimSpec {
+                access_modes: Some(vec!["ReadWriteOnce".to_string()]),
+                resources: Some(core::VolumeResourceRequirements {
+                    requests: Some(BTreeMap::from([(
+                        "storage".to_string(),
+                        KubeQuantity(self.storage.to_string()),
+                    )])),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let statefulset = apps::StatefulSet {
+            spec: apps::StatefulSetSpec {
+                service_name: Some(ctx.instance.to_string()),
+                replicas: Some(1),
+                selector: LabelSelector {
+                    match_labels: Some(selector.clone()),
+                    ..Default::default()
+                },
+                template: core::PodTemplateSpec {
+                    metadata: Some(ObjectMeta {
+                        labels: Some(selector.clone()),
+                        ..Default::default()
+                    }),
+                    spec: Some(core::PodSpec {
+                        containers: vec![container],
+                        node_selector,
+                        ..Default::default()
+                    }),
+                },
+                volume_claim_templates: Some(vec![claim]),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let service = core::Service {
+            spec: Some(core::ServiceSpec {
+                cluster_ip: Some("None".to_string()),
+                selector: Some(selector),
+                ports: Some(vec![core::ServicePort {
+                    port: i32::from(PORT),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        operations.push(Operation::K8sCluster(typed(
             ctx,
             "Postgres",
-            "apps/v1",
-            "StatefulSet",
+            ctx.instance,
             Some(ns),
-            json!({ "spec": {
-                "serviceName": ctx.instance,
-                "replicas": 1,
-                "selector": { "matchLabels": selector },
-                "template": { "metadata": { "labels": selector }, "spec": pod_spec },
-                "volumeClaimTemplates": [{
-                    "apiVersion": "v1",
-                    "kind": "PersistentVolumeClaim",
-                    "metadata": { "name": "data" },
-                    "spec": { "accessModes": ["ReadWriteOnce"], "resources": { "requests": { "storage": self.storage.to_string() } } }
-                }]
-            }}),
-        );
-        let service = object(
+            &statefulset,
+        )));
+        operations.push(Operation::K8sCluster(typed(
             ctx,
             "Postgres",
-            "v1",
-            "Service",
+            ctx.instance,
             Some(ns),
-            json!({ "spec": { "clusterIP": "None", "selector": selector, "ports": [{ "port": PORT }] } }),
-        );
-        operations.push(Operation::K8sCluster(statefulset));
-        operations.push(Operation::K8sCluster(service));
+            &service,
+        )));
         operations
     }
 }

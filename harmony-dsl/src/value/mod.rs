@@ -577,6 +577,10 @@ impl<T: ScoreField> ScoreField for Vec<T> {
     const KIND: ValueKind = T::KIND;
 }
 
+impl<T: ScoreField> ScoreField for std::collections::BTreeMap<String, T> {
+    const KIND: ValueKind = T::KIND;
+}
+
 impl FromLiteral for String {
     fn from_literal(lit: Literal) -> Self {
         <&'static str>::from_literal(lit).to_owned()

@@ -158,13 +158,24 @@ impl SecretResolver {
                     .collect();
                 for (name, reference) in refs {
                     let value = self.resolve(&reference).await?;
+                    // Into the Secret's `data` (redacted wherever the object is shown), out of
+                    // `stringData`, where only the reference was.
                     if let Some(data) = object
                         .body
                         .get_mut("stringData")
                         .and_then(|d| d.as_object_mut())
                     {
-                        data.insert(name, value.into_inner().into());
+                        data.remove(&name);
                     }
+                    object.secret_data.insert(name, value);
+                }
+                if object
+                    .body
+                    .get("stringData")
+                    .and_then(|d| d.as_object())
+                    .is_some_and(|d| d.is_empty())
+                {
+                    object.body.remove("stringData");
                 }
             }
             _ => {}

@@ -57,6 +57,18 @@ pub fn backoff_before(backoff: Duration, retry: u32) -> Duration {
     )
 }
 
+/// The longest wait a `Retry-After` can impose before a retry.
+pub const RETRY_AFTER_LIMIT: Duration = Duration::from_secs(30);
+
+/// The wait before retry number `retry` after `error`: what the error's `Retry-After` asked for
+/// (at most [`RETRY_AFTER_LIMIT`]), else the doubling backoff.
+pub fn wait_before_retry(error: &Error, backoff: Duration, retry: u32) -> Duration {
+    match error.retry_after() {
+        Some(asked) => asked.min(RETRY_AFTER_LIMIT),
+        None => backoff_before(backoff, retry),
+    }
+}
+
 /// Runs `step` with its policy.
 pub async fn run_with_policy<R: StepRunner + ?Sized>(
     runner: &R,
@@ -79,7 +91,7 @@ pub async fn run_with_policy<R: StepRunner + ?Sized>(
         };
         match result {
             Err(e) if e.is_transient() && attempts <= policy.retries => {
-                let wait = backoff_before(policy.backoff, attempts);
+                let wait = wait_before_retry(&e, policy.backoff, attempts);
                 tracing::info!(
                     step = step.id.0,
                     attempt = attempts,
@@ -117,5 +129,19 @@ mod tests {
             backoff_before(base, 40),
             Duration::from_millis(100).saturating_mul(u32::MAX)
         );
+    }
+
+    #[test]
+    fn retry_after_replaces_the_backoff_within_the_limit() {
+        let base = Duration::from_millis(100);
+        let plain = Error::transient("busy");
+        assert_eq!(
+            wait_before_retry(&plain, base, 3),
+            Duration::from_millis(400)
+        );
+        let asked = Error::transient("busy").with_retry_after(Duration::from_secs(2));
+        assert_eq!(wait_before_retry(&asked, base, 3), Duration::from_secs(2));
+        let greedy = Error::transient("busy").with_retry_after(Duration::from_secs(3600));
+        assert_eq!(wait_before_retry(&greedy, base, 1), RETRY_AFTER_LIMIT);
     }
 }

@@ -1,22 +1,27 @@
 //! Capability providers for clusters, DNS, load balancers, identity, containers and fleets.
 //!
 //! Each is configuration written in `topology!` (`K8sCluster => Kube { context: "homelab" }`).
-//! [`Kube`] and [`MetalLb`] talk to a real Kubernetes API server (server-side apply, see
-//! [`Kube`]); `NatsFleet` keeps each device's desired state in NATS JetStream key-value (see
-//! [`nats`]). The other network backends (`CoreDns`, `Keycloak`, `Podman`) are not part of this
-//! build yet: `plan` shows their steps as unknown with the reason, `apply` fails those steps with
-//! a permanent error naming the provider, and `render DIR` writes everything they would apply.
-//! The local providers (`LocalFiles`, `LocalProcesses`) are fully functional.
+//! [`Kube`], [`MetalLb`] and [`CoreDns`] talk to a real Kubernetes API server (server-side apply,
+//! see [`Kube`]); [`Keycloak`] registers applications through Keycloak's admin REST API (see
+//! [`keycloak`]); `NatsFleet` keeps each device's desired state in NATS JetStream key-value (see
+//! [`nats`]). The `Podman` backend is not part of this build yet: `plan` shows its steps as
+//! unknown with the reason, `apply` fails those steps with a permanent error naming the provider,
+//! and `render DIR` writes everything it would apply. The local providers (`LocalFiles`,
+//! `LocalProcesses`) are fully functional.
 
 mod helm;
+pub mod keycloak;
 mod kube;
 pub mod nats;
 
 pub use self::helm::{HelmCli, parse_documents};
-pub use self::kube::{FIELD_MANAGER, Kube, LB_FIELD_MANAGER, MetalLb, POOL_ANNOTATION, pool_name};
+pub use self::kube::{
+    DNS_FIELD_MANAGER, FIELD_MANAGER, Kube, LB_FIELD_MANAGER, MetalLb, POOL_ANNOTATION, ZONE_LABEL,
+    dns_configmap_name, pool_name,
+};
 
-use harmony_dsl::capability::{ContainerRuntime, DnsServer, IdentityProvider};
-use harmony_dsl::resource::{ContainerSpec, DnsRecord, IdentityClient};
+use harmony_dsl::capability::ContainerRuntime;
+use harmony_dsl::resource::ContainerSpec;
 use harmony_dsl::value::{DomainName, Url};
 use harmony_dsl::{BoxFuture, Error, Inspection, Outcome, Placement, Provider, Result};
 
@@ -48,7 +53,9 @@ fn pending<P: Provider>(what: &str) -> Error {
     ))
 }
 
-/// CoreDNS serving a zone, running on a control-plane host.
+/// CoreDNS serving a zone, running on a control-plane host of a cluster: the records are a
+/// ConfigMap CoreDNS serves the zone from (see the module docs of `providers::kube::coredns`
+/// in the source, and the book's chapter 7).
 #[derive(Debug, Clone, Provider)]
 #[provider(host(labels(control_plane)))]
 pub struct CoreDns {
@@ -56,20 +63,35 @@ pub struct CoreDns {
     pub on: Placement,
     /// Zone it is authoritative for, e.g. `home.arpa`.
     pub zone: DomainName,
+    /// kubeconfig context of its cluster (empty: the kubeconfig's current context).
+    #[provider(default)]
+    pub context: String,
+    /// kubeconfig file (unset: `$KUBECONFIG`, else `~/.kube/config`).
+    pub kubeconfig: Option<String>,
+    /// Namespace of the records' ConfigMap.
+    #[provider(default = "kube-system")]
+    pub namespace: String,
 }
 
-backend_pending!(CoreDns, DnsServer, DnsRecord, "its DNS server");
-
-/// Keycloak realm issuing OIDC clients.
+/// Keycloak realm issuing OIDC clients, managed through its admin REST API (see
+/// [`keycloak`]).
 #[derive(Debug, Clone, Provider)]
 pub struct Keycloak {
-    /// Base URL.
+    /// Base URL, e.g. `https://sso.example.com`.
     pub url: Url,
-    /// Realm.
+    /// Realm the applications are registered in.
     pub realm: String,
+    /// Realm of the client Harmony authenticates as.
+    #[provider(default = "master")]
+    pub token_realm: String,
+    /// Client Harmony authenticates as (client-credentials grant); it needs the
+    /// `manage-clients` role of `realm`.
+    #[provider(default = "harmony")]
+    pub admin_client: String,
+    /// Environment variable holding that client's secret.
+    #[provider(default = "HARMONY_KEYCLOAK_CLIENT_SECRET")]
+    pub secret_env: String,
 }
-
-backend_pending!(Keycloak, IdentityProvider, IdentityClient, "its admin API");
 
 /// Podman on one host, running 64-bit x86 or ARM containers.
 #[derive(Debug, Clone, Provider)]

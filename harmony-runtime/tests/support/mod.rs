@@ -3,11 +3,15 @@
 #![allow(dead_code)]
 
 pub mod apiserver;
+pub mod http;
+pub mod keycloak;
 
 use std::path::{Path, PathBuf};
 
 use harmony_dsl::Plan;
-use harmony_runtime::providers::Kube;
+use harmony_dsl::scores::WebApp;
+use harmony_dsl::value::Port;
+use harmony_runtime::providers::{Kube, MetalLb};
 use harmony_runtime::{ExitStatus, IntoTopology, cli_from};
 
 use apiserver::ApiServer;
@@ -20,6 +24,41 @@ pub fn kube_for(server: &ApiServer, ready_timeout: &str) -> Kube {
         kubeconfig: Some(server.kubeconfig().display().to_string()),
         force_conflicts: false,
         ready_timeout: ready_timeout.parse().expect("a duration"),
+    }
+}
+
+/// A `MetalLb` for the server's kubeconfig (context `test`) allocating from `10.0.0.240/28`, after
+/// creating its namespace `metallb-system` as an installer would.
+pub fn metallb_for(server: &ApiServer) -> MetalLb {
+    server
+        .apply_as(
+            "metallb-installer",
+            &serde_json::json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": "metallb-system" } }),
+        )
+        .expect("create metallb-system");
+    MetalLb {
+        pool: "10.0.0.240/28".parse().expect("a pool"),
+        context: "test".into(),
+        kubeconfig: Some(server.kubeconfig().display().to_string()),
+        namespace: "metallb-system".into(),
+        address_timeout: "5s".parse().expect("a duration"),
+    }
+}
+
+/// A one-replica `WebApp` of `image` on port 8080, every optional field unset.
+pub fn web_app(image: &str) -> WebApp {
+    WebApp {
+        image: image.parse().expect("an image reference"),
+        replicas: 1,
+        port: Port::new(8080).expect("a port"),
+        database: None,
+        dns: None,
+        namespace: None,
+        ingress: None,
+        ingress_path: None,
+        tls_secret: None,
+        config: Default::default(),
+        secrets: Default::default(),
     }
 }
 

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use harmony_dsl::resource::{HelmRelease, KubeObject};
+use harmony_dsl::value::Secret;
 use harmony_dsl::{Error, Result};
 use serde_json::{Map, Value};
 
@@ -142,6 +143,11 @@ fn object(value: Value, release: &HelmRelease) -> Result<KubeObject, String> {
     if !metadata.is_empty() {
         map.insert("metadata".to_string(), Value::Object(metadata));
     }
+    let secret_data = if api_version == "v1" && kind == "Secret" {
+        secret_values(&mut map)?
+    } else {
+        BTreeMap::new()
+    };
     Ok(KubeObject {
         api_version,
         kind,
@@ -149,7 +155,41 @@ fn object(value: Value, release: &HelmRelease) -> Result<KubeObject, String> {
         namespace,
         labels,
         body: map,
+        secret_data,
     })
+}
+
+/// A chart's `Secret` values (`data`, base64, and `stringData`), taken out of the body into
+/// [`Secret`]s, so that plans, diffs, state and rendered files show them redacted like the
+/// values of Harmony's own Secrets.
+fn secret_values(
+    body: &mut Map<String, Value>,
+) -> Result<BTreeMap<String, Secret<String>>, String> {
+    let mut values = BTreeMap::new();
+    if let Some(data) = body.remove("data") {
+        let Value::Object(data) = data else {
+            return Err("`data` of a Secret is not a map".to_string());
+        };
+        for (key, value) in data {
+            let bytes: k8s_openapi::ByteString = serde_json::from_value(value)
+                .map_err(|e| format!("`data.{key}` of a Secret is not base64: {e}"))?;
+            let text = String::from_utf8(bytes.0)
+                .map_err(|_| format!("`data.{key}` of a Secret is not UTF-8 text"))?;
+            values.insert(key, Secret::new(text));
+        }
+    }
+    if let Some(data) = body.remove("stringData") {
+        let Value::Object(data) = data else {
+            return Err("`stringData` of a Secret is not a map".to_string());
+        };
+        for (key, value) in data {
+            let Value::String(text) = value else {
+                return Err(format!("`stringData.{key}` of a Secret is not a string"));
+            };
+            values.insert(key, Secret::new(text));
+        }
+    }
+    Ok(values)
 }
 
 #[cfg(test)]

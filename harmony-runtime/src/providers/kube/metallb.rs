@@ -62,6 +62,7 @@ fn labeled(api_version: &str, kind: &str, name: &str, ns: &str, body: Value) -> 
         )]
         .into(),
         body: body.as_object().cloned().unwrap_or_default(),
+        secret_data: Default::default(),
     }
 }
 

@@ -5,12 +5,13 @@
 //!   change ([`diff`]), [`Observed::ResourceVersion`] of the live object.
 //! - **apply**: server-side apply with field manager `harmony`. Unchanged when the object's
 //!   `resourceVersion` did not move. A 409 names the other field manager and fields; it is taken
-//!   over only with `force_conflicts: true`. Deployments and StatefulSets are then waited for
-//!   (rollout conditions, [`ready`]) up to `ready_timeout`.
+//!   over only with `force_conflicts: true` or `apply --force-conflicts`. Deployments and
+//!   StatefulSets are then waited for (rollout conditions, [`ready`]) up to `ready_timeout`.
 //! - **remove** (prune): DELETE; already gone is unchanged.
 //!
 //! 429, 5xx and connection failures are [transient](harmony_dsl::ErrorKind::Transient): the
-//! runtime retries them.
+//! runtime retries them, after the wait a 429/503 asks for (`Retry-After`, at most 30 s) or
+//! else its own backoff.
 //!
 //! Which cluster: `kubeconfig` (a path; unset: `$KUBECONFIG`, else `~/.kube/config`) and
 //! `context` (empty: the file's current context). Every field can be overridden from the
@@ -18,6 +19,7 @@
 //! `HARMONY_HOMELAB_K8S_CLUSTER_CONTEXT=staging`.
 
 mod client;
+mod coredns;
 mod diff;
 mod errors;
 mod metallb;
@@ -30,9 +32,11 @@ use harmony_dsl::{BoxFuture, Change, Error, Inspection, Observed, Outcome, Provi
 use kube::Api;
 use kube::api::{DeleteParams, DynamicObject, Patch, PatchParams};
 
+pub use coredns::{DNS_FIELD_MANAGER, ZONE_LABEL, configmap_name as dns_configmap_name};
 use diff::diff_lines;
 pub use metallb::{LB_FIELD_MANAGER, MetalLb, POOL_ANNOTATION, pool_name};
 
+use crate::overrides::Overrides;
 use client::{Connection, Target};
 use errors::from_kube;
 
@@ -76,7 +80,7 @@ impl Kube {
 
     fn apply_params(&self) -> PatchParams {
         let params = PatchParams::apply(FIELD_MANAGER);
-        if self.force_conflicts {
+        if self.force_conflicts || Overrides::current().force_conflicts {
             params.force()
         } else {
             params
@@ -103,7 +107,7 @@ impl Kube {
 
     fn conflict_hint(&self) -> String {
         format!(
-            "Harmony does not take fields over from another field manager unless told to: set `force_conflicts: true` on the `{}` provider (environment: HARMONY_<TOPOLOGY>_K8S_CLUSTER_FORCE_CONFLICTS=true)",
+            "Harmony does not take fields over from another field manager unless told to: run `apply --force-conflicts`, or set `force_conflicts: true` on the `{}` provider (environment: HARMONY_<TOPOLOGY>_K8S_CLUSTER_FORCE_CONFLICTS=true)",
             Self::NAME
         )
     }

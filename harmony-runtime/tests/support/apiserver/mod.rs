@@ -32,9 +32,9 @@ use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Bytes, Frame, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 
+use super::http::HttpServer;
 pub use store::{Apply, Failure, KINDS, Kind, Readiness, Store};
 
 /// A fault to inject: the next `times` requests matching `method` and `path_contains` answer
@@ -55,6 +55,8 @@ pub struct Logged {
     pub path: String,
     pub query: String,
     pub code: u16,
+    /// When the request was answered.
+    pub at: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -73,8 +75,7 @@ pub struct ApiServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
     dir: PathBuf,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    http: Option<HttpServer>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -84,22 +85,16 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl ApiServer {
     /// Starts a server and writes a kubeconfig for it (context `test`) in a fresh directory.
     pub fn start(tag: &str) -> ApiServer {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let addr = listener.local_addr().expect("local addr");
         let shared = Arc::new(Shared {
             store: Mutex::new(Store::new()),
             extra: Mutex::new(Extra::default()),
         });
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server_shared = Arc::clone(&shared);
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("server runtime");
-            runtime.block_on(serve(listener, server_shared, stopped));
+        let served = Arc::clone(&shared);
+        let http = HttpServer::start(move |req| {
+            let shared = Arc::clone(&served);
+            async move { handle(&shared, req).await }
         });
+        let addr = http.addr();
         let dir = std::env::temp_dir().join(format!(
             "harmony-apiserver-{tag}-{}-{}",
             std::process::id(),
@@ -110,8 +105,7 @@ impl ApiServer {
             addr,
             shared,
             dir,
-            stop: Some(stop),
-            thread: Some(thread),
+            http: Some(http),
         };
         std::fs::write(server.kubeconfig(), server.kubeconfig_yaml()).expect("write kubeconfig");
         server
@@ -210,38 +204,9 @@ impl ApiServer {
 
 impl Drop for ApiServer {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        // Stop serving before the directory goes.
+        drop(self.http.take());
         let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-async fn serve(
-    listener: std::net::TcpListener,
-    shared: Arc<Shared>,
-    mut stopped: tokio::sync::oneshot::Receiver<()>,
-) {
-    let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-    loop {
-        let accepted = tokio::select! {
-            _ = &mut stopped => return,
-            accepted = listener.accept() => accepted,
-        };
-        let Ok((stream, _)) = accepted else { continue };
-        let shared = Arc::clone(&shared);
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
-                let shared = Arc::clone(&shared);
-                async move { Ok::<_, Infallible>(handle(&shared, req).await) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
     }
 }
 
@@ -359,7 +324,12 @@ async fn handle(shared: &Arc<Shared>, req: Request<Incoming>) -> Response<Respon
             };
             let failure =
                 Failure::new(fault.code, reason, format!("injected fault {}", fault.code));
-            (fault.code, failure.status(), fault.retry_after)
+            let mut status = failure.status();
+            // Like the API server: the wait is both the header and `details.retryAfterSeconds`.
+            if let Some(seconds) = fault.retry_after {
+                status["details"] = serde_json::json!({ "retryAfterSeconds": seconds });
+            }
+            (fault.code, status, fault.retry_after)
         }
         None => {
             let result = route(shared, &method, &path, &query, &content_type, &body);
@@ -371,6 +341,7 @@ async fn handle(shared: &Arc<Shared>, req: Request<Incoming>) -> Response<Respon
                         path,
                         query,
                         code: 200,
+                        at: std::time::Instant::now(),
                     });
                     return Response::builder()
                         .status(StatusCode::OK)
@@ -387,6 +358,7 @@ async fn handle(shared: &Arc<Shared>, req: Request<Incoming>) -> Response<Respon
         path,
         query,
         code,
+        at: std::time::Instant::now(),
     });
     respond(code, &answer, retry_after)
 }

@@ -507,6 +507,27 @@ impl Store {
             ));
         }
         let k = key(kind, ns, name);
+        // `metadata.resourceVersion` in an apply body is a precondition on the live object.
+        if let Some(expected) = body
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+        {
+            let live = self
+                .objects
+                .get(&k)
+                .and_then(|s| s.object.pointer("/metadata/resourceVersion"))
+                .and_then(Value::as_str);
+            if live != Some(expected) {
+                return Err(Failure::new(
+                    409,
+                    "Conflict",
+                    format!(
+                        "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+                        kind.plural
+                    ),
+                ));
+            }
+        }
         let owned = owned_part(body, kind);
         let new_set = fields::leaves(&owned);
         let existing = self.objects.get(&k).cloned();
