@@ -255,7 +255,21 @@ mod tests {
         let Operation::K8sCluster(object) = &resolved else {
             panic!("{resolved}")
         };
-        assert_eq!(object.body["stringData"]["POSTGRES_PASSWORD"], "pg-s3cret");
+        // The value is in the Secret's `data` sent to the API server, redacted everywhere else.
+        assert_eq!(
+            object.secret_data["POSTGRES_PASSWORD"].expose(),
+            "pg-s3cret"
+        );
+        assert!(object.body.get("stringData").is_none());
+        assert_eq!(
+            object.to_manifest()["data"]["POSTGRES_PASSWORD"],
+            "cGctczNjcmV0"
+        );
+        assert!(
+            !serde_json::to_string(&resolved)
+                .unwrap()
+                .contains("pg-s3cret")
+        );
         assert!(!has_secret_refs(&resolved));
         // Operations without references are left alone.
         assert!(
