@@ -843,11 +843,11 @@ fn a_postgres_password_from_configuration_reaches_the_cluster_and_nothing_else()
         .server
         .object("v1", "Secret", Some("default"), "db-credentials")
         .expect("the credentials Secret was applied");
-    // (The test API server keeps `stringData` as sent; a real one moves it into `data`.)
-    assert_eq!(
-        stored["stringData"]["POSTGRES_PASSWORD"], secret,
-        "{stored}"
-    );
+    // Sent in `data`, base64-encoded, as the Secret's other values are.
+    let sent: k8s_openapi::ByteString =
+        serde_json::from_value(stored["data"]["POSTGRES_PASSWORD"].clone()).expect("base64");
+    assert_eq!(sent.0, secret.as_bytes(), "{stored}");
+    assert!(stored.get("stringData").is_none(), "{stored}");
     let sts = env.sts("db").expect("created");
     assert_eq!(
         sts["spec"]["template"]["spec"]["containers"][0]["env"][0]["valueFrom"]["secretKeyRef"]["name"],
