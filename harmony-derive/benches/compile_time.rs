@@ -172,7 +172,7 @@ fn score(variant: Variant, i: usize, replicas_edit: Option<u16>) -> String {
                     .unwrap_or_else(|| "None".into());
                 let port = if g == 6 { 8080 } else { 8080 + g };
                 format!(
-                    "    let web_{i} = plan.add(\n        \"web_{i}\",\n        WebApp {{\n            image: \"{image}\".parse().unwrap(),\n            replicas: {replicas},\n            port: Port::new({port}).unwrap(),\n            database: Some(db_{db}.endpoint.clone()),\n            dns: {dns},\n            namespace: None,\n        }},\n        &[db_{db}.id()],\n    );\n    let _ = &web_{i};\n"
+                    "    let web_{i} = plan.add(\n        \"web_{i}\",\n        WebApp {{\n            image: \"{image}\".parse().unwrap(),\n            replicas: {replicas},\n            port: Port::new({port}).unwrap(),\n            database: Some(db_{db}.endpoint.clone()),\n            dns: {dns},\n            namespace: None,\n            ingress: None,\n            ingress_path: None,\n            tls_secret: None,\n            config: Default::default(),\n            secrets: Default::default(),\n        }},\n        &[db_{db}.id()],\n    );\n    let _ = &web_{i};\n"
                 )
             }
         }
@@ -206,11 +206,11 @@ fn score(variant: Variant, i: usize, replicas_edit: Option<u16>) -> String {
                 }
             } else if g == 4 {
                 format!(
-                    "    let svc_{i} = plan.add(\n        \"svc_{i}\",\n        LocalService {{\n            command: vec![\"/usr/bin/app\".to_string(), \"--config\".to_string(), \"{conf}\".to_string()],\n            port: Port::new({port}).unwrap(),\n            health_path: Some(\"/healthz\".to_string()),\n            health_timeout: \"5s\".parse().unwrap(),\n            restart_on: vec![\"{conf}\".to_string()],\n            env: Vec::new(),\n        }},\n        &[cfg_{cfg}.id()],\n    );\n    let _ = &svc_{i};\n"
+                    "    let svc_{i} = plan.add(\n        \"svc_{i}\",\n        LocalService {{\n            command: vec![\"/usr/bin/app\".to_string(), \"--config\".to_string(), \"{conf}\".to_string()],\n            port: Port::new({port}).unwrap(),\n            health_path: Some(\"/healthz\".to_string()),\n            health_timeout: \"5s\".parse().unwrap(),\n            restart_on: vec![\"{conf}\".to_string()],\n            env: Vec::new(),\n            secret_env: Vec::new(),\n        }},\n        &[cfg_{cfg}.id()],\n    );\n    let _ = &svc_{i};\n"
                 )
             } else {
                 format!(
-                    "    let svc_{i} = plan.add(\n        \"svc_{i}\",\n        LocalService {{\n            command: vec![\"/usr/bin/worker\".to_string()],\n            port: Port::new({port}).unwrap(),\n            health_path: None,\n            health_timeout: \"10s\".parse().unwrap(),\n            restart_on: Vec::new(),\n            env: vec![\"ID={i}\".to_string()],\n        }},\n        &[cfg_{cfg}.id()],\n    );\n    let _ = &svc_{i};\n"
+                    "    let svc_{i} = plan.add(\n        \"svc_{i}\",\n        LocalService {{\n            command: vec![\"/usr/bin/worker\".to_string()],\n            port: Port::new({port}).unwrap(),\n            health_path: None,\n            health_timeout: \"10s\".parse().unwrap(),\n            restart_on: Vec::new(),\n            env: vec![\"ID={i}\".to_string()],\n            secret_env: Vec::new(),\n        }},\n        &[cfg_{cfg}.id()],\n    );\n    let _ = &svc_{i};\n"
                 )
             }
         }
@@ -443,6 +443,9 @@ impl Bench {
             Arc::new(CoreDns {
                 on: Placement::of::<bench_hosts::nuc>(),
                 zone: "bench.arpa".parse().unwrap(),
+                context: String::new(),
+                kubeconfig: None,
+                namespace: "kube-system".to_string(),
             }) as Arc<dyn DnsServer>,
         );
         capabilities.insert::<dyn LoadBalancer>(

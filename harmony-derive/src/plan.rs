@@ -301,7 +301,7 @@ impl FieldChecks {
     /// as text).
     fn push(
         &mut self,
-        hp: &TokenStream,
+        hp: &Ident,
         (kind, kind_str): (&Path, &str),
         key: &str,
         literal: LiteralToCheck,
@@ -329,7 +329,7 @@ impl FieldChecks {
     }
 
     /// One const item per field.
-    fn items<'a>(&'a self, hp: &'a TokenStream) -> impl Iterator<Item = TokenStream> + 'a {
+    fn items<'a>(&'a self, hp: &'a Ident) -> impl Iterator<Item = TokenStream> + 'a {
         self.fields.iter().map(move |field| {
             let FieldLiterals {
                 kind_path,
@@ -339,7 +339,7 @@ impl FieldChecks {
                 ..
             } = field;
             let span = kind_path.span();
-            let hp = respan(hp, span);
+            let hp = ident_at(hp, span);
             let field = field_ident();
             quote_spanned! {span=>
                 const _: () = {
@@ -351,6 +351,13 @@ impl FieldChecks {
     }
 }
 
+/// `ident` spanned at `span` (cheaper than `respan` of a one-token stream).
+fn ident_at(ident: &Ident, span: Span) -> Ident {
+    let mut ident = ident.clone();
+    ident.set_span(span);
+    ident
+}
+
 /// The local holding a field's `FieldCheck` in its check const.
 fn field_ident() -> Ident {
     Ident::new("__harmony_field", Span::mixed_site())
@@ -358,9 +365,9 @@ fn field_ident() -> Ident {
 
 /// The compile-time check of a literal against its field's `FieldCheck`: a statement spanned on
 /// the literal.
-fn literal_check(hp: &TokenStream, literal: &LiteralToCheck) -> TokenStream {
+fn literal_check(hp: &Ident, literal: &LiteralToCheck) -> TokenStream {
     let LiteralToCheck { expr, mask, span } = *literal;
-    let hp = respan(hp, span);
+    let hp = ident_at(hp, span);
     let field = field_ident();
     // Strings and integers, the common literals, are passed as they are: cheaper to evaluate.
     match crate::literal::plain_lit(expr) {
@@ -371,7 +378,7 @@ fn literal_check(hp: &TokenStream, literal: &LiteralToCheck) -> TokenStream {
             quote_spanned! {span=> #hp::check_int(#field, #mask, #value); }
         }
         _ => {
-            let tokens = crate::literal::literal_of(expr, &hp);
+            let tokens = crate::literal::literal_of(expr, &quote!(#hp));
             quote_spanned! {span=> #hp::check(#field, #mask, #tokens); }
         }
     }
@@ -380,8 +387,8 @@ fn literal_check(hp: &TokenStream, literal: &LiteralToCheck) -> TokenStream {
 /// The value of literal expression `expr` for the field it is written in, spanned on the
 /// literal: strings and integers through the short `str_literal`/`int_literal`, others through
 /// `FromLiteral`.
-fn literal_value(hp: &TokenStream, expr: &syn::Expr, span: Span) -> TokenStream {
-    let hp = respan(hp, span);
+fn literal_value(hp: &Ident, expr: &syn::Expr, span: Span) -> TokenStream {
+    let hp = ident_at(hp, span);
     match crate::literal::plain_lit(expr) {
         Some(syn::Lit::Str(s)) => quote_spanned! {span=> #hp::str_literal(#s) },
         Some(syn::Lit::Int(i)) if i.base10_parse::<u128>().is_ok() => {
@@ -390,7 +397,7 @@ fn literal_value(hp: &TokenStream, expr: &syn::Expr, span: Span) -> TokenStream 
             quote_spanned! {span=> #hp::int_literal(#value) }
         }
         _ => {
-            let tokens = crate::literal::literal_of(expr, &hp);
+            let tokens = crate::literal::literal_of(expr, &quote!(#hp));
             quote_spanned! {span=> #hp::FromLiteral::from_literal(#tokens) }
         }
     }
@@ -572,7 +579,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                     };
                     let span = lit.span();
                     field_checks.push(
-                        &hp,
+                        &hp_ident,
                         (kind, &kind_str),
                         &key_str,
                         LiteralToCheck {
@@ -581,7 +588,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                             span,
                         },
                     );
-                    let value = literal_value(&hp, lit, span);
+                    let value = literal_value(&hp_ident, lit, span);
                     calls.push(quote_spanned! {span=> .#key(#value) });
                     if (key_str == "port" || key_str.ends_with("_port"))
                         && let syn::Expr::Lit(syn::ExprLit {
@@ -648,8 +655,8 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                             Value::Lit(lit) => match crate::literal::mask_of(lit) {
                                 Some(mask) => {
                                     let lspan = lit.span();
-                                    field_checks.push(&hp, (kind, &kind_str), &key_str, LiteralToCheck { expr: lit, mask, span: lspan });
-                                    elements.push(literal_value(&hp, lit, lspan));
+                                    field_checks.push(&hp_ident, (kind, &kind_str), &key_str, LiteralToCheck { expr: lit, mask, span: lspan });
+                                    elements.push(literal_value(&hp_ident, lit, lspan));
                                 }
                                 None => errors.at(lit.span(), "unsupported literal in this list"),
                             },
@@ -720,7 +727,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
     }
 
     let errors = errors.to_compile_errors();
-    let field_check_items = field_checks.items(&hp);
+    let field_check_items = field_checks.items(&hp_ident);
     // The argument must be a configuration: the error is on its type.
     let config_check = config.as_ref().map(|ty| {
         let span = ty.span();

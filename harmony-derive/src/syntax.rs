@@ -66,18 +66,24 @@ impl Parse for Value {
             }
             return Ok(Value::Rust(expr));
         }
-        if input.peek(syn::Lit) && !input.peek(Token![-]) {
-            // The common case, a lone literal, without the full expression parser (syn's `Lit`
-            // would also take `-1`, as one literal: negatives go the expression way).
-            let fork = input.fork();
-            let lit: syn::Lit = fork.parse()?;
-            if fork.is_empty() || fork.peek(Token![,]) || fork.peek(Token![;]) {
-                syn::parse::discouraged::Speculative::advance_to(input, &fork);
-                return Ok(Value::Lit(Expr::Lit(syn::ExprLit {
-                    attrs: Vec::new(),
-                    lit,
-                })));
+        // The common case, a lone literal, read straight off the cursor, without the full
+        // expression parser (negative numbers and anything longer go the expression way).
+        let lone_literal = input.step(|cursor| match cursor.literal() {
+            Some((literal, rest))
+                if rest.eof()
+                    || rest
+                        .punct()
+                        .is_some_and(|(p, _)| matches!(p.as_char(), ',' | ';')) =>
+            {
+                Ok((Some(literal), rest))
             }
+            _ => Ok((None, *cursor)),
+        })?;
+        if let Some(literal) = lone_literal {
+            return Ok(Value::Lit(Expr::Lit(syn::ExprLit {
+                attrs: Vec::new(),
+                lit: syn::Lit::new(literal),
+            })));
         }
         if input.peek(syn::Lit) || input.peek(Token![-]) {
             let expr: Expr = input.parse()?;
