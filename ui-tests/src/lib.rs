@@ -24,4 +24,6 @@ book_chapters! {
     Reference => "ch09-reference.md",
     Config => "ch10-config.md",
     HelmCharts => "ch11-helm.md",
+    FailoverAndSites => "ch12-failover.md",
+    SmokeTests => "ch13-smoke-tests.md",
 }
