@@ -4,7 +4,7 @@
 use darling::util::PathList;
 use darling::{FromDeriveInput, FromMeta};
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
@@ -62,9 +62,10 @@ struct ScoreInput {
     outputs: Outputs,
     #[darling(default)]
     host: HostRequirements,
-    /// The score implements `SmokeTest`: its checks gate its deployment.
+    /// The score implements `SmokeTest`: its checks gate its deployment (the flag's span is
+    /// where a missing `impl SmokeTest` is reported).
     #[darling(default)]
-    smoke_test: bool,
+    smoke_test: darling::util::Flag,
 }
 
 /// Expands `#[derive(Score)]` on `input`.
@@ -110,7 +111,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
             requires: PathList::default(),
             outputs: Outputs::default(),
             host: HostRequirements::default(),
-            smoke_test: false,
+            smoke_test: darling::util::Flag::default(),
         });
     let fields = match &derive_input.data {
         syn::Data::Struct(syn::DataStruct {
@@ -194,10 +195,12 @@ fn generate(
     });
     let n_fields = fields.len();
 
-    let smoke = if input.smoke_test {
+    let smoke = if input.smoke_test.is_present() {
+        let span = input.smoke_test.span();
+        let smoke_test = quote_spanned! {span=> <Self as ::harmony_dsl::SmokeTest>::smoke_tests };
         quote! {
             fn smoke_tests(&self, ctx: &::harmony_dsl::ScoreContext<'_>) -> ::std::vec::Vec<::harmony_dsl::SmokeCheck> {
-                <Self as ::harmony_dsl::SmokeTest>::smoke_tests(self, ctx)
+                #smoke_test(self, ctx)
             }
         }
     } else {

@@ -24,6 +24,11 @@ use crate::scores::Postgres;
 use crate::value::{Duration, Port, Secret, Url};
 
 /// The companion trait: the checks that tell a deployment of this score works.
+#[diagnostic::on_unimplemented(
+    message = "score `{Self}` is marked `#[score(smoke_test)]` but has no smoke tests",
+    label = "`{Self}` needs an `impl SmokeTest`",
+    note = "implement `SmokeTest` for `{Self}`: `fn smoke_tests(&self, ctx: &ScoreContext<'_>) -> Vec<SmokeCheck>` returns its checks; or drop `smoke_test` from `#[score(..)]`"
+)]
 pub trait SmokeTest {
     /// The checks, for one instance.
     fn smoke_tests(&self, ctx: &ScoreContext<'_>) -> Vec<SmokeCheck>;

@@ -474,6 +474,7 @@ fn orphans<T>(state: &State, plan: &Plan<T>) -> Vec<(String, Operation)> {
         .iter()
         .filter(|(id, record)| {
             record.plan == plan.name
+                && !matches!(record.operation, Operation::SmokeTest { .. })
                 && !declared.contains(*id)
                 && !unknown.contains(record.score.as_str())
         })

@@ -60,6 +60,10 @@ impl State {
     /// Records `operation` as applied now by `plan`/`score`. Returns whether the record changed
     /// (a new resource or a different hash).
     pub fn record(&mut self, plan: &str, score: &str, operation: &Operation) -> bool {
+        // A smoke test is a check, not a resource: nothing to remember or prune.
+        if matches!(operation, Operation::SmokeTest { .. }) {
+            return false;
+        }
         let hash = operation_hash(operation);
         let id = operation.resource_id();
         if let Some(old) = self.resources.get(&id)
@@ -287,6 +291,19 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_795_746_908), "2026-11-27T02:35:08Z");
+    }
+
+    #[test]
+    fn smoke_tests_are_not_recorded_as_resources() {
+        let mut state = State::empty("Localhost");
+        let check = Operation::SmokeTest {
+            score: "web".into(),
+            check: harmony_dsl::smoke::SmokeCheck::http(
+                "http://127.0.0.1:8080/healthz".parse().unwrap(),
+            ),
+        };
+        assert!(!state.record("shop", "web", &check));
+        assert!(state.resources.is_empty());
     }
 
     #[test]
