@@ -31,6 +31,7 @@ pub mod cli;
 pub mod config;
 pub mod executor;
 mod hash;
+mod http;
 pub mod inflate;
 pub mod local;
 pub mod overrides;

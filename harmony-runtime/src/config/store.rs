@@ -68,19 +68,13 @@ impl VaultKv2 {
             .body(Empty::<Bytes>::new())
             .map_err(|e| format!("{}: cannot build the request: {e}", self.describe()))?;
         let sent = if uri.scheme_str() == Some("https") {
-            let connector = hyper_rustls::HttpsConnectorBuilder::new()
-                .with_native_roots()
+            crate::http::client()
                 .map_err(|e| {
                     format!(
                         "{}: cannot load the system's CA certificates: {e}",
                         self.describe()
                     )
                 })?
-                .https_only()
-                .enable_http1()
-                .build();
-            Client::builder(TokioExecutor::new())
-                .build(connector)
                 .request(request)
         } else {
             // Plain HTTP (a store on loopback, or behind a TLS-terminating proxy): no certificates.

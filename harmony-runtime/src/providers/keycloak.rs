@@ -30,7 +30,6 @@ use http_body_util::{BodyExt, Full};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 
 use super::Keycloak;
@@ -131,15 +130,9 @@ impl Keycloak {
     }
 
     fn http(&self) -> Result<HttpsClient> {
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(|e| {
-                Error::permanent("cannot load the system's root certificates").with_source(e)
-            })?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        Ok(Client::builder(TokioExecutor::new()).build(https))
+        crate::http::client().map_err(|e| {
+            Error::permanent("cannot load the system's root certificates").with_source(e)
+        })
     }
 
     async fn send(
