@@ -335,7 +335,9 @@ impl<T: Topology> Interpret<T> for Operation {
     }
 
     fn execute<'a>(&'a self, topology: &'a T) -> BoxFuture<'a, Result<Outcome>> {
-        dispatch!(self, topology, apply, |check| check.run().await)
+        dispatch!(self, topology, apply, |_check| Err(Error::permanent(
+            "smoke tests are performed by the runtime's engine, which owns the prober: run the step through harmony_runtime's executor"
+        )))
     }
 
     fn remove<'a>(&'a self, topology: &'a T) -> BoxFuture<'a, Result<Outcome>> {

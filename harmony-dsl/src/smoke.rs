@@ -7,11 +7,11 @@
 //! output (and skips its dependants). `plan` lists the checks; the CLI's `smoke` command runs
 //! them alone.
 //!
-//! The checks are performed by a [`Prober`] the runtime installs ([`install_prober`]); this crate
-//! does no I/O of its own.
+//! The checks are performed by a [`Prober`] the runtime's engine owns and hands to
+//! [`SmokeCheck::run_with`]; this crate does no I/O of its own.
 
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -254,10 +254,7 @@ impl SmokeCheck {
     /// Each try is given the time left (but at least a second, so that a last try can still say
     /// why it failed), so a server that accepts and never answers holds the check at most a
     /// second past its timeout.
-    pub async fn run(&self) -> Result<Outcome> {
-        let prober = PROBER.get().ok_or_else(|| {
-            Error::permanent("smoke tests run in harmony-runtime: no prober is installed")
-        })?;
+    pub async fn run_with(&self, prober: &dyn Prober) -> Result<Outcome> {
         let deadline = self.timeout.as_std();
         let interval = self.interval.as_std();
         let started = std::time::Instant::now();
@@ -301,7 +298,7 @@ impl SmokeCheck {
 /// database alone may take a few hundred milliseconds.
 const MIN_TRY: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Performs checks and waits between tries: installed once by the runtime.
+/// Performs checks and waits between tries: owned by the runtime's engine.
 pub trait Prober: Send + Sync + 'static {
     /// One try of `check`, given up (as a failure) after `limit`.
     fn probe<'a>(
@@ -311,13 +308,6 @@ pub trait Prober: Send + Sync + 'static {
     ) -> BoxFuture<'a, std::result::Result<String, String>>;
     /// Waits `duration` (on the runtime's timer).
     fn sleep(&self, duration: std::time::Duration) -> BoxFuture<'static, ()>;
-}
-
-static PROBER: OnceLock<Arc<dyn Prober>> = OnceLock::new();
-
-/// Installs the prober smoke tests use (the first call wins; later calls are ignored).
-pub fn install_prober(prober: Arc<dyn Prober>) {
-    let _ = PROBER.set(prober);
 }
 
 #[cfg(test)]

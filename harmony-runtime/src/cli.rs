@@ -1,5 +1,8 @@
-//! The command line: `plan`, `apply`, `render`, `status`, `smoke`. A user's `main` is one call to
-//! [`cli`]. Exit codes are [`ExitStatus`]; JSON documents are described in `SCHEMA.md`.
+//! The command line: `plan`, `apply`, `render`, `status`, `smoke`. A user's `main` is one
+//! [`App`] (or one call to [`cli`]). It parses arguments (environment defaults:
+//! `HARMONY_STATE_DIR`, `HARMONY_CONFIG_FILE`, `HARMONY_PARALLELISM`), builds an
+//! [`Engine`](crate::Engine), calls it and prints. Exit codes are [`ExitStatus`]; JSON
+//! documents are described in `SCHEMA.md`.
 
 mod apply;
 mod plan;
@@ -10,60 +13,20 @@ use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use harmony_dsl::config::{Config, KeySource};
 use harmony_dsl::operation::SecretValues;
-use harmony_dsl::{Error, Inspection, Interpret, Operation, Plan, Topology};
+use harmony_dsl::{Error, Plan, Topology};
 use serde::Serialize;
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
 use crate::config::ConfigSources;
-use crate::executor::default_parallelism;
-use crate::overrides::Overrides;
+pub use crate::engine::ExitStatus;
+use crate::engine::{Engine, EngineError, RunOptions};
+pub use crate::engine::{PlanDocument, PlanSummary, PlannedRemoval, PlannedStep};
+use crate::executor::CancelToken;
 use crate::report::SCHEMA_VERSION;
-use crate::state::{State, StateDir};
-pub use plan::{PlanDocument, PlanSummary, PlannedRemoval, PlannedStep};
-
-/// Process exit codes of the CLI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[repr(u8)]
-pub enum ExitStatus {
-    /// Everything succeeded (`plan`: every step could be inspected).
-    Ok = 0,
-    /// A step failed or was skipped (`plan`: some step's state is unknown).
-    StepFailed = 1,
-    /// Bad command line, unknown `--only` score, invalid plan or saved plan for another
-    /// topology (clap's own errors use 2 too).
-    Usage = 2,
-    /// `apply FILE` refused: the world changed since the plan was saved.
-    Drift = 3,
-    /// The state file, lock, or an output file could not be read or written.
-    StateIo = 4,
-    /// The topology could not be built (`IntoTopology` returned an error).
-    Topology = 5,
-    /// The configuration could not be resolved: a key is missing or invalid, the config file or
-    /// the secret store could not be read.
-    Config = 6,
-    /// Cancelled by Ctrl-C or SIGTERM.
-    Cancelled = 130,
-}
-
-impl ExitStatus {
-    /// The numeric code.
-    pub const fn code(self) -> u8 {
-        self as u8
-    }
-}
-
-impl From<ExitStatus> for ExitCode {
-    fn from(status: ExitStatus) -> ExitCode {
-        ExitCode::from(status.code())
-    }
-}
 
 /// Something [`cli`] can get a topology from: the topology itself, or the result of building
 /// it (an error is reported, naming the topology, with exit code [`ExitStatus::Topology`]).
@@ -84,36 +47,36 @@ impl<T: Topology> IntoTopology<T> for Result<T, Error> {
     }
 }
 
-/// Harmony: apply a plan to a topology.
 #[derive(Debug, Parser)]
-#[command(version, about, long_about = None, after_help = EXIT_CODES)]
+#[command(version, long_about = None, after_help = EXIT_CODES)]
 struct Args {
     #[command(subcommand)]
     command: Command,
     /// Print one JSON document on stdout instead of text (see SCHEMA.md).
     #[arg(long, global = true)]
     json: bool,
-    /// More logs on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    /// More logs on stderr (-v info, -vv debug, -vvv trace; other crates stay at info, so no
+    /// message payload is printed); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
     /// Only this score and what it depends on.
     #[arg(long, global = true, value_name = "SCORE")]
     only: Option<String>,
     /// Most steps running at once [default: number of CPUs, at least 2].
-    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, global = true, value_name = "N", env = "HARMONY_PARALLELISM",
+          value_parser = clap::value_parser!(u16).range(1..))]
     parallelism: Option<u16>,
-    /// State directory [default: $HARMONY_STATE_DIR, else .harmony in the current directory].
-    #[arg(long, global = true, value_name = "DIR")]
+    /// State directory [default: .harmony in the current directory].
+    #[arg(long, global = true, value_name = "DIR", env = "HARMONY_STATE_DIR")]
     state_dir: Option<PathBuf>,
-    /// Configuration file (TOML), read after the environment and before the secret store
-    /// [default: $HARMONY_CONFIG_FILE].
-    #[arg(long, global = true, value_name = "FILE")]
+    /// Configuration file (TOML), read after the environment and before the secret store.
+    #[arg(long, global = true, value_name = "FILE", env = "HARMONY_CONFIG_FILE")]
     config: Option<PathBuf>,
 }
 
 const EXIT_CODES: &str = "Exit codes: 0 ok, 1 a step failed or was skipped (plan: a step is unknown), \
-2 usage error, 3 drift (apply FILE refused), 4 state or I/O error, 5 topology error, \
-6 configuration error, 130 cancelled.";
+2 usage error, 3 apply FILE refused (drift, or not a plan this program makes now), \
+4 state or I/O error, 5 topology error, 6 configuration error, 130 cancelled.";
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -125,7 +88,8 @@ enum Command {
     },
     /// Make it so: prune resources no longer declared, then run every step.
     Apply {
-        /// A plan saved by `plan --out`: apply exactly it, refusing if the world moved since.
+        /// A plan saved by `plan --out`: run this program's steps only if the file commits to
+        /// exactly them and nothing it observed has changed.
         file: Option<PathBuf>,
         /// Take over Kubernetes fields another field manager owns, whatever the `Kube`
         /// provider's `force_conflicts` says.
@@ -136,7 +100,7 @@ enum Command {
     Render {
         /// Output directory (created).
         dir: PathBuf,
-        /// Write the values of Kubernetes Secrets into the files instead of `<redacted>`.
+        /// Write real secret values (read from their sources) instead of `<redacted>`.
         #[arg(long)]
         include_secrets: bool,
     },
@@ -144,192 +108,6 @@ enum Command {
     Status,
     /// Run only the plan's smoke tests (each score's checks), changing nothing.
     Smoke,
-}
-
-/// Runs the command line from `std::env::args` against `topology` and `plan`.
-pub fn cli<T: Topology>(topology: impl IntoTopology<T>, plan: Plan<T>) -> ExitCode {
-    cli_from(std::env::args_os(), topology, plan).into()
-}
-
-/// Like [`cli`], with explicit arguments (the first is the program name).
-pub fn cli_from<T: Topology>(
-    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
-    topology: impl IntoTopology<T>,
-    plan: Plan<T>,
-) -> ExitStatus {
-    run_cli(args, topology, |_| Ok((plan, Vec::new())))
-}
-
-/// Runs the command line with a configuration: resolves `C` from the sources (environment
-/// `HARMONY_CONFIG_<KEY>`, `--config FILE`, the secret store at `VAULT_ADDR`), then builds the
-/// plan with it. `plan` shows where each key came from; a missing key exits with
-/// [`ExitStatus::Config`], naming the key and every source tried.
-pub fn cli_with_config<T: Topology, C: Config>(
-    topology: impl IntoTopology<T>,
-    plan: impl FnOnce(&C) -> Plan<T>,
-) -> ExitCode {
-    cli_with_config_from(std::env::args_os(), topology, plan).into()
-}
-
-/// Like [`cli_with_config`], with explicit arguments (the first is the program name). The secret
-/// store path defaults to the program's name (`HARMONY_VAULT_PATH` overrides it).
-pub fn cli_with_config_from<T: Topology, C: Config>(
-    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
-    topology: impl IntoTopology<T>,
-    plan: impl FnOnce(&C) -> Plan<T>,
-) -> ExitStatus {
-    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-    let program = args
-        .first()
-        .map(std::path::Path::new)
-        .and_then(|p| p.file_stem())
-        .map_or_else(
-            || "harmony".to_string(),
-            |s| s.to_string_lossy().into_owned(),
-        );
-    run_cli(args, topology, |file| {
-        let mut sources = ConfigSources::from_env(file, &program)?;
-        let resolved = C::resolve(&mut sources).map_err(|e| e.to_string())?;
-        Ok((plan(&resolved.value), resolved.sources))
-    })
-}
-
-/// The plan, and where each configuration key came from; or why the configuration failed.
-type PlanWithConfig<T> = Result<(Plan<T>, Vec<KeySource>), String>;
-
-fn run_cli<T: Topology>(
-    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
-    topology: impl IntoTopology<T>,
-    plan: impl FnOnce(Option<PathBuf>) -> PlanWithConfig<T>,
-) -> ExitStatus {
-    let args = match Args::try_parse_from(args) {
-        Ok(args) => args,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                ExitStatus::Usage
-            } else {
-                ExitStatus::Ok
-            };
-        }
-    };
-    init_tracing(args.verbose);
-    crate::smoke::install();
-    let out = Output {
-        json: args.json,
-        command: args.command.name(),
-    };
-    // `status` reads the state only: it needs no plan, hence no configuration (nor secrets).
-    let built = match args.command {
-        Command::Status => Ok((Plan::new("status"), Vec::new())),
-        _ => plan(args.config.clone()),
-    };
-    let (plan, config) = match built {
-        Ok(built) => built,
-        Err(e) => {
-            return out.fail(ExitStatus::Config, format!("configuration: {e}"));
-        }
-    };
-    let topology = match topology.into_topology() {
-        Ok(t) => Arc::new(t),
-        Err(e) => {
-            return out.fail(
-                ExitStatus::Topology,
-                format!("cannot set up topology `{}`: {e}", T::NAME),
-            );
-        }
-    };
-    let overrides = Overrides {
-        force_conflicts: matches!(
-            args.command,
-            Command::Apply {
-                force_conflicts: true,
-                ..
-            }
-        ),
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .on_thread_start(move || {
-            overrides.install();
-        })
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            return out.fail(
-                ExitStatus::StateIo,
-                format!("cannot start the async runtime: {e}"),
-            );
-        }
-    };
-    let state_dir = args.state_dir.clone().unwrap_or_else(|| {
-        std::env::var_os("HARMONY_STATE_DIR")
-            .map_or_else(|| PathBuf::from(".harmony"), PathBuf::from)
-    });
-    let ctx = Ctx {
-        out,
-        topology,
-        state: StateDir::new(state_dir),
-        parallelism: args
-            .parallelism
-            .map_or_else(default_parallelism, usize::from),
-        only: args.only.clone(),
-        tty: std::io::stdout().is_terminal(),
-        config,
-    };
-    let previous = overrides.install();
-    let status = runtime.block_on(async move {
-        // Charts become their objects before anything else looks at the plan (see `inflate`).
-        let inflated = match args.command {
-            Command::Plan { .. } | Command::Apply { .. } | Command::Render { .. } => {
-                crate::inflate::inflate(plan, &ctx.topology).await
-            }
-            Command::Smoke | Command::Status => crate::inflate::Inflated {
-                plan,
-                failures: Vec::new(),
-            },
-        };
-        let plan = inflated.plan;
-        match args.command {
-            Command::Plan { out } => plan::run(&ctx, plan, out).await,
-            Command::Apply { file, .. } => {
-                apply::run(&ctx, plan, file, apply::RunMode::Apply).await
-            }
-            Command::Smoke => apply::run(&ctx, plan, None, apply::RunMode::SmokeOnly).await,
-            Command::Render { dir, .. } if !inflated.failures.is_empty() => {
-                let reasons: Vec<String> = inflated
-                    .failures
-                    .iter()
-                    .map(|f| format!("score `{}`: {}", f.score, f.error))
-                    .collect();
-                ctx.out.fail(
-                    ExitStatus::StepFailed,
-                    format!(
-                        "cannot render into {}: {}",
-                        dir.display(),
-                        reasons.join("; ")
-                    ),
-                )
-            }
-            Command::Render {
-                dir,
-                include_secrets,
-            } => {
-                let secrets = if include_secrets {
-                    SecretValues::Included
-                } else {
-                    SecretValues::Redacted
-                };
-                render(&ctx, plan, dir, secrets)
-            }
-            Command::Status => status::run(&ctx).await,
-        }
-    });
-    // Steps still running after a cancellation (a provider ignoring it) must not keep us alive.
-    runtime.shutdown_timeout(Duration::from_secs(1));
-    previous.install();
-    status
 }
 
 impl Command {
@@ -344,23 +122,301 @@ impl Command {
     }
 }
 
-fn init_tracing(verbose: u8) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new(match verbose {
-            // The Kubernetes client logs every failed request at ERROR, retried or not; the step
-            // report already says what failed. `-v` shows them.
-            0 => "warn,kube_client=off",
-            1 => "info",
-            2 => "debug",
-            _ => "trace",
-        })
+/// The plan, and where each configuration key came from; or why the configuration failed.
+type PlanWithConfig<T> = Result<(Plan<T>, Vec<KeySource>), String>;
+type PlanSource<'a, T> = Box<dyn FnOnce(Option<PathBuf>, &str) -> PlanWithConfig<T> + 'a>;
+type Extra<'a> = (
+    clap::Command,
+    Box<dyn FnOnce(&ArgMatches) -> ExitStatus + 'a>,
+);
+
+/// The command line of an infrastructure program: its topology, its plan (fixed, or built from
+/// a [`Config`]), its description for `--help`, and optionally subcommands of its own.
+///
+/// ```no_run
+/// use harmony_dsl::Plan;
+/// use harmony_runtime::{App, Localhost};
+///
+/// fn main() -> std::process::ExitCode {
+///     App::new(Localhost::from_env(), Plan::new("site"))
+///         .about("The team's web site on this machine")
+///         .run()
+/// }
+/// ```
+pub struct App<'a, T: Topology> {
+    topology: Box<dyn FnOnce() -> Result<T, Error> + 'a>,
+    plan: PlanSource<'a, T>,
+    plan_name: Option<String>,
+    about: Option<String>,
+    extra: Vec<Extra<'a>>,
+}
+
+impl<'a, T: Topology> App<'a, T> {
+    /// A program applying `plan` to `topology`.
+    pub fn new(topology: impl IntoTopology<T> + 'a, plan: Plan<T>) -> Self {
+        let plan_name = Some(plan.name.clone());
+        App {
+            topology: Box::new(move || topology.into_topology()),
+            plan: Box::new(move |_, _| Ok((plan, Vec::new()))),
+            plan_name,
+            about: None,
+            extra: Vec::new(),
+        }
+    }
+
+    /// A program whose plan is built from configuration `C`, resolved from the sources
+    /// (environment `HARMONY_CONFIG_<KEY>`, `--config FILE`, the secret store at `VAULT_ADDR`,
+    /// whose path defaults to the program's name; `HARMONY_VAULT_PATH` overrides it). `plan`
+    /// shows where each key came from; a missing key exits with [`ExitStatus::Config`], naming
+    /// the key and every source tried.
+    pub fn with_config<C: Config>(
+        topology: impl IntoTopology<T> + 'a,
+        plan: impl FnOnce(&C) -> Plan<T> + 'a,
+    ) -> Self {
+        App {
+            topology: Box::new(move || topology.into_topology()),
+            plan: Box::new(move |file, program| {
+                let mut sources = ConfigSources::from_env(file, program)?;
+                let resolved = C::resolve(&mut sources).map_err(|e| e.to_string())?;
+                Ok((plan(&resolved.value), resolved.sources))
+            }),
+            plan_name: None,
+            about: None,
+            extra: Vec::new(),
+        }
+    }
+
+    /// What `--help` says the program is (default: the plan and topology it applies).
+    pub fn about(mut self, about: impl Into<String>) -> Self {
+        self.about = Some(about.into());
+        self
+    }
+
+    /// Adds a subcommand of the program's own: when it is given, `run` calls `handler` with its
+    /// matches instead of running the engine.
+    pub fn subcommand(
+        mut self,
+        command: clap::Command,
+        handler: impl FnOnce(&ArgMatches) -> ExitStatus + 'a,
+    ) -> Self {
+        self.extra.push((command, Box::new(handler)));
+        self
+    }
+
+    /// Runs the command line from `std::env::args`.
+    pub fn run(self) -> ExitCode {
+        self.run_from(std::env::args_os()).into()
+    }
+
+    /// Runs the command line with explicit arguments (the first is the program name).
+    pub fn run_from(
+        self,
+        args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    ) -> ExitStatus {
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let program = args
+            .first()
+            .map(std::path::Path::new)
+            .and_then(|p| p.file_stem())
+            .map_or_else(
+                || "harmony".to_string(),
+                |s| s.to_string_lossy().into_owned(),
+            );
+        let about = self.about.clone().unwrap_or_else(|| match &self.plan_name {
+            Some(name) => format!("{program}: applies plan `{name}` to topology `{}`", T::NAME),
+            None => format!("{program}: infrastructure on topology `{}`", T::NAME),
+        });
+        let mut command = Args::command()
+            .bin_name(program.clone())
+            .display_name(program.clone())
+            .about(about);
+        for (extra, _) in &self.extra {
+            command = command.subcommand(extra.clone());
+        }
+        let matches = match command.try_get_matches_from(args) {
+            Ok(matches) => matches,
+            Err(e) => {
+                let _ = e.print();
+                return if e.use_stderr() {
+                    ExitStatus::Usage
+                } else {
+                    ExitStatus::Ok
+                };
+            }
+        };
+        if let Some((name, sub)) = matches.subcommand() {
+            let mut extra = self.extra;
+            if let Some(i) = extra.iter().position(|(c, _)| c.get_name() == name) {
+                let (_, handler) = extra.swap_remove(i);
+                return handler(sub);
+            }
+        }
+        let args = match Args::from_arg_matches(&matches) {
+            Ok(args) => args,
+            Err(e) => {
+                let _ = e.print();
+                return ExitStatus::Usage;
+            }
+        };
+        run(args, &program, self.topology, self.plan)
+    }
+}
+
+/// Runs the command line from `std::env::args` against `topology` and `plan`.
+pub fn cli<T: Topology>(topology: impl IntoTopology<T>, plan: Plan<T>) -> ExitCode {
+    App::new(topology, plan).run()
+}
+
+/// Like [`cli`], with explicit arguments (the first is the program name).
+pub fn cli_from<T: Topology>(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    topology: impl IntoTopology<T>,
+    plan: Plan<T>,
+) -> ExitStatus {
+    App::new(topology, plan).run_from(args)
+}
+
+/// Runs the command line with a configuration (see [`App::with_config`]).
+pub fn cli_with_config<T: Topology, C: Config>(
+    topology: impl IntoTopology<T>,
+    plan: impl FnOnce(&C) -> Plan<T>,
+) -> ExitCode {
+    App::with_config(topology, plan).run()
+}
+
+/// Like [`cli_with_config`], with explicit arguments (the first is the program name).
+pub fn cli_with_config_from<T: Topology, C: Config>(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    topology: impl IntoTopology<T>,
+    plan: impl FnOnce(&C) -> Plan<T>,
+) -> ExitStatus {
+    App::with_config(topology, plan).run_from(args)
+}
+
+fn run<T: Topology>(
+    args: Args,
+    program: &str,
+    topology: Box<dyn FnOnce() -> Result<T, Error> + '_>,
+    plan: PlanSource<'_, T>,
+) -> ExitStatus {
+    crate::redact::init_logging(args.verbose);
+    let out = Output {
+        json: args.json,
+        command: args.command.name(),
+    };
+    // `status` reads the state only: it needs no plan, hence no configuration (nor secrets).
+    let built = match args.command {
+        Command::Status => Ok((Plan::new("status"), Vec::new())),
+        _ => plan(args.config.clone(), program),
+    };
+    let (plan, config) = match built {
+        Ok(built) => built,
+        Err(e) => return out.fail(ExitStatus::Config, format!("configuration: {e}")),
+    };
+    let topology = match topology() {
+        Ok(t) => t,
+        Err(e) => {
+            return out.fail(
+                ExitStatus::Topology,
+                format!("cannot set up topology `{}`: {e}", T::NAME),
+            );
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            return out.fail(
+                ExitStatus::StateIo,
+                format!("cannot start the async runtime: {e}"),
+            );
+        }
+    };
+    let force_conflicts = matches!(
+        args.command,
+        Command::Apply {
+            force_conflicts: true,
+            ..
+        }
+    );
+    let mut engine = Engine::new(topology)
+        .state_dir(
+            args.state_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(".harmony")),
+        )
+        .only(args.only.clone())
+        .config_sources(config)
+        .options(RunOptions { force_conflicts });
+    if let Some(n) = args.parallelism {
+        engine = engine.parallelism(usize::from(n));
+    }
+    let tty = std::io::stdout().is_terminal();
+    let status = runtime.block_on(async {
+        match args.command {
+            Command::Plan { out: file } => plan::run(&out, &engine, plan, file).await,
+            Command::Apply { file, .. } => {
+                let cancel = CancelToken::new();
+                cancel.cancel_on_signals();
+                let engine = engine.cancel_token(cancel);
+                apply::run(&out, tty, &engine, plan, file, false).await
+            }
+            Command::Smoke => {
+                let cancel = CancelToken::new();
+                cancel.cancel_on_signals();
+                let engine = engine.cancel_token(cancel);
+                apply::run(&out, tty, &engine, plan, None, true).await
+            }
+            Command::Render {
+                dir,
+                include_secrets,
+            } => {
+                let secrets = if include_secrets {
+                    SecretValues::Included
+                } else {
+                    SecretValues::Redacted
+                };
+                match engine.render(plan, &dir, secrets).await {
+                    Ok(index) => {
+                        print_render(&out, &dir, &index);
+                        ExitStatus::Ok
+                    }
+                    Err(e) => out.error(e),
+                }
+            }
+            Command::Status => match engine.status().await {
+                Ok(doc) => status::print(&out, &engine, &doc),
+                Err(e) => out.error(e),
+            },
+        }
     });
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
+    // Steps still running after a cancellation (a provider ignoring it) must not keep us alive.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    status
+}
+
+fn print_render(out: &Output, dir: &std::path::Path, index: &crate::render::RenderIndex) {
+    if out.json {
+        out.print_json(index);
+        return;
+    }
+    for file in &index.files {
+        println!(
+            "wrote {}/{} (step #{}, {} bytes)",
+            dir.display(),
+            file.path,
+            file.step,
+            file.bytes
+        );
+    }
+    println!(
+        "{} files and {} in {}",
+        index.files.len(),
+        crate::render::INDEX_FILE,
+        dir.display()
+    );
 }
 
 /// Text or JSON output for one command.
@@ -379,8 +435,11 @@ struct ErrorDoc<'a> {
 }
 
 impl Output {
-    /// Reports a command-level error (stderr, plus a JSON document with `--json`).
+    /// Reports a command-level error (stderr, plus a JSON document with `--json`); URL
+    /// credentials are masked and control characters escaped.
     fn fail(&self, status: ExitStatus, message: String) -> ExitStatus {
+        let message = crate::redact::mask_url_credentials(&message);
+        let message = escape_lines(&message);
         eprintln!("error: {message}");
         if self.json {
             self.print_json(&ErrorDoc {
@@ -393,6 +452,11 @@ impl Output {
         status
     }
 
+    /// Reports an engine error.
+    fn error(&self, error: EngineError) -> ExitStatus {
+        self.fail(error.status, error.message)
+    }
+
     fn print_json(&self, value: &impl Serialize) {
         match serde_json::to_string_pretty(value) {
             Ok(text) => println!("{text}"),
@@ -401,161 +465,10 @@ impl Output {
     }
 }
 
-/// Everything a command needs.
-struct Ctx<T> {
-    out: Output,
-    topology: Arc<T>,
-    state: StateDir,
-    parallelism: usize,
-    only: Option<String>,
-    tty: bool,
-    /// Where each configuration key came from (shown by `plan`).
-    config: Vec<KeySource>,
-}
-
-impl<T: Topology> Ctx<T> {
-    /// The plan restricted by `--only`, or a usage error listing the scores.
-    fn select(&self, plan: &Plan<T>) -> Result<Plan<T>, ExitStatus> {
-        if !plan.problems.is_empty() {
-            let problems: Vec<String> = plan.problems.iter().map(|p| p.to_string()).collect();
-            return Err(self.out.fail(
-                ExitStatus::Usage,
-                format!("plan `{}` is invalid: {}", plan.name, problems.join("; ")),
-            ));
-        }
-        let Some(only) = &self.only else {
-            return Ok(plan.clone());
-        };
-        plan.only(only).ok_or_else(|| {
-            let names: Vec<&str> = plan.scores.iter().map(|s| s.name.as_str()).collect();
-            self.out.fail(
-                ExitStatus::Usage,
-                format!(
-                    "--only `{only}`: no such score in plan `{}`; scores: {}",
-                    plan.name,
-                    if names.is_empty() {
-                        "(none)".to_string()
-                    } else {
-                        names.join(", ")
-                    }
-                ),
-            )
-        })
-    }
-
-    fn load_state(&self) -> Result<State, ExitStatus> {
-        match self.state.load() {
-            Ok(Some(state)) => Ok(state),
-            Ok(None) => Ok(State::empty(T::NAME)),
-            Err(e) => Err(self
-                .out
-                .fail(ExitStatus::StateIo, format!("cannot read the state: {e}"))),
-        }
-    }
-}
-
-/// Resources recorded as applied by plan `plan` that `plan` no longer declares, by id. A score
-/// whose chart could not be inflated declares objects that are not known: what it applied
-/// before is kept.
-fn orphans<T>(state: &State, plan: &Plan<T>) -> Vec<(String, Operation)> {
-    let declared: std::collections::HashSet<String> = plan
-        .steps
-        .iter()
-        .map(|s| s.operation.resource_id())
-        .collect();
-    let unknown: std::collections::HashSet<&str> = plan
-        .steps
-        .iter()
-        .filter(|s| matches!(s.operation, Operation::HelmCommand(_)))
-        .map(|s| s.score.as_str())
-        .collect();
-    state
-        .resources
-        .iter()
-        .filter(|(id, record)| {
-            record.plan == plan.name
-                && !matches!(record.operation, Operation::SmokeTest { .. })
-                && !declared.contains(*id)
-                && !unknown.contains(record.score.as_str())
-        })
-        .map(|(id, record)| (id.clone(), record.operation.clone()))
-        .collect()
-}
-
-/// Inspects `operations` (each with its timeout), at most `parallelism` at once; results in order.
-async fn inspect_all<T: Topology>(
-    topology: &Arc<T>,
-    operations: Vec<(Operation, Duration)>,
-    parallelism: usize,
-) -> Vec<Result<Inspection, Error>> {
-    let limit = Arc::new(Semaphore::new(parallelism.max(1)));
-    let mut tasks = JoinSet::new();
-    let count = operations.len();
-    for (i, (operation, timeout)) in operations.into_iter().enumerate() {
-        let topology = Arc::clone(topology);
-        let limit = Arc::clone(&limit);
-        tasks.spawn(async move {
-            let _permit = limit.acquire_owned().await;
-            let result =
-                tokio::time::timeout(timeout, Interpret::<T>::inspect(&operation, &*topology))
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(Error::new(
-                            harmony_dsl::ErrorKind::Timeout,
-                            format!("inspect timed out after {}ms", timeout.as_millis()),
-                        ))
-                    });
-            (i, result)
-        });
-    }
-    let mut results: Vec<Option<Result<Inspection, Error>>> = (0..count).map(|_| None).collect();
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok((i, result)) = joined {
-            results[i] = Some(result);
-        }
-    }
-    results
-        .into_iter()
-        .map(|r| r.unwrap_or_else(|| Err(Error::permanent("inspect task ended abnormally"))))
-        .collect()
-}
-
-fn render<T: Topology>(
-    ctx: &Ctx<T>,
-    plan: Plan<T>,
-    dir: PathBuf,
-    secrets: SecretValues,
-) -> ExitStatus {
-    let plan = match ctx.select(&plan) {
-        Ok(plan) => plan,
-        Err(status) => return status,
-    };
-    match crate::render::render_plan_with(&plan, &dir, secrets) {
-        Ok(index) => {
-            if ctx.out.json {
-                ctx.out.print_json(&index);
-            } else {
-                for file in &index.files {
-                    println!(
-                        "wrote {}/{} (step #{}, {} bytes)",
-                        dir.display(),
-                        file.path,
-                        file.step,
-                        file.bytes
-                    );
-                }
-                println!(
-                    "{} files and {} in {}",
-                    index.files.len(),
-                    crate::render::INDEX_FILE,
-                    dir.display()
-                );
-            }
-            ExitStatus::Ok
-        }
-        Err(e) => ctx.out.fail(
-            ExitStatus::StateIo,
-            format!("render into {}: {e}", dir.display()),
-        ),
-    }
+/// Control characters escaped in each line of `text`, its line breaks kept.
+fn escape_lines(text: &str) -> String {
+    text.split('\n')
+        .map(|line| crate::redact::escape_control(line).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
 }

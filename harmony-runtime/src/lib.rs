@@ -4,7 +4,12 @@
 //!   skipping, cancellation), generic over [`executor::StepRunner`].
 //! - [`report`]: step results, summary table, JSON (schema in `SCHEMA.md`).
 //! - [`state`]: the project state file, written atomically, and the apply lock.
-//! - [`cli`](fn@cli): the command line a user's `main` hands its topology and plan to.
+//! - [`engine`]: [`Engine`], the library core: `plan`, `apply`, `apply_saved`, `smoke`, `status`,
+//!   `render`, each returning a typed document; it owns the run context (state, lock, options,
+//!   prober, connection pools).
+//! - [`cli`](fn@cli): the command line a user's `main` hands its topology and plan to ([`App`]).
+//! - [`redact`]: what may be printed: URL credentials masked, control characters escaped, other
+//!   crates' debug output kept off the terminal.
 //! - [`config`]: configuration sources (environment, TOML file, Vault/OpenBao KV v2) and the
 //!   apply-time resolution of secret references.
 //! - [`local`]: [`Localhost`], the embedded default topology, and its providers.
@@ -29,19 +34,23 @@
 
 pub mod cli;
 pub mod config;
+pub mod engine;
 pub mod executor;
 mod hash;
 mod http;
 pub mod inflate;
 pub mod local;
-pub mod overrides;
 pub mod providers;
+pub mod redact;
 pub mod render;
 pub mod report;
 pub mod smoke;
 pub mod state;
 
-pub use cli::{ExitStatus, IntoTopology, cli, cli_from, cli_with_config, cli_with_config_from};
+pub use cli::{
+    App, ExitStatus, IntoTopology, cli, cli_from, cli_with_config, cli_with_config_from,
+};
+pub use engine::{Engine, EngineError};
 pub use local::Localhost;
 
 /// Everything an infrastructure file needs: the DSL's prelude, the providers and [`Localhost`].

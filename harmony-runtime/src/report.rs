@@ -138,6 +138,9 @@ pub struct ApplyReport {
     pub summary: Summary,
     /// The process exit code.
     pub exit_code: u8,
+    /// Why the state could not be written, when it could not (exit code 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_error: Option<String>,
 }
 
 fn pad(s: &str, width: usize) -> String {

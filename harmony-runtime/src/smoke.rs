@@ -1,10 +1,10 @@
 //! The prober that performs scores' smoke tests ([`harmony_dsl::smoke`]): HTTP GETs, TCP
-//! connects, SQL queries on PostgreSQL and custom checks, on tokio. [`cli`](crate::cli) installs
-//! it; call [`install`] when running plans through the executor directly.
+//! connects, SQL queries on PostgreSQL and custom checks, on tokio. The engine's
+//! [`RunContext`](crate::engine::RunContext) holds it (another prober can be given with
+//! [`Engine::prober`](crate::Engine::prober)); nothing is installed process-wide.
 
 mod sql;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use harmony_dsl::BoxFuture;
@@ -68,9 +68,4 @@ impl Prober for TokioProber {
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
         Box::pin(tokio::time::sleep(duration))
     }
-}
-
-/// Installs [`TokioProber`] for smoke tests (idempotent).
-pub fn install() {
-    harmony_dsl::smoke::install_prober(Arc::new(TokioProber));
 }

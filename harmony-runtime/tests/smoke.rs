@@ -86,7 +86,6 @@ score! {
 
 /// Applies `plan` on a `Localhost` in `dir` through the executor, as `apply` does.
 fn apply(dir: &TempDir, plan: &Plan<Localhost>) -> Vec<StepReport> {
-    harmony_runtime::smoke::install();
     let topology = Arc::new(Localhost::new(dir.path()).expect("topology"));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

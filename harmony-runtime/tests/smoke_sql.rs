@@ -87,7 +87,6 @@ fn plan(port: u16, user: &str, password: &str, within: &str) -> Plan<Localhost> 
 
 /// Applies `plan` on a `Localhost` in `dir` through the executor, as `apply` does.
 fn apply(dir: &TempDir, plan: &Plan<Localhost>) -> Vec<StepReport> {
-    harmony_runtime::smoke::install();
     let topology = Arc::new(Localhost::new(dir.path()).expect("topology"));
     runtime()
         .block_on(execute(
@@ -116,9 +115,8 @@ fn smoke_report(reports: &[StepReport]) -> &StepReport {
 
 /// Runs one check on its own.
 fn run(check: &SmokeCheck) -> Result<String, String> {
-    harmony_runtime::smoke::install();
     runtime()
-        .block_on(check.run())
+        .block_on(check.run_with(&harmony_runtime::smoke::TokioProber))
         .map(|outcome| format!("{outcome:?}"))
         .map_err(|e| e.to_string())
 }

@@ -1,201 +1,50 @@
-//! `plan [--out FILE]`: inspect every step (and every resource to prune), print the changes.
+//! `plan [--out FILE]`: the engine's plan document, printed (and saved for `apply FILE`).
 
 use std::path::PathBuf;
 
-use harmony_dsl::{Change, Observed, Operation, Plan, StepPolicy, Topology};
-use serde::{Deserialize, Serialize};
+use harmony_dsl::{Change, Plan, Topology};
 
-use super::{Ctx, ExitStatus, inspect_all, orphans};
-use crate::report::SCHEMA_VERSION;
+use super::{ExitStatus, Output};
+use crate::engine::Engine;
+use crate::redact::escape_control;
 use crate::state::write_atomic;
 
-/// What one step would do, as inspected.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlannedStep {
-    /// Step index.
-    pub step: usize,
-    /// Score instance.
-    pub score: String,
-    /// The operation, as a person reads it.
-    pub operation: String,
-    /// Resource id.
-    pub resource: String,
-    /// What applying would change; `null` when inspection failed.
-    pub change: Option<Change>,
-    /// What was read; `null` when inspection failed.
-    pub observed: Option<Observed>,
-    /// Why inspection failed (the step's state is unknown).
-    pub error: Option<String>,
-}
-
-/// A resource that would be removed because the plan no longer declares it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PlannedRemoval {
-    /// Resource id.
-    pub resource: String,
-    /// The operation recorded in the state when it was applied.
-    pub operation: Operation,
-    /// Always a `delete` change.
-    pub change: Change,
-    /// What was read; `null` when inspection failed.
-    pub observed: Option<Observed>,
-    /// Why inspection failed.
-    pub error: Option<String>,
-}
-
-/// Counts of a plan.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlanSummary {
-    /// Steps that would create something.
-    pub create: usize,
-    /// Steps that would update something.
-    pub update: usize,
-    /// Resources that would be removed.
-    pub delete: usize,
-    /// Steps already as desired.
-    pub unchanged: usize,
-    /// Steps that could not be inspected.
-    pub unknown: usize,
-}
-
-/// The document `plan --json` prints and `plan --out FILE` saves; `apply FILE` reads it.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(bound = "")]
-pub struct PlanDocument<T> {
-    /// [`SCHEMA_VERSION`].
-    pub schema_version: u32,
-    /// Always `"plan"`.
-    pub command: String,
-    /// The plan itself (after `--only`).
-    pub plan: Plan<T>,
-    /// Resources to remove, listed first.
-    pub removals: Vec<PlannedRemoval>,
-    /// One entry per step.
-    pub steps: Vec<PlannedStep>,
-    /// Counts.
-    pub summary: PlanSummary,
-    /// Where each configuration key's value comes from (never the value); absent without a
-    /// configuration.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub config: Vec<harmony_dsl::config::KeySource>,
-}
-
-/// Inspects `plan` (and what `full` no longer declares) against the world.
-pub(super) async fn inspect_plan<T: Topology>(
-    ctx: &Ctx<T>,
-    plan: Plan<T>,
-    full: &Plan<T>,
-) -> Result<PlanDocument<T>, ExitStatus> {
-    let state = ctx.load_state()?;
-    let orphans = orphans(&state, full);
-    let default_timeout = StepPolicy::default().timeout;
-    let mut work: Vec<(Operation, std::time::Duration)> = orphans
-        .iter()
-        .map(|(_, op)| (op.clone(), default_timeout))
-        .collect();
-    work.extend(
-        plan.steps
-            .iter()
-            .map(|s| (s.operation.clone(), s.policy.timeout)),
-    );
-    let mut results = inspect_all(&ctx.topology, work, ctx.parallelism)
-        .await
-        .into_iter();
-    let mut summary = PlanSummary::default();
-    let mut removals = Vec::new();
-    for (resource, operation) in orphans {
-        let result = results
-            .next()
-            .unwrap_or_else(|| Err(harmony_dsl::Error::permanent("missing")));
-        let (observed, error) = match result {
-            Ok(inspection) => (Some(inspection.observed), None),
-            Err(e) => (None, Some(e.to_string())),
-        };
-        summary.delete += 1;
-        let change = Change::Delete {
-            summary: format!("remove {operation} (no longer declared)"),
-        };
-        removals.push(PlannedRemoval {
-            resource,
-            operation,
-            change,
-            observed,
-            error,
-        });
-    }
-    let mut steps = Vec::new();
-    for step in &plan.steps {
-        let result = results
-            .next()
-            .unwrap_or_else(|| Err(harmony_dsl::Error::permanent("missing")));
-        let (change, observed, error) = match result {
-            Ok(inspection) => {
-                match &inspection.change {
-                    Change::Create { .. } => summary.create += 1,
-                    Change::Update { .. } => summary.update += 1,
-                    Change::Delete { .. } => summary.delete += 1,
-                    Change::None => summary.unchanged += 1,
-                }
-                (Some(inspection.change), Some(inspection.observed), None)
-            }
-            Err(e) => {
-                summary.unknown += 1;
-                (None, None, Some(e.to_string()))
-            }
-        };
-        steps.push(PlannedStep {
-            step: step.id.0,
-            score: step.score.clone(),
-            operation: step.operation.to_string(),
-            resource: step.operation.resource_id(),
-            change,
-            observed,
-            error,
-        });
-    }
-    Ok(PlanDocument {
-        schema_version: SCHEMA_VERSION,
-        command: "plan".into(),
-        plan,
-        removals,
-        steps,
-        summary,
-        config: ctx.config.clone(),
-    })
-}
-
 fn print_change(prefix: &str, change: Option<&Change>, error: Option<&String>) {
+    let prefix = escape_control(prefix);
     match (change, error) {
-        (Some(Change::Create { summary }), _) => println!("{prefix}: create: {summary}"),
+        (Some(Change::Create { summary }), _) => {
+            println!("{prefix}: create: {}", escape_control(summary));
+        }
         (Some(Change::Update { diff }), _) => {
             println!("{prefix}: update");
             for line in diff {
-                println!("      {line}");
+                println!("      {}", escape_control(line));
             }
         }
-        (Some(Change::Delete { summary }), _) => println!("{prefix}: delete: {summary}"),
+        (Some(Change::Delete { summary }), _) => {
+            println!("{prefix}: delete: {}", escape_control(summary));
+        }
         (Some(Change::None), _) => println!("{prefix}: no change"),
         (None, error) => println!(
             "{prefix}: unknown: {}",
-            error.map_or("not inspected", |e| e.as_str())
+            escape_control(&crate::redact::mask_url_credentials(
+                error.map_or("not inspected", |e| e.as_str())
+            ))
         ),
     }
 }
 
 pub(super) async fn run<T: Topology>(
-    ctx: &Ctx<T>,
-    full: Plan<T>,
-    out: Option<PathBuf>,
+    out: &Output,
+    engine: &Engine<T>,
+    plan: Plan<T>,
+    file: Option<PathBuf>,
 ) -> ExitStatus {
-    let plan = match ctx.select(&full) {
-        Ok(plan) => plan,
-        Err(status) => return status,
-    };
-    let doc = match inspect_plan(ctx, plan, &full).await {
+    let doc = match engine.plan(plan).await {
         Ok(doc) => doc,
-        Err(status) => return status,
+        Err(e) => return out.error(e),
     };
-    if let Some(path) = &out {
+    if let Some(path) = &file {
         let written = serde_json::to_vec_pretty(&doc)
             .map_err(std::io::Error::other)
             .and_then(|mut bytes| {
@@ -203,14 +52,14 @@ pub(super) async fn run<T: Topology>(
                 write_atomic(path, &bytes)
             });
         if let Err(e) = written {
-            return ctx.out.fail(
+            return out.fail(
                 ExitStatus::StateIo,
                 format!("cannot save the plan to {}: {e}", path.display()),
             );
         }
     }
-    if ctx.out.json {
-        ctx.out.print_json(&doc);
+    if out.json {
+        out.print_json(&doc);
     } else {
         println!(
             "plan `{}` for topology `{}`",
@@ -222,7 +71,11 @@ pub(super) async fn run<T: Topology>(
             } else {
                 ""
             };
-            println!("  config {}{kind}: from {}", key.key, key.source);
+            println!(
+                "  config {}{kind}: from {}",
+                key.key,
+                crate::redact::mask_url_credentials(&key.source.to_string())
+            );
         }
         for removal in &doc.removals {
             print_change(
@@ -243,7 +96,7 @@ pub(super) async fn run<T: Topology>(
             "{} to create, {} to update, {} to delete, {} unchanged, {} unknown",
             s.create, s.update, s.delete, s.unchanged, s.unknown
         );
-        if let Some(path) = &out {
+        if let Some(path) = &file {
             println!(
                 "saved to {} (apply it with `apply {}`)",
                 path.display(),

@@ -12,12 +12,13 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use harmony_dsl::{BoxFuture, Interpret, Outcome, Result, Step, Topology};
+use harmony_dsl::{BoxFuture, Interpret, Operation, Outcome, Result, Step, Topology};
 use tokio::task::JoinSet;
 
 pub use cancel::CancelToken;
 pub use retry::{Attempted, run_with_policy};
 
+use crate::engine::RunContext;
 use crate::report::{StepReport, StepStatus};
 
 /// Something that performs one step. [`TopologyRunner`] is the production implementation.
@@ -27,19 +28,39 @@ pub trait StepRunner: Send + Sync + 'static {
 }
 
 /// Runs steps through `Operation as Interpret<T>` on topology `T`, reading a step's secret
-/// references from their sources just before it runs.
+/// references from their sources just before it runs. Smoke-test steps are performed by the
+/// context's prober. Every call runs inside the runner's [`RunContext`] (options and connection
+/// pools of the engine that built it).
 #[derive(Debug)]
 pub struct TopologyRunner<T> {
     topology: Arc<T>,
     secrets: crate::config::SecretResolver,
+    context: Arc<RunContext>,
+    action: Action,
+}
+
+/// What a [`TopologyRunner`] does with each step's operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// `Interpret::execute`: make it so.
+    Execute,
+    /// `Interpret::remove`: undo it (pruning resources no longer declared).
+    Remove,
 }
 
 impl<T: Topology> TopologyRunner<T> {
-    /// A runner over `topology`.
+    /// A runner over `topology` with a default context of its own.
     pub fn new(topology: Arc<T>) -> Self {
+        Self::with_context(topology, Arc::new(RunContext::default()), Action::Execute)
+    }
+
+    /// A runner over `topology` in `context` doing `action` with each step.
+    pub fn with_context(topology: Arc<T>, context: Arc<RunContext>, action: Action) -> Self {
         TopologyRunner {
             topology,
             secrets: crate::config::SecretResolver::new(),
+            context,
+            action,
         }
     }
 
@@ -47,19 +68,30 @@ impl<T: Topology> TopologyRunner<T> {
     pub fn topology(&self) -> &Arc<T> {
         &self.topology
     }
+
+    async fn perform(&self, operation: &Operation) -> Result<Outcome> {
+        if self.action == Action::Remove {
+            return Interpret::<T>::remove(operation, &*self.topology).await;
+        }
+        if let Operation::SmokeTest { check, .. } = operation {
+            return check.run_with(&*self.context.prober).await;
+        }
+        if !crate::config::has_secret_refs(operation) {
+            return Interpret::<T>::execute(operation, &*self.topology).await;
+        }
+        match self.secrets.resolve_operation(operation).await? {
+            Some(resolved) => Interpret::<T>::execute(&resolved, &*self.topology).await,
+            None => Interpret::<T>::execute(operation, &*self.topology).await,
+        }
+    }
 }
 
 impl<T: Topology> StepRunner for TopologyRunner<T> {
     fn run<'a>(&'a self, step: &'a Step) -> BoxFuture<'a, Result<Outcome>> {
-        if !crate::config::has_secret_refs(&step.operation) {
-            return Interpret::<T>::execute(&step.operation, &*self.topology);
-        }
-        Box::pin(async move {
-            match self.secrets.resolve_operation(&step.operation).await? {
-                Some(resolved) => Interpret::<T>::execute(&resolved, &*self.topology).await,
-                None => Interpret::<T>::execute(&step.operation, &*self.topology).await,
-            }
-        })
+        Box::pin(RunContext::scope(
+            Arc::clone(&self.context),
+            self.perform(&step.operation),
+        ))
     }
 }
 

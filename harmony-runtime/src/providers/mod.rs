@@ -11,7 +11,7 @@
 
 mod helm;
 pub mod keycloak;
-mod kube;
+pub(crate) mod kube;
 pub mod nats;
 
 pub use self::helm::{HelmCli, parse_documents};

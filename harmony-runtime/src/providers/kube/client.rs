@@ -36,28 +36,26 @@ pub struct Connection {
     alive: Weak<()>,
 }
 
-/// One connection per target, reused by every call on the same tokio runtime. A `kube::Client`
-/// runs a background task on the runtime that built it; when that runtime is gone (a second
-/// `cli_from` in the same process) the connection is built again.
-static CONNECTIONS: Mutex<Option<HashMap<Target, Connection>>> = Mutex::new(None);
-
 impl Connection {
-    /// The connection for `target`, built on first use (reads the kubeconfig).
+    /// The connection for `target`: the one pooled by the engine running this call (see
+    /// [`RunContext`](crate::engine::RunContext)), else a new one (reads the kubeconfig). A
+    /// `kube::Client` runs a background task on the runtime that built it; a pooled connection
+    /// whose runtime is gone is built again.
     pub async fn get(target: &Target) -> Result<Connection> {
-        {
-            let cache = CONNECTIONS.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(conn) = cache.as_ref().and_then(|m| m.get(target))
-                && conn.alive.strong_count() > 0
-            {
-                return Ok(conn.clone());
-            }
+        let context = crate::engine::RunContext::current();
+        if let Some(conn) = context.as_ref().and_then(|c| c.kube_connection(target)) {
+            return Ok(conn);
         }
         let conn = Self::connect(target).await?;
-        let mut cache = CONNECTIONS.lock().unwrap_or_else(|p| p.into_inner());
-        cache
-            .get_or_insert_with(HashMap::new)
-            .insert(target.clone(), conn.clone());
+        if let Some(context) = &context {
+            context.keep_kube_connection(target, &conn);
+        }
         Ok(conn)
+    }
+
+    /// Whether the runtime the client's background task lives on still runs.
+    pub fn is_alive(&self) -> bool {
+        self.alive.strong_count() > 0
     }
 
     async fn connect(target: &Target) -> Result<Connection> {

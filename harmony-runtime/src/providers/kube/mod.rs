@@ -18,7 +18,7 @@
 //! environment as `HARMONY_<TOPOLOGY>_K8S_CLUSTER_<FIELD>`, e.g.
 //! `HARMONY_HOMELAB_K8S_CLUSTER_CONTEXT=staging`.
 
-mod client;
+pub(crate) mod client;
 mod coredns;
 mod diff;
 mod errors;
@@ -36,7 +36,6 @@ pub use coredns::{DNS_FIELD_MANAGER, ZONE_LABEL, configmap_name as dns_configmap
 use diff::diff_lines;
 pub use metallb::{LB_FIELD_MANAGER, MetalLb, POOL_ANNOTATION, pool_name};
 
-use crate::overrides::Overrides;
 use client::{Connection, Target};
 use errors::from_kube;
 
@@ -80,7 +79,7 @@ impl Kube {
 
     fn apply_params(&self) -> PatchParams {
         let params = PatchParams::apply(FIELD_MANAGER);
-        if self.force_conflicts || Overrides::current().force_conflicts {
+        if self.force_conflicts || crate::engine::RunContext::current_options().force_conflicts {
             params.force()
         } else {
             params

@@ -16,9 +16,6 @@ pub mod connect;
 pub mod store;
 pub mod wire;
 
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
-
 use harmony_dsl::capability::Fleet;
 use harmony_dsl::resource::DeviceSpec;
 use harmony_dsl::{BoxFuture, Error, Inspection, Outcome, Result};
@@ -29,10 +26,6 @@ pub use wire::{DeviceStatus, Phase, WorkloadState, WorkloadStatus};
 
 use super::NatsFleet;
 
-/// Open connections, per server URL and namespace, shared by every `NatsFleet` of the process.
-static STORES: LazyLock<Mutex<HashMap<(String, String), FleetStore>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-
 impl NatsFleet {
     /// The namespace (first key token) this fleet's keys are written under.
     pub fn namespace() -> String {
@@ -42,10 +35,12 @@ impl NatsFleet {
             .unwrap_or_else(|| wire::DEFAULT_NAMESPACE.to_string())
     }
 
-    /// A connected store: the shared one for this URL, or a new connection.
+    /// A connected store: the one the engine running this call pools for this URL (see
+    /// [`RunContext`](crate::engine::RunContext)), or a new connection.
     pub async fn store(&self) -> Result<FleetStore> {
         let id = (self.url.to_string(), Self::namespace());
-        let cached = STORES.lock().ok().and_then(|s| s.get(&id).cloned());
+        let context = crate::engine::RunContext::current();
+        let cached = context.as_ref().and_then(|c| c.nats_store(&id));
         if let Some(store) = cached
             && store.client().connection_state() == async_nats::connection::State::Connected
         {
@@ -54,17 +49,17 @@ impl NatsFleet {
         let mut config = ConnectConfig::from_env();
         config.name = Some("harmony".to_string());
         let store = FleetStore::connect(&id.0, &config, &id.1).await?;
-        if let Ok(mut stores) = STORES.lock() {
-            stores.insert(id, store.clone());
+        if let Some(context) = &context {
+            context.keep_nats_store(id, Some(store.clone()));
         }
         Ok(store)
     }
 
     fn forget(&self, error: &Error) {
         if error.is_transient()
-            && let Ok(mut stores) = STORES.lock()
+            && let Some(context) = crate::engine::RunContext::current()
         {
-            stores.remove(&(self.url.to_string(), Self::namespace()));
+            context.keep_nats_store((self.url.to_string(), Self::namespace()), None);
         }
     }
 

@@ -1,0 +1,217 @@
+//! Plan documents: what `plan` prints and `plan --out` saves, made by inspecting every step (and
+//! every resource to prune) against the world.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use harmony_dsl::{
+    Change, Error, Inspection, Interpret, Observed, Operation, Plan, StepPolicy, Topology,
+};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::{Engine, EngineError, RunContext};
+use crate::report::SCHEMA_VERSION;
+
+/// What one step would do, as inspected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedStep {
+    /// Step index.
+    pub step: usize,
+    /// Score instance.
+    pub score: String,
+    /// The operation, as a person reads it.
+    pub operation: String,
+    /// Resource id.
+    pub resource: String,
+    /// What applying would change; `null` when inspection failed.
+    pub change: Option<Change>,
+    /// What was read; `null` when inspection failed.
+    pub observed: Option<Observed>,
+    /// Why inspection failed (the step's state is unknown).
+    pub error: Option<String>,
+}
+
+/// A resource that would be removed because the plan no longer declares it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedRemoval {
+    /// Resource id.
+    pub resource: String,
+    /// The operation recorded in the state when it was applied.
+    pub operation: Operation,
+    /// Always a `delete` change.
+    pub change: Change,
+    /// What was read; `null` when inspection failed.
+    pub observed: Option<Observed>,
+    /// Why inspection failed.
+    pub error: Option<String>,
+}
+
+/// Counts of a plan.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanSummary {
+    /// Steps that would create something.
+    pub create: usize,
+    /// Steps that would update something.
+    pub update: usize,
+    /// Resources that would be removed.
+    pub delete: usize,
+    /// Steps already as desired.
+    pub unchanged: usize,
+    /// Steps that could not be inspected.
+    pub unknown: usize,
+}
+
+/// The document `plan --json` prints and `plan --out FILE` saves; `apply FILE` reads it.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct PlanDocument<T> {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Always `"plan"`.
+    pub command: String,
+    /// The plan itself (after `--only`).
+    pub plan: Plan<T>,
+    /// Resources to remove, listed first.
+    pub removals: Vec<PlannedRemoval>,
+    /// One entry per step.
+    pub steps: Vec<PlannedStep>,
+    /// Counts.
+    pub summary: PlanSummary,
+    /// Where each configuration key's value comes from (never the value); absent without a
+    /// configuration.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config: Vec<harmony_dsl::config::KeySource>,
+    /// Which program made this plan and the digest of its steps: what `apply FILE` holds the
+    /// program to. Absent only in documents not made by [`Engine::plan`](super::Engine::plan).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program: Option<super::ProgramIdentity>,
+}
+
+impl<T: Topology> Engine<T> {
+    /// Inspects `plan` (and what `full` no longer declares) against the world.
+    pub(super) async fn inspect(
+        &self,
+        plan: Plan<T>,
+        full: &Plan<T>,
+    ) -> Result<PlanDocument<T>, EngineError> {
+        let state = super::record::load(&self.state, T::NAME)?;
+        let orphans = super::record::orphans(&state, full);
+        let default_timeout = StepPolicy::default().timeout;
+        let mut work: Vec<(Operation, std::time::Duration)> = orphans
+            .iter()
+            .map(|(_, _, op)| (op.clone(), default_timeout))
+            .collect();
+        work.extend(
+            plan.steps
+                .iter()
+                .map(|s| (s.operation.clone(), s.policy.timeout)),
+        );
+        let mut results = inspect_all(&self.topology, &self.context, work, self.parallelism)
+            .await
+            .into_iter();
+        let mut summary = PlanSummary::default();
+        let mut removals = Vec::new();
+        for (resource, _, operation) in orphans {
+            let result = results
+                .next()
+                .unwrap_or_else(|| Err(harmony_dsl::Error::permanent("missing")));
+            let (observed, error) = match result {
+                Ok(inspection) => (Some(inspection.observed), None),
+                Err(e) => (None, Some(e.to_string())),
+            };
+            summary.delete += 1;
+            let change = Change::Delete {
+                summary: format!("remove {operation} (no longer declared)"),
+            };
+            removals.push(PlannedRemoval {
+                resource,
+                operation,
+                change,
+                observed,
+                error,
+            });
+        }
+        let mut steps = Vec::new();
+        for step in &plan.steps {
+            let result = results
+                .next()
+                .unwrap_or_else(|| Err(harmony_dsl::Error::permanent("missing")));
+            let (change, observed, error) = match result {
+                Ok(inspection) => {
+                    match &inspection.change {
+                        Change::Create { .. } => summary.create += 1,
+                        Change::Update { .. } => summary.update += 1,
+                        Change::Delete { .. } => summary.delete += 1,
+                        Change::None => summary.unchanged += 1,
+                    }
+                    (Some(inspection.change), Some(inspection.observed), None)
+                }
+                Err(e) => {
+                    summary.unknown += 1;
+                    (None, None, Some(e.to_string()))
+                }
+            };
+            steps.push(PlannedStep {
+                step: step.id.0,
+                score: step.score.clone(),
+                operation: step.operation.to_string(),
+                resource: step.operation.resource_id(),
+                change,
+                observed,
+                error,
+            });
+        }
+        Ok(PlanDocument {
+            schema_version: SCHEMA_VERSION,
+            command: "plan".into(),
+            plan,
+            removals,
+            steps,
+            summary,
+            config: self.config.clone(),
+            program: None,
+        })
+    }
+}
+
+/// Inspects `operations` (each with its timeout), at most `parallelism` at once; results in order.
+async fn inspect_all<T: Topology>(
+    topology: &Arc<T>,
+    context: &Arc<RunContext>,
+    operations: Vec<(Operation, Duration)>,
+    parallelism: usize,
+) -> Vec<Result<Inspection, Error>> {
+    let limit = Arc::new(Semaphore::new(parallelism.max(1)));
+    let mut tasks = JoinSet::new();
+    let count = operations.len();
+    for (i, (operation, timeout)) in operations.into_iter().enumerate() {
+        let topology = Arc::clone(topology);
+        let limit = Arc::clone(&limit);
+        let context = Arc::clone(context);
+        tasks.spawn(RunContext::scope(context, async move {
+            let _permit = limit.acquire_owned().await;
+            let result =
+                tokio::time::timeout(timeout, Interpret::<T>::inspect(&operation, &*topology))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(Error::new(
+                            harmony_dsl::ErrorKind::Timeout,
+                            format!("inspect timed out after {}ms", timeout.as_millis()),
+                        ))
+                    });
+            (i, result)
+        }));
+    }
+    let mut results: Vec<Option<Result<Inspection, Error>>> = (0..count).map(|_| None).collect();
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok((i, result)) = joined {
+            results[i] = Some(result);
+        }
+    }
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(Error::permanent("inspect task ended abnormally"))))
+        .collect()
+}
