@@ -102,6 +102,9 @@ pub fn init_logging(verbose: u8) {
         tracing_subscriber::filter::filter_fn(|meta| log_allowed(meta.target(), meta.level()));
     let layer = tracing_subscriber::fmt::layer()
         .with_writer(|| MaskingWriter(std::io::stderr()))
+        // No colours: every escape sequence in a log line then comes from logged data, and is
+        // shown escaped.
+        .with_ansi(false)
         .with_target(false)
         .with_filter(cap)
         .with_filter(filter);

@@ -354,3 +354,38 @@ fn a_topology_that_cannot_be_built_is_reported() {
     let status = cli_from(["harmony", "status"], broken, Plan::new("p"));
     assert_eq!(status, ExitStatus::Topology);
 }
+
+#[test]
+fn help_introduces_the_program_not_the_runtime() {
+    let q = Quickstart::new("cli-help");
+    let (code, stdout, _) = run(&mut q.cmd(&["--help"]));
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("quickstart: applies plan `quickstart` to topology `Localhost`"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("interpret plans"), "{stdout}");
+    assert!(stdout.contains("[env: HARMONY_STATE_DIR="), "{stdout}");
+}
+
+/// The attack: a file whose current content holds terminal escape sequences (clear the screen,
+/// retitle the window, ring the bell) is shown in a plan's diff; they must be printed escaped.
+#[test]
+fn control_characters_in_plan_diffs_are_escaped() {
+    let q = Quickstart::new("cli-escapes");
+    let site = q.project.path().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(
+        site.join("index.html"),
+        "<h1>\x1b[2J\x1b]0;owned\x07</h1>\n\u{202e}gnp.exe\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run(&mut q.cmd(&["plan"]));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("file site/index.html: update"), "{stdout}");
+    assert!(
+        !stdout.contains(['\x1b', '\x07', '\u{202e}']),
+        "raw control characters printed: {stdout:?}"
+    );
+    assert!(stdout.contains("\\u{1b}[2J"), "{stdout}");
+}

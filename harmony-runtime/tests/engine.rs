@@ -243,3 +243,116 @@ fn pruning_runs_through_the_executor_and_is_reported() {
     let status = runtime().block_on(engine(&dir).status()).expect("status");
     assert_eq!(status.resources.len(), 1);
 }
+
+/// `render --include-secrets` writes the value a secret reference points at (a valid Secret),
+/// never the `{key, source}` reference; without the flag, neither.
+#[test]
+fn render_with_secrets_resolves_references() {
+    use harmony_dsl::config::{SecretRef, ValueSource};
+    use harmony_dsl::operation::SecretValues;
+    use harmony_dsl::resource::KubeObject;
+
+    let dir = TempDir::new("engine-render-secrets");
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "token = \"hunter2\"\n").unwrap();
+    let reference = SecretRef::new(
+        "token",
+        ValueSource::File {
+            path: config.clone(),
+            key: "token".into(),
+        },
+    );
+    let mut body = serde_json::Map::new();
+    body.insert(
+        "stringData".into(),
+        serde_json::json!({ "token": serde_json::to_value(&reference).unwrap() }),
+    );
+    let mut plan = Plan::<Localhost>::new("secrets");
+    plan.push_step(
+        "api",
+        Operation::K8sCluster(KubeObject {
+            api_version: "v1".into(),
+            kind: "Secret".into(),
+            name: "api".into(),
+            namespace: Some("shop".into()),
+            labels: BTreeMap::new(),
+            body,
+            secret_data: BTreeMap::new(),
+        }),
+        &[],
+    );
+    let read_all = |out: &Path| -> String {
+        let mut text = String::new();
+        for entry in walk(out) {
+            text.push_str(&std::fs::read_to_string(entry).unwrap_or_default());
+        }
+        text
+    };
+    let with = dir.path().join("with");
+    runtime()
+        .block_on(engine(&dir).render(plan.clone(), &with, SecretValues::Included))
+        .expect("render");
+    let text = read_all(&with);
+    assert!(text.contains("aHVudGVyMg=="), "base64 of the value: {text}");
+    assert!(!text.contains("config.toml"), "not the reference: {text}");
+
+    let without = dir.path().join("without");
+    runtime()
+        .block_on(engine(&dir).render(plan.clone(), &without, SecretValues::Redacted))
+        .expect("render");
+    let text = read_all(&without);
+    assert!(
+        !text.contains("aHVudGVyMg==") && !text.contains("hunter2"),
+        "{text}"
+    );
+
+    // A reference that cannot be resolved is a configuration error, nothing half-written.
+    std::fs::write(&config, "other = 1\n").unwrap();
+    let err = runtime()
+        .block_on(engine(&dir).render(plan, &dir.path().join("bad"), SecretValues::Included))
+        .unwrap_err();
+    assert_eq!(err.status, ExitStatus::Config, "{err}");
+    assert!(!dir.path().join("bad").exists());
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// Two engines in one process, one forcing Kubernetes conflicts: each call sees its own options
+/// (what the thread-local of old could not promise across runtimes and spawned tasks).
+#[test]
+fn two_engines_keep_their_own_options() {
+    use harmony_runtime::engine::{RunContext, RunOptions};
+    let dir = TempDir::new("engine-options");
+    let forced = engine(&dir).options(RunOptions {
+        force_conflicts: true,
+    });
+    let plain = engine(&dir);
+    let rt = runtime();
+    let seen = rt.block_on(async {
+        let a = RunContext::scope(forced.context().clone(), async {
+            tokio::task::yield_now().await;
+            RunContext::current_options().force_conflicts
+        });
+        let b = RunContext::scope(plain.context().clone(), async {
+            tokio::task::yield_now().await;
+            RunContext::current_options().force_conflicts
+        });
+        tokio::join!(a, b)
+    });
+    assert_eq!(seen, (true, false));
+    assert!(
+        !RunContext::current_options().force_conflicts,
+        "outside any engine: defaults"
+    );
+}

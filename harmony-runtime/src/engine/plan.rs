@@ -119,7 +119,7 @@ impl<T: Topology> Engine<T> {
                 .unwrap_or_else(|| Err(harmony_dsl::Error::permanent("missing")));
             let (observed, error) = match result {
                 Ok(inspection) => (Some(inspection.observed), None),
-                Err(e) => (None, Some(e.to_string())),
+                Err(e) => (None, Some(masked(&e))),
             };
             summary.delete += 1;
             let change = Change::Delete {
@@ -150,7 +150,7 @@ impl<T: Topology> Engine<T> {
                 }
                 Err(e) => {
                     summary.unknown += 1;
-                    (None, None, Some(e.to_string()))
+                    (None, None, Some(masked(&e)))
                 }
             };
             steps.push(PlannedStep {
@@ -214,4 +214,9 @@ async fn inspect_all<T: Topology>(
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err(Error::permanent("inspect task ended abnormally"))))
         .collect()
+}
+
+/// An error's text with URL credentials masked.
+fn masked(error: &Error) -> String {
+    crate::redact::mask_url_credentials(&error.to_string()).into_owned()
 }

@@ -18,7 +18,7 @@ pub struct Attempted {
 }
 
 impl Attempted {
-    /// The step report for this result.
+    /// The step report for this result (URL credentials in its message masked).
     pub fn into_report(self, step: &Step, duration_ms: u64) -> StepReport {
         let (status, message, error_kind) = match self.result {
             Ok(Outcome::Changed { summary }) => (StepStatus::Changed, Some(summary), None),
@@ -42,7 +42,7 @@ impl Attempted {
             status,
             duration_ms,
             attempts: self.attempts,
-            message,
+            message: message.map(|m| crate::redact::mask_url_credentials(&m).into_owned()),
             error_kind,
             caused_by: None,
         }

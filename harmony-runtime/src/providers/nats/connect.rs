@@ -146,9 +146,10 @@ impl ConnectConfig {
 /// An unreachable server is a transient error; bad credentials or an old server are permanent.
 pub async fn connect(url: &str, config: &ConnectConfig) -> Result<async_nats::Client, Error> {
     let options = config.options().await?;
+    let shown = crate::redact::mask_url_credentials(url);
     let client = options.connect(url).await.map_err(|e| {
         use async_nats::ConnectErrorKind as K;
-        let message = format!("cannot connect to NATS at {url}");
+        let message = format!("cannot connect to NATS at {shown}");
         // An untrusted or invalid certificate surfaces as an I/O error: retrying cannot fix it.
         let certificate = e.to_string().contains("certificate");
         match e.kind() {
@@ -159,7 +160,7 @@ pub async fn connect(url: &str, config: &ConnectConfig) -> Result<async_nats::Cl
             _ => Error::transient(message).with_source(e),
         }
     })?;
-    check_version(url, &client.server_info().version)?;
+    check_version(&shown, &client.server_info().version)?;
     Ok(client)
 }
 

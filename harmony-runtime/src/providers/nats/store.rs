@@ -45,11 +45,13 @@ impl FleetStore {
         namespace: &str,
     ) -> Result<Self, Error> {
         let client = connect(url, config).await?;
+        // Only for messages: the password, if the URL has one, is masked.
+        let url = crate::redact::mask_url_credentials(url);
         let jetstream = jetstream::new(client.clone());
-        let desired = desired_bucket(url, &jetstream, true).await?;
-        let status = status_bucket(url, &jetstream, true).await?;
+        let desired = desired_bucket(&url, &jetstream, true).await?;
+        let status = status_bucket(&url, &jetstream, true).await?;
         Ok(FleetStore {
-            url: url.to_string(),
+            url: url.into_owned(),
             namespace: namespace.to_string(),
             client,
             desired,
