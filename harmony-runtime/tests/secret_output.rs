@@ -30,7 +30,7 @@ fn trace_logs_of_a_fleet_apply_hold_no_secret() {
         &["apply", "-vvv", "--json"],
     ] {
         let (code, stdout, stderr) =
-            common::run(&mut secret_fleet(&server.url(), &secret, dir.path()).args(args));
+            common::run(secret_fleet(&server.url(), &secret, dir.path()).args(args));
         assert!(code == 0, "{args:?} exited {code}:\n{stdout}\n{stderr}");
         assert!(
             !stdout.contains(&secret) && !stderr.contains(&secret),
@@ -63,7 +63,7 @@ fn a_password_in_a_url_is_masked_in_errors_and_logs() {
     );
     for args in [&["plan", "-vvv"][..], &["apply", "--json", "-vv"]] {
         let (code, stdout, stderr) =
-            common::run(&mut secret_fleet(&url, "unused", dir.path()).args(args));
+            common::run(secret_fleet(&url, "unused", dir.path()).args(args));
         // The DSL refuses credentials in a `Url`; its error quotes the URL, masked when printed.
         assert_eq!(
             code, 5,
