@@ -47,6 +47,8 @@ pub mod report;
 pub mod smoke;
 pub mod state;
 
+/// The `clap` whose commands [`App::subcommand`] takes.
+pub use clap;
 pub use cli::{
     App, ExitStatus, IntoTopology, cli, cli_from, cli_with_config, cli_with_config_from,
 };
