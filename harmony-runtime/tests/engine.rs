@@ -356,3 +356,39 @@ fn two_engines_keep_their_own_options() {
         "outside any engine: defaults"
     );
 }
+
+/// An infrastructure program's own subcommand is dispatched to its handler; the engine's
+/// commands stay as they are.
+#[test]
+fn a_program_adds_its_own_subcommands() {
+    use harmony_runtime::App;
+    use harmony_runtime::clap::{Arg, Command};
+    let dir = TempDir::new("engine-app");
+    let topology = || Localhost::with_dirs(dir.path(), dir.path().join(".harmony"));
+    let mut seen = None;
+    let status = App::new(topology(), site("hello\n"))
+        .about("The team's site")
+        .subcommand(
+            Command::new("backup").arg(Arg::new("to").required(true)),
+            |m| {
+                seen = m.get_one::<String>("to").cloned();
+                ExitStatus::Config
+            },
+        )
+        .run_from(["site", "backup", "/srv/backup"]);
+    assert_eq!(status, ExitStatus::Config);
+    assert_eq!(seen.as_deref(), Some("/srv/backup"));
+
+    let state = dir.path().join(".harmony");
+    let status = App::new(topology(), site("hello\n"))
+        .subcommand(Command::new("backup"), |_| ExitStatus::Config)
+        .run_from([
+            "site",
+            "apply",
+            "--json",
+            "--state-dir",
+            state.to_str().unwrap(),
+        ]);
+    assert_eq!(status, ExitStatus::Ok);
+    assert!(dir.path().join("www/index.html").exists());
+}
