@@ -1,7 +1,7 @@
 //! The command line: `plan`, `apply`, `render`, `status`, `smoke`. A user's `main` is one
 //! [`App`] (or one call to [`cli`]). It parses arguments (environment defaults:
 //! `HARMONY_STATE_DIR`, `HARMONY_CONFIG_FILE`, `HARMONY_PARALLELISM`), builds an
-//! [`Engine`](crate::Engine), calls it and prints. Exit codes are [`ExitStatus`]; JSON
+//! [`Engine`], calls it and prints. Exit codes are [`ExitStatus`]; JSON
 //! documents are described in `SCHEMA.md`.
 
 mod apply;

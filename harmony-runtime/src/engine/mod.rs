@@ -1,7 +1,7 @@
 //! The engine: `plan`, `apply`, `apply_saved`, `smoke`, `status` and `render` of one plan on one
 //! topology, each returning the typed document the CLI prints ([`PlanDocument`],
 //! [`ApplyReport`], [`StatusDocument`], [`RenderIndex`]). The command line
-//! ([`cli`](crate::cli)) parses arguments, builds an [`Engine`], calls it and prints.
+//! ([`cli`](mod@crate::cli)) parses arguments, builds an [`Engine`], calls it and prints.
 //!
 //! An engine owns its run context explicitly: the state directory and its lock, the
 //! parallelism, the `--only` selection, [`RunOptions`] (`force_conflicts`), the smoke prober,

@@ -1,4 +1,4 @@
-//! The device fleet over NATS JetStream: [`NatsFleet`](super::NatsFleet) writes each device's
+//! The device fleet over NATS JetStream: [`NatsFleet`] writes each device's
 //! desired state to a key-value bucket, the `harmony-agent` on each device reconciles it and
 //! reports back in a status bucket. The key layout is described in [`wire`].
 //!
