@@ -389,3 +389,41 @@ fn control_characters_in_plan_diffs_are_escaped() {
     );
     assert!(stdout.contains("\\u{1b}[2J"), "{stdout}");
 }
+
+/// The attacks of issue 12 on saved plans, as an operator's shell would run them: a saved plan
+/// edited at rest (the page's content replaced), and a plan saved by one program applied by
+/// another. Both are refused with exit code 3 and nothing is written.
+#[test]
+fn a_tampered_or_foreign_saved_plan_is_refused() {
+    let q = Quickstart::new("cli-tampered");
+    let saved = q.project.path().join("q.json");
+    let (code, _, stderr) = run(&mut q.cmd(&["plan", "--out", saved.to_str().unwrap()]));
+    assert_eq!(code, 0, "{stderr}");
+    let text = std::fs::read_to_string(&saved).unwrap();
+    assert!(text.contains("Hello from Harmony"));
+    let tampered = q.project.path().join("tampered.json");
+    std::fs::write(
+        &tampered,
+        text.replace("Hello from Harmony", "<script>x()</script>"),
+    )
+    .unwrap();
+    let (code, _, stderr) = run(&mut q.cmd(&["apply", tampered.to_str().unwrap()]));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("step #0 file site/index.html (file:site/index.html) is not a step this program makes now"),
+        "{stderr}"
+    );
+    assert!(
+        !q.project.path().join("site/index.html").exists(),
+        "nothing ran"
+    );
+
+    // `quickstart plan --out q.json; other apply q.json`.
+    let other = common::example("crashy");
+    let (code, _, stderr) = run(Command::new(other)
+        .args(["apply", saved.to_str().unwrap()])
+        .current_dir(q.project.path()));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("saved by another program"), "{stderr}");
+    assert!(!q.project.path().join("files").exists(), "nothing ran");
+}
