@@ -161,7 +161,8 @@ pub fn human_duration(ms: u64) -> String {
     }
 }
 
-/// The summary table printed at the end of `apply`.
+/// The summary table printed at the end of `apply` (control characters escaped: messages may
+/// quote what a server answered).
 pub fn summary_table(removed: &[StepReport], steps: &[StepReport], summary: &Summary) -> String {
     let rows: Vec<[String; 5]> = removed
         .iter()
@@ -170,9 +171,10 @@ pub fn summary_table(removed: &[StepReport], steps: &[StepReport], summary: &Sum
             [
                 r.step.map_or_else(|| "-".to_string(), |s| format!("#{s}")),
                 r.status.as_str().to_string(),
-                r.operation.clone(),
+                crate::redact::escape_control(&r.operation).into_owned(),
                 format!("{} / {}", human_duration(r.duration_ms), r.attempts),
-                r.message.clone().unwrap_or_default(),
+                crate::redact::escape_control(r.message.as_deref().unwrap_or_default())
+                    .into_owned(),
             ]
         })
         .collect();

@@ -65,8 +65,11 @@ impl Progress {
         if self.mode == Mode::Silent {
             return;
         }
-        self.running
-            .insert(step.id.0, format!("#{} {}", step.id.0, step.operation));
+        self.running.insert(
+            step.id.0,
+            crate::redact::escape_control(&format!("#{} {}", step.id.0, step.operation))
+                .into_owned(),
+        );
         self.clear_status();
         if self.mode == Mode::Plain {
             println!(
@@ -74,7 +77,7 @@ impl Progress {
                 self.done,
                 self.total,
                 step.id.0,
-                step.operation,
+                crate::redact::escape_control(&step.operation.to_string()),
                 w = width(self.total)
             );
         }
@@ -96,7 +99,7 @@ impl Progress {
         let detail = report
             .message
             .as_deref()
-            .map(|m| format!(": {m}"))
+            .map(|m| format!(": {}", crate::redact::escape_control(m)))
             .unwrap_or_default();
         let tries = if report.attempts > 1 {
             format!(", {} attempts", report.attempts)
@@ -108,7 +111,7 @@ impl Progress {
             self.done,
             self.total,
             report.status.as_str(),
-            report.operation,
+            crate::redact::escape_control(&report.operation),
             human_duration(report.duration_ms),
             w = width(self.total)
         );
