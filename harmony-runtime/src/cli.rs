@@ -267,6 +267,7 @@ fn run_cli<T: Topology>(
         std::env::var_os("HARMONY_STATE_DIR")
             .map_or_else(|| PathBuf::from(".harmony"), PathBuf::from)
     });
+    topology.bind_state_dir(&state_dir);
     let ctx = Ctx {
         out,
         topology,
