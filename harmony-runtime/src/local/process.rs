@@ -601,24 +601,30 @@ impl LocalProcesses {
 
     /// Who holds `port`: `record`'s processes, another, or nobody.
     fn port_holder(&self, port: u16, record: Option<&ProcessRecord>) -> Holder {
-        let holders = procfs::socket_holders(&procfs::listening_inodes(port));
-        let Some(&first) = holders.first() else {
+        let inodes = procfs::listening_inodes(port);
+        if inodes.is_empty() {
             return Holder::Nobody;
-        };
-        if let Some(record) = record {
-            let members = self.members(record);
-            let leader = record.pid.filter(|_| is_alive(record));
-            let ours = |pid: i32| {
-                members.iter().any(|(p, _)| *p == pid)
-                    || leader.is_some_and(|l| procfs::descends_from(pid, l))
-            };
-            if holders.iter().any(|&pid| ours(pid)) {
-                return Holder::Ours;
-            }
         }
-        Holder::Foreign {
-            pid: first,
-            command: procfs::command_line(first),
+        // Ours first (a few processes), everyone only to name who else holds it.
+        if let Some(record) = record
+            && self
+                .members(record)
+                .iter()
+                .any(|&(pid, _)| procfs::holds_socket(pid, &inodes))
+        {
+            return Holder::Ours;
+        }
+        let holders = procfs::socket_holders(&inodes);
+        let leader = record.and_then(|r| r.pid.filter(|_| is_alive(r)));
+        if leader.is_some_and(|l| holders.iter().any(|&pid| procfs::descends_from(pid, l))) {
+            return Holder::Ours;
+        }
+        match holders.first() {
+            Some(&pid) => Holder::Foreign {
+                pid,
+                command: procfs::command_line(pid),
+            },
+            None => Holder::Nobody,
         }
     }
 

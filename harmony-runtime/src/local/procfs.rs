@@ -157,26 +157,32 @@ fn parse_address(hex: &str) -> Option<IpAddr> {
     }
 }
 
+/// Whether process `pid` holds a file descriptor on one of the sockets `inodes`.
+pub(crate) fn holds_socket(pid: i32, inodes: &[u64]) -> bool {
+    let Ok(fds) = fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    fds.flatten().any(|fd| {
+        fs::read_link(fd.path()).is_ok_and(|target| {
+            let target = target.as_os_str().as_encoded_bytes();
+            target
+                .strip_prefix(b"socket:[")
+                .and_then(|t| t.strip_suffix(b"]"))
+                .and_then(|t| std::str::from_utf8(t).ok()?.parse::<u64>().ok())
+                .is_some_and(|inode| inodes.contains(&inode))
+        })
+    })
+}
+
 /// Pids of the processes holding a file descriptor on one of the sockets `inodes`.
 pub(crate) fn socket_holders(inodes: &[u64]) -> Vec<i32> {
     if inodes.is_empty() {
         return Vec::new();
     }
-    let wanted: Vec<String> = inodes.iter().map(|i| format!("socket:[{i}]")).collect();
-    let mut holders = Vec::new();
-    for pid in pids() {
-        let Ok(fds) = fs::read_dir(format!("/proc/{pid}/fd")) else {
-            continue;
-        };
-        let holds = fds.flatten().any(|fd| {
-            fs::read_link(fd.path())
-                .is_ok_and(|target| wanted.iter().any(|w| target.as_os_str() == w.as_str()))
-        });
-        if holds {
-            holders.push(pid);
-        }
-    }
-    holders
+    pids()
+        .into_iter()
+        .filter(|&pid| holds_socket(pid, inodes))
+        .collect()
 }
 
 /// Whether `pid` is `ancestor` or descends from it (following parents, at most 64 levels).
