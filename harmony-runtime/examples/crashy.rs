@@ -101,8 +101,7 @@ fn serve(port: &str, delay_ms: &str) -> ExitCode {
     std::thread::sleep(std::time::Duration::from_millis(
         delay_ms.parse().unwrap_or(0),
     ));
-    let Ok(listener) = std::net::TcpListener::bind(("127.0.0.1", port.parse().unwrap_or(0)))
-    else {
+    let Ok(listener) = std::net::TcpListener::bind(("127.0.0.1", port.parse().unwrap_or(0))) else {
         eprintln!("serve: cannot listen on port {port}");
         return ExitCode::FAILURE;
     };

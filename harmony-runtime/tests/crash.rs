@@ -319,9 +319,7 @@ fn applies_killed_at_random_moments_never_orphan_or_duplicate_a_process() {
     let project = TempDir::new("crash-procs");
     let mark = format!("crash-procs-{}", std::process::id());
     let _cleanup = KillMarked(mark.clone());
-    let ports: Vec<String> = (0..3)
-        .map(|_| common::free_port().to_string())
-        .collect();
+    let ports: Vec<String> = (0..3).map(|_| common::free_port().to_string()).collect();
     let ports = ports.join(",");
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -357,9 +355,15 @@ fn applies_killed_at_random_moments_never_orphan_or_duplicate_a_process() {
             std::thread::sleep(Duration::from_millis(200));
             problems = untracked_or_duplicated(&project, &mark);
         }
-        assert!(problems.is_empty(), "round {round} (seed {seed}): {problems:?}");
+        assert!(
+            problems.is_empty(),
+            "round {round} (seed {seed}): {problems:?}"
+        );
         let (code, stdout, stderr) = run(&mut crashy(&project, &["status", "--json"]));
-        assert_eq!(code, 0, "round {round}: state unreadable: {stdout}\n{stderr}");
+        assert_eq!(
+            code, 0,
+            "round {round}: state unreadable: {stdout}\n{stderr}"
+        );
     }
     eprintln!("{finished} of {ROUNDS} applies finished before their kill");
 

@@ -107,6 +107,50 @@ fn a_port_held_by_another_process_fails_the_apply_naming_the_holder() {
         !project.path().join(".harmony/processes/srv0.json").exists(),
         "nothing was started, nothing recorded"
     );
+
+    // The port is free when the process starts, and taken by someone else before it listens:
+    // the health check is answered, but not by the process. Apply fails naming the holder.
+    let thief_port = free_port();
+    let mut apply = Command::new(example("crashy"));
+    apply
+        .args(["apply", "--json"])
+        .current_dir(project.path())
+        .env("CRASHY_FILES", "0")
+        .env("CRASHY_PORTS", thief_port.to_string())
+        .env("CRASHY_MARK", &mark)
+        .env("CRASHY_SERVE_DELAY_MS", "3000")
+        .env_remove("HARMONY_STATE_DIR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = apply.spawn().expect("start apply");
+    let record = project.path().join(".harmony/processes/srv0.json");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !std::fs::read_to_string(&record).is_ok_and(|r| r.contains("\"running\"")) {
+        assert!(Instant::now() < deadline, "the process was never started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let started: Value = serde_json::from_slice(&std::fs::read(&record).unwrap()).unwrap();
+    let _stop = KillGroup(started["pid"].as_i64());
+    let thief = std::net::TcpListener::bind(("127.0.0.1", thief_port)).expect("take the port");
+    let output = child.wait_with_output().unwrap();
+    drop(thief);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let report: Value = serde_json::from_str(&stdout).expect("JSON report");
+    let step = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["resource"] == "process:srv0")
+        .expect("the process step");
+    let message = step["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(&format!(
+            "is not what answers the health check: port {thief_port} is held by another process: pid {}",
+            std::process::id()
+        )),
+        "{report}"
+    );
 }
 
 /// The operator's tokens and configuration never reach a supervised process: it gets its
@@ -300,7 +344,10 @@ fn planted_links_and_foreign_directories_in_the_run_dir_are_refused() {
     std::os::unix::fs::symlink(precious.path(), &runs).unwrap();
     let (code, stdout, _) = app.run(&["apply"], &envs);
     assert_eq!(code, 1, "{stdout}");
-    assert!(stdout.contains("is not a directory (a symbolic link?)"), "{stdout}");
+    assert!(
+        stdout.contains("is not a directory (a symbolic link?)"),
+        "{stdout}"
+    );
     let planted: Vec<_> = std::fs::read_dir(precious.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())

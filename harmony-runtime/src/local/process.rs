@@ -1205,6 +1205,46 @@ mod tests {
         let _ = fs::remove_dir_all(&root);
     }
 
+    /// A record whose pid now belongs to another process (pid reuse) never gets it signalled.
+    #[tokio::test]
+    async fn a_reused_pid_is_never_signalled() {
+        let root = std::env::temp_dir().join(format!("harmony-proc-reuse-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(&root).unwrap();
+        let mut bystander = Command::new("sleep").arg("300").spawn().unwrap();
+        let pid = bystander.id() as i32;
+        let ticks = procfs::stat(pid).unwrap().start_ticks;
+        signal_exact(pid, ticks + 1, libc::SIGKILL);
+        assert!(
+            bystander.try_wait().unwrap().is_none(),
+            "wrong start time: spared"
+        );
+
+        let procs = LocalProcesses::new(&root, root.join("run"));
+        let sleeper = spec("reused", &["sleep", "300"]);
+        procs.apply(&sleeper).await.unwrap();
+        let mut record = procs.record("reused").unwrap().unwrap();
+        let ours = record.clone();
+        // The record names the bystander's pid, with another start time, and no tag.
+        record.pid = Some(pid);
+        record.start_ticks = Some(ticks + 1);
+        record.tag = String::new();
+        procs.write_record(&record).unwrap();
+        assert!(!is_alive(&record));
+        assert!(procs.members(&record).is_empty());
+        assert!(procs.apply(&sleeper).await.unwrap().is_changed());
+        assert!(
+            bystander.try_wait().unwrap().is_none(),
+            "the bystander lives"
+        );
+        kill_all(&ours);
+        procs.remove(&sleeper).await.unwrap();
+
+        signal_exact(pid, ticks, libc::SIGKILL);
+        assert!(bystander.wait().is_ok());
+        let _ = fs::remove_dir_all(&root);
+    }
+
     #[test]
     fn records_and_logs_refuse_symbolic_links() {
         let root = std::env::temp_dir().join(format!("harmony-proc-link-{}", std::process::id()));
