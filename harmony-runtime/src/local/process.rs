@@ -469,6 +469,31 @@ impl LocalProcesses {
         })
     }
 
+    /// Every record in the run dir, by name: what the engine can compare with the declared
+    /// processes to stop one whose declaration went away before its step was recorded.
+    pub fn records(&self) -> Result<Vec<ProcessRecord>> {
+        let dir = self.run_dir();
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_error("read", &dir, e)),
+        };
+        let mut records = Vec::new();
+        for entry in entries.flatten() {
+            let file = entry.file_name();
+            let Some(name) = file.to_str().and_then(|f| f.strip_suffix(".json")) else {
+                continue;
+            };
+            if Self::check_name(name).is_ok()
+                && let Some(record) = self.record(name)?
+            {
+                records.push(record);
+            }
+        }
+        records.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(records)
+    }
+
     fn write_record(&self, record: &ProcessRecord) -> Result<()> {
         Self::check_name(&record.name)?;
         let dir = self.run_dir();
@@ -1201,6 +1226,7 @@ mod tests {
         );
         let new = procs.record("tagged").unwrap().unwrap();
         assert_eq!(procs.members(&new).len(), 1, "one copy");
+        assert_eq!(procs.records().unwrap(), vec![new]);
         procs.remove(&sleeper).await.unwrap();
         let _ = fs::remove_dir_all(&root);
     }
