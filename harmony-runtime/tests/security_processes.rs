@@ -354,3 +354,33 @@ fn planted_links_and_foreign_directories_in_the_run_dir_are_refused() {
         .collect();
     assert_eq!(planted, vec![std::ffi::OsString::from("shadow")]);
 }
+
+/// Harmony run as an unprivileged user cannot see who holds a port another user's process
+/// listens on: still a failure (naming the holder's uid), never a pass.
+#[test]
+fn a_port_held_by_a_process_this_user_cannot_see_is_refused_too() {
+    use std::os::unix::process::CommandExt;
+    let project = TempDir::new("sec-hidden");
+    let nobody = 65534;
+    std::os::unix::fs::chown(project.path(), Some(nobody), Some(nobody)).unwrap();
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = holder.local_addr().unwrap().port();
+    let mut apply = Command::new(example("crashy"));
+    apply
+        .args(["apply", "--json"])
+        .current_dir(project.path())
+        .env("CRASHY_FILES", "0")
+        .env("CRASHY_PORTS", port.to_string())
+        .env_remove("HARMONY_STATE_DIR")
+        .uid(nobody)
+        .gid(nobody);
+    let (code, stdout, stderr) = run(&mut apply);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "process `srv0` was not started: port {port} is held by another process, of uid 0, that this user cannot see"
+        )),
+        "{stdout}"
+    );
+    drop(holder);
+}

@@ -363,12 +363,15 @@ fn digests<'a>(
 
 /// Who holds the port a health check probes.
 enum Holder {
-    /// Nobody listens there (any more).
+    /// No listening socket is visible here (none, or reached through address translation or
+    /// another network namespace): the answer cannot be attributed.
     Nobody,
     /// The process, or one of its descendants or session.
     Ours,
     /// Another process.
     Foreign { pid: i32, command: String },
+    /// A socket of user `uid` whose process this user cannot see.
+    Hidden { uid: u32 },
 }
 
 impl Holder {
@@ -379,7 +382,14 @@ impl Holder {
             Holder::Foreign { pid, command } => {
                 format!("port {port} is held by another process: pid {pid} (`{command}`)")
             }
+            Holder::Hidden { uid } => format!(
+                "port {port} is held by another process, of uid {uid}, that this user cannot see"
+            ),
         }
+    }
+
+    fn is_foreign(&self) -> bool {
+        matches!(self, Holder::Foreign { .. } | Holder::Hidden { .. })
     }
 }
 
@@ -624,12 +634,13 @@ impl LocalProcesses {
             .collect()
     }
 
-    /// Who holds `port`: `record`'s processes, another, or nobody.
+    /// Who holds `port`: `record`'s processes, another, or nobody visible.
     fn port_holder(&self, port: u16, record: Option<&ProcessRecord>) -> Holder {
-        let inodes = procfs::listening_inodes(port);
-        if inodes.is_empty() {
+        let listeners = procfs::listeners(port);
+        let Some(first) = listeners.first() else {
             return Holder::Nobody;
-        }
+        };
+        let inodes: Vec<u64> = listeners.iter().map(|l| l.inode).collect();
         // Ours first (a few processes), everyone only to name who else holds it.
         if let Some(record) = record
             && self
@@ -649,7 +660,7 @@ impl LocalProcesses {
                 pid,
                 command: procfs::command_line(pid),
             },
-            None => Holder::Nobody,
+            None => Holder::Hidden { uid: first.uid },
         }
     }
 
@@ -785,7 +796,8 @@ impl LocalProcesses {
             }
         }
         if let Some(port) = spec.health.as_ref().and_then(|h| loopback_port(&h.probe))
-            && let holder @ Holder::Foreign { .. } = self.port_holder(port, None)
+            && let holder = self.port_holder(port, None)
+            && holder.is_foreign()
         {
             return Err(Error::permanent(format!(
                 "process `{}` was not started: {}",
@@ -963,7 +975,11 @@ impl LocalProcesses {
                 (Ok(()), None) => return Ok(()),
                 (Ok(()), Some(port)) => match self.port_holder(port, Some(record)) {
                     Holder::Ours => return Ok(()),
-                    holder @ Holder::Foreign { .. } => {
+                    Holder::Nobody => {
+                        tracing::debug!(process = %spec.name, port, "health check answered through no socket visible here; not attributable");
+                        return Ok(());
+                    }
+                    holder => {
                         return Err(Error::permanent(format!(
                             "process `{}` (pid {}) is not what answers the health check: {}",
                             spec.name,
@@ -971,16 +987,13 @@ impl LocalProcesses {
                             holder.describe(port)
                         )));
                     }
-                    Holder::Nobody => Holder::Nobody.describe(port),
                 },
                 (Err(why), _) => why,
             };
             if !is_alive(record) {
                 let holder = port
                     .map(|p| (p, self.port_holder(p, Some(record))))
-                    .and_then(|(p, h)| {
-                        matches!(h, Holder::Foreign { .. }).then(|| format!("; {}", h.describe(p)))
-                    })
+                    .and_then(|(p, h)| h.is_foreign().then(|| format!("; {}", h.describe(p))))
                     .unwrap_or_default();
                 return Err(Error::permanent(format!(
                     "process `{}` (pid {}) exited before it was healthy{holder}; log: {}",
@@ -1007,10 +1020,8 @@ impl LocalProcesses {
             return Some(why);
         }
         let port = loopback_port(&health.probe)?;
-        match self.port_holder(port, Some(record)) {
-            Holder::Ours => None,
-            holder => Some(holder.describe(port)),
-        }
+        let holder = self.port_holder(port, Some(record));
+        holder.is_foreign().then(|| holder.describe(port))
     }
 
     async fn inspect_spec(&self, spec: &ProcessSpec) -> Result<Inspection> {

@@ -95,10 +95,20 @@ pub(crate) fn command_line(pid: i32) -> String {
     out
 }
 
-/// Inodes of the sockets listening on TCP `port` at an address a connection to the loopback
-/// address can reach (loopback or unspecified, IPv4 or IPv6), from `/proc/net/tcp{,6}`.
-pub(crate) fn listening_inodes(port: u16) -> Vec<u64> {
-    let mut inodes = Vec::new();
+/// A socket listening on a port: its inode and the uid that created it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Listener {
+    /// The socket's inode (`socket:[inode]` in `/proc/<pid>/fd`).
+    pub inode: u64,
+    /// Its owner.
+    pub uid: u32,
+}
+
+/// The sockets listening on TCP `port` at an address a connection to the loopback address can
+/// reach (loopback or unspecified, IPv4 or IPv6), from `/proc/net/tcp{,6}` (this network
+/// namespace's).
+pub(crate) fn listeners(port: u16) -> Vec<Listener> {
+    let mut found = Vec::new();
     for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
         let Ok(text) = fs::read_to_string(table) else {
             continue;
@@ -106,8 +116,8 @@ pub(crate) fn listening_inodes(port: u16) -> Vec<u64> {
         for line in text.lines().skip(1) {
             let fields: Vec<&str> = line.split_whitespace().collect();
             // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
-            let (Some(local), Some(state), Some(inode)) =
-                (fields.get(1), fields.get(3), fields.get(9))
+            let (Some(local), Some(state), Some(uid), Some(inode)) =
+                (fields.get(1), fields.get(3), fields.get(7), fields.get(9))
             else {
                 continue;
             };
@@ -130,12 +140,12 @@ pub(crate) fn listening_inodes(port: u16) -> Vec<u64> {
                             .is_some_and(|v4| v4.is_loopback() || v4.is_unspecified())
                 }
             });
-            if let (true, Ok(inode)) = (reachable, inode.parse::<u64>()) {
-                inodes.push(inode);
+            if let (true, Ok(inode), Ok(uid)) = (reachable, inode.parse(), uid.parse()) {
+                found.push(Listener { inode, uid });
             }
         }
     }
-    inodes
+    found
 }
 
 /// An address as `/proc/net/tcp{,6}` prints it: 32-bit words in hex, each in host byte order.
@@ -218,11 +228,13 @@ mod tests {
     fn finds_who_listens_on_a_port() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let inodes = listening_inodes(port);
-        assert_eq!(inodes.len(), 1, "{inodes:?}");
+        let found = listeners(port);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].uid, 0);
+        let inodes = [found[0].inode];
         assert_eq!(socket_holders(&inodes), vec![std::process::id() as i32]);
         drop(listener);
-        assert!(listening_inodes(port).is_empty());
+        assert!(listeners(port).is_empty());
     }
 
     #[test]
