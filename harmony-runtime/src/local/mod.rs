@@ -40,7 +40,8 @@ impl Localhost {
         Self::with_dirs(project_dir, state_dir)
     }
 
-    /// Localhost rooted at `project_dir`, keeping process records under `state_dir`.
+    /// Localhost rooted at `project_dir`, keeping process records under `state_dir` until the
+    /// command line binds its own state directory ([`Topology::bind_state_dir`]).
     pub fn with_dirs(
         project_dir: impl Into<PathBuf>,
         state_dir: impl Into<PathBuf>,
