@@ -353,6 +353,22 @@ fn planted_links_and_foreign_directories_in_the_run_dir_are_refused() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(planted, vec![std::ffi::OsString::from("shadow")]);
+
+    // 4. The state dir is another user's, writable by all: its `processes` could be swapped.
+    let shared = TempDir::new("sec-links-shared");
+    std::os::unix::fs::chown(shared.path(), Some(nobody), Some(nobody)).unwrap();
+    std::fs::set_permissions(shared.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let flag = shared.path().to_str().unwrap();
+    let (code, stdout, _) = app.run(&["apply", "--state-dir", flag], &envs);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("could be changed by another user: refusing"),
+        "{stdout}"
+    );
+    assert!(
+        !shared.path().join("processes").exists()
+            || mode(&shared.path().join("processes")) == 0o700
+    );
 }
 
 /// Harmony run as an unprivileged user cannot see who holds a port another user's process

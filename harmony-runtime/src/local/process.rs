@@ -190,13 +190,28 @@ fn random_hex(n: usize) -> Result<String> {
 }
 
 /// Creates `dir` (and missing parents) `0700`, or checks the existing one: a directory, not a
-/// symbolic link, owned by this user; its mode is tightened to `0700`.
+/// symbolic link, owned by this user; its mode is tightened to `0700`. Its parent (the state
+/// dir) must belong to this user or root and, when others may write to it, be sticky (like
+/// `/tmp`): otherwise another user could swap `dir` for a link between the check and a use.
 fn ensure_private_dir(dir: &Path) -> Result<()> {
     DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
         .map_err(|e| io_error("create", dir, e))?;
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        let meta = fs::metadata(parent).map_err(|e| io_error("inspect", parent, e))?;
+        let trusted_owner = meta.uid() == euid() || meta.uid() == 0;
+        let open_to_others = meta.mode() & 0o022 != 0 && meta.mode() & 0o1000 == 0;
+        if !trusted_owner || open_to_others {
+            return Err(Error::permanent(format!(
+                "{} (uid {}, mode {:o}) could be changed by another user: refusing to keep process records in it",
+                parent.display(),
+                meta.uid(),
+                meta.mode() & 0o7777
+            )));
+        }
+    }
     let meta = fs::symlink_metadata(dir).map_err(|e| io_error("inspect", dir, e))?;
     if meta.file_type().is_symlink() || !meta.is_dir() {
         return Err(Error::permanent(format!(
