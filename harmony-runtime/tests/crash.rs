@@ -337,14 +337,25 @@ fn applies_killed_at_random_moments_never_orphan_or_duplicate_a_process() {
             .env("CRASHY_SERVE_DELAY_MS", delay.to_string());
         cmd
     };
+    // Kill moments spread over a whole apply, however fast this machine is right now: the
+    // window is a bit longer than one apply that starts every process.
+    let started = Instant::now();
+    let (code, stdout, stderr) = run(&mut apply(0, 20));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let window = (started.elapsed().as_millis() as u64 * 13 / 10).max(100);
+    eprintln!("kill window {window}ms");
     let mut finished = 0;
+    // Rounds killed between a record's `starting` write and its pid: without a process yet,
+    // and with one (the case that used to leave an orphan).
+    let mut starting_empty = std::collections::BTreeSet::new();
+    let mut starting_spawned = std::collections::BTreeSet::new();
     for round in 0..ROUNDS {
         let mut child = apply(rng.below(3), rng.below(40))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start crashy apply");
-        std::thread::sleep(Duration::from_millis(rng.below(400)));
+        std::thread::sleep(Duration::from_millis(rng.below(window)));
         let _ = child.kill();
         if child.wait().unwrap().code().is_some() {
             finished += 1;
@@ -359,13 +370,41 @@ fn applies_killed_at_random_moments_never_orphan_or_duplicate_a_process() {
             problems.is_empty(),
             "round {round} (seed {seed}): {problems:?}"
         );
+        let starting: Vec<String> = std::fs::read_dir(project.path().join(".harmony/processes"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.ends_with(".json") && !name.starts_with('.')
+            })
+            .filter_map(|e| serde_json::from_slice::<Value>(&std::fs::read(e.path()).ok()?).ok())
+            .filter(|r| r["phase"] == "starting")
+            .filter_map(|r| r["tag"].as_str().map(str::to_string))
+            .collect();
+        for tag in &starting {
+            let spawned = marked_processes(&mark).iter().any(|(_, s)| {
+                s.as_deref()
+                    .is_some_and(|s| s.ends_with(&format!(":{tag}")))
+            });
+            if spawned {
+                starting_spawned.insert(tag.clone());
+            } else {
+                starting_empty.insert(tag.clone());
+            }
+        }
         let (code, stdout, stderr) = run(&mut crashy(&project, &["status", "--json"]));
         assert_eq!(
             code, 0,
             "round {round}: state unreadable: {stdout}\n{stderr}"
         );
     }
-    eprintln!("{finished} of {ROUNDS} applies finished before their kill");
+    eprintln!(
+        "{finished} of {ROUNDS} applies finished before their kill; killed while starting: \
+         {} before the spawn, {} after",
+        starting_empty.len(),
+        starting_spawned.len()
+    );
 
     // The next apply converges: one process per name, each tracked; the one after changes none.
     let (code, stdout, stderr) = run(apply(0, 0).arg("--json"));
