@@ -60,6 +60,11 @@ impl<T: Topology> Topology for Failover<T> {
     fn capabilities(&self) -> &CapabilityMap {
         &self.capabilities
     }
+    /// Each side keeps its records apart: `<dir>/primary`, `<dir>/replica`.
+    fn bind_state_dir(&self, dir: &std::path::Path) {
+        self.primary.bind_state_dir(&dir.join("primary"));
+        self.replica.bind_state_dir(&dir.join("replica"));
+    }
 }
 
 /// Many sites of topology `T`: every operation is applied to each site.
@@ -98,6 +103,12 @@ impl<T: Topology> Topology for Decentralized<T> {
     }
     fn capabilities(&self) -> &CapabilityMap {
         &self.capabilities
+    }
+    /// Each site keeps its records apart: `<dir>/site<i>`, counting from 0.
+    fn bind_state_dir(&self, dir: &std::path::Path) {
+        for (i, site) in self.sites.iter().enumerate() {
+            site.bind_state_dir(&dir.join(format!("site{i}")));
+        }
     }
 }
 

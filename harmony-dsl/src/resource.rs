@@ -312,7 +312,9 @@ pub struct ProcessSpec {
     pub name: String,
     /// Program and arguments.
     pub command: Vec<String>,
-    /// Environment.
+    /// The process's whole environment: nothing of Harmony's own is passed on. The supervisor
+    /// adds only `PATH` (a fixed value, unless declared here) and its marker
+    /// `HARMONY_SUPERVISED`; declare `HOME`, `LANG`, `TZ`... when the program needs them.
     pub env: BTreeMap<String, EnvValue>,
     /// Working directory.
     pub working_dir: Option<PathBuf>,

@@ -24,6 +24,13 @@ pub trait Topology: Send + Sync + 'static {
 
     /// The capability providers, looked up by capability at run time.
     fn capabilities(&self) -> &CapabilityMap;
+
+    /// Tells the topology the state directory of the run about to start (`--state-dir`), so
+    /// that providers keeping records of their own (`Localhost`'s processes) keep them there.
+    /// Called before any step runs; the default ignores it.
+    fn bind_state_dir(&self, dir: &std::path::Path) {
+        let _ = dir;
+    }
 }
 
 /// A CPU architecture a host has and a score may need.

@@ -2,17 +2,24 @@
 //! crash-safety test, which kills `apply` mid-run. `CRASHY_FILES=N` declares N plain files
 //! (default 40; fewer prunes the rest); `CRASHY_RELEASE=FILE` makes `*.block` files wait for FILE
 //! to exist instead of forever. Also shows `cli` with a hand-written topology.
+//!
+//! `CRASHY_PORTS=P1,P2...` adds one supervised process per port (`srv0`, `srv1`...): this
+//! binary run as `serve PORT DELAY_MS`, which listens on PORT after DELAY_MS
+//! (`CRASHY_SERVE_DELAY_MS`, default 0), health-checked over TCP. Its environment declares
+//! `CRASHY_GEN` (a change restarts it) and `CRASHY_MARK` (for tests to find it), from the
+//! variables of the same names.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use harmony_dsl::capability::FileSystem;
-use harmony_dsl::resource::{FileKind, FileSpec};
+use harmony_dsl::capability::{FileSystem, ProcessSupervisor};
+use harmony_dsl::resource::{EnvValue, FileKind, FileSpec, HealthCheck, Probe, ProcessSpec};
+use harmony_dsl::value::Port;
 use harmony_dsl::{
     BoxFuture, CapabilityMap, Error, HostInfo, Inspection, Operation, Outcome, Plan, Result,
     Topology,
 };
-use harmony_runtime::local::LocalFiles;
+use harmony_runtime::local::{LocalFiles, LocalProcesses};
 
 /// Local files, except that `*.block` files hang while `CRASHY_BLOCK=1`.
 struct BlockingFiles {
@@ -50,6 +57,7 @@ impl FileSystem for BlockingFiles {
 
 struct Crashy {
     capabilities: CapabilityMap,
+    processes: Arc<LocalProcesses>,
 }
 
 impl Topology for Crashy {
@@ -62,21 +70,82 @@ impl Topology for Crashy {
     fn capabilities(&self) -> &CapabilityMap {
         &self.capabilities
     }
+
+    fn bind_state_dir(&self, dir: &std::path::Path) {
+        self.processes.set_run_dir(dir.join("processes"));
+    }
 }
 
 fn topology() -> std::result::Result<Crashy, Error> {
     let dir =
         std::env::current_dir().map_err(|e| Error::permanent("no current dir").with_source(e))?;
     let files: Arc<dyn FileSystem> = Arc::new(BlockingFiles {
-        inner: LocalFiles::new(dir),
+        inner: LocalFiles::new(&dir),
         block: std::env::var("CRASHY_BLOCK").is_ok_and(|v| v == "1"),
     });
+    let processes = Arc::new(LocalProcesses::new(&dir, dir.join(".harmony/processes")));
     let mut capabilities = CapabilityMap::new();
     capabilities.insert::<dyn FileSystem>("BlockingFiles", files);
-    Ok(Crashy { capabilities })
+    capabilities.insert::<dyn ProcessSupervisor>(
+        "LocalProcesses",
+        Arc::clone(&processes) as Arc<dyn ProcessSupervisor>,
+    );
+    Ok(Crashy {
+        capabilities,
+        processes,
+    })
+}
+
+/// `serve PORT DELAY_MS`: waits DELAY_MS, then accepts connections on 127.0.0.1:PORT forever.
+fn serve(port: &str, delay_ms: &str) -> ExitCode {
+    std::thread::sleep(std::time::Duration::from_millis(
+        delay_ms.parse().unwrap_or(0),
+    ));
+    let Ok(listener) = std::net::TcpListener::bind(("127.0.0.1", port.parse().unwrap_or(0))) else {
+        eprintln!("serve: cannot listen on port {port}");
+        return ExitCode::FAILURE;
+    };
+    for conn in listener.incoming() {
+        drop(conn);
+    }
+    ExitCode::SUCCESS
+}
+
+/// One supervised process per port of `CRASHY_PORTS`.
+fn processes() -> Vec<ProcessSpec> {
+    let exe = std::env::current_exe().map_or_else(|_| "crashy".into(), |p| p.display().to_string());
+    let delay = std::env::var("CRASHY_SERVE_DELAY_MS").unwrap_or_else(|_| "0".into());
+    let ports = std::env::var("CRASHY_PORTS").unwrap_or_default();
+    let var = |name: &str| EnvValue::Plain(std::env::var(name).unwrap_or_default());
+    ports
+        .split(',')
+        .filter_map(|p| p.trim().parse::<Port>().ok())
+        .enumerate()
+        .map(|(i, port)| ProcessSpec {
+            name: format!("srv{i}"),
+            command: vec![exe.clone(), "serve".into(), port.to_string(), delay.clone()],
+            env: [
+                ("CRASHY_GEN".to_string(), var("CRASHY_GEN")),
+                ("CRASHY_MARK".to_string(), var("CRASHY_MARK")),
+            ]
+            .into(),
+            working_dir: None,
+            restart_on: Vec::new(),
+            health: Some(HealthCheck {
+                probe: Probe::Tcp { port },
+                timeout: "5s".parse().expect("a duration"),
+            }),
+        })
+        .collect()
 }
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, cmd, port, delay] = args.as_slice()
+        && cmd == "serve"
+    {
+        return serve(port, delay);
+    }
     let mut plan: Plan<Crashy> = Plan::new("crashy");
     let blocker = plan.push_step(
         "blocker",
@@ -117,5 +186,9 @@ fn main() -> ExitCode {
         }),
         &[blocker],
     );
+    for spec in processes() {
+        let name = spec.name.clone();
+        plan.push_step(&name, Operation::ProcessSupervisor(spec), &[]);
+    }
     harmony_runtime::cli(topology(), plan)
 }

@@ -116,16 +116,21 @@ fn a_secret_from_the_store_is_read_at_apply_time_and_written_nowhere() {
     assert_secret_never_written(&app, &envs, "store");
 
     // The plan holds where the secret is; the value is read when the step runs: `plan` reads
-    // the store once (to build the plan), `apply` twice (to build the plan, to start the step).
+    // the store twice (to build the plan, to compare the running service's secret with the one
+    // it was started with), `apply` twice (to build the plan, to run the step).
     let before = store.requests();
     let (code, out, err) = app.run(&["plan"], &envs);
     assert_eq!(code, 0, "{out}\n{err}");
-    assert_eq!(store.requests(), before + 1, "plan reads the store once");
+    assert_eq!(
+        store.requests(),
+        before + 2,
+        "plan reads the store to build the plan and to compare the secret"
+    );
     let (code, out, err) = app.run(&["apply"], &envs);
     assert_eq!(code, 0, "{out}\n{err}");
     assert_eq!(
         store.requests(),
-        before + 3,
+        before + 4,
         "apply reads it again for the step"
     );
 }

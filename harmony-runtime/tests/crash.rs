@@ -219,3 +219,211 @@ fn sigterm_starts_nothing_new_lets_running_steps_finish_and_saves_state() {
         "the lock is released"
     );
 }
+
+/// The live `serve` processes carrying `CRASHY_MARK=<mark>`, each with its
+/// `HARMONY_SUPERVISED` entry (`None`: the process has none).
+fn marked_processes(mark: &str) -> Vec<(i32, Option<String>)> {
+    let wanted = format!("CRASHY_MARK={mark}");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else {
+            continue;
+        };
+        let vars: Vec<String> = environ
+            .split(|b| *b == 0)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .collect();
+        if !vars.contains(&wanted) {
+            continue;
+        }
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let is_server = cmdline.split(|b| *b == 0).nth(1) == Some(b"serve".as_slice());
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let zombie = stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X']));
+        if is_server && !zombie {
+            let supervised = vars
+                .iter()
+                .find_map(|v| v.strip_prefix("HARMONY_SUPERVISED="))
+                .map(str::to_string);
+            found.push((pid, supervised));
+        }
+    }
+    found
+}
+
+/// Every marked process is named by a process record (by its tag), and no name has two.
+fn untracked_or_duplicated(project: &TempDir, mark: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut names = std::collections::BTreeMap::<String, Vec<i32>>::new();
+    for (pid, supervised) in marked_processes(mark) {
+        let Some((name, tag)) = supervised.as_deref().and_then(|s| s.split_once(':')) else {
+            problems.push(format!("pid {pid} has no HARMONY_SUPERVISED marker"));
+            continue;
+        };
+        names.entry(name.to_string()).or_default().push(pid);
+        let record = project
+            .path()
+            .join(format!(".harmony/processes/{name}.json"));
+        let recorded_tag = std::fs::read(&record)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            .and_then(|r| r["tag"].as_str().map(str::to_string));
+        if recorded_tag.as_deref() != Some(tag) {
+            problems.push(format!(
+                "pid {pid} ({name}:{tag}) is untracked: record has tag {recorded_tag:?}"
+            ));
+        }
+    }
+    for (name, pids) in names {
+        if pids.len() > 1 {
+            problems.push(format!("{name} runs twice: pids {pids:?}"));
+        }
+    }
+    problems
+}
+
+/// Kills every marked process when the test ends, passed or not.
+struct KillMarked(String);
+
+impl Drop for KillMarked {
+    fn drop(&mut self) {
+        for (pid, _) in marked_processes(&self.0) {
+            // SAFETY: SIGKILL to a `serve` process this test's applies started.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+/// A small xorshift generator: the test prints its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+#[test]
+fn applies_killed_at_random_moments_never_orphan_or_duplicate_a_process() {
+    const ROUNDS: usize = 200;
+    let project = TempDir::new("crash-procs");
+    let mark = format!("crash-procs-{}", std::process::id());
+    let _cleanup = KillMarked(mark.clone());
+    let ports: Vec<String> = (0..3).map(|_| common::free_port().to_string()).collect();
+    let ports = ports.join(",");
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    eprintln!("seed {seed}");
+    let mut rng = Rng(seed);
+    let apply = |generation: u64, delay: u64| {
+        let mut cmd = crashy(&project, &["apply"]);
+        cmd.env("CRASHY_FILES", "0")
+            .env("CRASHY_PORTS", &ports)
+            .env("CRASHY_MARK", &mark)
+            .env("CRASHY_GEN", generation.to_string())
+            .env("CRASHY_SERVE_DELAY_MS", delay.to_string());
+        cmd
+    };
+    // Kill moments spread over a whole apply, however fast this machine is right now: the
+    // window is a bit longer than one apply that starts every process.
+    let started = Instant::now();
+    let (code, stdout, stderr) = run(&mut apply(0, 20));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let window = (started.elapsed().as_millis() as u64 * 13 / 10).max(100);
+    eprintln!("kill window {window}ms");
+    let mut finished = 0;
+    // Rounds killed between a record's `starting` write and its pid: without a process yet,
+    // and with one (the case that used to leave an orphan).
+    let mut starting_empty = std::collections::BTreeSet::new();
+    let mut starting_spawned = std::collections::BTreeSet::new();
+    for round in 0..ROUNDS {
+        let mut child = apply(rng.below(3), rng.below(40))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start crashy apply");
+        std::thread::sleep(Duration::from_millis(rng.below(window)));
+        let _ = child.kill();
+        if child.wait().unwrap().code().is_some() {
+            finished += 1;
+        }
+        // A child forked in the instant of the kill may still be on its way to exec: settle.
+        let mut problems = untracked_or_duplicated(&project, &mark);
+        if !problems.is_empty() {
+            std::thread::sleep(Duration::from_millis(200));
+            problems = untracked_or_duplicated(&project, &mark);
+        }
+        assert!(
+            problems.is_empty(),
+            "round {round} (seed {seed}): {problems:?}"
+        );
+        let starting: Vec<String> = std::fs::read_dir(project.path().join(".harmony/processes"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.ends_with(".json") && !name.starts_with('.')
+            })
+            .filter_map(|e| serde_json::from_slice::<Value>(&std::fs::read(e.path()).ok()?).ok())
+            .filter(|r| r["phase"] == "starting")
+            .filter_map(|r| r["tag"].as_str().map(str::to_string))
+            .collect();
+        for tag in &starting {
+            let spawned = marked_processes(&mark).iter().any(|(_, s)| {
+                s.as_deref()
+                    .is_some_and(|s| s.ends_with(&format!(":{tag}")))
+            });
+            if spawned {
+                starting_spawned.insert(tag.clone());
+            } else {
+                starting_empty.insert(tag.clone());
+            }
+        }
+        let (code, stdout, stderr) = run(&mut crashy(&project, &["status", "--json"]));
+        assert_eq!(
+            code, 0,
+            "round {round}: state unreadable: {stdout}\n{stderr}"
+        );
+    }
+    eprintln!(
+        "{finished} of {ROUNDS} applies finished before their kill; killed while starting: \
+         {} before the spawn, {} after",
+        starting_empty.len(),
+        starting_spawned.len()
+    );
+
+    // The next apply converges: one process per name, each tracked; the one after changes none.
+    let (code, stdout, stderr) = run(apply(0, 0).arg("--json"));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let running = marked_processes(&mark);
+    assert_eq!(running.len(), 3, "{running:?}");
+    assert!(untracked_or_duplicated(&project, &mark).is_empty());
+    let (code, stdout, _) = run(apply(0, 0).arg("--json"));
+    assert_eq!(code, 0, "{stdout}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["summary"]["changed"], 0, "{report}");
+    let mut again = marked_processes(&mark);
+    again.sort();
+    let mut running = running;
+    running.sort();
+    assert_eq!(again, running, "never a second copy");
+
+    // Undeclared, they are stopped: nothing is left.
+    let (code, stdout, stderr) = run(apply(0, 0).env("CRASHY_PORTS", ""));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(marked_processes(&mark), Vec::new());
+}

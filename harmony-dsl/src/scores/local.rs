@@ -50,7 +50,8 @@ impl Operations for Directory {
 }
 
 /// A supervised local process serving on a port, health-checked over HTTP (or TCP when
-/// `health_path` is unset), restarted when its spec or a `restart_on` file changes.
+/// `health_path` is unset; the check passes only when the process itself holds the port),
+/// restarted when its spec, a secret's value or a `restart_on` file changes.
 #[derive(Debug, Clone, Score)]
 #[score(requires(ProcessSupervisor))]
 pub struct LocalService {
@@ -65,7 +66,9 @@ pub struct LocalService {
     pub health_timeout: Duration,
     /// Files whose change restarts the process.
     pub restart_on: Vec<String>,
-    /// Environment variables.
+    /// Environment variables (`NAME=value`). With `secret_env`, the process's whole environment
+    /// besides `PATH` (a fixed value unless declared) and Harmony's `HARMONY_SUPERVISED` marker:
+    /// nothing of the operator's environment (tokens, `HARMONY_CONFIG_*`) reaches it.
     pub env: Vec<String>,
     /// Environment variables holding secrets from configuration (`(name, reference)`), read from
     /// their source when the process is started: `secret_env: { vec![("DB_PASSWORD".into(),

@@ -171,9 +171,13 @@ impl<T: Topology> Engine<T> {
     pub fn new(topology: impl Into<Arc<T>>) -> Self {
         let prober: Arc<dyn Prober> = Arc::new(crate::smoke::TokioProber);
         let options = RunOptions::default();
+        let topology: Arc<T> = topology.into();
+        let state = StateDir::new(".harmony");
+        // The topology's own records (Localhost's processes) live beside the engine's state.
+        topology.bind_state_dir(state.path());
         Engine {
-            topology: topology.into(),
-            state: StateDir::new(".harmony"),
+            topology,
+            state,
             parallelism: default_parallelism(),
             only: None,
             config: Vec::new(),
@@ -184,9 +188,10 @@ impl<T: Topology> Engine<T> {
         }
     }
 
-    /// Keeps the state (and its lock) in `dir`.
+    /// Keeps the state, its lock and the topology's own records (Localhost's processes) in `dir`.
     pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.state = StateDir::new(dir.into());
+        self.topology.bind_state_dir(self.state.path());
         self
     }
 

@@ -6,9 +6,10 @@ mod diff;
 mod files;
 mod probe;
 mod process;
+mod procfs;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use harmony_dsl::capability::{
     FileSystem, ProcessSupervisor, ProvidesFileSystem, ProvidesProcessSupervisor,
@@ -19,13 +20,14 @@ use harmony_dsl::{Arch, CapabilityMap, Error, HostInfo, Topology};
 pub use diff::line_diff;
 pub use files::LocalFiles;
 pub use probe::{http_ok, probe_once};
-pub use process::{LocalProcesses, ProcessRecord};
+pub use process::{DEFAULT_PATH, LocalProcesses, MARKER_VAR, Phase, ProcessRecord};
 
 /// The local machine as a topology: files and supervised processes, relative to a project dir.
 #[derive(Debug)]
 pub struct Localhost {
     project_dir: PathBuf,
-    state_dir: PathBuf,
+    state_dir: RwLock<PathBuf>,
+    processes: Arc<LocalProcesses>,
     hosts: Vec<HostInfo>,
     capabilities: CapabilityMap,
 }
@@ -38,7 +40,8 @@ impl Localhost {
         Self::with_dirs(project_dir, state_dir)
     }
 
-    /// Localhost rooted at `project_dir`, keeping process records under `state_dir`.
+    /// Localhost rooted at `project_dir`, keeping process records under `state_dir` until the
+    /// command line binds its own state directory ([`Topology::bind_state_dir`]).
     pub fn with_dirs(
         project_dir: impl Into<PathBuf>,
         state_dir: impl Into<PathBuf>,
@@ -63,14 +66,18 @@ impl Localhost {
         let mut capabilities = CapabilityMap::new();
         let files: Arc<dyn FileSystem> = Arc::new(LocalFiles::new(&project_dir));
         capabilities.insert::<dyn FileSystem>("LocalFiles", files);
-        let processes: Arc<dyn ProcessSupervisor> = Arc::new(LocalProcesses::new(
+        let processes = Arc::new(LocalProcesses::new(
             &project_dir,
             state_dir.join("processes"),
         ));
-        capabilities.insert::<dyn ProcessSupervisor>("LocalProcesses", processes);
+        capabilities.insert::<dyn ProcessSupervisor>(
+            "LocalProcesses",
+            Arc::clone(&processes) as Arc<dyn ProcessSupervisor>,
+        );
         Ok(Localhost {
             project_dir,
-            state_dir,
+            state_dir: RwLock::new(state_dir),
+            processes,
             hosts,
             capabilities,
         })
@@ -97,9 +104,12 @@ impl Localhost {
         &self.project_dir
     }
 
-    /// Where process records are kept (`<state dir>/processes`).
-    pub fn state_dir(&self) -> &Path {
-        &self.state_dir
+    /// The state directory; process records are kept in its `processes` directory.
+    pub fn state_dir(&self) -> PathBuf {
+        self.state_dir
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -117,6 +127,17 @@ impl Topology for Localhost {
 
     fn capabilities(&self) -> &CapabilityMap {
         &self.capabilities
+    }
+
+    /// Process records move to `<dir>/processes` (`dir` made absolute against the current
+    /// directory), for the runs that follow.
+    fn bind_state_dir(&self, dir: &Path) {
+        let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+        self.processes.set_run_dir(dir.join("processes"));
+        *self
+            .state_dir
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = dir;
     }
 }
 

@@ -103,6 +103,24 @@ pub async fn http_ok(url: &str) -> Result<(), String> {
         .unwrap_or_else(|_| Err(format!("no answer within {}s", ATTEMPT.as_secs())))
 }
 
+/// The TCP port on this machine `probe` connects to: a TCP probe's, or an HTTP probe's when its
+/// host is `localhost` or a loopback address. `None` for another host, whose listener cannot be
+/// looked up here.
+pub(crate) fn loopback_port(probe: &Probe) -> Option<u16> {
+    match probe {
+        Probe::Tcp { port } => Some(port.get()),
+        Probe::Http { url } => {
+            let target = parse_http_url(url.as_ref()).ok()?;
+            let host = target.host.as_str();
+            let loopback = host.eq_ignore_ascii_case("localhost")
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            loopback.then_some(target.port)
+        }
+    }
+}
+
 /// One attempt of `probe`: `Ok` when it passes, otherwise why not.
 pub async fn probe_once(probe: &Probe) -> Result<(), String> {
     let attempt = async {
@@ -142,6 +160,12 @@ mod tests {
             }
         );
         assert_eq!(parse_http_url("http://[::1]:9/").unwrap().host, "::1");
+        let url = |u: &str| Probe::Http {
+            url: u.parse().unwrap(),
+        };
+        assert_eq!(loopback_port(&url("http://localhost:81/")), Some(81));
+        assert_eq!(loopback_port(&url("http://[::1]:82/")), Some(82));
+        assert_eq!(loopback_port(&url("http://example.org:83/")), None);
         assert!(
             parse_http_url("https://x/")
                 .unwrap_err()
