@@ -23,7 +23,7 @@ const HOST_V6: &str = "invalid CIDR: the address has bits set after the prefix; 
 /// `192.168.1.0/24`.
 ///
 /// ```
-/// use harmony_dsl::value::Cidr;
+/// use harmony_values::Cidr;
 /// let net: Cidr = "192.168.1.0/24".parse().unwrap();
 /// assert!(net.contains("192.168.1.77".parse().unwrap()));
 /// assert!("192.168.1.10/24".parse::<Cidr>().is_err());
@@ -141,10 +141,10 @@ impl fmt::Display for Cidr {
 
 super::string_value!(Cidr, ValueKind::Cidr);
 
-#[cfg(test)]
+#[cfg(all(test, feature = "serde"))]
 mod tests {
     use super::*;
-    use crate::value::tests::{assert_invalid, assert_valid_roundtrip};
+    use crate::tests::{assert_invalid, assert_valid_roundtrip};
 
     #[test]
     fn valid_networks() {

@@ -22,7 +22,7 @@ const NUMERIC: &str = "invalid domain name: the last label must not be all digit
 /// (fully qualified form, `example.com.`) is accepted and removed.
 ///
 /// ```
-/// use harmony_dsl::value::DomainName;
+/// use harmony_values::DomainName;
 /// let d: DomainName = "API.Example.com.".parse().unwrap();
 /// assert_eq!(d.as_str(), "api.example.com");
 /// assert_eq!(d.labels().collect::<Vec<_>>(), ["api", "example", "com"]);
@@ -130,10 +130,10 @@ impl AsRef<str> for DomainName {
 
 super::string_value!(DomainName, ValueKind::DomainName);
 
-#[cfg(test)]
+#[cfg(all(test, feature = "serde"))]
 mod tests {
     use super::*;
-    use crate::value::tests::{assert_invalid, assert_valid_roundtrip};
+    use crate::tests::{assert_invalid, assert_valid_roundtrip};
 
     const LABEL_63: &str = "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij123";
     const LABEL_64: &str = "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij1234";

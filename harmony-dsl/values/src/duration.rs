@@ -33,7 +33,7 @@ const D: u64 = 24 * H;
 /// as `1h30m`, zero as `0s`). The total must fit `u64` nanoseconds.
 ///
 /// ```
-/// use harmony_dsl::value::Duration;
+/// use harmony_values::Duration;
 /// const TIMEOUT: Duration = match Duration::parse("1h30m") {
 ///     Ok(d) => d,
 ///     Err(e) => panic!("{}", e.message()),
@@ -177,10 +177,10 @@ impl From<Duration> for std::time::Duration {
 
 super::string_value!(Duration, ValueKind::Duration);
 
-#[cfg(test)]
+#[cfg(all(test, feature = "serde"))]
 mod tests {
     use super::*;
-    use crate::value::tests::{assert_invalid, assert_valid_roundtrip};
+    use crate::tests::{assert_invalid, assert_valid_roundtrip};
 
     #[test]
     fn valid_durations() {

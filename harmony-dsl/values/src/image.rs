@@ -27,7 +27,7 @@ const REGISTRY: &str = "invalid image reference: the registry must be a host nam
 /// The reference is kept as written (no `docker.io/library/` expansion).
 ///
 /// ```
-/// use harmony_dsl::value::ImageRef;
+/// use harmony_values::ImageRef;
 /// let img: ImageRef = "registry.example.com:5000/acme/web:1.4.2".parse().unwrap();
 /// assert_eq!(img.registry(), Some("registry.example.com:5000"));
 /// assert_eq!(img.repository(), "acme/web");
@@ -312,10 +312,10 @@ impl AsRef<str> for ImageRef {
 
 super::string_value!(ImageRef, ValueKind::ImageRef);
 
-#[cfg(test)]
+#[cfg(all(test, feature = "serde"))]
 mod tests {
     use super::*;
-    use crate::value::tests::{assert_invalid, assert_valid_roundtrip};
+    use crate::tests::{assert_invalid, assert_valid_roundtrip};
 
     const HEX: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 

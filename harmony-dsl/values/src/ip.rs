@@ -26,7 +26,7 @@ const V6_V4: &str = "invalid IPv6 address: an embedded IPv4 part must be last an
 /// `::` compression and a trailing embedded IPv4 part. Zone ids are rejected.
 ///
 /// ```
-/// use harmony_dsl::value::IpAddress;
+/// use harmony_values::IpAddress;
 /// const GW: IpAddress = match IpAddress::parse("10.0.0.1") {
 ///     Ok(ip) => ip,
 ///     Err(e) => panic!("{}", e.message()),
@@ -265,10 +265,10 @@ impl From<IpAddress> for IpAddr {
 
 super::string_value!(IpAddress, ValueKind::IpAddress);
 
-#[cfg(test)]
+#[cfg(all(test, feature = "serde"))]
 mod tests {
     use super::*;
-    use crate::value::tests::{assert_invalid, assert_valid_roundtrip};
+    use crate::tests::{assert_invalid, assert_valid_roundtrip};
 
     #[test]
     fn valid_addresses() {

@@ -17,7 +17,7 @@
 //! valid example.
 //!
 //! ```
-//! use harmony_dsl::value::{expect_literal, Cidr, Literal, ScoreField, ValueKind};
+//! use harmony_values::{expect_literal, Cidr, Literal, ScoreField, ValueKind};
 //!
 //! const _: () = expect_literal(ValueKind::Cidr, Literal::Str("10.0.0.0/8"));
 //! const _: () = expect_literal(<Cidr as ScoreField>::KIND, Literal::Str("fd00::/64"));
@@ -29,47 +29,47 @@
 //! An invalid literal fails to compile:
 //!
 //! ```compile_fail,E0080
-//! use harmony_dsl::value::{expect_literal, Literal, ValueKind};
+//! use harmony_values::{expect_literal, Literal, ValueKind};
 //! const _: () = expect_literal(ValueKind::IpAddress, Literal::Str("192.168.1.300"));
 //! ```
 //!
 //! ```compile_fail,E0080
-//! use harmony_dsl::value::{expect_literal, Literal, ValueKind};
+//! use harmony_values::{expect_literal, Literal, ValueKind};
 //! const _: () = expect_literal(ValueKind::Cidr, Literal::Str("10.0.0.1/8"));
 //! ```
 //!
 //! ```compile_fail,E0080
-//! use harmony_dsl::value::{expect_literal, Literal, ValueKind};
+//! use harmony_values::{expect_literal, Literal, ValueKind};
 //! const _: () = expect_literal(ValueKind::Port, Literal::Int(0));
 //! ```
 //!
 //! ```compile_fail,E0080
-//! use harmony_dsl::value::{expect_literal, Literal, ValueKind};
+//! use harmony_values::{expect_literal, Literal, ValueKind};
 //! const _: () = expect_literal(ValueKind::Quantity, Literal::Str("10Gb"));
 //! ```
 //!
 //! ```compile_fail,E0080
-//! use harmony_dsl::value::{expect_literal, ImageRef, Literal, ScoreField};
+//! use harmony_values::{expect_literal, ImageRef, Literal, ScoreField};
 //! const _: () = expect_literal(<ImageRef as ScoreField>::KIND, Literal::Str("Acme/Web:1.0"));
 //! ```
 //!
 //! ```compile_fail,E0080
-//! use harmony_dsl::value::{expect_literal, Literal, ValueKind};
+//! use harmony_values::{expect_literal, Literal, ValueKind};
 //! const _: () = expect_literal(ValueKind::Url, Literal::Str("https://api.example.com:0/"));
 //! ```
 //!
 //! ```compile_fail,E0080
-//! use harmony_dsl::value::{expect_literal, Literal, ValueKind};
+//! use harmony_values::{expect_literal, Literal, ValueKind};
 //! const _: () = expect_literal(ValueKind::Secret, Literal::Str("hunter2"));
 //! ```
 //!
 //! ```compile_fail,E0080
-//! use harmony_dsl::value::{expect_literal, Literal, ScoreField};
+//! use harmony_values::{expect_literal, Literal, ScoreField};
 //! const _: () = expect_literal(<u16 as ScoreField>::KIND, Literal::Int(70_000));
 //! ```
 //!
 //! ```compile_fail,E0080
-//! use harmony_dsl::value::{expect_literal, Literal, ValueKind};
+//! use harmony_values::{expect_literal, Literal, ValueKind};
 //! const _: () = expect_literal(ValueKind::Duration, Literal::Int(30));
 //! ```
 
@@ -84,9 +84,10 @@ mod port;
 mod quantity;
 mod scan;
 mod secret;
+mod secret_ref;
 mod url;
 
-#[cfg(test)]
+#[cfg(all(test, feature = "serde"))]
 mod tests;
 
 pub use cidr::Cidr;
@@ -97,6 +98,7 @@ pub use ip::IpAddress;
 pub use port::Port;
 pub use quantity::Quantity;
 pub use secret::Secret;
+pub use secret_ref::{SecretRef, ValueSource};
 pub use url::Url;
 
 /// The kind of value a score field holds; decides how a literal is checked.
@@ -675,42 +677,41 @@ float_fields!(f32, f64);
 /// typed value with `FromStr`, plus the string-form serde impls.
 macro_rules! string_value {
     ($t:ident, $kind:expr) => {
-        impl $crate::value::ScoreField for $t {
-            const KIND: $crate::value::ValueKind = $kind;
+        impl $crate::ScoreField for $t {
+            const KIND: $crate::ValueKind = $kind;
         }
 
-        impl $crate::value::FromLiteral for $t {
-            fn from_literal(lit: $crate::value::Literal) -> Self {
+        impl $crate::FromLiteral for $t {
+            fn from_literal(lit: $crate::Literal) -> Self {
                 match lit {
-                    $crate::value::Literal::Str(s) => match s.parse::<$t>() {
+                    $crate::Literal::Str(s) => match s.parse::<$t>() {
                         Ok(v) => v,
                         Err(e) => panic!("{}", e.error),
                     },
                     other => {
-                        $crate::value::ensure_literal(
-                            <$t as $crate::value::ScoreField>::KIND,
-                            other,
-                        );
+                        $crate::ensure_literal(<$t as $crate::ScoreField>::KIND, other);
                         unreachable!("non-string literals are rejected for this kind")
                     }
                 }
             }
         }
 
-        $crate::value::string_serde!($t);
+        $crate::string_serde!($t);
     };
 }
 use string_value;
 
-/// Implements serde as the `Display`/`FromStr` string form, and `TryFrom<&str>`.
+/// Implements serde as the `Display`/`FromStr` string form (feature `serde`), and `TryFrom<&str>`.
 macro_rules! string_serde {
     ($t:ident) => {
+        #[cfg(feature = "serde")]
         impl ::serde::Serialize for $t {
             fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.collect_str(self)
             }
         }
 
+        #[cfg(feature = "serde")]
         impl<'de> ::serde::Deserialize<'de> for $t {
             fn deserialize<D: ::serde::Deserializer<'de>>(
                 deserializer: D,
@@ -721,7 +722,7 @@ macro_rules! string_serde {
         }
 
         impl TryFrom<&str> for $t {
-            type Error = $crate::value::ParseValueError;
+            type Error = $crate::ParseValueError;
             fn try_from(s: &str) -> Result<Self, Self::Error> {
                 s.parse()
             }

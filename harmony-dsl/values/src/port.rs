@@ -16,7 +16,7 @@ const SYNTAX: &str = "invalid port: it must be a number 1-65535 without a sign, 
 /// integer and deserialises from an integer or a string.
 ///
 /// ```
-/// use harmony_dsl::value::Port;
+/// use harmony_values::Port;
 /// assert_eq!(Port::new(443).unwrap().get(), 443);
 /// assert!(Port::new(0).is_none());
 /// assert_eq!("8080".parse::<Port>().unwrap().get(), 8080);
@@ -128,12 +128,14 @@ impl FromLiteral for Port {
     }
 }
 
+#[cfg(feature = "serde")]
 impl serde::Serialize for Port {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_u16(self.get())
     }
 }
 
+#[cfg(feature = "serde")]
 impl<'de> serde::Deserialize<'de> for Port {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct PortVisitor;
@@ -167,11 +169,11 @@ impl<'de> serde::Deserialize<'de> for Port {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "serde"))]
 mod tests {
     use super::*;
-    use crate::value::check_literal;
-    use crate::value::tests::{assert_invalid, assert_valid_roundtrip};
+    use crate::check_literal;
+    use crate::tests::{assert_invalid, assert_valid_roundtrip};
 
     #[test]
     fn valid_ports() {

@@ -41,7 +41,7 @@ struct Parts {
 /// accepted as plain numbers (`cpu = 2`).
 ///
 /// ```
-/// use harmony_dsl::value::Quantity;
+/// use harmony_values::Quantity;
 /// let q: Quantity = "512Mi".parse().unwrap();
 /// assert_eq!(q.to_f64(), 512.0 * 1024.0 * 1024.0);
 /// assert_eq!("250m".parse::<Quantity>().unwrap().milli_value(), Some(250));
@@ -283,11 +283,11 @@ impl FromLiteral for Quantity {
 
 super::string_serde!(Quantity);
 
-#[cfg(test)]
+#[cfg(all(test, feature = "serde"))]
 mod tests {
     use super::*;
-    use crate::value::check_literal;
-    use crate::value::tests::{assert_invalid, assert_valid_roundtrip};
+    use crate::check_literal;
+    use crate::tests::{assert_invalid, assert_valid_roundtrip};
 
     #[test]
     fn valid_quantities() {

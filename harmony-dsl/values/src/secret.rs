@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::{ScoreField, ValueKind};
+use super::{FromLiteral, Literal, ScoreField, ValueKind, check_literal};
 
 /// The text shown instead of a secret's value.
 const REDACTED: &str = "<redacted>";
@@ -16,7 +16,7 @@ const REDACTED: &str = "<redacted>";
 /// literals in infrastructure files ([`ValueKind::Secret`]).
 ///
 /// ```
-/// use harmony_dsl::value::Secret;
+/// use harmony_values::Secret;
 /// let password = Secret::new(String::from("hunter2"));
 /// assert_eq!(format!("{password:?}"), "<redacted>");
 /// assert_eq!(serde_json::to_string(&password).unwrap(), "\"<redacted>\"");
@@ -60,12 +60,14 @@ impl<T> fmt::Display for Secret<T> {
     }
 }
 
+#[cfg(feature = "serde")]
 impl<T> serde::Serialize for Secret<T> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(REDACTED)
     }
 }
 
+#[cfg(feature = "serde")]
 impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Secret<T> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         T::deserialize(deserializer).map(Secret)
@@ -76,10 +78,22 @@ impl<T> ScoreField for Secret<T> {
     const KIND: ValueKind = ValueKind::Secret;
 }
 
-#[cfg(test)]
+/// Secrets are never literals: the const check next to every literal rejects them with its own
+/// message, so this impl only keeps the compiler from adding a second, confusing "`FromLiteral` is
+/// not implemented" error. Never called by valid code.
+impl<T> FromLiteral for Secret<T> {
+    fn from_literal(lit: Literal) -> Self {
+        match check_literal(ValueKind::Secret, lit) {
+            Err(e) => panic!("{e}"),
+            Ok(()) => unreachable!("secrets reject every literal"),
+        }
+    }
+}
+
+#[cfg(all(test, feature = "serde"))]
 mod tests {
     use super::*;
-    use crate::value::{Literal, Url, check_literal};
+    use crate::{Literal, Url, check_literal};
 
     #[derive(Debug, serde::Serialize, serde::Deserialize)]
     struct Config {

@@ -29,7 +29,7 @@ const REST: &str = "invalid URL: the path, query and fragment may contain only p
 /// is kept as written.
 ///
 /// ```
-/// use harmony_dsl::value::Url;
+/// use harmony_values::Url;
 /// let u: Url = "https://api.example.com:8443/v1/items?limit=5#top".parse().unwrap();
 /// assert_eq!(u.scheme(), "https");
 /// assert_eq!(u.host(), "api.example.com");
@@ -259,10 +259,10 @@ impl AsRef<str> for Url {
 
 super::string_value!(Url, ValueKind::Url);
 
-#[cfg(test)]
+#[cfg(all(test, feature = "serde"))]
 mod tests {
     use super::*;
-    use crate::value::tests::{assert_invalid, assert_valid_roundtrip};
+    use crate::tests::{assert_invalid, assert_valid_roundtrip};
 
     #[test]
     fn valid_urls() {
