@@ -13,6 +13,7 @@
 //!   skips every value whose revision it already runs, so it resumes where it was.
 //! - On SIGTERM/SIGINT it stops its workloads and writes an `offline` status.
 
+pub mod cli;
 pub mod local;
 pub mod supervisor;
 
@@ -23,11 +24,12 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer::push::OrderedConfig};
 use futures_util::StreamExt;
-use harmony_dsl::resource::Workload;
+use harmony_fleet_wire::Workload;
 use tokio::sync::{Notify, watch};
 
-use crate::providers::nats::connect::{ConnectConfig, connect, desired_bucket, status_bucket};
-use crate::providers::nats::wire::{
+pub use harmony_fleet_wire::connect::ConnectConfig;
+use harmony_fleet_wire::connect::{connect, desired_bucket, status_bucket};
+use harmony_fleet_wire::{
     DESIRED_BUCKET, DeviceStatus, Phase, WorkloadState, device_filter, key_token, now_ms,
     status_key,
 };
@@ -211,7 +213,7 @@ impl Agent {
         };
         let mut workloads = workloads;
         for (key, reason) in &self.rejected {
-            workloads.push(crate::providers::nats::wire::WorkloadStatus {
+            workloads.push(harmony_fleet_wire::WorkloadStatus {
                 name: String::new(),
                 key: key.clone(),
                 state: WorkloadState::Failed,
@@ -324,7 +326,7 @@ impl Agent {
             tokio::select! {
                 _ = &mut *shutdown => {
                     self.supervisor.stop_all().await;
-                    status_tx.send_replace(self.status(false).offline());
+                    status_tx.send_replace(offline(self.status(false)));
                     // Give the publisher a moment to write the offline status.
                     let _ = tokio::time::timeout(Duration::from_secs(2), flush_status(client)).await;
                     break SessionEnd::Shutdown;
@@ -396,13 +398,12 @@ impl Agent {
     }
 }
 
-impl DeviceStatus {
-    fn offline(mut self) -> Self {
-        self.phase = Phase::Offline;
-        self.online = false;
-        self.workloads.clear();
-        self
-    }
+/// The status written on a clean shutdown: offline, no workloads.
+fn offline(mut status: DeviceStatus) -> DeviceStatus {
+    status.phase = Phase::Offline;
+    status.online = false;
+    status.workloads.clear();
+    status
 }
 
 async fn flush_status(client: &async_nats::Client) {

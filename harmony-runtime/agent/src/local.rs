@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use harmony_dsl::resource::DeviceSpec;
+use harmony_fleet_wire::DeviceSpec;
 use serde::{Deserialize, Serialize};
 
-use crate::providers::nats::wire::decode_spec;
+use harmony_fleet_wire::decode_spec;
 
 /// One desired key as last read from NATS.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -14,11 +14,11 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use harmony_dsl::resource::{EnvValue, Workload, WorkloadRun};
+use harmony_fleet_wire::{EnvValue, Workload, WorkloadRun};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-use crate::providers::nats::wire::{WorkloadState, WorkloadStatus, key_token};
+use harmony_fleet_wire::{WorkloadState, WorkloadStatus, key_token};
 
 /// First wait before restarting a process that exited.
 const BACKOFF_START: Duration = Duration::from_millis(200);
@@ -203,7 +203,9 @@ impl Launch {
                     // The operator resolves references before publishing a spec; one that got
                     // through is left unset rather than set to the reference's text.
                     EnvValue::SecretRef(r) => {
-                        tracing::warn!("workload env `{k}`: {r} was not resolved by the operator");
+                        eprintln!(
+                            "harmony-agent: workload env `{k}`: {r} was not resolved by the operator"
+                        );
                         return None;
                     }
                 };

@@ -1,7 +1,7 @@
 //! Benchmark, not a timed test (ignored by default; it asserts only that everything converged):
 //!
 //! ```text
-//! cargo test --release -p harmony-runtime --test fleet_bench -- --ignored --nocapture
+//! cargo test --release -p harmony-fleet-tests --test fleet_bench -- --ignored --nocapture
 //! ```
 //!
 //! Publishes desired state for 10,000 simulated devices through `FleetStore::apply` (read +

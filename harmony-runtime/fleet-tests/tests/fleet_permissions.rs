@@ -13,7 +13,7 @@ const OPERATOR_PASSWORD: &str = "operator-test-password";
 const NORTH_PASSWORD: &str = "north-test-password";
 
 fn config() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/nats-permissions.conf")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/nats-permissions.conf")
 }
 
 fn user(name: &str, password: &str) -> ConnectConfig {

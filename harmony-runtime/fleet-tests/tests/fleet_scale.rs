@@ -5,9 +5,9 @@ mod fleet_support;
 use std::time::Duration;
 
 use fleet_support::*;
+use harmony_agent::{AgentConfig, run};
 use harmony_dsl::resource::{DeviceSpec, Workload, WorkloadRun};
 use harmony_runtime::providers::nats::ConnectConfig;
-use harmony_runtime::providers::nats::agent::{AgentConfig, run};
 use tokio::sync::oneshot;
 
 const AGENTS: usize = 200;

@@ -8,9 +8,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, kv};
-use harmony_dsl::Error;
 
-use super::wire::{DESIRED_BUCKET, STATUS_BUCKET};
+use crate::{DESIRED_BUCKET, Error, STATUS_BUCKET};
 
 /// The oldest nats-server Harmony's fleet works with.
 pub const MIN_SERVER_VERSION: (u64, u64) = (2, 10);

@@ -1,5 +1,8 @@
-//! The wire format shared by the operator side (`NatsFleet`) and the device agent: bucket names,
-//! key layout, the encoding of desired state and the status record.
+//! The wire contract of Harmony's device fleet, shared by the operator side (`harmony-runtime`'s
+//! `NatsFleet`) and the device agent (`harmony-agent`): bucket names, key layout, the desired state
+//! ([`DeviceSpec`]) and its encoding, and the status record ([`DeviceStatus`]). With the `nats`
+//! feature, [`connect`] holds the NATS connection both sides make (credentials, TLS, the server
+//! version check, the buckets).
 //!
 //! # Key-value layout
 //!
@@ -18,8 +21,15 @@
 
 use std::collections::BTreeMap;
 
-use harmony_dsl::resource::{DeviceSpec, EnvValue};
 use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "nats")]
+pub mod connect;
+mod error;
+mod spec;
+
+pub use error::Error;
+pub use spec::{DeviceSpec, EnvValue, Workload, WorkloadRun};
 
 /// Bucket holding every device's desired state.
 pub const DESIRED_BUCKET: &str = "harmony-desired";
@@ -244,8 +254,7 @@ pub fn now_ms() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use harmony_dsl::resource::{Workload, WorkloadRun};
-    use harmony_dsl::value::Secret;
+    use harmony_values::Secret;
 
     fn spec(device: &str, names: &[&str]) -> DeviceSpec {
         DeviceSpec {

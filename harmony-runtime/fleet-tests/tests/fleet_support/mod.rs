@@ -49,7 +49,7 @@ impl Drop for TempDir {
 
 /// The nats-server to use: `NATS_SERVER_BIN`, a recent one on PATH, or `scripts/nats-server.sh`.
 pub fn nats_server_bin() -> PathBuf {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/nats-server.sh");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/nats-server.sh");
     let out = Command::new("sh")
         .arg(&script)
         .stderr(Stdio::inherit())
@@ -198,7 +198,7 @@ impl Agent {
             .append(true)
             .open(&log)
             .expect("agent log");
-        let child = Command::new(env!("CARGO_BIN_EXE_harmony-agent"))
+        let child = Command::new(env!("CARGO_BIN_EXE_fleet-test-agent"))
             .args(["--nats", url, "--device", device, "--heartbeat-ms", "300"])
             .arg("--state-dir")
             .arg(state_dir)

@@ -174,6 +174,7 @@ impl FleetStore {
                     ))
                 } else {
                     jetstream_error(&self.url, &format!("cannot create {}", self.where_(key)), e)
+                        .into()
                 }
             }),
             Observed::Revision { value } => {
@@ -190,6 +191,7 @@ impl FleetStore {
                             &format!("cannot update {}", self.where_(key)),
                             e,
                         )
+                        .into()
                     }
                 })
             }
@@ -239,6 +241,7 @@ impl FleetStore {
                         &format!("cannot delete {}", self.where_(&key)),
                         e,
                     )
+                    .into()
                 }
             })?;
         Ok(Outcome::changed(format!(
