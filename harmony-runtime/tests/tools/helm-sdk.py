@@ -2,7 +2,7 @@
 """A `helm`-compatible command for the subset Harmony uses, on Helm 4's own engine.
 
 It runs the real Helm template engine through the PyPI package `helm-python-sdk` (Helm 4 built as
-a shared library), offline: no cluster, no network, no `helm` binary. `scripts/helm.sh` installs
+a shared library), offline: no cluster, no network, no `helm` binary. `helm.sh` (beside this file) installs
 the package in a venv under ~/.cache/harmony-dsl and prints this script's path; when this script
 runs under a Python without the package, it re-runs itself with that venv's Python.
 
@@ -32,7 +32,7 @@ except ImportError:
     if os.path.exists(VENV_PYTHON) and os.path.realpath(sys.prefix) != os.path.realpath(VENV):
         os.execv(VENV_PYTHON, [VENV_PYTHON, os.path.abspath(__file__)] + sys.argv[1:])
     sys.stderr.write(
-        "Error: the Python package helm-python-sdk is not installed; run scripts/helm.sh\n"
+        "Error: the Python package helm-python-sdk is not installed; run harmony-runtime/tests/tools/helm.sh\n"
     )
     sys.exit(1)
 

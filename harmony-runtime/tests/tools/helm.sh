@@ -2,7 +2,7 @@
 # Prints the path of a `helm`-compatible command for Harmony's chart tests, installing what it
 # needs when missing.
 #
-# Order: $HELM_BIN when set (a real `helm` 3.16+ or 4); otherwise scripts/helm-sdk.py, which runs
+# Order: $HELM_BIN when set (a real `helm` 3.16+ or 4); otherwise helm-sdk.py (beside this script), which runs
 # Helm 4's template engine from the PyPI package `helm-python-sdk`, installed in a venv under
 # ~/.cache/harmony-dsl. Idempotent: a second run only checks that the package imports.
 set -eu
