@@ -132,37 +132,6 @@ pub fn redacted_json(spec: &DeviceSpec) -> String {
     serde_json::to_string_pretty(spec).unwrap_or_default()
 }
 
-/// Line diff (`- old` / `+ new`) of two texts, by longest common subsequence.
-pub fn line_diff(old: &str, new: &str) -> Vec<String> {
-    let a: Vec<&str> = old.lines().collect();
-    let b: Vec<&str> = new.lines().collect();
-    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    let mut out = Vec::new();
-    while i < a.len() || j < b.len() {
-        if i < a.len() && j < b.len() && a[i] == b[j] {
-            i += 1;
-            j += 1;
-        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            out.push(format!("- {}", a[i].trim()));
-            i += 1;
-        } else {
-            out.push(format!("+ {}", b[j].trim()));
-            j += 1;
-        }
-    }
-    out
-}
-
 /// Where a device stands, as its agent last reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -327,12 +296,5 @@ mod tests {
             ..status
         };
         assert!(!stopped.online_at(10_000));
-    }
-
-    #[test]
-    fn line_diff_shows_changed_lines() {
-        let d = line_diff("a\nb\nc\n", "a\nB\nc\nd\n");
-        assert_eq!(d, vec!["- b", "+ B", "+ d"]);
-        assert!(line_diff("same\n", "same\n").is_empty());
     }
 }
