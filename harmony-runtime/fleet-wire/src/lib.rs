@@ -1,7 +1,7 @@
 //! The wire contract of Harmony's device fleet, shared by the operator side (`harmony-runtime`'s
 //! `NatsFleet`) and the device agent (`harmony-agent`): bucket names, key layout, the desired state
 //! ([`DeviceSpec`]) and its encoding, and the status record ([`DeviceStatus`]). With the `nats`
-//! feature, [`connect`] holds the NATS connection both sides make (credentials, TLS, the server
+//! feature, the `connect` module holds the NATS connection both sides make (credentials, TLS, the server
 //! version check, the buckets).
 //!
 //! # Key-value layout

@@ -1,11 +1,9 @@
 //! nats-server killed and restarted with the same store: acknowledged writes survive, agents
 //! reconnect and converge; an agent started while the server is down runs its local copy.
 
-mod fleet_support;
-
 use std::collections::BTreeMap;
 
-use fleet_support::*;
+use crate::support::*;
 use harmony_dsl::outcome::Change;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,9 +1,7 @@
 //! NatsFleet against a real nats-server: plan/apply/second apply, an agent converging, updates,
 //! removal, and two operators writing at once.
 
-mod fleet_support;
-
-use fleet_support::*;
+use crate::support::*;
 use harmony_dsl::capability::Fleet;
 use harmony_dsl::outcome::{Change, Observed};
 use harmony_dsl::{ErrorKind, Outcome, Placement};

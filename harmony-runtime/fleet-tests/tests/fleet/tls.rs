@@ -1,12 +1,10 @@
 //! TLS and token authentication: a server that requires both, an operator and an agent that
 //! connect with a CA file and a token, and clear permanent errors without them.
 
-mod fleet_support;
-
 use std::path::Path;
 use std::process::Command;
 
-use fleet_support::*;
+use crate::support::*;
 use harmony_runtime::providers::nats::{ConnectConfig, FleetStore};
 
 const TOKEN: &str = "fleet-test-token";

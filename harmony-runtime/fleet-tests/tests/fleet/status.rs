@@ -1,9 +1,7 @@
 //! `status` reads the agents' status bucket through the `Fleet` capability: each device online or
 //! offline, converged or not, with the revision it applied.
 
-mod fleet_support;
-
-use fleet_support::*;
+use crate::support::*;
 use harmony_dsl::Placement;
 use harmony_dsl::capability::Fleet;
 use harmony_runtime::providers::NatsFleet;

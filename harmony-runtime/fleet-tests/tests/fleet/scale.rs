@@ -1,10 +1,8 @@
 //! 200 agents in one test process converge on a plan change.
 
-mod fleet_support;
-
 use std::time::Duration;
 
-use fleet_support::*;
+use crate::support::*;
 use harmony_agent::{AgentConfig, run};
 use harmony_dsl::resource::{DeviceSpec, Workload, WorkloadRun};
 use harmony_runtime::providers::nats::ConnectConfig;

@@ -1,7 +1,7 @@
 //! Benchmark, not a timed test (ignored by default; it asserts only that everything converged):
 //!
 //! ```text
-//! cargo test --release -p harmony-fleet-tests --test fleet_bench -- --ignored --nocapture
+//! cargo test --release -p harmony-fleet-tests --test fleet -- bench:: --ignored --nocapture
 //! ```
 //!
 //! Publishes desired state for 10,000 simulated devices through `FleetStore::apply` (read +
@@ -13,14 +13,12 @@
 //! desired bucket that, for every value, writes that device's `converged` status at the value's
 //! revision.
 
-mod fleet_support;
-
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use async_nats::jetstream::{self, kv};
-use fleet_support::*;
 use futures_util::StreamExt;
 use harmony_dsl::resource::{Workload, WorkloadRun};
 use harmony_runtime::providers::nats::wire::{

@@ -1,12 +1,10 @@
 //! The per-device permissions example (`examples/nats-permissions.conf`): device north reads only
 //! its own desired keys and writes only its own status, and its agent still converges.
 
-mod fleet_support;
-
 use std::path::Path;
 
+use crate::support::*;
 use async_nats::jetstream;
-use fleet_support::*;
 use harmony_runtime::providers::nats::{ConnectConfig, FleetStore};
 
 const OPERATOR_PASSWORD: &str = "operator-test-password";

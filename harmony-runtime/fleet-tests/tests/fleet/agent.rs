@@ -1,11 +1,9 @@
 //! Agent behaviour: crashed workloads restart with backoff, containers without podman fail with a
 //! clear reason, several keys for one device are merged.
 
-mod fleet_support;
-
 use std::path::Path;
 
-use fleet_support::*;
+use crate::support::*;
 use harmony_dsl::resource::{Workload, WorkloadRun};
 use harmony_runtime::providers::nats::{Phase, WorkloadState};
 

@@ -1,6 +1,5 @@
 //! Test harness for the fleet tests: a real nats-server with JetStream on a free loopback port,
 //! agents as child processes, temp dirs, bounded polling. Everything is killed on drop.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -101,11 +100,6 @@ impl NatsServer {
         };
         server.launch();
         server
-    }
-
-    /// What the server logged so far.
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     pub fn url(&self) -> String {
