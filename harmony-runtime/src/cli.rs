@@ -26,7 +26,7 @@ use crate::executor::default_parallelism;
 use crate::overrides::Overrides;
 use crate::report::SCHEMA_VERSION;
 use crate::state::{State, StateDir};
-pub use plan::{PlanDocument, PlanSummary, PlannedRemoval, PlannedStep};
+pub use plan::{LeftInPlace, PlanDocument, PlanSummary, PlannedRemoval, PlannedStep};
 
 /// Process exit codes of the CLI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -444,9 +444,8 @@ impl<T: Topology> Ctx<T> {
     }
 
     fn load_state(&self) -> Result<State, ExitStatus> {
-        match self.state.load() {
-            Ok(Some(state)) => Ok(state),
-            Ok(None) => Ok(State::empty(T::NAME)),
+        match self.state.load_for(T::NAME) {
+            Ok(state) => Ok(state),
             Err(e) => Err(self
                 .out
                 .fail(ExitStatus::StateIo, format!("cannot read the state: {e}"))),
@@ -454,10 +453,19 @@ impl<T: Topology> Ctx<T> {
     }
 }
 
-/// Resources recorded as applied by plan `plan` that `plan` no longer declares, by id. A score
-/// whose chart could not be inflated declares objects that are not known: what it applied
-/// before is kept.
+/// Resources recorded as applied by plan `plan` that `plan` no longer declares, by id, that
+/// Harmony created (adopted ones are [`adopted_undeclared`]). A score whose chart could not be
+/// inflated declares objects that are not known: what it applied before is kept.
 fn orphans<T>(state: &State, plan: &Plan<T>) -> Vec<(String, Operation)> {
+    undeclared(state, plan, false)
+}
+
+/// Resources no longer declared that Harmony adopted (they existed before it): left in place.
+fn adopted_undeclared<T>(state: &State, plan: &Plan<T>) -> Vec<(String, Operation)> {
+    undeclared(state, plan, true)
+}
+
+fn undeclared<T>(state: &State, plan: &Plan<T>, adopted: bool) -> Vec<(String, Operation)> {
     let declared: std::collections::HashSet<String> = plan
         .steps
         .iter()
@@ -477,6 +485,7 @@ fn orphans<T>(state: &State, plan: &Plan<T>) -> Vec<(String, Operation)> {
                 && !matches!(record.operation, Operation::SmokeTest { .. })
                 && !declared.contains(*id)
                 && !unknown.contains(record.score.as_str())
+                && record.adopted == adopted
         })
         .map(|(id, record)| (id.clone(), record.operation.clone()))
         .collect()

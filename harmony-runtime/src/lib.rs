@@ -3,7 +3,8 @@
 //! - [`executor`]: the DAG scheduler (ready queue, parallelism bound, timeout, retries,
 //!   skipping, cancellation), generic over [`executor::StepRunner`].
 //! - [`report`]: step results, summary table, JSON (schema in `SCHEMA.md`).
-//! - [`state`]: the project state file, written atomically, and the apply lock.
+//! - [`state`]: the project state (snapshot and journal) and the apply lock.
+//! - [`safe_fs`]: files written safely as root (no link followed, private temporaries).
 //! - [`cli`](fn@cli): the command line a user's `main` hands its topology and plan to.
 //! - [`config`]: configuration sources (environment, TOML file, Vault/OpenBao KV v2) and the
 //!   apply-time resolution of secret references.
@@ -38,6 +39,7 @@ pub mod overrides;
 pub mod providers;
 pub mod render;
 pub mod report;
+pub mod safe_fs;
 pub mod smoke;
 pub mod state;
 

@@ -7,12 +7,12 @@ use std::time::Instant;
 
 use harmony_dsl::{Interpret, Observed, Plan, StepPolicy, Topology};
 
-use super::plan::{PlanDocument, inspect_plan};
+use super::plan::{ADOPTED_NOTE, PlanDocument, inspect_plan};
 use super::progress::{Mode, Progress};
-use super::{Ctx, ExitStatus, orphans};
+use super::{Ctx, ExitStatus, adopted_undeclared, orphans};
 use crate::executor::{CancelToken, ExecEvent, ExecOptions, TopologyRunner, execute};
 use crate::report::{ApplyReport, SCHEMA_VERSION, StepReport, StepStatus, Summary, summary_table};
-use crate::state::State;
+use crate::state::StateWriter;
 
 /// Reads a saved plan and refuses when what its steps observed has moved.
 /// Saved plans hold data only: secret values are `<redacted>` and custom smoke checks are code.
@@ -20,7 +20,10 @@ use crate::state::State;
 /// resource, same data) takes that step's operation, which carries the secret values and checks;
 /// a saved step that needs them and has no such twin is refused.
 fn restore_secrets<T: Topology>(saved: &mut Plan<T>, compiled: &Plan<T>) -> Result<(), String> {
-    let text = |op: &harmony_dsl::Operation| serde_json::to_string(op).unwrap_or_default();
+    // Compared as saved: private file content is a digest in both.
+    let text = |op: &harmony_dsl::Operation| {
+        serde_json::to_string(&crate::state::stored_operation(op)).unwrap_or_default()
+    };
     let compiled_ops: std::collections::HashMap<(String, String), &harmony_dsl::Operation> =
         compiled
             .steps
@@ -38,6 +41,7 @@ fn restore_secrets<T: Topology>(saved: &mut Plan<T>, compiled: &Plan<T>) -> Resu
         match compiled_ops.get(&key) {
             Some(op) => step.operation = (*op).clone(),
             None if key.1.contains("\"<redacted>\"")
+                || key.1.contains(crate::state::PRIVATE_CONTENT_MARKER)
                 || matches!(
                     &step.operation,
                     harmony_dsl::Operation::SmokeTest { check, .. }
@@ -178,16 +182,15 @@ fn observed_text(observed: &Observed) -> String {
     }
 }
 
-/// Records state changes and remembers the first save error.
-struct Recorder<'a> {
-    state: State,
-    dir: &'a crate::state::StateDir,
+/// Records state changes (one journal line each) and remembers the first write error.
+struct Recorder {
+    writer: StateWriter,
     error: Option<String>,
 }
 
-impl Recorder<'_> {
-    fn save(&mut self) {
-        if let Err(e) = self.dir.save(&self.state) {
+impl Recorder {
+    fn check(&mut self, result: std::io::Result<bool>) {
+        if let Err(e) = result {
             tracing::error!("cannot write the state: {e}");
             self.error.get_or_insert_with(|| e.to_string());
         }
@@ -240,7 +243,7 @@ pub(super) async fn run<T: Topology>(
         Ok(plan) => plan,
         Err(status) => return status,
     };
-    let _lock = match ctx.state.lock() {
+    let lock = match ctx.state.lock() {
         Ok(lock) => lock,
         Err(e) => {
             return ctx
@@ -248,13 +251,16 @@ pub(super) async fn run<T: Topology>(
                 .fail(ExitStatus::StateIo, format!("cannot lock the state: {e}"));
         }
     };
-    let state = match ctx.load_state() {
-        Ok(state) => state,
-        Err(status) => return status,
+    let writer = match ctx.state.writer(&lock, T::NAME) {
+        Ok(writer) => writer,
+        Err(e) => {
+            return ctx
+                .out
+                .fail(ExitStatus::StateIo, format!("cannot read the state: {e}"));
+        }
     };
     let mut recorder = Recorder {
-        state,
-        dir: &ctx.state,
+        writer,
         error: None,
     };
     let cancel = CancelToken::new();
@@ -270,11 +276,34 @@ pub(super) async fn run<T: Topology>(
 
     // Prune first: what this plan applied before and no longer declares.
     let mut removed = Vec::new();
-    let orphans = if run_mode == RunMode::Apply {
-        orphans(&recorder.state, &full)
+    let (orphans, adopted) = if run_mode == RunMode::Apply {
+        (
+            orphans(recorder.writer.state(), &full),
+            adopted_undeclared(recorder.writer.state(), &full),
+        )
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
+    // Adopted resources existed before Harmony: no longer declared, they are left in place and
+    // forgotten, not removed.
+    for (resource, operation) in adopted {
+        let forgotten = recorder.writer.forget(&resource);
+        recorder.check(forgotten);
+        let report = StepReport {
+            step: None,
+            score: None,
+            operation: format!("leave {operation}"),
+            resource,
+            status: StepStatus::Unchanged,
+            duration_ms: 0,
+            attempts: 0,
+            message: Some(ADOPTED_NOTE.to_string()),
+            error_kind: None,
+            caused_by: None,
+        };
+        progress.finished(&report);
+        removed.push(report);
+    }
     for (resource, operation) in orphans {
         if cancel.is_cancelled() {
             break;
@@ -285,8 +314,8 @@ pub(super) async fn run<T: Topology>(
             tokio::time::timeout(timeout, Interpret::<T>::remove(&operation, &*ctx.topology)).await;
         let (status, message, error_kind) = match result {
             Ok(Ok(outcome)) => {
-                recorder.state.resources.remove(&resource);
-                recorder.save();
+                let forgotten = recorder.writer.forget(&resource);
+                recorder.check(forgotten);
                 let message = match outcome {
                     harmony_dsl::Outcome::Changed { summary } => summary,
                     harmony_dsl::Outcome::Unchanged => "already gone".to_string(),
@@ -334,13 +363,20 @@ pub(super) async fn run<T: Topology>(
         |event| match event {
             ExecEvent::Started { step } => progress.started(step),
             ExecEvent::Finished { step, report } => {
-                if report.status.is_success()
-                    && run_mode == RunMode::Apply
-                    && recorder
-                        .state
-                        .record(&plan_name, &step.score, &step.operation)
-                {
-                    recorder.save();
+                if report.status.is_success() && run_mode == RunMode::Apply {
+                    // Found as declared, or updated in place: it existed before this step.
+                    let pre_existing = report.status == StepStatus::Unchanged
+                        || report
+                            .message
+                            .as_deref()
+                            .is_some_and(|m| m.starts_with("updated "));
+                    let recorded = recorder.writer.record(
+                        &plan_name,
+                        &step.score,
+                        &step.operation,
+                        pre_existing,
+                    );
+                    recorder.check(recorded);
                 }
                 progress.finished(report);
             }
@@ -357,10 +393,10 @@ pub(super) async fn run<T: Topology>(
             );
         }
     };
-    // Persist once more (also when nothing changed, so a cancelled run leaves a complete file).
-    if cancel.is_cancelled() || !ctx.state.state_file().exists() {
-        recorder.save();
-    }
+    // Fold the journal into state.json (also written when there was none yet).
+    let compacted = recorder.writer.compact().map(|()| true);
+    recorder.check(compacted);
+    drop(lock);
     let all: Vec<StepReport> = removed.iter().chain(&steps).cloned().collect();
     let summary = Summary::of(&all, started.elapsed());
     let status = if cancel.is_cancelled() {

@@ -5,9 +5,23 @@ use std::path::PathBuf;
 use harmony_dsl::{Change, Observed, Operation, Plan, StepPolicy, Topology};
 use serde::{Deserialize, Serialize};
 
-use super::{Ctx, ExitStatus, inspect_all, orphans};
+use super::{Ctx, ExitStatus, adopted_undeclared, inspect_all, orphans};
 use crate::report::SCHEMA_VERSION;
-use crate::state::write_atomic;
+use crate::safe_fs::{WriteOptions, write_file};
+use crate::state::redact_private_content;
+
+/// What plan and apply say of an adopted resource no longer declared.
+pub(super) const ADOPTED_NOTE: &str = "left in place: adopted, not created by Harmony";
+
+/// A resource no longer declared that is left in place: Harmony adopted it (it existed before
+/// Harmony applied it) and did not create it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeftInPlace {
+    /// Resource id.
+    pub resource: String,
+    /// Why it is left: [`ADOPTED_NOTE`].
+    pub note: String,
+}
 
 /// What one step would do, as inspected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +88,9 @@ pub struct PlanDocument<T> {
     pub steps: Vec<PlannedStep>,
     /// Counts.
     pub summary: PlanSummary,
+    /// Adopted resources no longer declared, left in place (not removed); absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_in_place: Vec<LeftInPlace>,
     /// Where each configuration key's value comes from (never the value); absent without a
     /// configuration.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -88,6 +105,13 @@ pub(super) async fn inspect_plan<T: Topology>(
 ) -> Result<PlanDocument<T>, ExitStatus> {
     let state = ctx.load_state()?;
     let orphans = orphans(&state, full);
+    let left_in_place = adopted_undeclared(&state, full)
+        .into_iter()
+        .map(|(resource, _)| LeftInPlace {
+            resource,
+            note: ADOPTED_NOTE.to_string(),
+        })
+        .collect();
     let default_timeout = StepPolicy::default().timeout;
     let mut work: Vec<(Operation, std::time::Duration)> = orphans
         .iter()
@@ -160,6 +184,7 @@ pub(super) async fn inspect_plan<T: Topology>(
         removals,
         steps,
         summary,
+        left_in_place,
         config: ctx.config.clone(),
     })
 }
@@ -191,16 +216,18 @@ pub(super) async fn run<T: Topology>(
         Ok(plan) => plan,
         Err(status) => return status,
     };
-    let doc = match inspect_plan(ctx, plan, &full).await {
+    let mut doc = match inspect_plan(ctx, plan, &full).await {
         Ok(doc) => doc,
         Err(status) => return status,
     };
+    // Private file content is saved and printed as its digest only.
+    redact_private_content(&mut doc.plan);
     if let Some(path) = &out {
         let written = serde_json::to_vec_pretty(&doc)
             .map_err(std::io::Error::other)
             .and_then(|mut bytes| {
                 bytes.push(b'\n');
-                write_atomic(path, &bytes)
+                write_file(path, &bytes, &WriteOptions::PRIVATE)
             });
         if let Err(e) = written {
             return ctx.out.fail(
@@ -230,6 +257,9 @@ pub(super) async fn run<T: Topology>(
                 Some(&removal.change),
                 removal.error.as_ref(),
             );
+        }
+        for left in &doc.left_in_place {
+            println!("  =  {}: {}", left.resource, left.note);
         }
         for step in &doc.steps {
             print_change(
