@@ -405,13 +405,13 @@ impl SecureDir {
             OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
             Mode::empty(),
         )?;
-        let mut dir = rustix::fs::Dir::read_from(&dup)?;
+        let dir = rustix::fs::Dir::read_from(&dup)?;
         let now = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default();
         let me = euid();
         let mut removed = 0;
-        while let Some(entry) = dir.next() {
+        for entry in dir {
             let entry = entry?;
             let name = OsStr::from_bytes(entry.file_name().to_bytes());
             if !name.as_bytes().starts_with(TEMP_PREFIX.as_bytes()) {

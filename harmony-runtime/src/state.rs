@@ -219,7 +219,10 @@ enum JournalEntry {
         topology: String,
     },
     /// A record set (added or replaced).
-    Put { id: String, record: ResourceRecord },
+    Put {
+        id: String,
+        record: Box<ResourceRecord>,
+    },
     /// A record removed (the resource was pruned).
     Forget { id: String },
 }
@@ -307,7 +310,7 @@ fn replay(path: &Path, bytes: &[u8], mut state: Option<State>) -> io::Result<Opt
                 }
             }
             (JournalEntry::Put { id, record }, Some(state)) => {
-                state.resources.insert(id, record);
+                state.resources.insert(id, *record);
             }
             (JournalEntry::Forget { id }, Some(state)) => {
                 state.resources.remove(&id);
@@ -567,7 +570,7 @@ impl StateWriter {
             return Ok(false);
         }
         let id = operation.resource_id();
-        let record = self.state.resources[&id].clone();
+        let record = Box::new(self.state.resources[&id].clone());
         self.journal.append(&JournalEntry::Put { id, record })?;
         self.compact_if_large()?;
         Ok(true)

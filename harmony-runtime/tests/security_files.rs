@@ -344,11 +344,11 @@ fn blocked_apply(project: &Path) -> std::process::Child {
         .expect("start crashy apply");
     let state = StateDir::new(project.join(".harmony"));
     let guard = Instant::now() + Duration::from_secs(60);
-    while !state
-        .load()
-        .expect("the state loads while apply runs")
-        .is_some_and(|s| s.resources.len() >= 40)
-    {
+    loop {
+        let recorded = state.load().expect("the state loads while apply runs");
+        if recorded.is_some_and(|s| s.resources.len() >= 40) {
+            break;
+        }
         assert!(Instant::now() < guard, "apply made no progress");
         std::thread::sleep(Duration::from_millis(5));
     }

@@ -6,7 +6,6 @@
 //! file in the same directory, `fsync`, `rename` over the old one, `fsync` of the directory.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use harmony_dsl::resource::DeviceSpec;
@@ -71,22 +70,11 @@ impl LocalStore {
         }
     }
 
-    /// Saves `state` atomically (temp file, fsync, rename, fsync of the directory).
+    /// Saves `state` atomically and privately (`0600`) through [`crate::state::write_atomic`]:
+    /// random temporary name, no link followed, fsync, rename, fsync of the directory.
     pub fn save(&self, state: &LocalState) -> std::io::Result<()> {
         let bytes = serde_json::to_vec_pretty(state)?;
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        let tmp = dir.join(format!(".desired.json.{}.tmp", std::process::id()));
-        {
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut file = options.open(&tmp)?;
-            file.write_all(&bytes)?;
-            file.sync_all()?;
-        }
-        std::fs::rename(&tmp, &self.path)?;
-        std::fs::File::open(dir)?.sync_all()
+        crate::state::write_atomic(&self.path, &bytes)
     }
 }
 
