@@ -774,6 +774,29 @@ mod tests {
     }
 
     #[test]
+    fn saved_plans_keep_private_content_as_a_digest_in_steps_and_scores() {
+        let mut plan: Plan<crate::Localhost> = Plan::new("p");
+        plan.push_step("s", file("secret", "hunter2", Some(0o600)), &[]);
+        plan.push_step("s", file("public", "hello", Some(0o644)), &[]);
+        plan.scores.push(harmony_dsl::plan::ScoreEntry {
+            name: "s".into(),
+            kind: "ConfigFile".into(),
+            spec: serde_json::json!({"content": "hunter2", "other": ["hello", "hunter2"]}),
+            depends_on: vec![],
+            steps: vec![],
+        });
+        redact_private_content(&mut plan);
+        let json = serde_json::to_string(&plan).unwrap();
+        assert!(!json.contains("hunter2"), "{json}");
+        assert!(json.contains("hello"));
+        // The program's own step matches the saved one once stored the same way.
+        assert_eq!(
+            stored_operation(&file("secret", "hunter2", Some(0o600))),
+            plan.steps[0].operation
+        );
+    }
+
+    #[test]
     fn journal_replays_changes_and_ignores_a_torn_last_line() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = StateDir::new(tmp.path().join("state"));

@@ -158,12 +158,11 @@ fn nobody_never_reads_private_content_from_temporaries_state_or_saved_plans() {
     for dir in [tmp.path(), project.as_path()] {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    let stop = project.join("stop");
     // As nobody: read every file in the project and the state directory, again and again.
     let mut reader = Command::new("sh")
         .arg("-c")
         .arg(
-            r#"while [ ! -e "$P/stop" ]; do cat "$P"/* "$P"/.[!.]* "$P"/.harmony/* "$P"/.harmony/.[!.]* 2>/dev/null; done"#,
+            r#"while [ -d "$P" ] && [ ! -e "$P/stop" ]; do cat "$P"/* "$P"/.[!.]* "$P"/.harmony/* "$P"/.harmony/.[!.]* 2>/dev/null; done"#,
         )
         .env("P", &project)
         .uid(NOBODY)
@@ -172,6 +171,14 @@ fn nobody_never_reads_private_content_from_temporaries_state_or_saved_plans() {
         .spawn()
         .expect("start the reader as nobody");
     let out = reader.stdout.take().unwrap();
+    // Stops the reader however this test ends.
+    struct Stop(PathBuf);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = std::fs::write(&self.0, "");
+        }
+    }
+    let stop = Stop(project.join("stop"));
     let counter = std::thread::spawn(move || {
         let (mut secret, mut public) = (0, 0);
         for line in BufReader::new(out).split(b'\n') {
@@ -206,7 +213,7 @@ fn nobody_never_reads_private_content_from_temporaries_state_or_saved_plans() {
             ExitStatus::Ok
         );
     }
-    std::fs::write(&stop, "").unwrap();
+    drop(stop);
     reader.wait().unwrap();
     let (secret, public) = counter.join().unwrap();
     assert!(public > 0, "the reader loop read the project's files");
@@ -505,4 +512,44 @@ fn prune_leaves_a_file_harmony_adopted_and_removes_one_it_created() {
     );
     assert!(!project.join("created.conf").exists());
     assert!(state.load().unwrap().unwrap().resources.is_empty());
+}
+
+#[test]
+fn a_saved_plan_with_private_content_applies_the_programs_content() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path();
+    let files = [("secret.conf", "password = hunter2\n", Some(0o600))];
+    let out = project.join("plan.json");
+    let out = out.to_str().unwrap();
+    assert_eq!(
+        harmony(project, plan_of(&files), &["plan", "--out", out]),
+        ExitStatus::Ok
+    );
+    assert!(!std::fs::read_to_string(out).unwrap().contains("hunter2"));
+    assert_eq!(
+        harmony(project, plan_of(&files), &["apply", out]),
+        ExitStatus::Ok
+    );
+    assert_eq!(
+        std::fs::read_to_string(project.join("secret.conf")).unwrap(),
+        "password = hunter2\n"
+    );
+    // A program whose content differs has no twin for the saved step: refused.
+    assert_eq!(
+        harmony(project, plan_of(&[]), &["plan", "--out", out]),
+        ExitStatus::Ok
+    );
+    let other = [("secret.conf", "password = other\n", Some(0o600))];
+    assert_eq!(
+        harmony(project, plan_of(&other), &["plan", "--out", out]),
+        ExitStatus::Ok
+    );
+    assert_ne!(
+        harmony(project, plan_of(&files), &["apply", out]),
+        ExitStatus::Ok
+    );
+    assert_eq!(
+        std::fs::read_to_string(project.join("secret.conf")).unwrap(),
+        "password = hunter2\n"
+    );
 }
