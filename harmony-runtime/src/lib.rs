@@ -3,7 +3,8 @@
 //! - [`executor`]: the DAG scheduler (ready queue, parallelism bound, timeout, retries,
 //!   skipping, cancellation), generic over [`executor::StepRunner`].
 //! - [`report`]: step results, summary table, JSON (schema in `SCHEMA.md`).
-//! - [`state`]: the project state file, written atomically, and the apply lock.
+//! - [`state`]: the project state (snapshot and journal) and the apply lock.
+//! - [`safe_fs`]: files written safely as root (no link followed, private temporaries).
 //! - [`engine`]: [`Engine`], the library core: `plan`, `apply`, `apply_saved`, `smoke`, `status`,
 //!   `render`, each returning a typed document; it owns the run context (state, lock, options,
 //!   prober, connection pools).
@@ -44,6 +45,7 @@ pub mod providers;
 pub mod redact;
 pub mod render;
 pub mod report;
+pub mod safe_fs;
 pub mod smoke;
 pub mod state;
 

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::hash::sha256_hex;
 use crate::report::SCHEMA_VERSION;
-use crate::state::write_atomic;
+use crate::safe_fs::{self, WriteOptions};
 
 /// Name of the index file written at the top of the render directory.
 pub const INDEX_FILE: &str = "index.json";
@@ -56,23 +56,21 @@ fn invalid(message: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, message)
 }
 
-/// Writes `bytes` to `path` through a temporary file renamed over it: a reader never sees a
-/// half-written file. Unlike [`write_atomic`] nothing is fsynced: rendered files are output
-/// that `render` writes again on demand, and one fsync per file made rendering 1,000 web apps
-/// take 20 s instead of a fraction of a second. The index, written last, is durable.
-fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let parent = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(parent)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = parent.join(format!(".{name}.tmp.{}", std::process::id()));
-    let result = fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+/// Writes `bytes` to `path` through [`safe_fs::write_file`] (no planted link followed) without
+/// fsync: rendered files are output that `render` writes again on demand, and one fsync per file
+/// made rendering 1,000 web apps take 20 s instead of a fraction of a second. The index, written
+/// last, is durable. Files holding secret values are `0600`.
+fn replace(path: &Path, bytes: &[u8], secrets: SecretValues) -> io::Result<()> {
+    let mode = match secrets {
+        SecretValues::Included => 0o600,
+        _ => 0o644,
+    };
+    let options = WriteOptions {
+        mode: Some(mode),
+        dir_mode: 0o755,
+        durable: false,
+    };
+    safe_fs::write_file(path, bytes, &options)
 }
 
 /// Renders every step of `plan` into `dir` (created if needed) and writes the index.
@@ -139,7 +137,7 @@ pub fn render_plan_with<T>(
     }
     let mut files = Vec::with_capacity(artifacts.len());
     for (path, (entry, content)) in artifacts {
-        replace(&dir.join(&path), content.as_bytes())?;
+        replace(&dir.join(&path), content.as_bytes(), secrets)?;
         files.push(entry);
     }
     let index = RenderIndex {
@@ -151,7 +149,11 @@ pub fn render_plan_with<T>(
     };
     let mut bytes = serde_json::to_vec_pretty(&index).map_err(io::Error::other)?;
     bytes.push(b'\n');
-    write_atomic(&dir.join(INDEX_FILE), &bytes)?;
+    safe_fs::write_file(
+        &dir.join(INDEX_FILE),
+        &bytes,
+        &WriteOptions::with_mode(Some(0o644)),
+    )?;
     Ok(index)
 }
 

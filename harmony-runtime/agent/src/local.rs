@@ -6,7 +6,6 @@
 //! file in the same directory, `fsync`, `rename` over the old one, `fsync` of the directory.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use harmony_fleet_wire::DeviceSpec;
@@ -71,21 +70,21 @@ impl LocalStore {
         }
     }
 
-    /// Saves `state` atomically (temp file, fsync, rename, fsync of the directory).
+    /// Saves `state` atomically and privately (`0600`): a temporary file with a random name
+    /// created `O_EXCL` beside the target (never following a planted link), fsynced, renamed
+    /// over the target (a link there is replaced, not followed), then the directory fsynced.
     pub fn save(&self, state: &LocalState) -> std::io::Result<()> {
+        use std::io::Write as _;
+        use std::os::unix::fs::PermissionsExt as _;
         let bytes = serde_json::to_vec_pretty(state)?;
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        let tmp = dir.join(format!(".desired.json.{}.tmp", std::process::id()));
-        {
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut file = options.open(&tmp)?;
-            file.write_all(&bytes)?;
-            file.sync_all()?;
-        }
-        std::fs::rename(&tmp, &self.path)?;
+        let dir = self.path.parent().unwrap_or_else(|| Path::new("."));
+        let mut temp = tempfile::Builder::new()
+            .prefix(".harmony-tmp-")
+            .permissions(std::fs::Permissions::from_mode(0o600))
+            .tempfile_in(dir)?;
+        temp.write_all(&bytes)?;
+        temp.as_file().sync_all()?;
+        temp.persist(&self.path).map_err(|e| e.error)?;
         std::fs::File::open(dir)?.sync_all()
     }
 }

@@ -7,7 +7,7 @@ use harmony_dsl::{Change, Plan, Topology};
 use super::{ExitStatus, Output};
 use crate::engine::Engine;
 use crate::redact::escape_control;
-use crate::state::write_atomic;
+use crate::safe_fs::{WriteOptions, write_file};
 
 fn print_change(prefix: &str, change: Option<&Change>, error: Option<&String>) {
     let prefix = escape_control(prefix);
@@ -49,7 +49,7 @@ pub(super) async fn run<T: Topology>(
             .map_err(std::io::Error::other)
             .and_then(|mut bytes| {
                 bytes.push(b'\n');
-                write_atomic(path, &bytes)
+                write_file(path, &bytes, &WriteOptions::PRIVATE)
             });
         if let Err(e) = written {
             return out.fail(
@@ -82,6 +82,13 @@ pub(super) async fn run<T: Topology>(
                 &format!("  -  {}", removal.resource),
                 Some(&removal.change),
                 removal.error.as_ref(),
+            );
+        }
+        for left in &doc.left_in_place {
+            println!(
+                "  =  {}: {}",
+                crate::redact::escape_control(&left.resource),
+                left.note
             );
         }
         for step in &doc.steps {

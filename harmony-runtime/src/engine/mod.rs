@@ -36,7 +36,7 @@ use harmony_dsl::{Operation, Plan, Step, StepId, StepPolicy, Topology};
 use serde::Serialize;
 
 pub use context::{RunContext, RunOptions};
-pub use plan::{PlanDocument, PlanSummary, PlannedRemoval, PlannedStep};
+pub use plan::{LeftInPlace, PlanDocument, PlanSummary, PlannedRemoval, PlannedStep};
 pub use saved::ProgramIdentity;
 pub use status::{CapabilityDoc, LiveDoc, ResourceDoc, StatusDocument};
 
@@ -44,7 +44,7 @@ use crate::executor::{
     Action, CancelToken, ExecEvent, ExecOptions, TopologyRunner, default_parallelism, execute,
 };
 use crate::render::RenderIndex;
-use crate::report::{ApplyReport, SCHEMA_VERSION, StepReport, Summary};
+use crate::report::{ApplyReport, SCHEMA_VERSION, StepReport, StepStatus, Summary};
 use crate::state::StateDir;
 
 /// Process exit codes of the CLI, and the status an [`EngineError`] carries.
@@ -294,6 +294,9 @@ impl<T: Topology> Engine<T> {
         let full = self.inflate(plan).await.plan;
         let selected = self.select(&full, self.only.as_deref())?;
         let mut doc = self.inspect(selected, &full).await?;
+        // Private file content is saved and printed as its digest only; the program identity
+        // commits to that stored form.
+        crate::state::redact_private_content(&mut doc.plan);
         doc.program = Some(ProgramIdentity::of(&doc.plan, self.only.clone()));
         Ok(doc)
     }
@@ -344,7 +347,11 @@ impl<T: Topology> Engine<T> {
         let selected = self
             .select(&full, only.as_deref())
             .map_err(|e| EngineError::new(ExitStatus::Drift, e.message))?;
-        saved::check_commitment(&doc, &selected)?;
+        // Compared in stored form (private content as its digest); run with the program's own
+        // operations, which hold the content.
+        let mut committed = selected.clone();
+        crate::state::redact_private_content(&mut committed);
+        saved::check_commitment(&doc, &committed)?;
         let now = self.inspect(selected.clone(), &full).await?;
         saved::check_observations(&doc, &now)?;
         self.run(selected, &full, Mode::Apply, started, observer)
@@ -460,6 +467,31 @@ impl<T: Topology> Engine<T> {
             })
             .collect();
         let mut removed = Vec::new();
+        // Adopted resources existed before Harmony: no longer declared, they are left in place
+        // and forgotten, never removed.
+        let adopted = match &recorder {
+            Some(recorder) => record::adopted_undeclared(recorder.state(), full),
+            None => Vec::new(),
+        };
+        for (resource, _, operation) in adopted {
+            if let Some(recorder) = &mut recorder {
+                recorder.forget(&resource);
+            }
+            let report = StepReport {
+                step: None,
+                score: None,
+                operation: format!("leave {operation}"),
+                resource,
+                status: StepStatus::Unchanged,
+                duration_ms: 0,
+                attempts: 0,
+                message: Some(plan::ADOPTED_NOTE.to_string()),
+                error_kind: None,
+                caused_by: None,
+            };
+            observer(EngineEvent::Finished(&report));
+            removed.push(report);
+        }
         if !removals.is_empty() {
             let steps = Arc::new(removals);
             let runner = Arc::new(TopologyRunner::with_context(
@@ -486,11 +518,12 @@ impl<T: Topology> Engine<T> {
             )
             .await
             .map_err(|e| EngineError::new(ExitStatus::Usage, format!("cannot prune: {e}")))?;
-            removed = steps
-                .iter()
-                .zip(&reports)
-                .map(|(step, report)| removal_report(step, report))
-                .collect();
+            removed.extend(
+                steps
+                    .iter()
+                    .zip(&reports)
+                    .map(|(step, report)| removal_report(step, report)),
+            );
         }
 
         let runner = Arc::new(TopologyRunner::with_context(
@@ -510,7 +543,13 @@ impl<T: Topology> Engine<T> {
                     if report.status.is_success()
                         && let Some(recorder) = &mut recorder
                     {
-                        recorder.record(&plan_name, &step.score, &step.operation);
+                        // Found as declared, or updated in place: it existed before this step.
+                        let pre_existing = report.status == StepStatus::Unchanged
+                            || report
+                                .message
+                                .as_deref()
+                                .is_some_and(|m| m.starts_with("updated "));
+                        recorder.record(&plan_name, &step.score, &step.operation, pre_existing);
                     }
                     observer(EngineEvent::Finished(report));
                 }
@@ -525,7 +564,7 @@ impl<T: Topology> Engine<T> {
         })?;
         let cancelled = self.cancel.is_cancelled();
         let state_error = match recorder {
-            Some(recorder) => recorder.close(cancelled),
+            Some(recorder) => recorder.close(),
             None => None,
         };
         let all: Vec<StepReport> = removed.iter().chain(&steps).cloned().collect();

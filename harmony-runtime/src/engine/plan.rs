@@ -48,6 +48,19 @@ pub struct PlannedRemoval {
     pub error: Option<String>,
 }
 
+/// What plan and apply say of an adopted resource no longer declared.
+pub(super) const ADOPTED_NOTE: &str = "left in place: adopted, not created by Harmony";
+
+/// A resource no longer declared that is left in place: Harmony adopted it (it existed before
+/// Harmony applied it) and did not create it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeftInPlace {
+    /// Resource id.
+    pub resource: String,
+    /// Why it is left: "left in place: adopted, not created by Harmony".
+    pub note: String,
+}
+
 /// Counts of a plan.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanSummary {
@@ -79,6 +92,9 @@ pub struct PlanDocument<T> {
     pub steps: Vec<PlannedStep>,
     /// Counts.
     pub summary: PlanSummary,
+    /// Adopted resources no longer declared, left in place (not removed); absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_in_place: Vec<LeftInPlace>,
     /// Where each configuration key's value comes from (never the value); absent without a
     /// configuration.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -98,6 +114,13 @@ impl<T: Topology> Engine<T> {
     ) -> Result<PlanDocument<T>, EngineError> {
         let state = super::record::load(&self.state, T::NAME)?;
         let orphans = super::record::orphans(&state, full);
+        let left_in_place = super::record::adopted_undeclared(&state, full)
+            .into_iter()
+            .map(|(resource, _, _)| LeftInPlace {
+                resource,
+                note: ADOPTED_NOTE.to_string(),
+            })
+            .collect();
         let default_timeout = StepPolicy::default().timeout;
         let mut work: Vec<(Operation, std::time::Duration)> = orphans
             .iter()
@@ -170,6 +193,7 @@ impl<T: Topology> Engine<T> {
             removals,
             steps,
             summary,
+            left_in_place,
             config: self.config.clone(),
             program: None,
         })

@@ -1,9 +1,15 @@
 //! `LocalFiles`: the [`FileSystem`] capability on the local disk.
+//!
+//! Reads and writes go through [`crate::safe_fs`]: no planted symbolic link is followed, no
+//! directory another user can change is used, temporary files have unpredictable names and the
+//! final mode from the start. The content of a file that is not world-readable is never shown
+//! in a diff.
 
-use std::fs;
+use std::collections::HashSet;
 use std::io::{self, ErrorKind as IoKind};
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use harmony_dsl::capability::FileSystem;
 use harmony_dsl::resource::{FileKind, FileSpec};
@@ -11,12 +17,18 @@ use harmony_dsl::{BoxFuture, Change, Error, Inspection, Observed, Outcome, Resul
 
 use super::diff::line_diff;
 use crate::hash::sha256_hex;
-use crate::state::write_atomic;
+use crate::safe_fs::{self, Entry, SecureDir, WriteOptions};
+
+/// Harmony's temporary files older than this in a directory it writes to are removed (a
+/// younger one may still be being written by another run).
+const STALE_TEMPORARY_AGE: Duration = Duration::from_secs(10 * 60);
 
 /// Files and directories on the local disk; relative paths resolve against `root`.
 #[derive(Debug, Clone)]
 pub struct LocalFiles {
     root: PathBuf,
+    /// Directories whose stale temporaries were already cleaned by this instance.
+    cleaned: Arc<Mutex<HashSet<PathBuf>>>,
 }
 
 /// What is at a path now.
@@ -37,22 +49,19 @@ fn io_error(action: &str, path: &Path, e: io::Error) -> Error {
 }
 
 fn read_current(path: &Path) -> Result<Current> {
-    let meta = match fs::symlink_metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == IoKind::NotFound => return Ok(Current::Absent),
-        Err(e) => return Err(io_error("read", path, e)),
-    };
-    if meta.is_dir() {
-        return Ok(Current::Directory);
-    }
-    if !meta.is_file() {
-        return Ok(Current::Other);
-    }
-    let content = fs::read(path).map_err(|e| io_error("read", path, e))?;
-    Ok(Current::File {
-        content,
-        mode: meta.permissions().mode() & 0o7777,
-    })
+    Ok(
+        match safe_fs::read_entry(path).map_err(|e| io_error("read", path, e))? {
+            Entry::Absent => Current::Absent,
+            Entry::File { content, mode } => Current::File { content, mode },
+            Entry::Directory => Current::Directory,
+            Entry::Other => Current::Other,
+        },
+    )
+}
+
+/// Whether content with these permission bits may be shown: only when every user can read it.
+fn world_readable(mode: u32) -> bool {
+    mode & 0o004 != 0
 }
 
 fn observed(current: &Current) -> Observed {
@@ -94,8 +103,17 @@ fn inspect_sync(path: &Path, kind: &FileKind) -> Result<Inspection> {
             },
         ) => {
             let mut diff = Vec::new();
+            let private = !world_readable(*old_mode) || mode.is_some_and(|m| !world_readable(m));
             if old.as_slice() != content.as_bytes() {
+                if private {
+                    diff.push(format!(
+                        "~ content differs ({} bytes now, {} declared; not shown: the file is not world-readable)",
+                        old.len(),
+                        content.len()
+                    ));
+                }
                 match std::str::from_utf8(old) {
+                    _ if private => {}
                     Ok(old) => diff.extend(line_diff(old, content, 2)),
                     Err(_) => diff.push(format!("- binary content ({} bytes)", old.len())),
                 }
@@ -142,13 +160,17 @@ fn inspect_sync(path: &Path, kind: &FileKind) -> Result<Inspection> {
 }
 
 fn apply_sync(path: &Path, kind: &FileKind) -> Result<Outcome> {
-    let current = read_current(path)?;
     let shown = path.display();
     match kind {
         FileKind::File { content, mode } => {
-            let (verb, old_mode) = match &current {
-                Current::Absent => ("created", None),
-                Current::File {
+            // One walk to the directory for the read and the write.
+            let (parent, name) = safe_fs::split(path).map_err(|e| io_error("write", path, e))?;
+            let dir =
+                SecureDir::open(&parent, Some(0o755)).map_err(|e| io_error("write", path, e))?;
+            let current = dir.entry(&name).map_err(|e| io_error("read", path, e))?;
+            let verb = match &current {
+                Entry::Absent => "created",
+                Entry::File {
                     content: old,
                     mode: old_mode,
                 } => {
@@ -156,28 +178,25 @@ fn apply_sync(path: &Path, kind: &FileKind) -> Result<Outcome> {
                     if old.as_slice() == content.as_bytes() && mode_ok {
                         return Ok(Outcome::Unchanged);
                     }
-                    ("updated", Some(*old_mode))
+                    "updated"
                 }
-                Current::Directory | Current::Other => {
+                Entry::Directory | Entry::Other => {
                     return Err(Error::permanent(format!(
                         "{shown} exists and is not a regular file; refusing to replace it"
                     )));
                 }
             };
-            write_atomic(path, content.as_bytes()).map_err(|e| io_error("write", path, e))?;
-            if let Some(mode) = mode.or(old_mode) {
-                fs::set_permissions(path, fs::Permissions::from_mode(mode & 0o7777))
-                    .map_err(|e| io_error("set the mode of", path, e))?;
-            }
+            dir.write(&name, content.as_bytes(), &WriteOptions::with_mode(*mode))
+                .map_err(|e| io_error("write", path, e))?;
             Ok(Outcome::changed(format!(
                 "{verb} file {shown} ({} bytes)",
                 content.len()
             )))
         }
-        FileKind::Directory => match current {
+        FileKind::Directory => match read_current(path)? {
             Current::Directory => Ok(Outcome::Unchanged),
             Current::Absent => {
-                fs::create_dir_all(path).map_err(|e| io_error("create", path, e))?;
+                SecureDir::open(path, Some(0o755)).map_err(|e| io_error("create", path, e))?;
                 Ok(Outcome::changed(format!("created directory {shown}")))
             }
             Current::File { .. } | Current::Other => Err(Error::permanent(format!(
@@ -189,13 +208,21 @@ fn apply_sync(path: &Path, kind: &FileKind) -> Result<Outcome> {
 
 fn remove_sync(path: &Path, kind: &FileKind) -> Result<Outcome> {
     let shown = path.display();
-    match (kind, read_current(path)?) {
-        (_, Current::Absent) => Ok(Outcome::Unchanged),
-        (FileKind::File { .. }, Current::File { .. }) => {
-            fs::remove_file(path).map_err(|e| io_error("remove", path, e))?;
+    let (parent, name) = safe_fs::split(path).map_err(|e| io_error("remove", path, e))?;
+    let dir = match SecureDir::open(&parent, None) {
+        Ok(dir) => dir,
+        Err(e) if e.kind() == IoKind::NotFound => return Ok(Outcome::Unchanged),
+        Err(e) => return Err(io_error("remove", path, e)),
+    };
+    let current = dir.entry(&name).map_err(|e| io_error("read", path, e))?;
+    match (kind, current) {
+        (_, Entry::Absent) => Ok(Outcome::Unchanged),
+        (FileKind::File { .. }, Entry::File { .. }) => {
+            dir.remove_file(&name)
+                .map_err(|e| io_error("remove", path, e))?;
             Ok(Outcome::changed(format!("removed file {shown}")))
         }
-        (FileKind::Directory, Current::Directory) => match fs::remove_dir(path) {
+        (FileKind::Directory, Entry::Directory) => match dir.remove_dir(&name) {
             Ok(()) => Ok(Outcome::changed(format!("removed directory {shown}"))),
             Err(e) if e.kind() == IoKind::DirectoryNotEmpty => Err(Error::permanent(format!(
                 "directory {shown} is not empty; left in place (remove its content first)"
@@ -211,7 +238,31 @@ fn remove_sync(path: &Path, kind: &FileKind) -> Result<Outcome> {
 impl LocalFiles {
     /// Files relative to `root` (the project directory).
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        LocalFiles { root: root.into() }
+        LocalFiles {
+            root: root.into(),
+            cleaned: Arc::default(),
+        }
+    }
+
+    /// Removes our stale temporaries in `path`'s directory, once per directory.
+    fn clean_once(&self, path: &Path) {
+        let Some(parent) = path.parent() else {
+            return;
+        };
+        let first = self
+            .cleaned
+            .lock()
+            .map(|mut seen| seen.insert(parent.to_path_buf()))
+            .unwrap_or(false);
+        if first && let Ok(dir) = SecureDir::open(parent, None) {
+            match dir.clean_stale_temporaries(STALE_TEMPORARY_AGE) {
+                Ok(0) | Err(_) => {}
+                Ok(n) => tracing::info!(
+                    "removed {n} stale temporary files of Harmony in {}",
+                    dir.path().display()
+                ),
+            }
+        }
     }
 
     /// Where `path` is on disk.
@@ -242,7 +293,17 @@ impl FileSystem for LocalFiles {
     }
 
     fn apply<'a>(&'a self, resource: &'a FileSpec) -> BoxFuture<'a, Result<Outcome>> {
-        Box::pin(self.blocking(resource, apply_sync))
+        Box::pin(async move {
+            let path = self.resolve(&resource.path);
+            let kind = resource.kind.clone();
+            let this = self.clone();
+            tokio::task::spawn_blocking(move || {
+                this.clean_once(&path);
+                apply_sync(&path, &kind)
+            })
+            .await
+            .map_err(|e| Error::permanent("file operation task failed").with_source(e))?
+        })
     }
 
     fn remove<'a>(&'a self, resource: &'a FileSpec) -> BoxFuture<'a, Result<Outcome>> {
@@ -253,13 +314,15 @@ impl FileSystem for LocalFiles {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
+    use std::os::unix::fs::PermissionsExt;
 
     fn spec(path: &str, content: &str) -> FileSpec {
         FileSpec {
             path: path.into(),
             kind: FileKind::File {
                 content: content.into(),
-                mode: Some(0o640),
+                mode: Some(0o644),
             },
         }
     }
@@ -283,7 +346,7 @@ mod tests {
             .permissions()
             .mode()
             & 0o777;
-        assert_eq!(mode, 0o640);
+        assert_eq!(mode, 0o644);
         assert_eq!(files.apply(&v1).await.unwrap(), Outcome::Unchanged);
         let same = files.inspect(&v1).await.unwrap();
         assert_eq!(same.change, Change::None);
@@ -300,6 +363,22 @@ mod tests {
         assert!(files.apply(&v2).await.unwrap().is_changed());
         assert_ne!(files.inspect(&v2).await.unwrap().observed, same.observed);
 
+        // A file other users cannot read: its content never appears in a diff.
+        let private = FileSpec {
+            kind: FileKind::File {
+                content: "password = hunter3\n".into(),
+                mode: Some(0o640),
+            },
+            ..v2.clone()
+        };
+        let Change::Update { diff } = files.inspect(&private).await.unwrap().change else {
+            panic!("an update");
+        };
+        assert!(
+            diff.iter()
+                .all(|l| !l.contains("hunter3") && !l.contains("b = 3")),
+            "{diff:?}"
+        );
         assert!(files.remove(&v2).await.unwrap().is_changed());
         assert!(!root.join("conf/app.toml").exists());
         assert_eq!(files.remove(&v2).await.unwrap(), Outcome::Unchanged);

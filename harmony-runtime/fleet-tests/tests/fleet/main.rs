@@ -3,6 +3,10 @@
 //! and `harmony-agent` processes (`fleet-test-agent`, the agent's own `main`).
 
 mod support;
+// The example programs are harmony-runtime's; this package is not published, so its tests may
+// share the runtime's helpers for running them.
+#[path = "../../../tests/common/mod.rs"]
+mod common;
 
 mod agent;
 mod apply;
@@ -10,5 +14,6 @@ mod bench;
 mod permissions;
 mod restart;
 mod scale;
+mod secret_output;
 mod status;
 mod tls;

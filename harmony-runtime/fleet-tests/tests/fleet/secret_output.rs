@@ -2,15 +2,11 @@
 //! `apply -vvv` (and `RUST_LOG=trace`) of a fleet plan whose workload holds a secret, against a
 //! real nats-server, searched for the secret; a NATS URL with a password in an error.
 
-// The example programs are harmony-runtime's; this package is not published, so its tests may
-// share the runtime's helpers for running them.
-#[path = "../../tests/common/mod.rs"]
-mod common;
-mod fleet_support;
-
 use std::process::Command;
 
-use fleet_support::NatsServer;
+use crate::common;
+use crate::support as fleet_support;
+use crate::support::NatsServer;
 
 fn secret_fleet(url: &str, secret: &str, state: &std::path::Path) -> Command {
     let mut cmd = Command::new(common::example("secret_fleet"));
