@@ -73,9 +73,13 @@ fn each_key_comes_from_the_first_source_that_has_it_env_then_file_then_store() {
     assert_eq!(token["source"]["address"], store.address.as_str());
     assert_eq!(source_of(&sources, "log-level")["source"]["kind"], "store");
 
-    // The values used are the winners': the file's port, the environment's greeting.
+    // The values used are the winners': the file's port, the environment's greeting (a file
+    // that declares no mode may be private, so its content is shown as its digest).
     let scores = plan["plan"]["scores"].as_array().unwrap();
-    assert_eq!(scores[0]["spec"]["content"], "from the environment");
+    assert_eq!(
+        scores[0]["spec"]["content"],
+        harmony_runtime::state::private_content_digest("from the environment")
+    );
     assert_eq!(scores[1]["spec"]["port"], 18080);
 
     // Without the environment variable the file wins; without the file, the store.
