@@ -315,6 +315,7 @@ impl ::harmony_dsl::ScoreKind for LocalService {
             required: false,
         },
     ];
+    const ON_THIS_MACHINE: bool = true;
 }
 impl ::harmony_dsl::__private::serde::Serialize for LocalService {
     fn serialize<__S: ::harmony_dsl::__private::serde::Serializer>(

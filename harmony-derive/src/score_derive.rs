@@ -66,6 +66,9 @@ struct ScoreInput {
     /// where a missing `impl SmokeTest` is reported).
     #[darling(default)]
     smoke_test: darling::util::Flag,
+    /// The score runs on this machine when not placed on a host: its ports are claimed here.
+    #[darling(default)]
+    on_this_machine: darling::util::Flag,
 }
 
 /// Expands `#[derive(Score)]` on `input`.
@@ -112,6 +115,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
             outputs: Outputs::default(),
             host: HostRequirements::default(),
             smoke_test: darling::util::Flag::default(),
+            on_this_machine: darling::util::Flag::default(),
         });
     let fields = match &derive_input.data {
         syn::Data::Struct(syn::DataStruct {
@@ -151,6 +155,18 @@ fn generate(
     let kind = name.unraw().to_string();
     let table = fields::field_table(fields);
 
+    // Each capability as written, checked to be one (a misspelt name is reported here, with
+    // rustc's did-you-mean on the user's own path).
+    let capability_checks = input
+        .requires
+        .iter()
+        .chain(fields.iter().flat_map(|f| f.requires.iter()))
+        .map(|cap| {
+            let span = syn::spanned::Spanned::span(cap);
+            quote_spanned! {span=>
+                const _: fn() = ::harmony_dsl::__private::is_capability::<dyn #cap>;
+            }
+        });
     // Score<T> with one Provides bound per required capability.
     let provides: Vec<TokenStream> = input
         .requires
@@ -206,11 +222,17 @@ fn generate(
     } else {
         TokenStream::new()
     };
+    let on_this_machine = if input.on_this_machine.is_present() {
+        quote! { const ON_THIS_MACHINE: bool = true; }
+    } else {
+        TokenStream::new()
+    };
     let builder_items = crate::builder::generate(name, vis, fields, &input.host, "score", errors);
     quote! {
         impl ::harmony_dsl::ScoreKind for #name {
             const KIND: &'static str = #kind;
             const FIELDS: &'static [::harmony_dsl::FieldInfo] = #table;
+            #on_this_machine
             #smoke
         }
 
@@ -229,5 +251,7 @@ fn generate(
         #outputs
 
         #builder_items
+
+        #(#capability_checks)*
     }
 }

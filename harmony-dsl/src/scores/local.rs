@@ -52,7 +52,7 @@ impl Operations for Directory {
 /// A supervised local process serving on a port, health-checked over HTTP (or TCP when
 /// `health_path` is unset), restarted when its spec or a `restart_on` file changes.
 #[derive(Debug, Clone, Score)]
-#[score(requires(ProcessSupervisor))]
+#[score(requires(ProcessSupervisor), on_this_machine)]
 pub struct LocalService {
     /// Program and arguments.
     pub command: Vec<String>,

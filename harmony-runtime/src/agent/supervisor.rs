@@ -203,7 +203,10 @@ impl Launch {
                     // The operator resolves references before publishing a spec; one that got
                     // through is left unset rather than set to the reference's text.
                     EnvValue::SecretRef(r) => {
-                        tracing::warn!("workload env `{k}`: {r} was not resolved by the operator");
+                        tracing::warn!(
+                            "workload env `{k}`: {} was not resolved by the operator",
+                            r.describe()
+                        );
                         return None;
                     }
                 };

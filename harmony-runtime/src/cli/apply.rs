@@ -440,7 +440,7 @@ mod tests {
             Operation::ProcessSupervisor(spec) => match &spec.env["PASSWORD"] {
                 EnvValue::Secret(s) => s.expose().clone(),
                 EnvValue::Plain(p) => p.clone(),
-                EnvValue::SecretRef(r) => r.to_string(),
+                EnvValue::SecretRef(r) => r.describe(),
             },
             other => panic!("unexpected {other:?}"),
         }
