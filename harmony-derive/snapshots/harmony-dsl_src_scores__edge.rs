@@ -42,7 +42,7 @@ impl ::harmony_dsl::__private::serde::Serialize for EdgeService {
 impl<__T> ::harmony_dsl::Score<__T> for EdgeService
 where
     __T: ::harmony_dsl::Topology,
-    __T: ProvidesFleet<EdgeService>,
+    dyn Fleet: ::harmony_dsl::__private::ProvidedBy<__T, EdgeService>,
 {}
 impl ::harmony_dsl::ScoreOutputs for EdgeService {
     type Outputs = ::harmony_dsl::NoOutputs;

@@ -80,7 +80,7 @@ pub fn generate(
         let before = state_params.iter().enumerate().map(|(j, p)| if j == i { quote! { ::harmony_dsl::__private::Unset } } else { quote! { #p } });
         let after = state_params.iter().enumerate().map(|(j, p)| if j == i { quote! { ::harmony_dsl::__private::Set<#ty> } } else { quote! { #p } });
         let moves = fields.iter().filter(|o| o.ident != f.ident).map(|o| { let id = &o.ident; quote! { #id: self.#id } });
-        let cap_bounds = f.requires.iter().map(|c| { let p = fields::provides_path(c); quote! { __T: #p<#name> } });
+        let cap_bounds = f.requires.iter().map(|c| fields::provides_bound(c, name));
         let doc = format!("Sets `{ident}` (required).");
         let member = member_bounds(f).map(|b| quote! { #b, });
         if f.is_host() {
@@ -122,7 +122,7 @@ pub fn generate(
     let optional_setters = fields.iter().filter(|f| !f.required()).map(|f| {
         let ident = &f.ident;
         let ty = &f.ty;
-        let cap_bounds: Vec<TokenStream> = f.requires.iter().map(|c| { let p = fields::provides_path(c); quote! { __T: #p<#name> } }).collect();
+        let cap_bounds: Vec<TokenStream> = f.requires.iter().map(|c| fields::provides_bound(c, name)).collect();
         let member = member_bounds(f).map(|b| quote! { #b, });
         match &f.shape {
             Shape::Value => {

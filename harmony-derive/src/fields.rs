@@ -211,16 +211,19 @@ pub fn field_table(fields: &[Field]) -> TokenStream {
     quote! { &[#(#entries),*] }
 }
 
+/// The bound "topology `__T` provides capability `cap` to `owner`", naming only the capability
+/// as written (`dyn K8sCluster: ProvidedBy<__T, Owner>`): a misspelt capability is one error, on
+/// the user's path, whose did-you-mean is right.
+pub fn provides_bound(cap: &Path, owner: &Ident) -> TokenStream {
+    quote! { dyn #cap: ::harmony_dsl::__private::ProvidedBy<__T, #owner> }
+}
+
 /// Turns `K8sCluster` (or `a::b::K8sCluster`) into `ProvidesK8sCluster` (or `a::b::ProvidesK8sCluster`).
 pub fn provides_path(capability: &Path) -> Path {
     let mut path = capability.clone();
     if let Some(last) = path.segments.last_mut() {
         let name = syn::ext::IdentExt::unraw(&last.ident);
-        // Resolved where the user wrote the capability, but marked as generated: when the
-        // capability is misspelt, the user's own path gets the error and its did-you-mean, and
-        // this name (which the user never wrote) gets no suggestion to rewrite their line with.
-        let span = proc_macro2::Span::mixed_site().located_at(last.ident.span());
-        last.ident = Ident::new(&format!("Provides{name}"), span);
+        last.ident = Ident::new(&format!("Provides{name}"), last.ident.span());
     }
     path
 }

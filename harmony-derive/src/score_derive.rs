@@ -155,26 +155,11 @@ fn generate(
     let kind = name.unraw().to_string();
     let table = fields::field_table(fields);
 
-    // Each capability as written, checked to be one (a misspelt name is reported here, with
-    // rustc's did-you-mean on the user's own path).
-    let capability_checks = input
-        .requires
-        .iter()
-        .chain(fields.iter().flat_map(|f| f.requires.iter()))
-        .map(|cap| {
-            let span = syn::spanned::Spanned::span(cap);
-            quote_spanned! {span=>
-                const _: fn() = ::harmony_dsl::__private::is_capability::<dyn #cap>;
-            }
-        });
     // Score<T> with one Provides bound per required capability.
     let provides: Vec<TokenStream> = input
         .requires
         .iter()
-        .map(|cap| {
-            let p = fields::provides_path(cap);
-            quote! { __T: #p<#name> }
-        })
+        .map(|cap| fields::provides_bound(cap, name))
         .collect();
 
     // Outputs.
@@ -251,7 +236,5 @@ fn generate(
         #outputs
 
         #builder_items
-
-        #(#capability_checks)*
     }
 }

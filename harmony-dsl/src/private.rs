@@ -210,9 +210,12 @@ impl FromLiteral for crate::config::SecretRef {
     }
 }
 
-/// The check `#[derive(Score)]` emits on each capability of `requires(...)`, spanned on the
-/// user's path: a misspelt capability is reported (with its did-you-mean) on what they wrote.
-pub fn is_capability<C: ?Sized + crate::capability::Capability>() {}
+/// Bridge from a capability (`dyn K8sCluster`) to its `Provides*` marker, implemented by
+/// `capability!`: `#[derive(Score)]` writes its bounds as `dyn K8sCluster: ProvidedBy<T, Score>`,
+/// so that they name only the capability the user wrote (a misspelt one is a single error with a
+/// right did-you-mean), while a missing capability is still reported with the `Provides*`
+/// marker's message.
+pub trait ProvidedBy<T, S: ?Sized> {}
 
 /// The check `score!` emits on a plan function's argument: it must be a configuration.
 pub fn config_argument<C: crate::config::Config>() {}
