@@ -50,8 +50,30 @@ fn target_dir() -> PathBuf {
     }
 }
 
-/// `cargo build` of `bins` in trybuild's project, with trybuild's flags; diagnostics by binary.
-fn build(project: &Path, bins: &[String]) -> BTreeMap<String, Outcome> {
+/// `cargo build` of `bins` in trybuild's project, with trybuild's flags and target (so the
+/// dependencies trybuild built are reused); diagnostics by binary. With `metadata_only`, each
+/// binary is checked without being linked (`cargo rustc --bin B -- --emit=metadata`, one at a
+/// time).
+fn build(project: &Path, bins: &[String], metadata_only: bool) -> BTreeMap<String, Outcome> {
+    if metadata_only {
+        let mut out = BTreeMap::new();
+        for bin in bins {
+            out.append(&mut run_cargo(
+                project,
+                &["rustc", "--bin", bin],
+                &["--", "--emit=metadata"],
+            ));
+        }
+        return out;
+    }
+    let mut args = vec!["build", "--keep-going"];
+    for bin in bins {
+        args.extend(["--bin", bin.as_str()]);
+    }
+    run_cargo(project, &args, &[])
+}
+
+fn run_cargo(project: &Path, args: &[&str], rustc_args: &[&str]) -> BTreeMap<String, Outcome> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let flags = "[\"--cfg\", \"trybuild\", \"--verbose\", \"-A\", \"dead_code\", \"--diagnostic-width=140\"]";
     let triple = host_triple();
@@ -63,16 +85,10 @@ fn build(project: &Path, bins: &[String]) -> BTreeMap<String, Outcome> {
         .arg("--offline")
         .arg(format!("--config=build.rustflags={flags}"))
         .arg(format!("--config=target.{triple}.rustflags={flags}"))
-        .args([
-            "build",
-            "--quiet",
-            "--color=never",
-            "--message-format=json",
-            "--keep-going",
-        ]);
-    for bin in bins {
-        cmd.args(["--bin", bin]);
-    }
+        .args(args)
+        .args(["--target", &triple])
+        .args(["--quiet", "--color=never", "--message-format=json"])
+        .args(rustc_args);
     let output = cmd.output().expect("cargo runs");
     let mut out: BTreeMap<String, Outcome> = BTreeMap::new();
     for line in String::from_utf8_lossy(&output.stdout).lines() {
@@ -160,12 +176,14 @@ pub fn check() {
         "no compile-fail case in trybuild's project"
     );
     let bins: Vec<String> = cases.keys().cloned().collect();
-    let original = build(&project, &bins);
+    // The compile-fail cases stop before linking: one `cargo build` for all.
+    let original = build(&project, &bins, false);
 
     // Apply each case's suggestions into a fixed copy, an extra binary of the project.
     let fixes_dir = project.join("fixes");
     std::fs::create_dir_all(&fixes_dir).expect("fixes dir");
     let mut extra = String::new();
+    let mut problems = Vec::new();
     let mut fixed: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
     for (bin, (stem, path)) in &cases {
         let Some(outcome) = original.get(bin) else {
@@ -193,7 +211,13 @@ pub fn check() {
         if suggestions.is_empty() {
             continue;
         }
-        let Ok(text) = rustfix::apply_suggestions(&source, &suggestions) else {
+        // In order, as `cargo fix` does: a suggestion that overlaps one already applied is skipped.
+        let mut fix = rustfix::CodeFix::new(&source);
+        for suggestion in &suggestions {
+            let _ = fix.apply(suggestion);
+        }
+        let Ok(text) = fix.finish() else {
+            problems.push(format!("{stem}: the suggestions could not be applied"));
             continue;
         };
         let fix_bin = format!("fix_{stem}");
@@ -206,11 +230,10 @@ pub fn check() {
         fixed.insert(fix_bin, (stem.clone(), outcome.errors.clone()));
     }
 
-    let mut problems = Vec::new();
     if !fixed.is_empty() {
         std::fs::write(&manifest_path, format!("{manifest}{extra}")).expect("extend manifest");
         let fix_bins: Vec<String> = fixed.keys().cloned().collect();
-        let after = build(&project, &fix_bins);
+        let after = build(&project, &fix_bins, true);
         std::fs::write(&manifest_path, &manifest).expect("restore manifest");
         for (fix_bin, (stem, before)) in &fixed {
             let errors = after
