@@ -24,14 +24,27 @@ enum Fix {
 /// Every case with suggestions, and what following them gives. Add a case here only after
 /// reading its `.stderr` and the fixed program.
 const EXPECTED: &[(&str, Fix)] = &[
-    ("independent_errors_reported_together", Fix::DifferentError),
-    ("unknown_field_did_you_mean", Fix::Compiles),
-    ("unknown_host_did_you_mean", Fix::Compiles),
-    ("unknown_provider_field", Fix::Compiles),
-    ("misspelt_field_storage", Fix::Compiles),
+    // `K8sClustr` → `K8sCluster`.
     ("capability_misspelt", Fix::Compiles),
+    // `nux` → `nuc`; the bad quantity and port remain.
+    ("independent_errors_reported_together", Fix::DifferentError),
+    // `storrage` → `storage`.
+    ("misspelt_field_storage", Fix::Compiles),
+    // `requires(K8sClustr)` → `requires(K8sCluster)` (never `ProvidesK8sCluster`).
     ("requires_typo", Fix::Compiles),
-    ("topology_errors_reported_together", Fix::DifferentError),
+    // `replica` → `replicas`.
+    ("unknown_field_did_you_mean", Fix::Compiles),
+    // `nux` → `nuc` (an associated constant of the topology).
+    ("unknown_host_did_you_mean", Fix::Compiles),
+    // `devices: [pi1, pi3]` → `[pi1, pi1]`: rustc's closest host is already listed, and the
+    // duplicate is then reported as such.
+    ("unknown_host_in_devices", Fix::DifferentError),
+    // `gpus` → `gpu`.
+    ("unknown_label", Fix::Compiles),
+    // `contxt` → `context`.
+    ("unknown_provider_field", Fix::Compiles),
+    // `db.endpont` → `db.endpoint`.
+    ("wiring_unknown_output", Fix::Compiles),
 ];
 
 /// What one compilation said about one binary.
