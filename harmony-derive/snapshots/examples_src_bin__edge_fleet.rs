@@ -21,7 +21,14 @@ pub mod greenhouses {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct east;
 }
+#[allow(non_upper_case_globals)]
 impl Greenhouses {
+    ///Host `north`: `place: north` in `score!`.
+    pub const north: greenhouses::north = greenhouses::north;
+    ///Host `south`: `place: south` in `score!`.
+    pub const south: greenhouses::south = greenhouses::south;
+    ///Host `east`: `place: east` in `score!`.
+    pub const east: greenhouses::east = greenhouses::east;
     /// Builds the topology with explicit providers, one per capability.
     #[allow(clippy::too_many_arguments)]
     pub fn new(fleet: NatsFleet) -> Self {
@@ -153,6 +160,9 @@ const _: () = ::harmony_dsl::__private::check_field(
     "url",
     ::harmony_dsl::__private::Literal::Str("nats://nats.greenhouse.example:4222"),
 );
+impl ::harmony_dsl::topology::FleetDevice<Greenhouses> for greenhouses::north {}
+impl ::harmony_dsl::topology::FleetDevice<Greenhouses> for greenhouses::south {}
+impl ::harmony_dsl::topology::FleetDevice<Greenhouses> for greenhouses::east {}
 
 // ---- score! ----
 /// Sensor collection on the gateways that have sensors, the updater everywhere.
@@ -187,8 +197,8 @@ pub fn greenhouses() -> ::harmony_dsl::Plan<Greenhouses> {
                         "registry.example.com/greenhouse/sensor-agent:0.7.1",
                     ),
                 )
-                .devices(greenhouses::north)
-                .devices(greenhouses::south)
+                .devices(Greenhouses::north)
+                .devices(Greenhouses::south)
                 .build(),
             &[],
         );
@@ -198,9 +208,9 @@ pub fn greenhouses() -> ::harmony_dsl::Plan<Greenhouses> {
             "updater",
             EdgeService::builder::<Greenhouses>()
                 .image(__hp::str_literal("registry.example.com/greenhouse/updater:1.2"))
-                .devices(greenhouses::north)
-                .devices(greenhouses::south)
-                .devices(greenhouses::east)
+                .devices(Greenhouses::north)
+                .devices(Greenhouses::south)
+                .devices(Greenhouses::east)
                 .build(),
             &[sensors.id()],
         );

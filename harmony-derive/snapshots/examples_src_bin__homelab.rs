@@ -13,7 +13,10 @@ pub mod home_lab {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct nuc;
 }
+#[allow(non_upper_case_globals)]
 impl HomeLab {
+    ///Host `nuc`: `place: nuc` in `score!`.
+    pub const nuc: home_lab::nuc = home_lab::nuc;
     /// Builds the topology with explicit providers, one per capability.
     #[allow(clippy::too_many_arguments)]
     pub fn new(k8s_cluster: Kube, dns_server: CoreDns, load_balancer: MetalLb) -> Self {

@@ -44,6 +44,11 @@ pub fn quickstart() -> ::harmony_dsl::Plan<Localhost> {
             __hp::check_str(__harmony_field, 272u32, "site/index.html");
         }
     };
+    const _: () = __hp::port_clash(
+        &[(__hp::claim::<ConfigFile>("mode"), 2usize)],
+        false,
+        "port 420 on this machine is claimed by more than one score (`site` and `config`): give each score its own port",
+    );
     let mut __harmony_plan = ::harmony_dsl::Plan::<Localhost>::new("quickstart");
     let site = __harmony_plan
         .add(

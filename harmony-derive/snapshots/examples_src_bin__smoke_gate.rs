@@ -58,7 +58,7 @@ impl ::harmony_dsl::__private::serde::Serialize for PageServed {
 impl<__T> ::harmony_dsl::Score<__T> for PageServed
 where
     __T: ::harmony_dsl::Topology,
-    __T: ProvidesFileSystem<PageServed>,
+    dyn FileSystem: ::harmony_dsl::__private::ProvidedBy<__T, PageServed>,
 {}
 impl ::harmony_dsl::ScoreOutputs for PageServed {
     type Outputs = ::harmony_dsl::NoOutputs;

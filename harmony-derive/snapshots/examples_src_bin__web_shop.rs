@@ -21,7 +21,14 @@ pub mod office_rack {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct store;
 }
+#[allow(non_upper_case_globals)]
 impl OfficeRack {
+    ///Host `srv1`: `place: srv1` in `score!`.
+    pub const srv1: office_rack::srv1 = office_rack::srv1;
+    ///Host `srv2`: `place: srv2` in `score!`.
+    pub const srv2: office_rack::srv2 = office_rack::srv2;
+    ///Host `store`: `place: store` in `score!`.
+    pub const store: office_rack::store = office_rack::store;
     /// Builds the topology with explicit providers, one per capability.
     #[allow(clippy::too_many_arguments)]
     pub fn new(k8s_cluster: Kube, dns_server: CoreDns, load_balancer: MetalLb) -> Self {
@@ -323,7 +330,7 @@ pub fn shop(config: &ShopConfig) -> ::harmony_dsl::Plan<OfficeRack> {
                 .version(__hp::int_literal(16))
                 .storage(config.db_storage.clone())
                 .password(config.db_password.clone())
-                .place(office_rack::store)
+                .place(OfficeRack::store)
                 .namespace(__hp::str_literal("shop"))
                 .build(),
             &[],

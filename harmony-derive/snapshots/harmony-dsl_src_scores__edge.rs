@@ -42,7 +42,7 @@ impl ::harmony_dsl::__private::serde::Serialize for EdgeService {
 impl<__T> ::harmony_dsl::Score<__T> for EdgeService
 where
     __T: ::harmony_dsl::Topology,
-    __T: ProvidesFleet<EdgeService>,
+    dyn Fleet: ::harmony_dsl::__private::ProvidedBy<__T, EdgeService>,
 {}
 impl ::harmony_dsl::ScoreOutputs for EdgeService {
     type Outputs = ::harmony_dsl::NoOutputs;
@@ -109,10 +109,8 @@ impl<__T, __Image> EdgeServiceBuilder<__T, __Image> {
     where
         __H: ::harmony_dsl::topology::HostOf<__T>,
         __H: ::harmony_dsl::topology::Host,
-        __H: ::harmony_dsl::topology::RunsOn<
-            EdgeService,
-            ::harmony_dsl::topology::arch::Aarch64,
-        >,
+        __H: EdgeServiceNeedsArchAarch64,
+        __H: ::harmony_dsl::topology::FleetDevice<__T>,
     {
         self.devices.push(::harmony_dsl::Placement::of::<__H>());
         self
@@ -128,3 +126,18 @@ impl<__T, __Image> EdgeServiceBuilder<__T, __Image> {
         }
     }
 }
+///Placement: the host is an `aarch64` host, which `EdgeService` needs.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`EdgeService` cannot run on host `{Self}`: it needs an `aarch64` host",
+    label = "`{Self}` is not an `aarch64` host",
+    note = "place `EdgeService` on a host declared with `arch: aarch64` in `topology!`, or use a score (or image) built for the architecture of `{Self}`"
+)]
+pub trait EdgeServiceNeedsArchAarch64 {}
+#[diagnostic::do_not_recommend]
+impl<
+    __H: ::harmony_dsl::topology::RunsOn<
+            EdgeService,
+            ::harmony_dsl::topology::arch::Aarch64,
+        >,
+> EdgeServiceNeedsArchAarch64 for __H {}

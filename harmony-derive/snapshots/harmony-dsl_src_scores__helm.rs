@@ -82,8 +82,8 @@ impl ::harmony_dsl::__private::serde::Serialize for HelmChart {
 impl<__T> ::harmony_dsl::Score<__T> for HelmChart
 where
     __T: ::harmony_dsl::Topology,
-    __T: ProvidesK8sCluster<HelmChart>,
-    __T: ProvidesHelmCommand<HelmChart>,
+    dyn K8sCluster: ::harmony_dsl::__private::ProvidedBy<__T, HelmChart>,
+    dyn HelmCommand: ::harmony_dsl::__private::ProvidedBy<__T, HelmChart>,
 {}
 impl ::harmony_dsl::ScoreOutputs for HelmChart {
     type Outputs = ::harmony_dsl::NoOutputs;

@@ -52,7 +52,7 @@ impl ::harmony_dsl::__private::serde::Serialize for ConfigFile {
 impl<__T> ::harmony_dsl::Score<__T> for ConfigFile
 where
     __T: ::harmony_dsl::Topology,
-    __T: ProvidesFileSystem<ConfigFile>,
+    dyn FileSystem: ::harmony_dsl::__private::ProvidedBy<__T, ConfigFile>,
 {}
 impl ::harmony_dsl::ScoreOutputs for ConfigFile {
     type Outputs = ::harmony_dsl::NoOutputs;
@@ -203,7 +203,7 @@ impl ::harmony_dsl::__private::serde::Serialize for Directory {
 impl<__T> ::harmony_dsl::Score<__T> for Directory
 where
     __T: ::harmony_dsl::Topology,
-    __T: ProvidesFileSystem<Directory>,
+    dyn FileSystem: ::harmony_dsl::__private::ProvidedBy<__T, Directory>,
 {}
 impl ::harmony_dsl::ScoreOutputs for Directory {
     type Outputs = ::harmony_dsl::NoOutputs;
@@ -315,6 +315,7 @@ impl ::harmony_dsl::ScoreKind for LocalService {
             required: false,
         },
     ];
+    const ON_THIS_MACHINE: bool = true;
 }
 impl ::harmony_dsl::__private::serde::Serialize for LocalService {
     fn serialize<__S: ::harmony_dsl::__private::serde::Serializer>(
@@ -367,7 +368,7 @@ impl ::harmony_dsl::__private::serde::Serialize for LocalService {
 impl<__T> ::harmony_dsl::Score<__T> for LocalService
 where
     __T: ::harmony_dsl::Topology,
-    __T: ProvidesProcessSupervisor<LocalService>,
+    dyn ProcessSupervisor: ::harmony_dsl::__private::ProvidedBy<__T, LocalService>,
 {}
 impl ::harmony_dsl::ScoreOutputs for LocalService {
     type Outputs = ::harmony_dsl::NoOutputs;

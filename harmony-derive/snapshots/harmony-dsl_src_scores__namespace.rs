@@ -62,7 +62,7 @@ impl ::harmony_dsl::__private::serde::Serialize for Namespace {
 impl<__T> ::harmony_dsl::Score<__T> for Namespace
 where
     __T: ::harmony_dsl::Topology,
-    __T: ProvidesK8sCluster<Namespace>,
+    dyn K8sCluster: ::harmony_dsl::__private::ProvidedBy<__T, Namespace>,
 {}
 impl ::harmony_dsl::ScoreOutputs for Namespace {
     type Outputs = ::harmony_dsl::NoOutputs;

@@ -72,7 +72,7 @@ impl ::harmony_dsl::__private::serde::Serialize for Postgres {
 impl<__T> ::harmony_dsl::Score<__T> for Postgres
 where
     __T: ::harmony_dsl::Topology,
-    __T: ProvidesK8sCluster<Postgres>,
+    dyn K8sCluster: ::harmony_dsl::__private::ProvidedBy<__T, Postgres>,
 {}
 ///Typed outputs of score [`Postgres`], for wiring (`database: db.endpoint`).
 #[derive(Debug, Clone)]

@@ -140,8 +140,8 @@ impl ::harmony_dsl::__private::serde::Serialize for WebApp {
 impl<__T> ::harmony_dsl::Score<__T> for WebApp
 where
     __T: ::harmony_dsl::Topology,
-    __T: ProvidesK8sCluster<WebApp>,
-    __T: ProvidesLoadBalancer<WebApp>,
+    dyn K8sCluster: ::harmony_dsl::__private::ProvidedBy<__T, WebApp>,
+    dyn LoadBalancer: ::harmony_dsl::__private::ProvidedBy<__T, WebApp>,
 {}
 ///Typed outputs of score [`WebApp`], for wiring (`database: db.endpoint`).
 #[derive(Debug, Clone)]
@@ -245,7 +245,7 @@ impl<__T, __Image> WebAppBuilder<__T, __Image> {
     ///Sets `dns` (optional).
     pub fn dns(mut self, value: DomainName) -> Self
     where
-        __T: ProvidesDnsServer<WebApp>,
+        dyn DnsServer: ::harmony_dsl::__private::ProvidedBy<__T, WebApp>,
     {
         self.dns = ::core::option::Option::Some(value);
         self

@@ -125,10 +125,7 @@ impl<__T, __Zone> CoreDnsBuilder<__T, ::harmony_dsl::__private::Unset, __Zone> {
     where
         __H: ::harmony_dsl::topology::HostOf<__T>,
         __H: ::harmony_dsl::topology::Host,
-        __H: ::harmony_dsl::topology::HasLabel<
-            CoreDns,
-            ::harmony_dsl::topology::label::control_plane,
-        >,
+        __H: CoreDnsNeedsLabelControlPlane,
     {
         CoreDnsBuilder {
             on: ::harmony_dsl::__private::Set(::harmony_dsl::Placement::of::<__H>()),
@@ -197,6 +194,21 @@ const _: () = ::harmony_dsl::__private::check_kind(
     <String as ::harmony_dsl::__private::ScoreField>::KIND,
     ::harmony_dsl::__private::Literal::Str("kube-system"),
 );
+///Placement: the host has label `control_plane`, which `CoreDns` needs.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "host `{Self}` lacks label `control_plane`, which `CoreDns` requires",
+    label = "`{Self}` has no label `control_plane`",
+    note = "add `control_plane` to the host's `labels: [...]` in `topology!`, or place `CoreDns` on a host that has it"
+)]
+pub trait CoreDnsNeedsLabelControlPlane {}
+#[diagnostic::do_not_recommend]
+impl<
+    __H: ::harmony_dsl::topology::HasLabel<
+            CoreDns,
+            ::harmony_dsl::topology::label::control_plane,
+        >,
+> CoreDnsNeedsLabelControlPlane for __H {}
 
 // ---- derive(Provider) ----
 impl ::harmony_dsl::Provider for Keycloak {
@@ -570,10 +582,7 @@ impl<__T, __Url> NatsFleetBuilder<__T, __Url> {
     where
         __H: ::harmony_dsl::topology::HostOf<__T>,
         __H: ::harmony_dsl::topology::Host,
-        __H: ::harmony_dsl::topology::RunsOn<
-            NatsFleet,
-            ::harmony_dsl::topology::arch::Aarch64,
-        >,
+        __H: NatsFleetNeedsArchAarch64,
     {
         self.devices.push(::harmony_dsl::Placement::of::<__H>());
         self
@@ -589,3 +598,18 @@ impl<__T, __Url> NatsFleetBuilder<__T, __Url> {
         }
     }
 }
+///Placement: the host is an `aarch64` host, which `NatsFleet` needs.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`NatsFleet` cannot run on host `{Self}`: it needs an `aarch64` host",
+    label = "`{Self}` is not an `aarch64` host",
+    note = "place `NatsFleet` on a host declared with `arch: aarch64` in `topology!`, or use a score (or image) built for the architecture of `{Self}`"
+)]
+pub trait NatsFleetNeedsArchAarch64 {}
+#[diagnostic::do_not_recommend]
+impl<
+    __H: ::harmony_dsl::topology::RunsOn<
+            NatsFleet,
+            ::harmony_dsl::topology::arch::Aarch64,
+        >,
+> NatsFleetNeedsArchAarch64 for __H {}

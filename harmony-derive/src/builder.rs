@@ -57,7 +57,20 @@ pub fn generate(
     );
 
     let host_param = quote! { __H };
-    let host_bounds = fields::host_bounds(&host_param, name, host, errors);
+    let (host_bounds, host_items) = fields::host_bounds(&host_param, name, vis, host, errors);
+    // Host requirements with no host to check them on would never be checked: an error.
+    if !fields.iter().any(Field::is_host) {
+        let mut spans: Vec<proc_macro2::Span> = host.arch.iter().map(|a| a.span()).collect();
+        spans.extend(host.labels.iter().map(syn::spanned::Spanned::span));
+        for span in spans {
+            errors.push(darling::Error::custom(format!(
+                "`host(...)` requirements apply to the host a {what} is placed on, but {what} `{name}` has no host field, so they would never be checked: add one, e.g. `place: Placement`, or remove the requirement (a {what} without a host field runs on this machine)"
+            )).with_span(&span));
+        }
+    }
+    let fleet_bound = quote! { #host_param: ::harmony_dsl::topology::FleetDevice<__T> };
+    let member_bounds =
+        |f: &Field| -> Option<TokenStream> { f.fleet_device.then(|| fleet_bound.clone()) };
 
     // Setters of required fields: one impl each, moving that field's state from Unset to Set.
     let required_setters = required.iter().enumerate().map(|(i, f)| {
@@ -67,15 +80,16 @@ pub fn generate(
         let before = state_params.iter().enumerate().map(|(j, p)| if j == i { quote! { ::harmony_dsl::__private::Unset } } else { quote! { #p } });
         let after = state_params.iter().enumerate().map(|(j, p)| if j == i { quote! { ::harmony_dsl::__private::Set<#ty> } } else { quote! { #p } });
         let moves = fields.iter().filter(|o| o.ident != f.ident).map(|o| { let id = &o.ident; quote! { #id: self.#id } });
-        let cap_bounds = f.requires.iter().map(|c| { let p = fields::provides_path(c); quote! { __T: #p<#name> } });
+        let cap_bounds = f.requires.iter().map(|c| fields::provides_bound(c, name));
         let doc = format!("Sets `{ident}` (required).");
+        let member = member_bounds(f).map(|b| quote! { #b, });
         if f.is_host() {
             quote! {
                 #[allow(dead_code)]
                 impl<__T, #(#others),*> #builder<__T, #(#before),*> {
                     #[doc = #doc]
                     pub fn #ident<#host_param>(self, _host: #host_param) -> #builder<__T, #(#after),*>
-                    where #host_param: ::harmony_dsl::topology::HostOf<__T>, #(#host_bounds,)* #(#cap_bounds,)*
+                    where #host_param: ::harmony_dsl::topology::HostOf<__T>, #(#host_bounds,)* #member #(#cap_bounds,)*
                     {
                         #builder {
                             #ident: ::harmony_dsl::__private::Set(::harmony_dsl::Placement::of::<#host_param>()),
@@ -108,7 +122,8 @@ pub fn generate(
     let optional_setters = fields.iter().filter(|f| !f.required()).map(|f| {
         let ident = &f.ident;
         let ty = &f.ty;
-        let cap_bounds: Vec<TokenStream> = f.requires.iter().map(|c| { let p = fields::provides_path(c); quote! { __T: #p<#name> } }).collect();
+        let cap_bounds: Vec<TokenStream> = f.requires.iter().map(|c| fields::provides_bound(c, name)).collect();
+        let member = member_bounds(f).map(|b| quote! { #b, });
         match &f.shape {
             Shape::Value => {
                 let doc = format!("Sets `{ident}` (has a default).");
@@ -127,7 +142,7 @@ pub fn generate(
                 quote! {
                     #[doc = #doc]
                     pub fn #ident<#host_param>(mut self, _host: #host_param) -> Self
-                    where #host_param: ::harmony_dsl::topology::HostOf<__T>, #(#host_bounds,)* #(#cap_bounds,)*
+                    where #host_param: ::harmony_dsl::topology::HostOf<__T>, #(#host_bounds,)* #member #(#cap_bounds,)*
                     { self.#ident = ::core::option::Option::Some(::harmony_dsl::Placement::of::<#host_param>()); self }
                 }
             }
@@ -136,7 +151,7 @@ pub fn generate(
                 quote! {
                     #[doc = #doc]
                     pub fn #ident<#host_param>(mut self, _host: #host_param) -> Self
-                    where #host_param: ::harmony_dsl::topology::HostOf<__T>, #(#host_bounds,)* #(#cap_bounds,)*
+                    where #host_param: ::harmony_dsl::topology::HostOf<__T>, #(#host_bounds,)* #member #(#cap_bounds,)*
                     { self.#ident.push(::harmony_dsl::Placement::of::<#host_param>()); self }
                 }
             }
@@ -183,7 +198,8 @@ pub fn generate(
             (Shape::Value, Some(DefaultValue::Expr(expr))) | (Shape::Host, Some(DefaultValue::Expr(expr))) => {
                 if let Some(lit) = crate::literal::literal_of(expr, &quote! { ::harmony_dsl::__private }) {
                     let ty = &f.ty;
-                    let span = ident.span();
+                    // On the default as written: that is what to fix.
+                    let span = syn::spanned::Spanned::span(expr);
                     literal_checks.push(quote::quote_spanned! {span=>
                         const _: () = ::harmony_dsl::__private::check_kind(<#ty as ::harmony_dsl::__private::ScoreField>::KIND, #lit);
                     });
@@ -232,5 +248,7 @@ pub fn generate(
         }
 
         #(#literal_checks)*
+
+        #host_items
     }
 }

@@ -153,6 +153,10 @@ fn expand_def(def: &CapabilityDef) -> TokenStream {
             }
         }
 
+        /// The bridge `#[derive(Score)]` bounds go through (`dyn Cap: ProvidedBy<T, S>`), so that
+        /// they name only the capability as the user wrote it.
+        impl<__T: #provides<__S>, __S: ?::core::marker::Sized> ::harmony_dsl::__private::ProvidedBy<__T, __S> for dyn #name {}
+
         #[diagnostic::do_not_recommend]
         impl<__T: #provides<__S>, __S: ?::core::marker::Sized> #provides<__S> for ::harmony_dsl::higher_order::Failover<__T> {}
         #[diagnostic::do_not_recommend]

@@ -22,6 +22,9 @@ pub struct FieldAttrs {
     /// Capabilities required when this field is set.
     #[darling(default)]
     pub requires: PathList,
+    /// The hosts must be devices of the topology's fleet (`devices: [..]` of its `Fleet`).
+    #[darling(default)]
+    pub fleet_device: darling::util::Flag,
 }
 
 /// A field's default: `default` alone, or `default = <literal or expression>` (kept as written).
@@ -83,6 +86,8 @@ pub struct Field {
     pub default: Option<DefaultValue>,
     /// Capabilities required when set.
     pub requires: Vec<Path>,
+    /// The hosts must be fleet devices of the topology.
+    pub fleet_device: bool,
 }
 
 impl Field {
@@ -151,6 +156,7 @@ pub fn analyse(fields: &syn::FieldsNamed, errors: &mut darling::error::Accumulat
                 ty: field.ty.clone(),
                 default: None,
                 requires: PathList::default(),
+                fleet_device: darling::util::Flag::default(),
             });
         let Some(ident) = attrs.ident else { continue };
         if ident == "_" {
@@ -166,12 +172,23 @@ pub fn analyse(fields: &syn::FieldsNamed, errors: &mut darling::error::Accumulat
                 .with_span(&ident),
             );
         }
+        if attrs.fleet_device.is_present()
+            && !matches!(shape, Shape::Host | Shape::OptionalHost | Shape::HostList)
+        {
+            errors.push(
+                darling::Error::custom(
+                    "`fleet_device` applies to host fields: `Placement`, `Option<Placement>` or `Vec<Placement>`",
+                )
+                .with_span(&attrs.fleet_device.span()),
+            );
+        }
         out.push(Field {
             ident,
             ty: attrs.ty,
             shape,
             default: attrs.default,
             requires: attrs.requires.to_vec(),
+            fleet_device: attrs.fleet_device.is_present(),
         });
     }
     out
@@ -192,6 +209,13 @@ pub fn field_table(fields: &[Field]) -> TokenStream {
         }
     });
     quote! { &[#(#entries),*] }
+}
+
+/// The bound "topology `__T` provides capability `cap` to `owner`", naming only the capability
+/// as written (`dyn K8sCluster: ProvidedBy<__T, Owner>`): a misspelt capability is one error, on
+/// the user's path, whose did-you-mean is right.
+pub fn provides_bound(cap: &Path, owner: &Ident) -> TokenStream {
+    quote! { dyn #cap: ::harmony_dsl::__private::ProvidedBy<__T, #owner> }
 }
 
 /// Turns `K8sCluster` (or `a::b::K8sCluster`) into `ProvidesK8sCluster` (or `a::b::ProvidesK8sCluster`).
@@ -253,22 +277,72 @@ pub fn arch_marker(arch: &Ident) -> Result<TokenStream, syn::Error> {
     }
 }
 
-/// Where-clause predicates a host `H` must meet for `owner` (a score or provider).
+/// Where-clause predicates a host `H` must meet for `owner` (a score or provider), and the items
+/// they name: one small trait per requirement whose diagnostic is written out in the user's words
+/// (``EdgeService` cannot run on host `nuc`: it needs an `aarch64` host``), implemented for every
+/// host meeting it through a blanket impl that rustc does not recommend, so its own message wins.
 pub fn host_bounds(
     host: &TokenStream,
     owner: &Ident,
+    vis: &syn::Visibility,
     reqs: &HostRequirements,
     errors: &mut darling::error::Accumulator,
-) -> Vec<TokenStream> {
+) -> (Vec<TokenStream>, TokenStream) {
     let mut bounds = vec![quote! { #host: ::harmony_dsl::topology::Host }];
+    let mut items = TokenStream::new();
+    let owner_str = owner.unraw().to_string();
     if let Some(arch) = &reqs.arch
         && let Some(marker) = errors.handle(arch_marker(arch).map_err(darling::Error::from))
     {
-        bounds.push(quote! { #host: ::harmony_dsl::topology::RunsOn<#owner, #marker> });
+        let arch_str = arch.unraw().to_string();
+        let t = quote::format_ident!("{}NeedsArch{}", owner, crate::diag::camel_case(&arch_str));
+        let message =
+            format!("`{owner_str}` cannot run on host `{{Self}}`: it needs an `{arch_str}` host");
+        let label = format!("`{{Self}}` is not an `{arch_str}` host");
+        let note = format!(
+            "place `{owner_str}` on a host declared with `arch: {arch_str}` in `topology!`, or use a score (or image) built for the architecture of `{{Self}}`"
+        );
+        let doc =
+            format!("Placement: the host is an `{arch_str}` host, which `{owner_str}` needs.");
+        items.extend(quote! {
+            #[doc = #doc]
+            #[doc(hidden)]
+            #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
+            #vis trait #t {}
+            #[diagnostic::do_not_recommend]
+            impl<__H: ::harmony_dsl::topology::RunsOn<#owner, #marker>> #t for __H {}
+        });
+        bounds.push(quote! { #host: #t });
     }
     for label in reqs.labels.iter() {
+        let label_name = label
+            .segments
+            .last()
+            .map(|s| s.ident.unraw().to_string())
+            .unwrap_or_default();
+        let t = quote::format_ident!(
+            "{}NeedsLabel{}",
+            owner,
+            crate::diag::camel_case(&label_name)
+        );
+        let message =
+            format!("host `{{Self}}` lacks label `{label_name}`, which `{owner_str}` requires");
+        let label_text = format!("`{{Self}}` has no label `{label_name}`");
+        let note = format!(
+            "add `{label_name}` to the host's `labels: [...]` in `topology!`, or place `{owner_str}` on a host that has it"
+        );
+        let doc =
+            format!("Placement: the host has label `{label_name}`, which `{owner_str}` needs.");
         let label = label_path(label);
-        bounds.push(quote! { #host: ::harmony_dsl::topology::HasLabel<#owner, #label> });
+        items.extend(quote! {
+            #[doc = #doc]
+            #[doc(hidden)]
+            #[diagnostic::on_unimplemented(message = #message, label = #label_text, note = #note)]
+            #vis trait #t {}
+            #[diagnostic::do_not_recommend]
+            impl<__H: ::harmony_dsl::topology::HasLabel<#owner, #label>> #t for __H {}
+        });
+        bounds.push(quote! { #host: #t });
     }
-    bounds
+    (bounds, items)
 }

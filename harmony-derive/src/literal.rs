@@ -86,3 +86,32 @@ fn literal_tokens(lit: &Lit, negative: bool, private: &TokenStream) -> Option<To
         _ => return None,
     })
 }
+
+/// Why a literal the macros cannot use was refused, with what to write instead: an integer too
+/// large for any field is "out of range" (with the range), anything else says which literals a
+/// field takes.
+pub fn unsupported_message(expr: &Expr) -> String {
+    match literal_parts(expr) {
+        Some((Lit::Int(i), negative)) if i.base10_parse::<u128>().is_err() => {
+            let sign = if negative { "-" } else { "" };
+            format!(
+                "integer `{sign}{}` is out of range: no field takes a number this large (the widest integer fields take -9223372036854775808 to 18446744073709551615)",
+                i.base10_digits()
+            )
+        }
+        Some((Lit::Float(f), _)) if f.base10_parse::<f64>().is_err() => {
+            format!("number `{}` is out of range for a number field", f.base10_digits())
+        }
+        Some((Lit::Str(_) | Lit::Bool(_), true)) => {
+            "a `-` sign only goes before a number, e.g. `-3`".to_string()
+        }
+        Some((Lit::Char(c), _)) => format!(
+            "a character literal is not a value Harmony takes: write a string, `\"{}\"`",
+            c.value()
+        ),
+        Some((Lit::ByteStr(_) | Lit::CStr(_) | Lit::Byte(_), _)) => {
+            "byte and C string literals are not values Harmony takes: write a string literal, e.g. `\"web\"`".to_string()
+        }
+        _ => "this kind of literal is not supported here: use a string (`\"10Gi\"`), an integer (`3`), a number (`0.5`) or a boolean (`true`)".to_string(),
+    }
+}

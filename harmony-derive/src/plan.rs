@@ -10,7 +10,7 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Attribute, Ident, Path, Token, Type, Visibility, braced, parenthesized};
 
-use crate::diag::{Errors, did_you_mean, generated_ident, respan, snake_case};
+use crate::diag::{Errors, did_you_mean, respan};
 use crate::syntax::{FieldValue, Value, parse_fields};
 
 struct ScoreInstance {
@@ -41,7 +41,15 @@ struct PlanFns(Vec<PlanFn>);
 
 impl Parse for ScoreInstance {
     fn parse(input: ParseStream) -> syn::Result<Self> {
-        let name: Ident = input.parse()?;
+        if let Some(error) = crate::syntax::keyword_error(input, "a score") {
+            return Err(error);
+        }
+        let name: Ident = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected a score: `name = ScoreType { field: value, ... };`, e.g. `db = Postgres { storage: \"10Gi\" };`",
+            )
+        })?;
         if !input.peek(Token![=]) {
             return Err(syn::Error::new(
                 name.span(),
@@ -199,6 +207,13 @@ impl Parse for PlanFns {
 
 /// Expands `score! { fn name() -> Plan<Topology> { ... } ... }`.
 pub fn expand(input: TokenStream) -> TokenStream {
+    if input.is_empty() {
+        return syn::Error::new(
+            Span::call_site(),
+            "`score!` is empty: write a plan function in it, e.g. `score! { pub fn shop() -> Plan<HomeLab> { db = Postgres { storage: \"10Gi\" }; } }`",
+        )
+        .to_compile_error();
+    }
     match syn::parse2::<PlanFns>(input) {
         Ok(fns) => fns.0.iter().map(expand_fn).collect(),
         Err(e) => e.to_compile_error(),
@@ -223,9 +238,9 @@ fn topology_of(output: &Type) -> Option<Type> {
     }
 }
 
-/// The host marker module of a topology type: `home_lab` for `HomeLab`, `a::home_lab` for `a::HomeLab`;
-/// for a generic topology (`Failover<HomeLab>`), the hosts of its inner topology.
-fn host_module(topology: &Type) -> Option<TokenStream> {
+/// The type whose associated constants are a topology's hosts (`HomeLab::nuc`): the topology
+/// itself, or for a generic topology (`Failover<HomeLab>`), its inner topology.
+fn host_type(topology: &Type) -> Option<TokenStream> {
     let Type::Path(path) = topology else {
         return None;
     };
@@ -233,12 +248,10 @@ fn host_module(topology: &Type) -> Option<TokenStream> {
     if let syn::PathArguments::AngleBracketed(args) = &last.arguments
         && let Some(syn::GenericArgument::Type(inner)) = args.args.first()
     {
-        return host_module(inner);
+        return host_type(inner);
     }
-    let mut module = path.path.clone();
-    let seg = module.segments.last_mut()?;
-    seg.ident = generated_ident(&snake_case(&seg.ident.to_string()), seg.ident.span());
-    Some(quote! { #module })
+    let path = &path.path;
+    Some(quote! { #path })
 }
 
 /// The higher-order topologies `score!` recognises by name in `Plan<..>`.
@@ -440,11 +453,32 @@ fn wired_in(expr: &syn::Expr, declared: &[&Ident], deps: &mut Vec<Ident>) {
     scan(quote! { #expr }, declared, deps);
 }
 
+/// A number written in a score that may claim a port: on the host the score is placed on (`None`:
+/// not placed by the plan, which is this machine for scores that run here).
 struct Port {
-    host: String,
-    port: u128,
+    host: Option<String>,
+    port: u16,
     span: Span,
     score: String,
+    kind: Path,
+    field: String,
+}
+
+/// The port a literal may claim: an integer 1-65535, or a string of its digits (`"8080"`).
+fn port_number(lit: &syn::Expr) -> Option<u16> {
+    let port = match crate::literal::plain_lit(lit)? {
+        syn::Lit::Int(i) => i.base10_parse::<u16>().ok()?,
+        syn::Lit::Str(s) => {
+            let text = s.value();
+            if text.is_empty() || text.starts_with('0') || !text.bytes().all(|b| b.is_ascii_digit())
+            {
+                return None;
+            }
+            text.parse::<u16>().ok()?
+        }
+        _ => return None,
+    };
+    (port != 0).then_some(port)
 }
 
 fn expand_fn(plan: &PlanFn) -> TokenStream {
@@ -483,7 +517,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
             }
         };
     };
-    let module = host_module(&topology).unwrap_or_else(|| quote! { self });
+    let module = host_type(&topology).unwrap_or_else(|| quote! { self });
     // On a failover pair or decentralized sites of `T`, scores are added with a bound on `T`
     // itself, so that a capability `T` lacks is reported on `T`.
     let add_method = match lifted_topology(&topology) {
@@ -508,6 +542,10 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
             errors.duplicate("score", &score_name, first.span(), score.name.span());
             continue;
         }
+        if let Some(message) = crate::syntax::name_rule_violation(&score.name.to_string(), "score")
+        {
+            errors.at(score.name.span(), message);
+        }
         let kind = &score.kind;
         let kind_str = quote!(#kind).to_string();
         let kind_span = kind.span();
@@ -515,7 +553,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
         let mut deps: Vec<Ident> = Vec::new();
         let mut seen: Vec<&Ident> = Vec::new();
         let mut placed_on: Option<String> = None;
-        let mut score_ports: Vec<(u128, Span)> = Vec::new();
+        let mut score_ports: Vec<(u16, Span, String)> = Vec::new();
 
         let check_ref = |target: &Ident, errors: &mut Errors, deps: &mut Vec<Ident>| -> bool {
             let target_name = target.unraw().to_string();
@@ -574,7 +612,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
             match &field.value {
                 Value::Lit(lit) => {
                     let Some(mask) = crate::literal::mask_of(lit) else {
-                        errors.at(lit.span(), "this kind of literal is not supported here: use a string, integer, float or boolean literal");
+                        errors.at(lit.span(), crate::literal::unsupported_message(lit));
                         continue;
                     };
                     let span = lit.span();
@@ -590,14 +628,11 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                     );
                     let value = literal_value(&hp_ident, lit, span);
                     calls.push(quote_spanned! {span=> .#key(#value) });
-                    if (key_str == "port" || key_str.ends_with("_port"))
-                        && let syn::Expr::Lit(syn::ExprLit {
-                            lit: syn::Lit::Int(i),
-                            ..
-                        }) = lit
-                        && let Ok(port) = i.base10_parse::<u128>()
-                    {
-                        score_ports.push((port, span));
+                    // A number that could be a port, whatever the field is called and however
+                    // it is spelt (`8080` or `"8080"`); whether the field is a port is checked by
+                    // kind, at compile time, for the clashes found below.
+                    if let Some(port) = port_number(lit) {
+                        score_ports.push((port, span, key_str.clone()));
                     }
                 }
                 Value::Host(host) => {
@@ -634,6 +669,12 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                             .iter()
                             .all(|i| matches!(i, Value::Host(_) | Value::HostPath(_)))
                     {
+                        crate::topology::no_duplicate_hosts(items, key, &mut errors);
+                        if placed_on.is_none()
+                            && let Some(Value::Host(first)) = items.first()
+                        {
+                            placed_on = Some(first.unraw().to_string());
+                        }
                         for item in items {
                             let ispan = item.span();
                             match item {
@@ -658,7 +699,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                                     field_checks.push(&hp_ident, (kind, &kind_str), &key_str, LiteralToCheck { expr: lit, mask, span: lspan });
                                     elements.push(literal_value(&hp_ident, lit, lspan));
                                 }
-                                None => errors.at(lit.span(), "unsupported literal in this list"),
+                                None => errors.at(lit.span(), crate::literal::unsupported_message(lit)),
                             },
                             Value::Rust(expr) => {
                                 wired_in(expr, &declared, &mut deps);
@@ -682,15 +723,15 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                 }
             }
         }
-        if let Some(host) = &placed_on {
-            for (port, span) in score_ports {
-                ports.push(Port {
-                    host: host.clone(),
-                    port,
-                    span,
-                    score: score_name.clone(),
-                });
-            }
+        for (port, span, field) in score_ports {
+            ports.push(Port {
+                host: placed_on.clone(),
+                port,
+                span,
+                score: score_name.clone(),
+                kind: kind.clone(),
+                field,
+            });
         }
         declared.push(&score.name);
         let handle = &score.name;
@@ -706,26 +747,64 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
         });
     }
 
-    // Two scores claiming the same port on the same host.
-    let mut by_host: BTreeMap<(String, u128), Vec<&Port>> = BTreeMap::new();
+    // The same port claimed twice on one host (or on this machine). Each candidate group (the
+    // same number on the same host, or on no host) gets one const item, spanned on its second
+    // claim, counting the claims whose field is a port (by kind, whatever it is called) and which
+    // are on a host or run on this machine: two or more is a clash. Claims of the same field of
+    // the same score type are checked once, with their count.
+    let mut by_host: BTreeMap<(Option<String>, u16), Vec<&Port>> = BTreeMap::new();
     for port in &ports {
         by_host
             .entry((port.host.clone(), port.port))
             .or_default()
             .push(port);
     }
+    let mut claim_checks = Vec::new();
     for ((host, port), claims) in by_host {
-        if claims.len() > 1 {
-            let names: Vec<&str> = claims.iter().map(|c| c.score.as_str()).collect();
-            for claim in claims {
-                errors.at(
-                    claim.span,
-                    format!("port {port} on host `{host}` is claimed by more than one score ({}): give each score its own port", names.join(", ")),
-                );
+        if claims.len() < 2 {
+            continue;
+        }
+        let mut names: Vec<String> = claims
+            .iter()
+            .take(3)
+            .map(|c| format!("`{}`", c.score))
+            .collect();
+        if claims.len() > 3 {
+            names.push(format!("{} more", claims.len() - 3));
+        }
+        let names = match names.len() {
+            2 => names.join(" and "),
+            _ => names.join(", "),
+        };
+        let place = match &host {
+            Some(host) => format!("on host `{host}`"),
+            None => "on this machine".to_string(),
+        };
+        let placed = host.is_some();
+        let message = format!(
+            "port {port} {place} is claimed by more than one score ({names}): give each score its own port"
+        );
+        let span = claims[1].span;
+        let hp = ident_at(&hp_ident, span);
+        let mut distinct: Vec<(String, &Port, usize)> = Vec::new();
+        for claim in &claims {
+            let k = &claim.kind;
+            let key = format!("{}.{}", quote!(#k), claim.field);
+            match distinct.iter_mut().find(|(d, _, _)| *d == key) {
+                Some(entry) => entry.2 += 1,
+                None => distinct.push((key, claim, 1)),
             }
         }
+        let entries = distinct.iter().map(|(_, claim, count)| {
+            let k = &claim.kind;
+            let kind = respan(&quote!(#k), span);
+            let field = &claim.field;
+            quote_spanned! {span=> (#hp::claim::<#kind>(#field), #count) }
+        });
+        claim_checks.push(quote_spanned! {span=>
+            const _: () = #hp::port_clash(&[#(#entries),*], #placed, #message);
+        });
     }
-
     let errors = errors.to_compile_errors();
     let field_check_items = field_checks.items(&hp_ident);
     // The argument must be a configuration: the error is on its type.
@@ -741,6 +820,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
             #[allow(unused_imports)]
             use ::harmony_dsl::__private as #hp_ident;
             #(#field_check_items)*
+            #(#claim_checks)*
             #config_check
             let mut #plan_var = ::harmony_dsl::Plan::<#topology>::new(#plan_name);
             #(#statements)*

@@ -66,6 +66,9 @@ struct ScoreInput {
     /// where a missing `impl SmokeTest` is reported).
     #[darling(default)]
     smoke_test: darling::util::Flag,
+    /// The score runs on this machine when not placed on a host: its ports are claimed here.
+    #[darling(default)]
+    on_this_machine: darling::util::Flag,
 }
 
 /// Expands `#[derive(Score)]` on `input`.
@@ -112,6 +115,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
             outputs: Outputs::default(),
             host: HostRequirements::default(),
             smoke_test: darling::util::Flag::default(),
+            on_this_machine: darling::util::Flag::default(),
         });
     let fields = match &derive_input.data {
         syn::Data::Struct(syn::DataStruct {
@@ -155,10 +159,7 @@ fn generate(
     let provides: Vec<TokenStream> = input
         .requires
         .iter()
-        .map(|cap| {
-            let p = fields::provides_path(cap);
-            quote! { __T: #p<#name> }
-        })
+        .map(|cap| fields::provides_bound(cap, name))
         .collect();
 
     // Outputs.
@@ -206,11 +207,17 @@ fn generate(
     } else {
         TokenStream::new()
     };
+    let on_this_machine = if input.on_this_machine.is_present() {
+        quote! { const ON_THIS_MACHINE: bool = true; }
+    } else {
+        TokenStream::new()
+    };
     let builder_items = crate::builder::generate(name, vis, fields, &input.host, "score", errors);
     quote! {
         impl ::harmony_dsl::ScoreKind for #name {
             const KIND: &'static str = #kind;
             const FIELDS: &'static [::harmony_dsl::FieldInfo] = #table;
+            #on_this_machine
             #smoke
         }
 

@@ -2,6 +2,7 @@
 //! values are literals, hosts, wired outputs, lists, or Rust expressions in braces.
 
 use proc_macro2::Span;
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -128,8 +129,49 @@ impl Parse for Value {
             let path: Path = input.call(Path::parse_mod_style)?;
             return Ok(Value::HostPath(path));
         }
+        if let Some(error) = keyword_error(input, "a host") {
+            return Err(error);
+        }
         Err(input.error(VALUE_HELP))
     }
+}
+
+/// When the next token is a Rust keyword used as a name (`type`, `match`...), the error saying
+/// how to write it as a name: `r#type`. `what` is what the name stands for ("a host").
+pub fn keyword_error(input: ParseStream, what: &str) -> Option<syn::Error> {
+    if input.peek(Ident) || !input.peek(Ident::peek_any) {
+        return None;
+    }
+    let fork = input.fork();
+    let keyword = Ident::parse_any(&fork).ok()?;
+    Some(syn::Error::new(
+        keyword.span(),
+        format!(
+            "`{keyword}` is a Rust keyword, so it cannot be used as {what}'s name as it is: write it `r#{keyword}`"
+        ),
+    ))
+}
+
+/// The characters Harmony accepts in the names it declares (hosts, topologies, score instances):
+/// ASCII letters, digits and `_`, so that each name is also a valid file name, environment
+/// variable part and device key. `None` when `name` follows them, else the error message.
+pub fn name_rule_violation(name: &str, what: &str) -> Option<String> {
+    let name = name.strip_prefix("r#").unwrap_or(name);
+    let bad = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))?;
+    let ascii: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let example = if ascii.is_empty() {
+        "nuc".to_string()
+    } else {
+        ascii
+    };
+    Some(format!(
+        "{what} name `{name}` contains `{bad}`: Harmony names are ASCII letters, digits and `_` (they become file names, environment variables and device keys); e.g. `{example}`"
+    ))
 }
 
 /// `key: value`.

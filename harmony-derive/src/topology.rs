@@ -47,7 +47,15 @@ const HOST_KEYS: [&str; 3] = ["arch", "address", "labels"];
 
 impl Parse for HostDef {
     fn parse(input: ParseStream) -> syn::Result<Self> {
-        let name: Ident = input.parse()?;
+        if let Some(error) = crate::syntax::keyword_error(input, "a host") {
+            return Err(error);
+        }
+        let name: Ident = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected a host: its name and its fields in braces, e.g. `nuc { arch: x86_64, address: \"192.168.1.10\" }`",
+            )
+        })?;
         if !input.peek(syn::token::Brace) {
             return Err(syn::Error::new(
                 name.span(),
@@ -126,12 +134,23 @@ impl Parse for TopologyDef {
                 "write the topology without `struct`: `pub HomeLab { hosts { ... } capabilities { ... } }`",
             ));
         }
+        if let Some(error) = crate::syntax::keyword_error(input, "a topology") {
+            return Err(error);
+        }
         let name: Ident = input.parse().map_err(|e| {
             syn::Error::new(
                 e.span(),
                 "expected the topology's name and body: `pub HomeLab { hosts { ... } capabilities { ... } }`",
             )
         })?;
+        if !input.peek(syn::token::Brace) {
+            return Err(syn::Error::new(
+                name.span(),
+                format!(
+                    "expected the body of topology `{name}` in braces: `{name} {{ hosts {{ ... }} capabilities {{ ... }} }}`"
+                ),
+            ));
+        }
         let content;
         braced!(content in input);
         let mut def = TopologyDef {
@@ -144,7 +163,18 @@ impl Parse for TopologyDef {
             syntax_errors,
         };
         while !content.is_empty() {
-            let section: Ident = content.parse()?;
+            let section: Ident = content.call(Ident::parse_any).map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "expected a section: `hosts { nuc { arch: x86_64 } }` or `capabilities { K8sCluster => Kube { context: \"homelab\" } }`",
+                )
+            })?;
+            if !content.peek(syn::token::Brace) {
+                return Err(syn::Error::new(
+                    section.span(),
+                    format!("expected the section's body in braces: `{section} {{ ... }}`"),
+                ));
+            }
             match section.unraw().to_string().as_str() {
                 "hosts" => {
                     let items = parse_items(&content)?;
@@ -235,6 +265,17 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
 
     let name = &def.name;
     let vis = &def.vis;
+    if def.hosts.iter().all(|s| s.items.is_empty())
+        && def.capabilities.iter().all(|s| s.items.is_empty())
+    {
+        errors.at(
+            name.span(),
+            format!("topology `{name}` is empty: declare its hosts and the capabilities it offers, e.g. `{name} {{ hosts {{ nuc {{ arch: x86_64, address: \"192.168.1.10\" }} }} capabilities {{ K8sCluster => Kube {{ context: \"homelab\" }} }} }}`"),
+        );
+    }
+    if let Some(message) = crate::syntax::name_rule_violation(&name.to_string(), "topology") {
+        errors.at(name.span(), message);
+    }
     let module = generated_ident(&snake_case(&name.to_string()), name.span());
 
     // Hosts.
@@ -248,6 +289,9 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
                 host.name.span(),
             );
             continue;
+        }
+        if let Some(message) = crate::syntax::name_rule_violation(&host.name.to_string(), "host") {
+            errors.at(host.name.span(), message);
         }
         let mut parsed = Host {
             name: &host.name,
@@ -279,9 +323,21 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
                     "expected an IP address literal, e.g. `address: \"192.168.1.10\"`",
                 ),
                 ("labels", Value::List(_, items)) => {
+                    let mut seen_labels: Vec<&Ident> = Vec::new();
                     for item in items {
                         match item {
-                            Value::Host(label) => parsed.labels.push(Path::from(label.clone())),
+                            Value::Host(label)
+                                if seen_labels.iter().any(|l| l.unraw() == label.unraw()) =>
+                            {
+                                errors.at(
+                                    label.span(),
+                                    format!("label `{}` is listed twice on host `{}`: labels are a set; remove the second one", label.unraw(), host.name.unraw()),
+                                );
+                            }
+                            Value::Host(label) => {
+                                seen_labels.push(label);
+                                parsed.labels.push(Path::from(label.clone()))
+                            }
                             Value::HostPath(path) => parsed.labels.push(path.clone()),
                             other => errors.at(
                                 other.span(),
@@ -316,10 +372,39 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
         hosts.push(parsed);
     }
     let host_names: Vec<String> = hosts.iter().map(|h| h.name.unraw().to_string()).collect();
+    for host in &hosts {
+        let host_name = host.name.unraw().to_string();
+        if ["new", "declared", "from_env"].contains(&host_name.as_str()) {
+            errors.at(
+                host.name.span(),
+                format!("host name `{host_name}` is taken by `{name}::{host_name}()`: give the host another name, e.g. `{host_name}1`"),
+            );
+        }
+    }
 
     let mut items = Vec::new();
     let mut host_infos = Vec::new();
     let mut markers = Vec::new();
+    // Each host as an associated constant of the topology: `score!` places scores on
+    // `HomeLab::nuc`, so an unknown host is "no associated item named `nux` found for struct
+    // `HomeLab`" with a did-you-mean, and a host of another topology gets no `use` suggestion
+    // (which would fail again).
+    let host_consts = hosts
+        .iter()
+        .filter(|h| !["new", "declared", "from_env"].contains(&h.name.unraw().to_string().as_str()))
+        .map(|h| {
+            let host_name = h.name;
+            let doc = format!(
+                "Host `{}`: `place: {}` in `score!`.",
+                host_name.unraw(),
+                host_name
+            );
+            quote! {
+                #[doc = #doc]
+                pub const #host_name: #module::#host_name = #module::#host_name;
+            }
+        })
+        .collect::<Vec<_>>();
     for host in &hosts {
         let host_name = host.name;
         let host_str = host_name.unraw().to_string();
@@ -452,6 +537,23 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
             }
             let key = &field.key;
             let key_str = key.unraw().to_string();
+            if cap_name == "Fleet"
+                && key_str == "devices"
+                && let Value::List(_, list) = &field.value
+            {
+                let mut members: Vec<String> = Vec::new();
+                for item in list {
+                    if let Value::Host(host) = item
+                        && host_names.contains(&host.unraw().to_string())
+                        && !members.contains(&host.unraw().to_string())
+                    {
+                        members.push(host.unraw().to_string());
+                        items.push(quote! {
+                            impl ::harmony_dsl::topology::FleetDevice<#name> for #module::#host {}
+                        });
+                    }
+                }
+            }
             match provider_value(key, &field.value, name, &module, &host_names, &mut errors) {
                 Some(ProviderValue {
                     calls: field_calls,
@@ -525,7 +627,10 @@ fn expand_def(def: &TopologyDef) -> TokenStream {
             #(#markers)*
         }
 
+        #[allow(non_upper_case_globals)]
         impl #name {
+            #(#host_consts)*
+
             /// Builds the topology with explicit providers, one per capability.
             #[allow(clippy::too_many_arguments)]
             pub fn new(#(#params),*) -> Self {
@@ -594,7 +699,7 @@ fn provider_value(
             let Some(tokens) =
                 crate::literal::literal_of(lit, &quote! { ::harmony_dsl::__private })
             else {
-                errors.at(lit.span(), "this kind of literal is not supported here: use a string, integer, float or boolean literal");
+                errors.at(lit.span(), crate::literal::unsupported_message(lit));
                 return None;
             };
             out.calls.push(quote_spanned! {span=> .#key(::harmony_dsl::__private::FromLiteral::from_literal(#tokens)) });
@@ -611,7 +716,7 @@ fn provider_value(
         Value::List(_, items)
             if !items.is_empty() && items.iter().all(|i| matches!(i, Value::Host(_))) =>
         {
-            let mut ok = true;
+            let mut ok = no_duplicate_hosts(items, key, errors);
             for item in items {
                 if let Value::Host(host) = item {
                     if check_host(host, topology, hosts, errors) {
@@ -641,7 +746,7 @@ fn provider_value(
                                 out.literals.push((tokens, lspan));
                             }
                             None => {
-                                errors.at(lit.span(), "unsupported literal in this list");
+                                errors.at(lit.span(), crate::literal::unsupported_message(lit));
                                 return None;
                             }
                         }
@@ -695,4 +800,36 @@ fn check_host(host: &Ident, topology: &Ident, hosts: &[String], errors: &mut Err
         ),
     );
     false
+}
+
+/// Whether the hosts of list `items` (field `key`) are all different: a list of hosts is a set, so
+/// a repeated host is reported (on the repetition, the first noted).
+pub(crate) fn no_duplicate_hosts(items: &[Value], key: &Ident, errors: &mut Errors) -> bool {
+    let mut seen: Vec<&Ident> = Vec::new();
+    let mut ok = true;
+    for item in items {
+        if let Value::Host(host) = item {
+            if let Some(first) = seen.iter().find(|h| h.unraw() == host.unraw()) {
+                let name = host.unraw().to_string();
+                errors.at(
+                    host.span(),
+                    format!(
+                        "host `{name}` is listed twice in `{}: [...]`: a list of hosts is a set; remove the second `{name}`",
+                        key.unraw()
+                    ),
+                );
+                errors.at(
+                    first.span(),
+                    format!(
+                        "first `{name}` in `{}: [...]` (repeated by the duplicate reported above)",
+                        key.unraw()
+                    ),
+                );
+                ok = false;
+            } else {
+                seen.push(host);
+            }
+        }
+    }
+    ok
 }

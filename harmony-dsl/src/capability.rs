@@ -15,6 +15,11 @@ use crate::resource::{
 /// Implemented by `capability!` for every `dyn Capability` type: its name, and how it lifts to
 /// the higher-order topologies ([`Failover`](crate::higher_order::Failover),
 /// [`Decentralized`](crate::higher_order::Decentralized)).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a capability",
+    label = "not a capability",
+    note = "`requires(...)` names capabilities declared with `capability!`, such as `K8sCluster`, `DnsServer`, `LoadBalancer` or `Fleet`"
+)]
 pub trait Capability: Send + Sync + 'static {
     /// The capability's name.
     const NAME: &'static str;

@@ -13,6 +13,7 @@
 extern crate self as harmony_dsl;
 
 pub mod capability;
+mod claims;
 pub mod config;
 pub mod endpoint;
 pub mod error;

@@ -56,7 +56,7 @@ impl fmt::Display for Placement {
 }
 
 impl crate::value::ScoreField for Placement {
-    const KIND: crate::value::ValueKind = crate::value::ValueKind::Opaque;
+    const KIND: crate::value::ValueKind = crate::value::ValueKind::Host;
 }
 
 /// How the runtime treats one step: timeout and retries of transient errors.
@@ -137,6 +137,15 @@ pub enum PlanProblem {
         /// Why.
         reason: String,
     },
+    /// Two scores claim the same port on one host (`None`: on this machine).
+    PortClaimedTwice {
+        /// The port.
+        port: u16,
+        /// The host.
+        host: Option<String>,
+        /// The two scores, in plan order.
+        scores: (String, String),
+    },
 }
 
 impl fmt::Display for PlanProblem {
@@ -151,6 +160,9 @@ impl fmt::Display for PlanProblem {
             PlanProblem::Unserialisable { score, reason } => {
                 write!(f, "score `{score}` cannot be serialised: {reason}")
             }
+            PlanProblem::PortClaimedTwice { port, host, scores } => f.write_str(
+                &crate::claims::message(*port, host.as_deref(), (&scores.0, &scores.1)),
+            ),
         }
     }
 }
@@ -314,6 +326,8 @@ impl<T: Topology> Plan<T> {
             });
             serde_json::Value::Null
         });
+        let clashes = crate::claims::check::<S>(&self.scores, name, &spec);
+        self.problems.extend(clashes);
         let id = ScoreId(self.scores.len());
         let mut waits: BTreeSet<StepId> = BTreeSet::new();
         for dep in after {

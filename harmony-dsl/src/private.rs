@@ -112,6 +112,45 @@ pub const fn check_int(field: FieldCheck, mask: u32, literal: u128) {
     check(field, mask, Literal::Int(literal))
 }
 
+/// What the port-clash check needs of one claim: whether field `name` of score type `S` is a port,
+/// and whether `S` runs on this machine when not placed on a host.
+#[derive(Debug, Clone, Copy)]
+pub struct Claim {
+    /// The field is a [`Port`](crate::value::Port).
+    pub is_port: bool,
+    /// The score runs on this machine (`#[score(on_this_machine)]`).
+    pub on_this_machine: bool,
+}
+
+/// The [`Claim`] of field `name` of score type `S`.
+pub const fn claim<S: ScoreKind>(name: &str) -> Claim {
+    let check = field_check(S::FIELDS, name);
+    Claim {
+        is_port: matches!(check.kind, Some(ValueKind::Port)),
+        on_this_machine: S::ON_THIS_MACHINE,
+    }
+}
+
+/// Compile-time check of scores writing the same number on the same host (`placed`) or on no
+/// host: `claims` are the fields it was written in, each with how many times. A clash
+/// (`message`, panicked on the user's literal) when two or more of them are ports and, off any
+/// host, run on this machine.
+#[track_caller]
+pub const fn port_clash(claims: &[(Claim, usize)], placed: bool, message: &'static str) {
+    let mut ports = 0;
+    let mut i = 0;
+    while i < claims.len() {
+        let (claim, count) = claims[i];
+        if claim.is_port && (placed || claim.on_this_machine) {
+            ports += count;
+        }
+        i += 1;
+    }
+    if ports >= 2 {
+        panic!("{}", message)
+    }
+}
+
 /// The value of a string literal for a field of type `T` (checked at compile time by
 /// [`check_str`]).
 pub fn str_literal<T: FromLiteral>(literal: &'static str) -> T {
@@ -150,6 +189,13 @@ impl<P: Protocol> FromLiteral for Endpoint<P> {
         }
     }
 }
+
+/// Bridge from a capability (`dyn K8sCluster`) to its `Provides*` marker, implemented by
+/// `capability!`: `#[derive(Score)]` writes its bounds as `dyn K8sCluster: ProvidedBy<T, Score>`,
+/// so that they name only the capability the user wrote (a misspelt one is a single error with a
+/// right did-you-mean), while a missing capability is still reported with the `Provides*`
+/// marker's message.
+pub trait ProvidedBy<T, S: ?Sized> {}
 
 /// The check `score!` emits on a plan function's argument: it must be a configuration.
 pub fn config_argument<C: crate::config::Config>() {}

@@ -25,6 +25,9 @@ pub trait ScoreKind: Serialize + Send + Sync + 'static {
     const KIND: &'static str;
     /// Its fields.
     const FIELDS: &'static [FieldInfo];
+    /// Whether the score runs on the machine that applies the plan when it is not placed on a
+    /// host (`#[score(on_this_machine)]`): its ports are claimed there.
+    const ON_THIS_MACHINE: bool = false;
 
     /// Its smoke tests: none, unless the score is marked `#[score(smoke_test)]` and implements
     /// [`SmokeTest`](crate::SmokeTest).

@@ -176,6 +176,19 @@ pub trait Host: Send + Sync + 'static {
 )]
 pub trait HostOf<T> {}
 
+/// Membership: the host is one of the devices of topology `T`'s fleet (listed in `devices: [..]`
+/// of the provider bound to `Fleet` in its `topology!`). Scores that run on fleet devices
+/// (`#[score(fleet_device)]` on their host field) only accept these hosts.
+#[diagnostic::on_unimplemented(
+    message = "host `{Self}` is not a device of the fleet of topology `{T}`",
+    label = "`{Self}` is not in the fleet's `devices: [...]`",
+    note = "add `{Self}` to `devices: [...]` of the `Fleet` provider in `{T}`'s `topology!`, or use one of the fleet's devices"
+)]
+pub trait FleetDevice<T> {}
+
+impl<T, H: FleetDevice<T>> FleetDevice<crate::higher_order::Failover<T>> for H {}
+impl<T, H: FleetDevice<T>> FleetDevice<crate::higher_order::Decentralized<T>> for H {}
+
 /// Placement: the host has architecture `A`, which score `S` needs.
 #[diagnostic::on_unimplemented(
     message = "`{S}` cannot run on host `{Self}`: it needs an `{A}` host",

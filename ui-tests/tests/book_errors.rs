@@ -39,6 +39,41 @@ fn description(source: &str) -> Vec<String> {
         .collect()
 }
 
+/// The short overview before the cases: what is caught, and what is not.
+const CLASSES: &str = "
+## What Harmony catches, and what it does not
+
+`ui-tests/MATRIX.md` lists every place you write something in `topology!`, `score!` and the
+derives, against each kind of mistake, and names the case below that shows the error. In short,
+the compiler refuses:
+
+- **names that do not exist or do not belong**: an unknown host, field, capability, score or
+  output (with a did-you-mean when one is close); a host of another topology; a device that is a
+  host of the topology but not one of its fleet's `devices`;
+- **placement that does not fit**: a host of the wrong architecture or without a label the score
+  needs; a placement requirement (`host(arch = ...)`) on a score that has no host field to check
+  it on;
+- **missing pieces**: a required field, a capability the topology does not provide, a return type;
+- **values of the wrong shape**: every literal is checked by the same validator that parses it at
+  run time (addresses, networks, ports, quantities, images, names, durations, URLs), numbers
+  against their field's range (negative counts and quantities included), a secret written as a
+  literal, a string where a host name belongs;
+- **lists that are sets**: the same host twice in `devices: [...]`, the same label twice, a
+  repeated host, field, score, capability or output;
+- **clashes**: the same port claimed twice on one host, or on this machine by two local
+  services, whatever the fields are called and however the number is spelt (`8080`, `\"8080\"`);
+- **names outside Harmony's rules**: host, topology and score names are ASCII letters, digits
+  and `_` (they become file names, environment variables and device keys); a Rust keyword is
+  written `r#type`.
+
+What the compiler cannot see is refused by `plan` before anything runs, with the same message:
+a port claimed twice by scores added to a plan at run time (by hand, or from several functions),
+is in the plan's problems, and `plan` and `apply` stop with exit code 2. Values computed by Rust
+expressions in braces (`port: { port() }`) are checked when they are built, by their types'
+constructors, not by the compiler. A NATS URL with an `https://` scheme is a valid URL: only
+connecting to it fails.
+";
+
 fn render(cases_dir: &Path) -> String {
     let mut cases: Vec<PathBuf> = std::fs::read_dir(cases_dir)
         .map(|entries| entries.flatten().map(|e| e.path()).collect())
@@ -54,6 +89,7 @@ fn render(cases_dir: &Path) -> String {
          (a capability, a host, a field, a value), the arrow points at your code, and the `note`\n\
          or `help` line says what to write instead.\n",
     );
+    out.push_str(CLASSES);
     for case in &cases {
         let stem = case
             .file_stem()

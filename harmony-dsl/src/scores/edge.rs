@@ -13,7 +13,8 @@ use crate::{Score, capability::*};
 pub struct EdgeService {
     /// Container image (an arm64 build).
     pub image: ImageRef,
-    /// Devices it runs on.
+    /// Devices it runs on: devices of the topology's fleet.
+    #[score(fleet_device)]
     pub devices: Vec<Placement>,
 }
 

@@ -53,7 +53,7 @@ impl Operations for Directory {
 /// `health_path` is unset; the check passes only when the process itself holds the port),
 /// restarted when its spec, a secret's value or a `restart_on` file changes.
 #[derive(Debug, Clone, Score)]
-#[score(requires(ProcessSupervisor))]
+#[score(requires(ProcessSupervisor), on_this_machine)]
 pub struct LocalService {
     /// Program and arguments.
     pub command: Vec<String>,

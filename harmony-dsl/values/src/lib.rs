@@ -144,6 +144,8 @@ pub enum ValueKind {
     Secret,
     /// A wired output of another resource; never accepted as a literal.
     Opaque,
+    /// A host of the topology (`Placement`): written as the host's name, never as a literal.
+    Host,
 }
 
 impl ValueKind {
@@ -165,6 +167,7 @@ impl ValueKind {
             ValueKind::Float => "number",
             ValueKind::Secret => "secret",
             ValueKind::Opaque => "wired output",
+            ValueKind::Host => "host",
         }
     }
 }
@@ -277,6 +280,12 @@ pub const fn check_literal(kind: ValueKind, lit: Literal) -> Result<(), ValueErr
                 "secrets must not be written in infrastructure files: they would end up in source control; use a `SecretRef` from configuration (a `#[derive(Config)]` struct), e.g. `password: { config.db_password.clone() }`",
             ));
         }
+        ValueKind::Host => {
+            return Err(ValueError::new(
+                kind,
+                "a host is written as its name, without quotes: e.g. `nuc`, not `\"nuc\"`; it must be a host declared in the topology's `topology!`",
+            ));
+        }
         ValueKind::Opaque => {
             return Err(ValueError::new(
                 kind,
@@ -328,6 +337,13 @@ const fn check_int(kind: ValueKind, n: u128, negative: bool) -> Result<(), Value
             Err(e) => Err(e),
         },
         ValueKind::Quantity if !negative => Ok(()),
+        ValueKind::Quantity => Err(ValueError::new(
+            kind,
+            "invalid Kubernetes quantity: a quantity cannot be negative; write an amount, e.g. `\"512Mi\"`, `\"250m\"` or `2`",
+        )),
+        ValueKind::Unsigned { .. } if negative => {
+            Err(ValueError::new(kind, negative_message(kind)))
+        }
         ValueKind::Float => Ok(()),
         ValueKind::Unsigned { max } => {
             if !negative && n <= max as u128 {
@@ -504,17 +520,36 @@ const fn wrong_type(kind: ValueKind) -> ValueError {
         }
         ValueKind::Signed { .. } => "expected an integer literal for an integer field, e.g. `-3`",
         ValueKind::Float => "expected a number literal for a number field, e.g. `0.5`",
-        ValueKind::Secret | ValueKind::Opaque => "this field does not take a literal",
+        ValueKind::Secret | ValueKind::Opaque | ValueKind::Host => {
+            "this field does not take a literal"
+        }
     };
     ValueError::new(kind, message)
 }
 
 /// Range message for integer kinds; exact for the primitive integer types.
+/// The message for a negative literal where only non-negative numbers fit.
+const fn negative_message(kind: ValueKind) -> &'static str {
+    match kind {
+        ValueKind::Unsigned { max } => match max {
+            0xFF => "value out of range: this field cannot be negative; it takes 0-255, e.g. `3`",
+            0xFFFF => {
+                "value out of range: this field cannot be negative; it takes 0-65535, e.g. `3`"
+            }
+            0xFFFF_FFFF => {
+                "value out of range: this field cannot be negative; it takes 0-4294967295, e.g. `3`"
+            }
+            _ => "value out of range: this field cannot be negative, e.g. `3`",
+        },
+        _ => "value out of range: this field cannot be negative",
+    }
+}
+
 const fn range_message(kind: ValueKind) -> &'static str {
     match kind {
         ValueKind::Unsigned { max } => match max {
             0xFF => "value out of range: this field takes 0-255, e.g. `8`",
-            0xFFFF => "value out of range: this field takes 0-65535, e.g. `8080`",
+            0xFFFF => "value out of range: this field takes 0-65535, e.g. `3`",
             0xFFFF_FFFF => "value out of range: this field takes 0-4294967295, e.g. `3`",
             u64::MAX => "value out of range: this field takes 0-18446744073709551615, e.g. `3`",
             _ => {

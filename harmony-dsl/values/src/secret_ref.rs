@@ -96,9 +96,15 @@ impl fmt::Debug for SecretRef {
     }
 }
 
-impl fmt::Display for SecretRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "secret `{}` ({})", self.key, self.source)
+// No `Display`, `ToString` or `Into<String>`: a reference must never become a plain string by a
+// conversion (rustc would suggest `.to_string()` where a `String` field is given a `SecretRef`,
+// and the program would silently write the reference's text). Say it explicitly with
+// [`SecretRef::describe`].
+
+impl SecretRef {
+    /// A description for people: ``secret `db_password` (environment ...)``. Never the value.
+    pub fn describe(&self) -> String {
+        format!("secret `{}` ({})", self.key, self.source)
     }
 }
 

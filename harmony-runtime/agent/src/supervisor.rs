@@ -204,7 +204,8 @@ impl Launch {
                     // through is left unset rather than set to the reference's text.
                     EnvValue::SecretRef(r) => {
                         eprintln!(
-                            "harmony-agent: workload env `{k}`: {r} was not resolved by the operator"
+                            "harmony-agent: workload env `{k}`: {} was not resolved by the operator",
+                            r.describe()
                         );
                         return None;
                     }

@@ -804,8 +804,9 @@ impl LocalProcesses {
                 }
                 EnvValue::SecretRef(r) => {
                     return Err(Error::permanent(format!(
-                        "process `{}`: {r} for `{key}` was not resolved before the process started",
-                        spec.name
+                        "process `{}`: {} for `{key}` was not resolved before the process started",
+                        spec.name,
+                        r.describe()
                     )));
                 }
             }

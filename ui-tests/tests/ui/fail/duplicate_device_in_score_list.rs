@@ -1,0 +1,26 @@
+// A list of hosts is a set: the same device twice is a mistake, reported on the second.
+use harmony_runtime::prelude::*;
+
+topology! {
+    pub HomeLab {
+        hosts {
+            nuc { arch: x86_64,  address: "192.168.1.10", labels: [control_plane, gpu] }
+            pi1 { arch: aarch64, address: "192.168.1.21" }
+            pi2 { arch: aarch64, address: "192.168.1.22" }
+            pi3 { arch: aarch64, address: "192.168.1.23" }
+        }
+        capabilities {
+            K8sCluster   => Kube { context: "homelab" },
+            LoadBalancer => MetalLb { pool: "192.168.1.200/29" },
+            Fleet        => NatsFleet { url: "nats://127.0.0.1:4222", devices: [pi1, pi2] },
+        }
+    }
+}
+
+score! {
+    pub fn sensors() -> Plan<HomeLab> {
+        cam = EdgeService { image: "registry.example.com/acme/sensor:0.3", devices: [pi1, pi2, pi1] };
+    }
+}
+
+fn main() {}

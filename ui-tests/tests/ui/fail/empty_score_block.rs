@@ -1,0 +1,6 @@
+// An empty `score! {}` declares no plan.
+use harmony_runtime::prelude::*;
+
+score! {}
+
+fn main() {}
