@@ -6,6 +6,7 @@ mod plan;
 mod progress;
 mod status;
 
+use std::borrow::Cow;
 use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -122,6 +123,9 @@ enum Command {
         /// Also save the plan and what every step observed as JSON, for `apply FILE`.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Inspect nothing (no live system needed): list every step as not inspected.
+        #[arg(long, conflicts_with = "out")]
+        offline: bool,
     },
     /// Make it so: prune resources no longer declared, then run every step.
     Apply {
@@ -132,13 +136,17 @@ enum Command {
         #[arg(long)]
         force_conflicts: bool,
     },
-    /// Write every step's artifact (manifests, files) into DIR, deterministically.
+    /// Write every step's artifact (manifests, files) into DIR, deterministically; `render -`
+    /// writes the Kubernetes objects to stdout as one stream, for `kubectl apply -f -`.
     Render {
-        /// Output directory (created).
+        /// Output directory (created), or `-` for stdout.
         dir: PathBuf,
         /// Write the values of Kubernetes Secrets into the files instead of `<redacted>`.
         #[arg(long)]
         include_secrets: bool,
+        /// Format of `render -`: a multi-document YAML stream, or JSON (a `v1` `List`).
+        #[arg(long, value_name = "FORMAT", value_parser = ["yaml", "json"])]
+        format: Option<String>,
     },
     /// What the state file says was applied, and the topology's capabilities.
     Status,
@@ -292,7 +300,7 @@ fn run_cli<T: Topology>(
         };
         let plan = inflated.plan;
         match args.command {
-            Command::Plan { out } => plan::run(&ctx, plan, out).await,
+            Command::Plan { out, offline } => plan::run(&ctx, plan, out, offline).await,
             Command::Apply { file, .. } => {
                 apply::run(&ctx, plan, file, apply::RunMode::Apply).await
             }
@@ -315,13 +323,14 @@ fn run_cli<T: Topology>(
             Command::Render {
                 dir,
                 include_secrets,
+                format,
             } => {
                 let secrets = if include_secrets {
                     SecretValues::Included
                 } else {
                     SecretValues::Redacted
                 };
-                render(&ctx, plan, dir, secrets)
+                render(&ctx, plan, dir, secrets, format.as_deref())
             }
             Command::Status => status::run(&ctx).await,
         }
@@ -414,8 +423,9 @@ struct Ctx<T> {
 }
 
 impl<T: Topology> Ctx<T> {
-    /// The plan restricted by `--only`, or a usage error listing the scores.
-    fn select(&self, plan: &Plan<T>) -> Result<Plan<T>, ExitStatus> {
+    /// The plan restricted by `--only` (a new plan), or the plan itself (borrowed, no copy),
+    /// or a usage error listing the scores.
+    fn select<'p>(&self, plan: &'p Plan<T>) -> Result<Cow<'p, Plan<T>>, ExitStatus> {
         if !plan.problems.is_empty() {
             let problems: Vec<String> = plan.problems.iter().map(|p| p.to_string()).collect();
             return Err(self.out.fail(
@@ -424,9 +434,9 @@ impl<T: Topology> Ctx<T> {
             ));
         }
         let Some(only) = &self.only else {
-            return Ok(plan.clone());
+            return Ok(Cow::Borrowed(plan));
         };
-        plan.only(only).ok_or_else(|| {
+        plan.only(only).map(Cow::Owned).ok_or_else(|| {
             let names: Vec<&str> = plan.scores.iter().map(|s| s.name.as_str()).collect();
             self.out.fail(
                 ExitStatus::Usage,
@@ -525,31 +535,52 @@ fn render<T: Topology>(
     plan: Plan<T>,
     dir: PathBuf,
     secrets: SecretValues,
+    format: Option<&str>,
 ) -> ExitStatus {
     let plan = match ctx.select(&plan) {
         Ok(plan) => plan,
         Err(status) => return status,
     };
-    match crate::render::render_plan_with(&plan, &dir, secrets) {
-        Ok(index) => {
-            if ctx.out.json {
-                ctx.out.print_json(&index);
-            } else {
-                for file in &index.files {
-                    println!(
-                        "wrote {}/{} (step #{}, {} bytes)",
-                        dir.display(),
-                        file.path,
-                        file.step,
-                        file.bytes
+    if dir.as_os_str() == "-" {
+        if ctx.out.json {
+            return ctx.out.fail(
+                ExitStatus::Usage,
+                "--json does not go with `render -`: stdout is the stream (use --format json)"
+                    .into(),
+            );
+        }
+        let format = match format {
+            Some("json") => crate::render::StreamFormat::Json,
+            _ => crate::render::StreamFormat::Yaml,
+        };
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        return match crate::render::render_stream(&plan, format, secrets, &mut out) {
+            Ok(report) => {
+                if let Some(first) = report.left_out.first() {
+                    eprintln!(
+                        "note: {} artifacts are not Kubernetes objects and are not in the stream \
+                         ({first}...); `render DIR` writes them",
+                        report.left_out.len()
                     );
                 }
-                println!(
-                    "{} files and {} in {}",
-                    index.files.len(),
-                    crate::render::INDEX_FILE,
-                    dir.display()
-                );
+                ExitStatus::Ok
+            }
+            Err(e) => ctx.out.fail(ExitStatus::StateIo, format!("render -: {e}")),
+        };
+    }
+    if format.is_some() {
+        return ctx.out.fail(
+            ExitStatus::Usage,
+            "--format applies to `render -` only; `render DIR` writes YAML manifests".into(),
+        );
+    }
+    match crate::render::render_dir(&plan, &dir, secrets) {
+        Ok(report) => {
+            if ctx.out.json {
+                ctx.out.print_json(&report.index);
+            } else {
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                let _ = crate::render::print_report(&report, &dir, &mut out);
             }
             ExitStatus::Ok
         }

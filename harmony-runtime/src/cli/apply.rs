@@ -237,7 +237,7 @@ pub(super) async fn run<T: Topology>(
     };
     let plan = match ctx.select(&full) {
         Ok(plan) if run_mode == RunMode::SmokeOnly => smoke_steps(&plan),
-        Ok(plan) => plan,
+        Ok(plan) => plan.into_owned(),
         Err(status) => return status,
     };
     let _lock = match ctx.state.lock() {

@@ -56,6 +56,13 @@ pub struct PlanSummary {
     pub unchanged: usize,
     /// Steps that could not be inspected.
     pub unknown: usize,
+    /// Steps not inspected because `plan --offline` inspects nothing (absent when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub not_inspected: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The document `plan --json` prints and `plan --out FILE` saves; `apply FILE` reads it.
@@ -186,12 +193,16 @@ pub(super) async fn run<T: Topology>(
     ctx: &Ctx<T>,
     full: Plan<T>,
     out: Option<PathBuf>,
+    offline: bool,
 ) -> ExitStatus {
     let plan = match ctx.select(&full) {
         Ok(plan) => plan,
         Err(status) => return status,
     };
-    let doc = match inspect_plan(ctx, plan, &full).await {
+    if offline {
+        return run_offline(ctx, &plan, &full);
+    }
+    let doc = match inspect_plan(ctx, plan.into_owned(), &full).await {
         Ok(doc) => doc,
         Err(status) => return status,
     };
@@ -255,5 +266,96 @@ pub(super) async fn run<T: Topology>(
         ExitStatus::StepFailed
     } else {
         ExitStatus::Ok
+    }
+}
+
+/// `plan --offline`: no provider is asked anything. Every step is listed as not inspected (it
+/// would be applied, and `apply` decides then whether it changes anything), and the resources
+/// the state file records that the plan no longer declares as deletions, not inspected either.
+/// Exits 0: nothing failed, nothing was looked at.
+fn run_offline<T: Topology>(ctx: &Ctx<T>, plan: &Plan<T>, full: &Plan<T>) -> ExitStatus {
+    use std::io::Write as _;
+    let state = match ctx.load_state() {
+        Ok(state) => state,
+        Err(status) => return status,
+    };
+    let orphans = orphans(&state, full);
+    let summary = PlanSummary {
+        delete: orphans.len(),
+        not_inspected: plan.steps.len(),
+        ..PlanSummary::default()
+    };
+    if ctx.out.json {
+        let removals = orphans
+            .into_iter()
+            .map(|(resource, operation)| PlannedRemoval {
+                change: Change::Delete {
+                    summary: format!("remove {operation} (no longer declared)"),
+                },
+                resource,
+                operation,
+                observed: None,
+                error: None,
+            })
+            .collect();
+        let steps = plan
+            .steps
+            .iter()
+            .map(|step| PlannedStep {
+                step: step.id.0,
+                score: step.score.clone(),
+                operation: step.operation.to_string(),
+                resource: step.operation.resource_id(),
+                change: None,
+                observed: None,
+                error: None,
+            })
+            .collect();
+        ctx.out.print_json(&PlanDocument {
+            schema_version: SCHEMA_VERSION,
+            command: "plan".into(),
+            plan: plan.clone(),
+            removals,
+            steps,
+            summary,
+            config: ctx.config.clone(),
+        });
+        return ExitStatus::Ok;
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = (|| -> std::io::Result<()> {
+        writeln!(
+            out,
+            "plan `{}` for topology `{}` (offline: nothing inspected)",
+            plan.name, plan.topology
+        )?;
+        for key in &ctx.config {
+            writeln!(out, "  config {}: from {}", key.key, key.source)?;
+        }
+        for (resource, operation) in &orphans {
+            writeln!(
+                out,
+                "  -  {resource}: delete: remove {operation} (no longer declared)"
+            )?;
+        }
+        for step in &plan.steps {
+            writeln!(
+                out,
+                "  #{} [{}] {}: not inspected",
+                step.id.0, step.score, step.operation
+            )?;
+        }
+        writeln!(
+            out,
+            "{} steps not inspected (--offline), {} to delete",
+            summary.not_inspected, summary.delete
+        )?;
+        out.flush()
+    })();
+    match written {
+        Ok(()) => ExitStatus::Ok,
+        Err(e) => ctx
+            .out
+            .fail(ExitStatus::StateIo, format!("cannot write the plan: {e}")),
     }
 }
