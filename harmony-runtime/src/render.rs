@@ -25,8 +25,10 @@
 //! - Files are created with mode `0644` (`0600` when secret values are included), directories
 //!   `0755`, whatever the umask.
 //!
-//! Cost: one directory open per directory (not per file), one `open` + `fstat` + `read` per
-//! unchanged file, `open` + `write` + `rename` per changed one.
+//! Cost: one directory open per directory and thread (not per file), one `open` + `fstat` +
+//! `read` per unchanged file, `open` + `fchmod` + `write` + `rename` per changed one. Objects are
+//! rendered on every CPU, and files written by up to 8 threads: creating a file takes little
+//! CPU but may wait long for a busy filesystem's journal, and those waits overlap.
 //!
 //! # What `render -` writes
 //!
@@ -43,6 +45,7 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Component, Path};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use harmony_dsl::operation::SecretValues;
 use harmony_dsl::{Operation, Plan};
@@ -257,17 +260,20 @@ pub fn render_dir<T>(
         }
     }
     removed.sort();
+    // Every directory first, once each, so that the writers only open them.
+    let mut parents: Vec<&str> = list.iter().map(|a| split(&a.entry.path).0).collect();
+    parents.dedup();
+    parents.sort_unstable();
+    parents.dedup();
+    for parent in parents {
+        tree.dir(parent, true)?;
+    }
+    let changed = write_all(&tree, &list, mode)?;
     let mut written = Vec::new();
     let mut unchanged = 0;
-    let mut buffer = Vec::new();
     let mut files = Vec::with_capacity(list.len());
-    for artifact in list {
-        if tree.write_if_changed(
-            &artifact.entry.path,
-            artifact.content.as_bytes(),
-            mode,
-            &mut buffer,
-        )? {
+    for (artifact, changed) in list.into_iter().zip(changed) {
+        if changed {
             written.push(artifact.entry.path.clone());
         } else {
             unchanged += 1;
@@ -291,6 +297,64 @@ pub fn render_dir<T>(
         written,
         unchanged,
         removed,
+    })
+}
+
+/// Writes every artifact that changed (see [`Tree::write_if_changed`]); for each, whether it
+/// was written. A big render is spread over several threads: creating a file costs little CPU
+/// but may wait long for the filesystem's journal (hundreds of µs on a busy ext4), and those
+/// waits overlap.
+fn write_all(tree: &Tree, list: &[Artifact], mode: u32) -> io::Result<Vec<bool>> {
+    const FILES_PER_THREAD: usize = 256;
+    const MAX_THREADS: usize = 8;
+    let threads = list.len().div_ceil(FILES_PER_THREAD).clamp(1, MAX_THREADS);
+    let write_part = |mut tree: Tree, part: &[Artifact], stop: &AtomicBool| {
+        let mut buffer = Vec::new();
+        let mut changed = Vec::with_capacity(part.len());
+        for artifact in part {
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            let bytes = artifact.content.as_bytes();
+            match tree.write_if_changed(&artifact.entry.path, bytes, mode, &mut buffer) {
+                Ok(written) => changed.push(written),
+                Err(e) => {
+                    stop.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(changed)
+    };
+    let stop = AtomicBool::new(false);
+    if threads == 1 {
+        return write_part(tree.share()?, list, &stop);
+    }
+    let chunk = list.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let mut handles = Vec::with_capacity(threads);
+        for part in list.chunks(chunk) {
+            let tree = tree.share()?;
+            let stop = &stop;
+            handles.push(scope.spawn(move || write_part(tree, part, stop)));
+        }
+        let mut changed = Vec::with_capacity(list.len());
+        let mut first_error = None;
+        for handle in handles {
+            match handle.join() {
+                Ok(Ok(part)) => changed.extend(part),
+                Ok(Err(e)) => {
+                    first_error.get_or_insert(e);
+                }
+                Err(_) => {
+                    first_error.get_or_insert(io::Error::other("a render thread panicked"));
+                }
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(changed),
+        }
     })
 }
 
@@ -388,6 +452,15 @@ impl Tree {
     /// At most this many directories stay open (the rest are reopened when needed).
     const MAX_OPEN: usize = 256;
 
+    /// Another handle on the same root, with its own open directories (for another thread).
+    fn share(&self) -> io::Result<Tree> {
+        Ok(Tree {
+            root: self.root.try_clone()?,
+            dirs: HashMap::new(),
+            next_tmp: random_u64(),
+        })
+    }
+
     fn open(dir: &Path) -> io::Result<Tree> {
         let file = File::open(dir)?;
         if !file.metadata()?.is_dir() {
@@ -424,6 +497,12 @@ impl Tree {
         Ok(Some(raw))
     }
 
+    /// The directory `rel`, created if needed.
+    fn existing_dir(&mut self, rel: &str) -> io::Result<RawFd> {
+        self.dir(rel, true)?
+            .ok_or_else(|| io::Error::other(format!("{rel}: cannot create the directory")))
+    }
+
     /// The bytes of regular file `rel`, or `None` when there is none (or something else).
     fn read(&mut self, rel: &str) -> io::Result<Option<Vec<u8>>> {
         let (parent, name) = split(rel);
@@ -451,7 +530,7 @@ impl Tree {
         buffer: &mut Vec<u8>,
     ) -> io::Result<bool> {
         let (parent, name) = split(rel);
-        let dir = self.dir(parent, true)?.expect("created");
+        let dir = self.existing_dir(parent)?;
         let c = c_name(name)?;
         if let Some((mut file, stat)) = open_existing(dir, &c)? {
             let same_shape = stat.st_mode & libc::S_IFMT == libc::S_IFREG
@@ -476,7 +555,7 @@ impl Tree {
     /// file and its directory first.
     fn replace(&mut self, rel: &str, bytes: &[u8], mode: u32, durable: bool) -> io::Result<()> {
         let (parent, name) = split(rel);
-        let dir = self.dir(parent, true)?.expect("created");
+        let dir = self.existing_dir(parent)?;
         let c = c_name(name)?;
         self.replace_in(dir, rel, &c, bytes, mode, durable)
     }
