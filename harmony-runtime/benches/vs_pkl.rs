@@ -215,6 +215,8 @@ struct Measure {
 
 /// Runs `cmd` to completion (stdout to `stdout`, or discarded), measuring it; panics when it
 /// fails, printing its stderr.
+// The child is reaped with `wait4` (for its rusage), not `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn measure(mut cmd: Command, stdout: Option<&Path>) -> Measure {
     cmd.stdin(Stdio::null()).stderr(Stdio::piped());
     match stdout {
