@@ -109,10 +109,7 @@ impl Operation {
     pub fn render_with(&self, secrets: SecretValues) -> Artifact {
         let (path, value) = match self {
             Operation::K8sCluster(o) => {
-                let manifest = match secrets {
-                    SecretValues::Redacted => redacted_manifest(o),
-                    SecretValues::Included => o.to_manifest(),
-                };
+                let manifest = kube_manifest(o, secrets);
                 return Artifact {
                     path: format!(
                         "k8s/{}/{}-{}.yaml",
@@ -172,6 +169,24 @@ impl Operation {
         let mut content = serde_json::to_string_pretty(&value).unwrap_or_default();
         content.push('\n');
         Artifact { path, content }
+    }
+}
+
+impl Operation {
+    /// The manifest of a Kubernetes object (what [`render_with`](Self::render_with) writes as
+    /// YAML), `None` for other operations.
+    pub fn manifest_with(&self, secrets: SecretValues) -> Option<serde_json::Value> {
+        match self {
+            Operation::K8sCluster(o) => Some(kube_manifest(o, secrets)),
+            _ => None,
+        }
+    }
+}
+
+fn kube_manifest(object: &KubeObject, secrets: SecretValues) -> serde_json::Value {
+    match secrets {
+        SecretValues::Redacted => redacted_manifest(object),
+        SecretValues::Included => object.to_manifest(),
     }
 }
 

@@ -3,7 +3,7 @@
 //! `score!` builds a [`Plan`] with [`Plan::add`]; the runtime prints, diffs, saves, renders and
 //! executes it. A plan serialises to JSON and back, so `plan --out FILE` / `apply FILE` work.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
@@ -167,6 +167,49 @@ impl fmt::Display for PlanProblem {
     }
 }
 
+/// Where each score of a plan is, by name: what makes [`Plan::add`]'s duplicate check and
+/// [`Plan::score`] constant-time (a scan of every score made building a plan of 10,000 scores
+/// quadratic). A cache of `scores[..covered]`, not serialised: entries appended behind its back
+/// (a deserialised plan, a push onto the public `scores`) are indexed on the next `add`; it is
+/// rebuilt when `scores` shrank, and a hit naming an entry that changed name falls back to a scan.
+#[derive(Clone, Default)]
+struct NameIndex {
+    /// Position of the first score of each name.
+    positions: HashMap<String, usize>,
+    /// How many leading scores `positions` covers.
+    covered: usize,
+}
+
+impl NameIndex {
+    /// Brings the index up to date with `scores`.
+    fn sync(&mut self, scores: &[ScoreEntry]) {
+        if self.covered > scores.len() {
+            self.positions.clear();
+            self.covered = 0;
+        }
+        for (i, entry) in scores.iter().enumerate().skip(self.covered) {
+            self.positions.entry(entry.name.clone()).or_insert(i);
+        }
+        self.covered = scores.len();
+    }
+
+    /// The position of the first score called `name`: the index for the scores it covers, a
+    /// scan for the others (or of everything when it does not match `scores`).
+    fn find(&self, scores: &[ScoreEntry], name: &str) -> Option<usize> {
+        if self.covered > scores.len() {
+            return scores.iter().position(|s| s.name == name);
+        }
+        match self.positions.get(name) {
+            Some(&i) if scores[i].name == name => Some(i),
+            Some(_) => scores.iter().position(|s| s.name == name),
+            None => scores[self.covered..]
+                .iter()
+                .position(|s| s.name == name)
+                .map(|i| i + self.covered),
+        }
+    }
+}
+
 /// The interpret plan for topology `T`.
 #[derive(Serialize, Deserialize)]
 #[serde(bound = "")]
@@ -175,13 +218,16 @@ pub struct Plan<T> {
     pub name: String,
     /// Topology name.
     pub topology: String,
-    /// Score instances, in declaration order.
+    /// Score instances, in declaration order. Add to it with [`Plan::add`] or
+    /// [`Plan::push_step`]; renaming an entry in place is not seen by the duplicate-name check.
     pub scores: Vec<ScoreEntry>,
     /// Steps, in a valid execution order (dependencies first).
     pub steps: Vec<Step>,
     /// Problems found while building it (empty for plans made by `score!`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<PlanProblem>,
+    #[serde(skip)]
+    names: NameIndex,
     #[serde(skip)]
     topology_type: PhantomData<fn() -> T>,
 }
@@ -222,6 +268,7 @@ impl<T> Clone for Plan<T> {
             scores: self.scores.clone(),
             steps: self.steps.clone(),
             problems: self.problems.clone(),
+            names: self.names.clone(),
             topology_type: PhantomData,
         }
     }
@@ -279,6 +326,7 @@ impl<T: Topology> Plan<T> {
             scores: Vec::new(),
             steps: Vec::new(),
             problems: Vec::new(),
+            names: NameIndex::default(),
             topology_type: PhantomData,
         }
     }
@@ -301,7 +349,8 @@ impl<T: Topology> Plan<T> {
         score: S,
         after: &[ScoreId],
     ) -> ScoreHandle<<S as ScoreOutputs>::Outputs> {
-        if self.scores.iter().any(|s| s.name == name) {
+        self.names.sync(&self.scores);
+        if self.names.find(&self.scores, name).is_some() {
             self.problems
                 .push(PlanProblem::DuplicateScore(name.to_string()));
         }
@@ -373,6 +422,7 @@ impl<T: Topology> Plan<T> {
             depends_on,
             steps: step_ids,
         });
+        self.names.sync(&self.scores);
         ScoreHandle { id, outputs }
     }
 }
@@ -394,15 +444,19 @@ impl<T: Topology> Plan<T> {
             depends_on: depends_on.to_vec(),
             policy: StepPolicy::default(),
         });
-        match self.scores.iter_mut().find(|s| s.name == score) {
-            Some(entry) => entry.steps.push(id),
-            None => self.scores.push(ScoreEntry {
-                name: score.to_string(),
-                kind: "Raw".to_string(),
-                spec: serde_json::Value::Null,
-                depends_on: Vec::new(),
-                steps: vec![id],
-            }),
+        self.names.sync(&self.scores);
+        match self.names.find(&self.scores, score) {
+            Some(i) => self.scores[i].steps.push(id),
+            None => {
+                self.scores.push(ScoreEntry {
+                    name: score.to_string(),
+                    kind: "Raw".to_string(),
+                    spec: serde_json::Value::Null,
+                    depends_on: Vec::new(),
+                    steps: vec![id],
+                });
+                self.names.sync(&self.scores);
+            }
         }
         id
     }
@@ -421,14 +475,14 @@ impl<T> Plan<T> {
         entry
             .depends_on
             .iter()
-            .filter_map(|name| self.scores.iter().position(|s| &s.name == name))
+            .filter_map(|name| self.names.find(&self.scores, name))
             .flat_map(|i| self.tail_steps(ScoreId(i)))
             .collect()
     }
 
     /// The score entry called `name`.
     pub fn score(&self, name: &str) -> Option<&ScoreEntry> {
-        self.scores.iter().find(|s| s.name == name)
+        self.names.find(&self.scores, name).map(|i| &self.scores[i])
     }
 
     /// The sub-plan made of score `name` and everything it depends on (`--only SCORE`).
@@ -482,6 +536,7 @@ impl<T> Plan<T> {
             scores,
             steps,
             problems: self.problems.clone(),
+            names: NameIndex::default(),
             topology_type: PhantomData,
         })
     }
@@ -511,5 +566,108 @@ impl<T> fmt::Display for Plan<T> {
             writeln!(f, "  problem: {problem}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::{FileKind, FileSpec};
+
+    struct Here;
+    impl Topology for Here {
+        const NAME: &'static str = "Here";
+        fn hosts(&self) -> &[crate::topology::HostInfo] {
+            &[]
+        }
+        fn capabilities(&self) -> &crate::CapabilityMap {
+            unreachable!()
+        }
+    }
+
+    fn file(path: &str) -> Operation {
+        Operation::FileSystem(FileSpec {
+            path: path.into(),
+            kind: FileKind::File {
+                content: String::new(),
+                mode: None,
+            },
+        })
+    }
+
+    fn duplicates(plan: &Plan<Here>) -> Vec<&str> {
+        plan.problems
+            .iter()
+            .map(|p| match p {
+                PlanProblem::DuplicateScore(name) => name.as_str(),
+                PlanProblem::Unserialisable { .. } | PlanProblem::PortClaimedTwice { .. } => "?",
+            })
+            .collect()
+    }
+
+    #[test]
+    fn names_are_found_through_the_index_however_the_scores_were_added() {
+        let mut plan: Plan<Here> = Plan::new("p");
+        for i in 0..100 {
+            plan.push_step(&format!("s{i}"), file(&format!("f{i}")), &[]);
+        }
+        plan.push_step("s7", file("again"), &[]);
+        assert_eq!(
+            plan.score("s7").unwrap().steps,
+            vec![StepId(7), StepId(100)]
+        );
+        assert!(plan.score("nope").is_none());
+        // Deserialised: no index yet; pushed behind its back: not indexed yet.
+        let json = serde_json::to_string(&plan).unwrap();
+        let mut back: Plan<Here> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, plan);
+        assert_eq!(back.score("s99").unwrap().name, "s99");
+        back.scores.push(ScoreEntry {
+            name: "late".into(),
+            kind: "Raw".into(),
+            spec: serde_json::Value::Null,
+            depends_on: vec![],
+            steps: vec![],
+        });
+        assert!(back.score("late").is_some());
+        back.push_step("late", file("late"), &[]);
+        assert_eq!(back.scores.len(), 101, "`late` found, not added twice");
+        // Shrunk behind its back: rebuilt.
+        back.scores.truncate(10);
+        assert!(back.score("s50").is_none());
+        back.push_step("s50", file("x"), &[]);
+        assert_eq!(back.score("s50").unwrap().steps.len(), 1);
+        assert!(duplicates(&back).is_empty());
+    }
+
+    #[test]
+    fn a_repeated_name_is_a_problem() {
+        let cfg = |path: &str| crate::scores::ConfigFile {
+            path: path.into(),
+            content: String::new(),
+            mode: None,
+        };
+        let mut plan: Plan<Here> = Plan::new("p");
+        let a = plan.add_placeable("a", cfg("a"), &[]);
+        plan.add_placeable("b", cfg("b"), &[a.id()]);
+        assert!(duplicates(&plan).is_empty());
+        plan.add_placeable("a", cfg("a2"), &[]);
+        assert_eq!(duplicates(&plan), vec!["a"]);
+        assert_eq!(
+            plan.score("a").unwrap().steps,
+            vec![StepId(0)],
+            "the first `a`"
+        );
+        assert_eq!(plan.steps[1].depends_on, vec![StepId(0)]);
+    }
+
+    #[test]
+    fn a_renamed_entry_is_not_found_under_its_old_name() {
+        let mut plan: Plan<Here> = Plan::new("p");
+        plan.push_step("a", file("a"), &[]);
+        plan.push_step("b", file("b"), &[]);
+        plan.scores[0].name = "z".into();
+        assert!(plan.score("a").is_none());
+        assert_eq!(plan.score("b").unwrap().name, "b");
     }
 }

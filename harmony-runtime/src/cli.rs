@@ -85,6 +85,9 @@ enum Command {
         /// Also save the plan and what every step observed as JSON, for `apply FILE`.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Inspect nothing (no live system needed): list every step as not inspected.
+        #[arg(long, conflicts_with = "out")]
+        offline: bool,
     },
     /// Make it so: prune resources no longer declared, then run every step.
     Apply {
@@ -96,13 +99,17 @@ enum Command {
         #[arg(long)]
         force_conflicts: bool,
     },
-    /// Write every step's artifact (manifests, files) into DIR, deterministically.
+    /// Write every step's artifact (manifests, files) into DIR, deterministically; `render -`
+    /// writes the Kubernetes objects to stdout as one stream, for `kubectl apply -f -`.
     Render {
-        /// Output directory (created).
+        /// Output directory (created), or `-` for stdout.
         dir: PathBuf,
         /// Write real secret values (read from their sources) instead of `<redacted>`.
         #[arg(long)]
         include_secrets: bool,
+        /// Format of `render -`: a multi-document YAML stream, or JSON (a `v1` `List`).
+        #[arg(long, value_name = "FORMAT", value_parser = ["yaml", "json"])]
+        format: Option<String>,
     },
     /// What the state file says was applied, and the topology's capabilities.
     Status,
@@ -356,7 +363,9 @@ fn run<T: Topology>(
     let tty = std::io::stdout().is_terminal();
     let status = runtime.block_on(async {
         match args.command {
-            Command::Plan { out: file } => plan::run(&out, &engine, plan, file).await,
+            Command::Plan { out: file, offline } => {
+                plan::run(&out, &engine, plan, file, offline).await
+            }
             Command::Apply { file, .. } => {
                 let cancel = CancelToken::new();
                 cancel.cancel_on_signals();
@@ -372,19 +381,14 @@ fn run<T: Topology>(
             Command::Render {
                 dir,
                 include_secrets,
+                format,
             } => {
                 let secrets = if include_secrets {
                     SecretValues::Included
                 } else {
                     SecretValues::Redacted
                 };
-                match engine.render(plan, &dir, secrets).await {
-                    Ok(index) => {
-                        print_render(&out, &dir, &index);
-                        ExitStatus::Ok
-                    }
-                    Err(e) => out.error(e),
-                }
+                render(&out, &engine, plan, &dir, secrets, format.as_deref()).await
             }
             Command::Status => match engine.status().await {
                 Ok(doc) => status::print(&out, &engine, &doc),
@@ -397,26 +401,63 @@ fn run<T: Topology>(
     status
 }
 
-fn print_render(out: &Output, dir: &std::path::Path, index: &crate::render::RenderIndex) {
-    if out.json {
-        out.print_json(index);
-        return;
+/// `render DIR` or `render -` (`--format yaml|json`).
+async fn render<T: Topology>(
+    out: &Output,
+    engine: &Engine<T>,
+    plan: Plan<T>,
+    dir: &std::path::Path,
+    secrets: SecretValues,
+    format: Option<&str>,
+) -> ExitStatus {
+    if dir.as_os_str() == "-" {
+        if out.json {
+            return out.fail(
+                ExitStatus::Usage,
+                "--json does not go with `render -`: stdout is the stream (use --format json)"
+                    .into(),
+            );
+        }
+        let format = match format {
+            Some("json") => crate::render::StreamFormat::Json,
+            _ => crate::render::StreamFormat::Yaml,
+        };
+        let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        return match engine
+            .render_stream(plan, format, secrets, &mut stdout)
+            .await
+        {
+            Ok(report) => {
+                if let Some(first) = report.left_out.first() {
+                    eprintln!(
+                        "note: {} artifacts are not Kubernetes objects and are not in the stream \
+                         ({first}...); `render DIR` writes them",
+                        report.left_out.len()
+                    );
+                }
+                ExitStatus::Ok
+            }
+            Err(e) => out.error(e),
+        };
     }
-    for file in &index.files {
-        println!(
-            "wrote {}/{} (step #{}, {} bytes)",
-            dir.display(),
-            file.path,
-            file.step,
-            file.bytes
+    if format.is_some() {
+        return out.fail(
+            ExitStatus::Usage,
+            "--format applies to `render -` only; `render DIR` writes YAML manifests".into(),
         );
     }
-    println!(
-        "{} files and {} in {}",
-        index.files.len(),
-        crate::render::INDEX_FILE,
-        dir.display()
-    );
+    match engine.render(plan, dir, secrets).await {
+        Ok(report) => {
+            if out.json {
+                out.print_json(&report.index);
+            } else {
+                let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+                let _ = crate::render::print_report(&report, dir, &mut stdout);
+            }
+            ExitStatus::Ok
+        }
+        Err(e) => out.error(e),
+    }
 }
 
 /// Text or JSON output for one command.

@@ -1,19 +1,58 @@
-//! `render DIR`: every step's [`Operation::render`](harmony_dsl::Operation::render) artifact,
-//! written deterministically (sorted, no timestamps), plus `index.json` listing them (written
-//! last, durably).
+//! `render DIR` and `render -`: every step's [`Operation::render`](harmony_dsl::Operation::render)
+//! artifact, deterministically (no timestamps, sorted maps), as files in a directory plus an
+//! `index.json` listing them, or as one stream of Kubernetes manifests on stdout.
+//!
+//! # What `render DIR` guarantees
+//!
+//! - **Each file is replaced atomically; the directory as a whole is not.** A file is written to
+//!   a temporary file in its own directory and renamed over the old one, so a reader sees the old
+//!   bytes or the new, never a mix. While render runs, some files may be new and others old;
+//!   `index.json` is written last and lists exactly the files of the render that wrote it.
+//! - **Unchanged files are not touched.** A file whose bytes and mode are already what the plan
+//!   renders is not rewritten: its mtime and inode stay, so rendering the same plan twice writes
+//!   nothing, and tools that look at mtimes (`make`, `rsync`, a GitOps agent) see no change. A
+//!   re-render costs a read per file, not a write.
+//! - **Stale files are removed.** Files the previous `index.json` lists that this plan no longer
+//!   renders are deleted; files render did not write are left alone.
+//! - **No fsync per file.** Rendered files are output that render writes again on demand: after a
+//!   crash, render again. Only `index.json` is flushed to disk (with its directory), because it
+//!   decides which files the next render deletes.
+//! - **No symlink below DIR is followed.** Each directory is opened relative to its parent with
+//!   `O_NOFOLLOW`; a symlink (or a file) where render needs a directory is an error, and a symlink
+//!   where render writes a file is replaced, never written through. Temporary files are created
+//!   with `O_EXCL` under unpredictable names. `DIR` itself is the caller's choice and may be a
+//!   symlink.
+//! - Files are created with mode `0644` (`0600` when secret values are included), directories
+//!   `0755`, whatever the umask.
+//!
+//! Cost: one directory open per directory and thread (not per file), one `open` + `fstat` +
+//! `read` per unchanged file, `open` + `fchmod` + `write` + `rename` per changed one. Objects are
+//! rendered on every CPU, and files written by up to 8 threads: creating a file takes little
+//! CPU but may wait long for a busy filesystem's journal, and those waits overlap.
+//!
+//! # What `render -` writes
+//!
+//! The Kubernetes objects only (what `kubectl apply -f -` takes; other artifacts, such as
+//! load-balancer exposures or local files, are not Kubernetes objects and are left out), in the
+//! plan's step order: dependencies before their dependants, as `apply` would run them. As YAML
+//! ([`StreamFormat::Yaml`]), one document per object: a `---` line, a `# Source: PATH` comment
+//! line naming the file `render DIR` writes for it, then exactly that file's bytes. As JSON
+//! ([`StreamFormat::Json`]), one `v1` `List` whose `items` are the same manifests, one per line.
 
-use std::collections::BTreeMap;
-use std::fs;
-use std::io;
+use std::collections::{HashMap, HashSet};
+use std::ffi::{CStr, CString};
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Component, Path};
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use harmony_dsl::Plan;
 use harmony_dsl::operation::SecretValues;
+use harmony_dsl::{Operation, Plan};
 use serde::{Deserialize, Serialize};
 
 use crate::hash::sha256_hex;
 use crate::report::SCHEMA_VERSION;
-use crate::safe_fs::{self, WriteOptions};
 
 /// Name of the index file written at the top of the render directory.
 pub const INDEX_FILE: &str = "index.json";
@@ -52,25 +91,128 @@ pub struct RenderIndex {
     pub files: Vec<RenderedFile>,
 }
 
+/// What [`render_dir`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderReport {
+    /// The index written to `index.json`.
+    pub index: RenderIndex,
+    /// Files written (new or changed), by path, sorted.
+    pub written: Vec<String>,
+    /// Files left as they were (bytes and mode already right).
+    pub unchanged: usize,
+    /// Stale files removed (listed by the previous index, no longer rendered), sorted.
+    pub removed: Vec<String>,
+}
+
+/// The format of [`render_stream`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StreamFormat {
+    /// A multi-document YAML stream.
+    #[default]
+    Yaml,
+    /// A JSON `v1` `List` of the objects.
+    Json,
+}
+
+/// What [`render_stream`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamReport {
+    /// Kubernetes objects written.
+    pub objects: usize,
+    /// Artifacts left out because they are not Kubernetes objects, by path.
+    pub left_out: Vec<String>,
+}
+
 fn invalid(message: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, message)
 }
 
-/// Writes `bytes` to `path` through [`safe_fs::write_file`] (no planted link followed) without
-/// fsync: rendered files are output that `render` writes again on demand, and one fsync per file
-/// made rendering 1,000 web apps take 20 s instead of a fraction of a second. The index, written
-/// last, is durable. Files holding secret values are `0600`.
-fn replace(path: &Path, bytes: &[u8], secrets: SecretValues) -> io::Result<()> {
-    let mode = match secrets {
-        SecretValues::Included => 0o600,
-        _ => 0o644,
+/// One step's artifact, checked.
+struct Artifact {
+    entry: RenderedFile,
+    content: String,
+    kube: bool,
+}
+
+/// Renders every step of `plan`, in step order, checking that each path is a plain relative
+/// path, not the index, and rendered by one step only.
+fn artifacts<T>(plan: &Plan<T>, secrets: SecretValues) -> io::Result<Vec<Artifact>> {
+    let render = |steps: &[harmony_dsl::Step]| -> io::Result<Vec<Artifact>> {
+        steps.iter().map(|step| artifact(step, secrets)).collect()
     };
-    let options = WriteOptions {
-        mode: Some(mode),
-        dir_mode: 0o755,
-        durable: false,
+    // Rendering is pure and per step: the two halves of a big plan render on two threads.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let list = if plan.steps.len() < 512 || threads < 2 {
+        render(&plan.steps)?
+    } else {
+        let chunk = plan.steps.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = plan
+                .steps
+                .chunks(chunk)
+                .map(|steps| scope.spawn(move || render(steps)))
+                .collect();
+            let mut all = Vec::with_capacity(plan.steps.len());
+            for handle in handles {
+                let part = handle
+                    .join()
+                    .map_err(|_| io::Error::other("a render thread panicked"))??;
+                all.extend(part);
+            }
+            Ok::<_, io::Error>(all)
+        })?
     };
-    safe_fs::write_file(path, bytes, &options)
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(list.len());
+    for artifact in &list {
+        if let Some(other) = seen.insert(&artifact.entry.path, artifact.entry.step) {
+            return Err(invalid(format!(
+                "steps #{} and #{} both render to `{}`",
+                other, artifact.entry.step, artifact.entry.path
+            )));
+        }
+    }
+    Ok(list)
+}
+
+fn artifact(step: &harmony_dsl::Step, secrets: SecretValues) -> io::Result<Artifact> {
+    let rendered = step.operation.render_with(secrets);
+    if !plain_relative(&rendered.path) {
+        return Err(invalid(format!(
+            "step #{} renders to `{}`, which is not a plain relative path",
+            step.id.0, rendered.path
+        )));
+    }
+    if rendered.path == INDEX_FILE {
+        return Err(invalid(format!(
+            "step #{} renders to the index file name",
+            step.id.0
+        )));
+    }
+    Ok(Artifact {
+        entry: RenderedFile {
+            step: step.id.0,
+            score: step.score.clone(),
+            capability: step.operation.capability().to_string(),
+            resource: step.operation.resource_id(),
+            sha256: sha256_hex(rendered.content.as_bytes()),
+            bytes: rendered.content.len(),
+            path: rendered.path,
+        },
+        content: rendered.content,
+        kube: matches!(step.operation, Operation::K8sCluster(_)),
+    })
+}
+
+/// `a/b/c`: non-empty, relative, only normal components (no `.`, `..`, empty or NUL).
+fn plain_relative(path: &str) -> bool {
+    !path.is_empty()
+        && !path.contains('\0')
+        && !path.starts_with('/')
+        && !path.ends_with('/')
+        && !path.contains("//")
+        && Path::new(path)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
 }
 
 /// Renders every step of `plan` into `dir` (created if needed) and writes the index.
@@ -86,59 +228,57 @@ pub fn render_plan_with<T>(
     dir: &Path,
     secrets: SecretValues,
 ) -> io::Result<RenderIndex> {
-    let mut artifacts = BTreeMap::new();
-    for step in &plan.steps {
-        let artifact = step.operation.render_with(secrets);
-        let rel = Path::new(&artifact.path);
-        let safe = rel.components().all(|c| matches!(c, Component::Normal(_)))
-            && !artifact.path.is_empty();
-        if !safe {
-            return Err(invalid(format!(
-                "step #{} renders to `{}`, which is not a plain relative path",
-                step.id.0, artifact.path
-            )));
-        }
-        if artifact.path == INDEX_FILE {
-            return Err(invalid(format!(
-                "step #{} renders to the index file name",
-                step.id.0
-            )));
-        }
-        let entry = RenderedFile {
-            path: artifact.path.clone(),
-            step: step.id.0,
-            score: step.score.clone(),
-            capability: step.operation.capability().to_string(),
-            resource: step.operation.resource_id(),
-            sha256: sha256_hex(&artifact.content),
-            bytes: artifact.content.len(),
-        };
-        if let Some((other, _)) = artifacts.insert(artifact.path.clone(), (entry, artifact.content))
-        {
-            return Err(invalid(format!(
-                "steps #{} and #{} both render to `{}`",
-                other.step, step.id.0, artifact.path
-            )));
-        }
-    }
-    fs::create_dir_all(dir)?;
-    for stale in previous_files(dir) {
-        if !artifacts.contains_key(&stale)
-            && Path::new(&stale)
-                .components()
-                .all(|c| matches!(c, Component::Normal(_)))
-        {
-            match fs::remove_file(dir.join(&stale)) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
+    render_dir(plan, dir, secrets).map(|report| report.index)
+}
+
+/// Like [`render_plan_with`], saying what was written, left alone and removed. See the module
+/// documentation for the guarantees.
+pub fn render_dir<T>(
+    plan: &Plan<T>,
+    dir: &Path,
+    secrets: SecretValues,
+) -> io::Result<RenderReport> {
+    let mut list = artifacts(plan, secrets)?;
+    list.sort_unstable_by(|a, b| a.entry.path.cmp(&b.entry.path));
+    let mode = match secrets {
+        SecretValues::Redacted => 0o644,
+        SecretValues::Included => 0o600,
+    };
+    std::fs::create_dir_all(dir)?;
+    let mut tree = Tree::open(dir)?;
+    let previous = tree.read(INDEX_FILE)?;
+    let rendered: HashSet<&str> = list.iter().map(|a| a.entry.path.as_str()).collect();
+    let mut removed = Vec::new();
+    if let Some(previous) = &previous {
+        for stale in previous_files(previous) {
+            if !rendered.contains(stale.as_str())
+                && plain_relative(&stale)
+                && tree.remove(&stale)?
+            {
+                removed.push(stale);
             }
         }
     }
-    let mut files = Vec::with_capacity(artifacts.len());
-    for (path, (entry, content)) in artifacts {
-        replace(&dir.join(&path), content.as_bytes(), secrets)?;
-        files.push(entry);
+    removed.sort();
+    // Every directory first, once each, so that the writers only open them.
+    let mut parents: Vec<&str> = list.iter().map(|a| split(&a.entry.path).0).collect();
+    parents.dedup();
+    parents.sort_unstable();
+    parents.dedup();
+    for parent in parents {
+        tree.dir(parent, true)?;
+    }
+    let changed = write_all(&tree, &list, mode)?;
+    let mut written = Vec::new();
+    let mut unchanged = 0;
+    let mut files = Vec::with_capacity(list.len());
+    for (artifact, changed) in list.into_iter().zip(changed) {
+        if changed {
+            written.push(artifact.entry.path.clone());
+        } else {
+            unchanged += 1;
+        }
+        files.push(artifact.entry);
     }
     let index = RenderIndex {
         schema_version: SCHEMA_VERSION,
@@ -149,21 +289,449 @@ pub fn render_plan_with<T>(
     };
     let mut bytes = serde_json::to_vec_pretty(&index).map_err(io::Error::other)?;
     bytes.push(b'\n');
-    safe_fs::write_file(
-        &dir.join(INDEX_FILE),
-        &bytes,
-        &WriteOptions::with_mode(Some(0o644)),
-    )?;
-    Ok(index)
+    if previous.as_deref() != Some(bytes.as_slice()) {
+        tree.replace(INDEX_FILE, &bytes, 0o644, true)?;
+    }
+    Ok(RenderReport {
+        index,
+        written,
+        unchanged,
+        removed,
+    })
 }
 
-/// The files the index already in `dir` lists (none when there is no readable index).
-fn previous_files(dir: &Path) -> Vec<String> {
-    fs::read(dir.join(INDEX_FILE))
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<RenderIndex>(&bytes).ok())
+/// Writes every artifact that changed (see [`Tree::write_if_changed`]); for each, whether it
+/// was written. A big render is spread over several threads: creating a file costs little CPU
+/// but may wait long for the filesystem's journal (hundreds of µs on a busy ext4), and those
+/// waits overlap.
+fn write_all(tree: &Tree, list: &[Artifact], mode: u32) -> io::Result<Vec<bool>> {
+    const FILES_PER_THREAD: usize = 256;
+    const MAX_THREADS: usize = 8;
+    let threads = list.len().div_ceil(FILES_PER_THREAD).clamp(1, MAX_THREADS);
+    let write_part = |mut tree: Tree, part: &[Artifact], stop: &AtomicBool| {
+        let mut buffer = Vec::new();
+        let mut changed = Vec::with_capacity(part.len());
+        for artifact in part {
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            let bytes = artifact.content.as_bytes();
+            match tree.write_if_changed(&artifact.entry.path, bytes, mode, &mut buffer) {
+                Ok(written) => changed.push(written),
+                Err(e) => {
+                    stop.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(changed)
+    };
+    let stop = AtomicBool::new(false);
+    if threads == 1 {
+        return write_part(tree.share()?, list, &stop);
+    }
+    let chunk = list.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let mut handles = Vec::with_capacity(threads);
+        for part in list.chunks(chunk) {
+            let tree = tree.share()?;
+            let stop = &stop;
+            handles.push(scope.spawn(move || write_part(tree, part, stop)));
+        }
+        let mut changed = Vec::with_capacity(list.len());
+        let mut first_error = None;
+        for handle in handles {
+            match handle.join() {
+                Ok(Ok(part)) => changed.extend(part),
+                Ok(Err(e)) => {
+                    first_error.get_or_insert(e);
+                }
+                Err(_) => {
+                    first_error.get_or_insert(io::Error::other("a render thread panicked"));
+                }
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(changed),
+        }
+    })
+}
+
+/// The paths a previous index lists (none when it does not parse).
+fn previous_files(bytes: &[u8]) -> Vec<String> {
+    #[derive(Deserialize)]
+    struct Listed {
+        path: String,
+    }
+    #[derive(Deserialize)]
+    struct Index {
+        files: Vec<Listed>,
+    }
+    serde_json::from_slice::<Index>(bytes)
         .map(|index| index.files.into_iter().map(|f| f.path).collect())
         .unwrap_or_default()
+}
+
+/// Writes the Kubernetes objects of `plan` to `out` as one stream, in step order (see the
+/// module documentation for the layout). Nothing is written when a step cannot be rendered.
+pub fn render_stream<T>(
+    plan: &Plan<T>,
+    format: StreamFormat,
+    secrets: SecretValues,
+    out: &mut impl Write,
+) -> io::Result<StreamReport> {
+    let list = artifacts(plan, secrets)?;
+    let mut objects = 0;
+    let mut left_out = Vec::new();
+    if format == StreamFormat::Json {
+        out.write_all(b"{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[")?;
+    }
+    for (step, artifact) in plan.steps.iter().zip(&list) {
+        let Operation::K8sCluster(_) = &step.operation else {
+            left_out.push(artifact.entry.path.clone());
+            continue;
+        };
+        debug_assert!(artifact.kube);
+        match format {
+            StreamFormat::Yaml => {
+                out.write_all(b"---\n# Source: ")?;
+                out.write_all(artifact.entry.path.as_bytes())?;
+                out.write_all(b"\n")?;
+                out.write_all(artifact.content.as_bytes())?;
+            }
+            StreamFormat::Json => {
+                let manifest = step
+                    .operation
+                    .manifest_with(secrets)
+                    .unwrap_or(serde_json::Value::Null);
+                out.write_all(if objects == 0 { b"\n" } else { b",\n" })?;
+                serde_json::to_writer(&mut *out, &manifest).map_err(io::Error::other)?;
+            }
+        }
+        objects += 1;
+    }
+    if format == StreamFormat::Json {
+        out.write_all(b"\n]}\n")?;
+    }
+    out.flush()?;
+    Ok(StreamReport { objects, left_out })
+}
+
+/// Prints what [`render_dir`] did: a line per file written or removed, then the counts.
+pub fn print_report(report: &RenderReport, dir: &Path, out: &mut impl Write) -> io::Result<()> {
+    let dir = dir.display();
+    for path in &report.written {
+        writeln!(out, "wrote {dir}/{path}")?;
+    }
+    for path in &report.removed {
+        writeln!(out, "removed {dir}/{path} (no longer rendered)")?;
+    }
+    writeln!(
+        out,
+        "{} files ({} written, {} unchanged, {} removed) and {INDEX_FILE} in {dir}",
+        report.index.files.len(),
+        report.written.len(),
+        report.unchanged,
+        report.removed.len()
+    )?;
+    out.flush()
+}
+
+/// The directories of one render, each opened once, relative to its parent, without following
+/// symlinks.
+struct Tree {
+    root: OwnedFd,
+    /// Open directories by relative path (`k8s/shop`); bounded, see [`Tree::MAX_OPEN`].
+    dirs: HashMap<String, OwnedFd>,
+    /// The next temporary file name's number, from an unpredictable start.
+    next_tmp: u64,
+}
+
+impl Tree {
+    /// At most this many directories stay open (the rest are reopened when needed).
+    const MAX_OPEN: usize = 256;
+
+    /// Another handle on the same root, with its own open directories (for another thread).
+    fn share(&self) -> io::Result<Tree> {
+        Ok(Tree {
+            root: self.root.try_clone()?,
+            dirs: HashMap::new(),
+            next_tmp: random_u64(),
+        })
+    }
+
+    fn open(dir: &Path) -> io::Result<Tree> {
+        let file = File::open(dir)?;
+        if !file.metadata()?.is_dir() {
+            return Err(invalid(format!("{} is not a directory", dir.display())));
+        }
+        Ok(Tree {
+            root: file.into(),
+            dirs: HashMap::new(),
+            next_tmp: random_u64(),
+        })
+    }
+
+    /// The directory `rel` (`""` is the root), created when `create`; `None` when it does not
+    /// exist and `create` is false. The fd is valid until the next call.
+    fn dir(&mut self, rel: &str, create: bool) -> io::Result<Option<RawFd>> {
+        if rel.is_empty() {
+            return Ok(Some(self.root.as_raw_fd()));
+        }
+        if let Some(fd) = self.dirs.get(rel) {
+            return Ok(Some(fd.as_raw_fd()));
+        }
+        let (parent, name) = split(rel);
+        let Some(parent_fd) = self.dir(parent, create)? else {
+            return Ok(None);
+        };
+        let Some(fd) = open_dir(parent_fd, &c_name(name)?, create, rel)? else {
+            return Ok(None);
+        };
+        if self.dirs.len() >= Self::MAX_OPEN {
+            self.dirs.clear();
+        }
+        let raw = fd.as_raw_fd();
+        self.dirs.insert(rel.to_string(), fd);
+        Ok(Some(raw))
+    }
+
+    /// The directory `rel`, created if needed.
+    fn existing_dir(&mut self, rel: &str) -> io::Result<RawFd> {
+        self.dir(rel, true)?
+            .ok_or_else(|| io::Error::other(format!("{rel}: cannot create the directory")))
+    }
+
+    /// The bytes of regular file `rel`, or `None` when there is none (or something else).
+    fn read(&mut self, rel: &str) -> io::Result<Option<Vec<u8>>> {
+        let (parent, name) = split(rel);
+        let Some(dir) = self.dir(parent, false)? else {
+            return Ok(None);
+        };
+        let Some((mut file, stat)) = open_existing(dir, &c_name(name)?)? else {
+            return Ok(None);
+        };
+        if stat.st_mode & libc::S_IFMT != libc::S_IFREG {
+            return Ok(None);
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(stat.st_size).unwrap_or(0));
+        file.read_to_end(&mut bytes)?;
+        Ok(Some(bytes))
+    }
+
+    /// Writes `bytes` to `rel` with `mode` unless it already holds exactly that; true when
+    /// written. `buffer` is scratch space for reading the old bytes.
+    fn write_if_changed(
+        &mut self,
+        rel: &str,
+        bytes: &[u8],
+        mode: u32,
+        buffer: &mut Vec<u8>,
+    ) -> io::Result<bool> {
+        let (parent, name) = split(rel);
+        let dir = self.existing_dir(parent)?;
+        let c = c_name(name)?;
+        if let Some((mut file, stat)) = open_existing(dir, &c)? {
+            let same_shape = stat.st_mode & libc::S_IFMT == libc::S_IFREG
+                && stat.st_mode & 0o7777 == mode
+                && u64::try_from(stat.st_size).ok() == u64::try_from(bytes.len()).ok();
+            if same_shape {
+                buffer.clear();
+                // One byte more than expected: a file that grew since the fstat is not equal.
+                (&mut file)
+                    .take(bytes.len() as u64 + 1)
+                    .read_to_end(buffer)?;
+                if buffer.as_slice() == bytes {
+                    return Ok(false);
+                }
+            }
+        }
+        self.replace_in(dir, rel, &c, bytes, mode, false)?;
+        Ok(true)
+    }
+
+    /// Writes `bytes` to `rel` through a temporary file renamed over it; `durable` flushes the
+    /// file and its directory first.
+    fn replace(&mut self, rel: &str, bytes: &[u8], mode: u32, durable: bool) -> io::Result<()> {
+        let (parent, name) = split(rel);
+        let dir = self.existing_dir(parent)?;
+        let c = c_name(name)?;
+        self.replace_in(dir, rel, &c, bytes, mode, durable)
+    }
+
+    fn replace_in(
+        &mut self,
+        dir: RawFd,
+        rel: &str,
+        name: &CStr,
+        bytes: &[u8],
+        mode: u32,
+        durable: bool,
+    ) -> io::Result<()> {
+        let (tmp, mut file) = self.create_tmp(dir, mode)?;
+        let written = file
+            .write_all(bytes)
+            .and_then(|()| if durable { file.sync_all() } else { Ok(()) });
+        drop(file);
+        // SAFETY: `dir` is an open directory fd; both names are NUL-terminated.
+        let renamed = written.and_then(|()| {
+            cvt(unsafe { libc::renameat(dir, tmp.as_ptr(), dir, name.as_ptr()) })
+                .map_err(|e| context(e, rel))
+        });
+        if let Err(e) = renamed {
+            // SAFETY: as above.
+            unsafe { libc::unlinkat(dir, tmp.as_ptr(), 0) };
+            return Err(e);
+        }
+        if durable {
+            // SAFETY: `dir` is an open fd.
+            cvt(unsafe { libc::fsync(dir) })?;
+        }
+        Ok(())
+    }
+
+    /// A new temporary file in `dir` with exactly `mode`, under a name nobody could guess.
+    fn create_tmp(&mut self, dir: RawFd, mode: u32) -> io::Result<(CString, File)> {
+        for _ in 0..16 {
+            self.next_tmp = self.next_tmp.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let tmp = CString::new(format!(".harmony-render-{:016x}.tmp", mix(self.next_tmp)))
+                .expect("no NUL");
+            let flags =
+                libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+            // SAFETY: `dir` is an open directory fd; `tmp` is NUL-terminated.
+            let fd = unsafe { libc::openat(dir, tmp.as_ptr(), flags, mode as libc::c_uint) };
+            if fd < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::AlreadyExists {
+                    continue;
+                }
+                return Err(e);
+            }
+            // SAFETY: `fd` was just opened and is owned by nobody else.
+            let file = unsafe { File::from_raw_fd(fd) };
+            // The umask may have taken bits away: the mode is part of the output.
+            // SAFETY: `fd` is open.
+            cvt(unsafe { libc::fchmod(fd, mode as libc::mode_t) })?;
+            return Ok((tmp, file));
+        }
+        Err(io::Error::other(
+            "cannot create a temporary file: every name tried exists",
+        ))
+    }
+
+    /// Removes file `rel` if it exists (never through a symlinked directory); true if removed.
+    fn remove(&mut self, rel: &str) -> io::Result<bool> {
+        let (parent, name) = split(rel);
+        let Some(dir) = self.dir(parent, false)? else {
+            return Ok(false);
+        };
+        let c = c_name(name)?;
+        // SAFETY: `dir` is an open directory fd; `c` is NUL-terminated.
+        match cvt(unsafe { libc::unlinkat(dir, c.as_ptr(), 0) }) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(context(e, rel)),
+        }
+    }
+}
+
+/// `("a/b", "c")` for `a/b/c`, `("", "c")` for `c`.
+fn split(rel: &str) -> (&str, &str) {
+    rel.rsplit_once('/').unwrap_or(("", rel))
+}
+
+fn c_name(name: &str) -> io::Result<CString> {
+    CString::new(name).map_err(|_| invalid(format!("`{name}` contains a NUL byte")))
+}
+
+fn cvt(ret: libc::c_int) -> io::Result<()> {
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+fn context(e: io::Error, rel: &str) -> io::Error {
+    io::Error::new(e.kind(), format!("{rel}: {e}"))
+}
+
+/// Opens directory `name` in `parent` without following a symlink, creating it (`0755`) when
+/// `create`; `None` when it does not exist and `create` is false.
+fn open_dir(parent: RawFd, name: &CStr, create: bool, rel: &str) -> io::Result<Option<OwnedFd>> {
+    let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    loop {
+        // SAFETY: `parent` is an open directory fd; `name` is NUL-terminated.
+        let fd = unsafe { libc::openat(parent, name.as_ptr(), flags) };
+        if fd >= 0 {
+            // SAFETY: `fd` was just opened and is owned by nobody else.
+            return Ok(Some(unsafe { OwnedFd::from_raw_fd(fd) }));
+        }
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::ENOENT) if create => {
+                // SAFETY: as above.
+                let made = unsafe { libc::mkdirat(parent, name.as_ptr(), 0o755) };
+                if made < 0 {
+                    let e = io::Error::last_os_error();
+                    if e.kind() != io::ErrorKind::AlreadyExists {
+                        return Err(context(e, rel));
+                    }
+                }
+            }
+            Some(libc::ENOENT) => return Ok(None),
+            Some(libc::ELOOP | libc::ENOTDIR) => {
+                return Err(invalid(format!(
+                    "{rel} is not a directory (a symlink or a file): render does not follow symlinks"
+                )));
+            }
+            _ => return Err(context(e, rel)),
+        }
+    }
+}
+
+/// Opens `name` in `dir` for reading, without following a symlink or blocking on a FIFO, with
+/// its status; `None` when there is nothing to read there (absent, or a symlink).
+fn open_existing(dir: RawFd, name: &CStr) -> io::Result<Option<(File, libc::stat)>> {
+    let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC;
+    // SAFETY: `dir` is an open directory fd; `name` is NUL-terminated.
+    let fd = unsafe { libc::openat(dir, name.as_ptr(), flags) };
+    if fd < 0 {
+        let e = io::Error::last_os_error();
+        return match e.raw_os_error() {
+            Some(libc::ENOENT | libc::ELOOP) => Ok(None),
+            _ => Err(e),
+        };
+    }
+    // SAFETY: `fd` was just opened and is owned by nobody else.
+    let file = unsafe { File::from_raw_fd(fd) };
+    // SAFETY: an all-zero `stat` is a valid value for `fstat` to fill.
+    let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `fd` is open; `stat` is valid for writes.
+    cvt(unsafe { libc::fstat(fd, &mut stat) })?;
+    Ok(Some((file, stat)))
+}
+
+/// 64 unpredictable bits from the kernel (the clock and pid if that fails).
+fn random_u64() -> u64 {
+    let mut bytes = [0u8; 8];
+    // SAFETY: `bytes` is valid for 8 bytes of writes.
+    let got = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
+    if got == 8 {
+        return u64::from_ne_bytes(bytes);
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    now ^ (u64::from(std::process::id()) << 32)
+}
+
+/// SplitMix64's finaliser: successive counters give unrelated-looking names.
+fn mix(mut x: u64) -> u64 {
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }
 
 #[cfg(test)]
@@ -185,12 +753,12 @@ mod tests {
     #[test]
     fn a_second_render_removes_what_the_plan_no_longer_renders_and_nothing_else() {
         let dir = std::env::temp_dir().join(format!("harmony-render-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
         let mut first: Plan<crate::Localhost> = Plan::new("p");
         first.push_step("a", file("a.conf"), &[]);
         first.push_step("b", file("b.conf"), &[]);
         render_plan(&first, &dir).unwrap();
-        fs::write(dir.join("mine.txt"), "not rendered by harmony").unwrap();
+        std::fs::write(dir.join("mine.txt"), "not rendered by harmony").unwrap();
         let mut second: Plan<crate::Localhost> = Plan::new("p");
         second.push_step("a", file("a.conf"), &[]);
         let index = render_plan(&second, &dir).unwrap();
@@ -204,6 +772,16 @@ mod tests {
             dir.join("mine.txt").exists(),
             "files harmony did not write are kept"
         );
-        fs::remove_dir_all(&dir).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn plain_relative_paths_only() {
+        for ok in ["a", "a/b.yaml", "k8s/_cluster/namespace-x.yaml"] {
+            assert!(plain_relative(ok), "{ok}");
+        }
+        for bad in ["", "/a", "a/../b", "./a", "a//b", "a/", "..", "a\0b"] {
+            assert!(!plain_relative(bad), "{bad:?}");
+        }
     }
 }

@@ -39,7 +39,11 @@ pub(super) async fn run<T: Topology>(
     engine: &Engine<T>,
     plan: Plan<T>,
     file: Option<PathBuf>,
+    offline: bool,
 ) -> ExitStatus {
+    if offline {
+        return run_offline(out, engine, plan).await;
+    }
     let doc = match engine.plan(plan).await {
         Ok(doc) => doc,
         Err(e) => return out.error(e),
@@ -115,5 +119,70 @@ pub(super) async fn run<T: Topology>(
         ExitStatus::StepFailed
     } else {
         ExitStatus::Ok
+    }
+}
+
+/// `plan --offline`: no provider is asked anything; every step is listed as not inspected.
+/// Exits 0: nothing failed, nothing was looked at.
+async fn run_offline<T: Topology>(out: &Output, engine: &Engine<T>, plan: Plan<T>) -> ExitStatus {
+    use std::io::Write as _;
+    let doc = match engine.plan_offline(plan).await {
+        Ok(doc) => doc,
+        Err(e) => return out.error(e),
+    };
+    if out.json {
+        out.print_json(&doc);
+        return ExitStatus::Ok;
+    }
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = (|| -> std::io::Result<()> {
+        writeln!(
+            stdout,
+            "plan `{}` for topology `{}` (offline: nothing inspected)",
+            doc.plan.name, doc.plan.topology
+        )?;
+        for key in &doc.config {
+            writeln!(
+                stdout,
+                "  config {}: from {}",
+                key.key,
+                crate::redact::mask_url_credentials(&key.source.to_string())
+            )?;
+        }
+        for removal in &doc.removals {
+            writeln!(
+                stdout,
+                "  -  {}: delete: remove {} (no longer declared)",
+                escape_control(&removal.resource),
+                escape_control(&removal.operation.to_string())
+            )?;
+        }
+        for left in &doc.left_in_place {
+            writeln!(
+                stdout,
+                "  =  {}: {}",
+                escape_control(&left.resource),
+                left.note
+            )?;
+        }
+        for step in &doc.steps {
+            writeln!(
+                stdout,
+                "  #{} [{}] {}: not inspected",
+                step.step,
+                escape_control(&step.score),
+                escape_control(&step.operation)
+            )?;
+        }
+        writeln!(
+            stdout,
+            "{} steps not inspected (--offline), {} to delete",
+            doc.summary.not_inspected, doc.summary.delete
+        )?;
+        stdout.flush()
+    })();
+    match written {
+        Ok(()) => ExitStatus::Ok,
+        Err(e) => out.fail(ExitStatus::StateIo, format!("cannot write the plan: {e}")),
     }
 }

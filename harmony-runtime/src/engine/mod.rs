@@ -1,6 +1,6 @@
 //! The engine: `plan`, `apply`, `apply_saved`, `smoke`, `status` and `render` of one plan on one
 //! topology, each returning the typed document the CLI prints ([`PlanDocument`],
-//! [`ApplyReport`], [`StatusDocument`], [`RenderIndex`]). The command line
+//! [`ApplyReport`], [`StatusDocument`], [`RenderReport`](crate::render::RenderReport)). The command line
 //! ([`cli`](mod@crate::cli)) parses arguments, builds an [`Engine`], calls it and prints.
 //!
 //! An engine owns its run context explicitly: the state directory and its lock, the
@@ -43,7 +43,7 @@ pub use status::{CapabilityDoc, LiveDoc, ResourceDoc, StatusDocument};
 use crate::executor::{
     Action, CancelToken, ExecEvent, ExecOptions, TopologyRunner, default_parallelism, execute,
 };
-use crate::render::RenderIndex;
+use crate::render::{RenderReport, StreamFormat, StreamReport};
 use crate::report::{ApplyReport, SCHEMA_VERSION, StepReport, StepStatus, Summary};
 use crate::state::StateDir;
 
@@ -259,6 +259,14 @@ impl<T: Topology> Engine<T> {
 
     /// `plan` restricted by `only`, or a usage error listing the scores; an invalid plan is an
     /// error naming its problems.
+    /// [`select`](Engine::select) of an owned plan: without `only`, the plan itself (no copy).
+    fn select_owned(&self, plan: Plan<T>, only: Option<&str>) -> Result<Plan<T>, EngineError> {
+        if only.is_none() && plan.problems.is_empty() {
+            return Ok(plan);
+        }
+        self.select(&plan, only)
+    }
+
     fn select(&self, plan: &Plan<T>, only: Option<&str>) -> Result<Plan<T>, EngineError> {
         if !plan.problems.is_empty() {
             let problems: Vec<String> = plan.problems.iter().map(|p| p.to_string()).collect();
@@ -380,16 +388,51 @@ impl<T: Topology> Engine<T> {
         RunContext::scope(Arc::clone(&self.context), status::status(self)).await
     }
 
-    /// Writes every step's artifact into `dir`, deterministically. With
-    /// [`SecretValues::Included`], secret references are first resolved through their sources,
-    /// so a rendered Kubernetes `Secret` holds real values (a missing value is a
+    /// Writes every step's artifact into `dir`, deterministically, rewriting only files whose
+    /// bytes changed and removing the stale ones of the previous render (see [`crate::render`]).
+    /// With [`SecretValues::Included`], secret references are first resolved through their
+    /// sources, so a rendered Kubernetes `Secret` holds real values (a missing value is a
     /// [`ExitStatus::Config`] error).
     pub async fn render(
         &self,
         plan: Plan<T>,
         dir: &Path,
         secrets: SecretValues,
-    ) -> Result<RenderIndex, EngineError> {
+    ) -> Result<RenderReport, EngineError> {
+        let plan = self.render_plan(plan, secrets).await?;
+        let report = crate::render::render_dir(&plan, dir, secrets).map_err(|e| {
+            EngineError::new(
+                ExitStatus::StateIo,
+                format!("render into {}: {e}", dir.display()),
+            )
+        });
+        drop_in_background(plan);
+        report
+    }
+
+    /// Writes the plan's Kubernetes objects to `out` as one stream, in step order (what
+    /// `render -` prints, for `kubectl apply -f -`); secrets as with [`render`](Engine::render).
+    pub async fn render_stream(
+        &self,
+        plan: Plan<T>,
+        format: StreamFormat,
+        secrets: SecretValues,
+        out: &mut impl std::io::Write,
+    ) -> Result<StreamReport, EngineError> {
+        let plan = self.render_plan(plan, secrets).await?;
+        let report = crate::render::render_stream(&plan, format, secrets, out)
+            .map_err(|e| EngineError::new(ExitStatus::StateIo, format!("render -: {e}")));
+        drop_in_background(plan);
+        report
+    }
+
+    /// The plan as rendered: charts inflated (a chart that cannot be is an error), `--only`
+    /// applied, secret references resolved when they are included.
+    async fn render_plan(
+        &self,
+        plan: Plan<T>,
+        secrets: SecretValues,
+    ) -> Result<Plan<T>, EngineError> {
         let inflated = self.inflate(plan).await;
         if !inflated.failures.is_empty() {
             let reasons: Vec<String> = inflated
@@ -399,14 +442,10 @@ impl<T: Topology> Engine<T> {
                 .collect();
             return Err(EngineError::new(
                 ExitStatus::StepFailed,
-                format!(
-                    "cannot render into {}: {}",
-                    dir.display(),
-                    reasons.join("; ")
-                ),
+                format!("cannot render: {}", reasons.join("; ")),
             ));
         }
-        let mut plan = self.select(&inflated.plan, self.only.as_deref())?;
+        let mut plan = self.select_owned(inflated.plan, self.only.as_deref())?;
         if secrets == SecretValues::Included {
             let resolver = crate::config::SecretResolver::new();
             for step in &mut plan.steps {
@@ -428,12 +467,7 @@ impl<T: Topology> Engine<T> {
                 }
             }
         }
-        crate::render::render_plan_with(&plan, dir, secrets).map_err(|e| {
-            EngineError::new(
-                ExitStatus::StateIo,
-                format!("render into {}: {e}", dir.display()),
-            )
-        })
+        Ok(plan)
     }
 
     /// Prunes (in `Apply` mode) and runs `plan`'s steps; `full` is the whole plan, for pruning.
@@ -644,4 +678,12 @@ fn smoke_steps<T: Topology>(plan: &Plan<T>) -> Plan<T> {
         })
         .collect();
     only
+}
+
+/// Drops a big plan on another thread: freeing one of 10,000 apps takes a tenth of its render,
+/// off the critical path (the process may exit before that thread is done, which is fine).
+fn drop_in_background<T: Send + 'static>(plan: Plan<T>) {
+    if plan.steps.len() > 1_000 {
+        std::thread::spawn(move || drop(plan));
+    }
 }

@@ -74,6 +74,13 @@ pub struct PlanSummary {
     pub unchanged: usize,
     /// Steps that could not be inspected.
     pub unknown: usize,
+    /// Steps not inspected because `plan --offline` inspects nothing (absent when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub not_inspected: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The document `plan --json` prints and `plan --out FILE` saves; `apply FILE` reads it.
@@ -106,6 +113,65 @@ pub struct PlanDocument<T> {
 }
 
 impl<T: Topology> Engine<T> {
+    /// The plan document without asking any provider anything (`plan --offline`): every step is
+    /// listed as not inspected (it would be applied, and `apply` decides then whether it changes
+    /// anything), the resources the state records that the plan no longer declares as deletions,
+    /// not inspected either. It names no program: it cannot be applied as a saved plan.
+    pub async fn plan_offline(&self, plan: Plan<T>) -> Result<PlanDocument<T>, EngineError> {
+        let full = self.inflate(plan).await.plan;
+        let mut selected = self.select(&full, self.only.as_deref())?;
+        let state = super::record::load(&self.state, T::NAME)?;
+        let removals: Vec<PlannedRemoval> = super::record::orphans(&state, &full)
+            .into_iter()
+            .map(|(resource, _, operation)| PlannedRemoval {
+                change: Change::Delete {
+                    summary: format!("remove {operation} (no longer declared)"),
+                },
+                resource,
+                operation,
+                observed: None,
+                error: None,
+            })
+            .collect();
+        let left_in_place = super::record::adopted_undeclared(&state, &full)
+            .into_iter()
+            .map(|(resource, _, _)| LeftInPlace {
+                resource,
+                note: ADOPTED_NOTE.to_string(),
+            })
+            .collect();
+        let steps = selected
+            .steps
+            .iter()
+            .map(|step| PlannedStep {
+                step: step.id.0,
+                score: step.score.clone(),
+                operation: step.operation.to_string(),
+                resource: step.operation.resource_id(),
+                change: None,
+                observed: None,
+                error: None,
+            })
+            .collect();
+        let summary = PlanSummary {
+            delete: removals.len(),
+            not_inspected: selected.steps.len(),
+            ..PlanSummary::default()
+        };
+        crate::state::redact_private_content(&mut selected);
+        Ok(PlanDocument {
+            schema_version: SCHEMA_VERSION,
+            command: "plan".into(),
+            plan: selected,
+            removals,
+            steps,
+            summary,
+            left_in_place,
+            config: self.config.clone(),
+            program: None,
+        })
+    }
+
     /// Inspects `plan` (and what `full` no longer declares) against the world.
     pub(super) async fn inspect(
         &self,
