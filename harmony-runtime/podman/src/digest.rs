@@ -87,12 +87,8 @@ fn read_key(path: &Path) -> std::io::Result<[u8; KEY_LEN]> {
         ));
     }
     let mut key = [0u8; KEY_LEN];
-    file.read_exact(&mut key).map_err(|_| {
-        refuse(
-            path,
-            "is shorter than a key; remove it to make a new key",
-        )
-    })?;
+    file.read_exact(&mut key)
+        .map_err(|_| refuse(path, "is shorter than a key; remove it to make a new key"))?;
     Ok(key)
 }
 
@@ -177,7 +173,10 @@ mod tests {
         std::fs::write(&target, [7u8; 32]).unwrap();
         std::os::unix::fs::symlink(&target, dir.join(KEY_FILE)).unwrap();
         let err = load_or_create_key(&dir).unwrap_err();
-        assert!(err.to_string().contains("symbolic") || err.raw_os_error() == Some(libc::ELOOP), "{err}");
+        assert!(
+            err.to_string().contains("symbolic") || err.raw_os_error() == Some(libc::ELOOP),
+            "{err}"
+        );
         // A symlinked state directory is refused too.
         let link = root.join("linked");
         std::os::unix::fs::symlink(&dir, &link).unwrap();

@@ -263,7 +263,12 @@ impl ContainerSpec {
                 || k.starts_with(|c: char| c.is_ascii_digit())
                 || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         };
-        if let Some(k) = self.env.keys().chain(self.secrets.keys()).find(|k| bad_var(k)) {
+        if let Some(k) = self
+            .env
+            .keys()
+            .chain(self.secrets.keys())
+            .find(|k| bad_var(k))
+        {
             return Err(Error::new(
                 ErrorKind::BadSpec,
                 format!(
@@ -288,7 +293,10 @@ impl ContainerSpec {
         if self.image.is_empty() || self.image.starts_with('-') {
             return Err(Error::new(
                 ErrorKind::BadSpec,
-                format!("container `{}`: bad image reference {:?}", self.name, self.image),
+                format!(
+                    "container `{}`: bad image reference {:?}",
+                    self.name, self.image
+                ),
             ));
         }
         Ok(())
@@ -309,6 +317,8 @@ pub struct Config {
     pub scope: String,
     /// Pull policy.
     pub pull: PullPolicy,
+    /// Time a stopped container gets between SIGTERM and SIGKILL.
+    pub stop_timeout: Duration,
 }
 
 impl Config {
@@ -320,6 +330,7 @@ impl Config {
             state_dir: state_dir.into(),
             scope: scope.into(),
             pull: PullPolicy::Never,
+            stop_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -396,14 +407,17 @@ impl Podman {
         let key = load_or_create_key(&config.state_dir).map_err(|e| {
             Error::new(
                 ErrorKind::State,
-                format!(
-                    "podman digest key in {}: {e}",
-                    config.state_dir.display()
-                ),
+                format!("podman digest key in {}: {e}", config.state_dir.display()),
             )
         })?;
         let mut env = Vec::new();
-        for var in ["PATH", "HOME", "XDG_RUNTIME_DIR", "TMPDIR", "CONTAINERS_CONF"] {
+        for var in [
+            "PATH",
+            "HOME",
+            "XDG_RUNTIME_DIR",
+            "TMPDIR",
+            "CONTAINERS_CONF",
+        ] {
             if let Some(value) = std::env::var_os(var) {
                 env.push((OsString::from(var), value));
             }
@@ -486,7 +500,10 @@ impl Podman {
             && let Some(mut pipe) = child.stdin.take()
         {
             pipe.write_all(input).await.map_err(|e| {
-                Error::new(ErrorKind::Podman, format!("{}: writing its input: {e}", what()))
+                Error::new(
+                    ErrorKind::Podman,
+                    format!("{}: writing its input: {e}", what()),
+                )
             })?;
             drop(pipe);
         }
@@ -521,9 +538,7 @@ impl Podman {
 
     /// Makes sure `image` is present locally, pulling it only when the policy allows.
     pub async fn ensure_image(&self, image: &str) -> Result<()> {
-        let out = self
-            .run(&strings(["image", "exists", image]), None)
-            .await?;
+        let out = self.run(&strings(["image", "exists", image]), None).await?;
         if out.status.success() {
             return Ok(());
         }
@@ -551,7 +566,10 @@ impl Podman {
     /// The container named `name` (podman name), if any, whoever owns it.
     async fn inspect_name(&self, name: &str) -> Result<Option<(ContainerInfo, String)>> {
         let out = self
-            .run(&strings(["container", "inspect", "--format", "json", name]), None)
+            .run(
+                &strings(["container", "inspect", "--format", "json", name]),
+                None,
+            )
             .await?;
         if !out.status.success() {
             let err = String::from_utf8_lossy(&out.stderr);
@@ -560,7 +578,10 @@ impl Podman {
             }
             return Err(Error::new(
                 ErrorKind::Podman,
-                format!("`podman container inspect {name}` failed: {}", stderr_tail(&out.stderr)),
+                format!(
+                    "`podman container inspect {name}` failed: {}",
+                    stderr_tail(&out.stderr)
+                ),
             ));
         }
         let value: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| {
@@ -577,7 +598,10 @@ impl Podman {
         let info = ContainerInfo {
             name: c["Name"].as_str().unwrap_or(name).to_string(),
             logical: label(LABEL_NAME),
-            state: c["State"]["Status"].as_str().unwrap_or_default().to_string(),
+            state: c["State"]["Status"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
             health: c["State"]["Health"]["Status"]
                 .as_str()
                 .or_else(|| c["State"]["Healthcheck"]["Status"].as_str())
@@ -733,14 +757,20 @@ impl Podman {
                 self.remove_secrets(&made).await;
                 return Err(Error::new(
                     ErrorKind::BadSpec,
-                    format!("container `{}`: the value of secret `{var}` is not known here", spec.name),
+                    format!(
+                        "container `{}`: the value of secret `{var}` is not known here",
+                        spec.name
+                    ),
                 ));
             };
             let secret = secret_name(container, var);
             // A leftover of an interrupted run would make `create` fail.
             self.remove_secrets(std::slice::from_ref(&secret)).await;
             if let Err(e) = self
-                .run_ok(&strings(["secret", "create", &secret, "-"]), Some(value.0.as_bytes()))
+                .run_ok(
+                    &strings(["secret", "create", &secret, "-"]),
+                    Some(value.0.as_bytes()),
+                )
                 .await
             {
                 self.remove_secrets(&made).await;
@@ -757,10 +787,14 @@ impl Podman {
         }
     }
 
-    /// Stops (SIGTERM, SIGKILL after 10 s) and removes a container of ours, then its secrets.
+    /// Stops (SIGTERM, SIGKILL after the stop timeout) and removes a container of ours, then its secrets.
     async fn remove_container(&self, info: &ContainerInfo) -> Result<()> {
-        self.run_ok(&strings(["rm", "--force", "--time", "10", &info.name]), None)
-            .await?;
+        let time = self.config.stop_timeout.as_secs().to_string();
+        self.run_ok(
+            &strings(["rm", "--force", "--time", &time, &info.name]),
+            None,
+        )
+        .await?;
         self.remove_secrets(&info.secrets).await;
         Ok(())
     }
@@ -782,7 +816,8 @@ impl Podman {
         match self.info(logical).await? {
             None => Ok(false),
             Some(info) => {
-                self.run_ok(&strings(["stop", "--time", "10", &info.name]), None)
+                let time = self.config.stop_timeout.as_secs().to_string();
+                self.run_ok(&strings(["stop", "--time", &time, &info.name]), None)
                     .await?;
                 Ok(true)
             }
@@ -873,12 +908,21 @@ impl Podman {
         if !out.status.success() {
             return Err(Error::new(
                 ErrorKind::Podman,
-                format!("`podman logs {}` failed: {}", info.name, stderr_tail(&out.stderr)),
+                format!(
+                    "`podman logs {}` failed: {}",
+                    info.name,
+                    stderr_tail(&out.stderr)
+                ),
             ));
         }
         let mut all: Vec<String> = [&out.stdout, &out.stderr]
             .iter()
-            .flat_map(|bytes| String::from_utf8_lossy(bytes).lines().map(cut_line).collect::<Vec<_>>())
+            .flat_map(|bytes| {
+                String::from_utf8_lossy(bytes)
+                    .lines()
+                    .map(cut_line)
+                    .collect::<Vec<_>>()
+            })
             .collect();
         let excess = all.len().saturating_sub(lines);
         all.drain(..excess);
@@ -895,11 +939,18 @@ impl Podman {
             )
             .await?;
         let value: serde_json::Value = serde_json::from_slice(&out).map_err(|e| {
-            Error::new(ErrorKind::Podman, format!("`podman ps` gave unreadable JSON: {e}"))
+            Error::new(
+                ErrorKind::Podman,
+                format!("`podman ps` gave unreadable JSON: {e}"),
+            )
         })?;
         let mut infos = Vec::new();
         for entry in value.as_array().into_iter().flatten() {
-            let Some(name) = entry["Names"].as_array().and_then(|n| n.first()).and_then(|n| n.as_str()) else {
+            let Some(name) = entry["Names"]
+                .as_array()
+                .and_then(|n| n.first())
+                .and_then(|n| n.as_str())
+            else {
                 continue;
             };
             if let Some((info, scope)) = self.inspect_name(name).await?

@@ -29,14 +29,24 @@ pub fn container_name(logical: &str) -> String {
 }
 
 /// The podman secret name holding variable `var` of container `container` (a name from
-/// [`container_name`]).
+/// [`container_name`]): `harmony.<VAR>.<hash>`, at most 64 characters and ending with an
+/// alphanumeric, as podman requires of secret names; the hash (16 hex digits of SHA-256 of
+/// container and variable) keeps secrets of different containers apart.
 pub fn secret_name(container: &str, var: &str) -> String {
     let readable: String = var
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .take(32)
         .collect();
-    format!("{container}.{readable}.{}", short_hash(var.as_bytes()))
+    let mut both = container.as_bytes().to_vec();
+    both.push(0);
+    both.extend_from_slice(var.as_bytes());
+    let hash: String = Sha256::digest(&both)
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("harmony.{readable}.{hash}")
 }
 
 /// Whether `name` is valid under podman's rule `[a-zA-Z0-9][a-zA-Z0-9_.-]*`.
@@ -84,6 +94,8 @@ mod tests {
             for var in ["DB_PASSWORD", "a=b", "é", ""] {
                 let secret = secret_name(&name, var);
                 assert!(is_valid(&secret), "{secret:?}");
+                assert!(secret.len() <= 64, "{secret:?}");
+                assert_ne!(secret, secret_name("harmony-other", var));
             }
         }
     }
@@ -97,11 +109,15 @@ mod tests {
         }
         // Names that sanitize alike still differ.
         let alike = ["a/b", "a=b", "a-b", "a b", "a\u{e9}b"];
-        let names: std::collections::BTreeSet<_> = alike.iter().map(|n| container_name(n)).collect();
+        let names: std::collections::BTreeSet<_> =
+            alike.iter().map(|n| container_name(n)).collect();
         assert_eq!(names.len(), alike.len(), "{names:?}");
         assert_eq!(
             container_name("default=2Ed1=2Ecam"),
-            format!("harmony-default-2Ed1-2Ecam-{}", short_hash(b"default=2Ed1=2Ecam"))
+            format!(
+                "harmony-default-2Ed1-2Ecam-{}",
+                short_hash(b"default=2Ed1=2Ecam")
+            )
         );
     }
 
