@@ -39,20 +39,27 @@ is_static() {
     dpkg-query -W -f '${Status}' busybox-static 2>/dev/null | grep -q "install ok installed"
 }
 
+umask 077
+mkdir -p "$dir"
+chmod 0700 "$dir"
+# One run at a time (test binaries run in parallel): the second waits, then only checks.
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"$dir/lock"
+    flock 9
+fi
+
 if ! command -v podman >/dev/null 2>&1 || ! command -v runc >/dev/null 2>&1 || ! busybox_bin >/dev/null; then
     if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
         fail "podman, runc or a static busybox is missing, and installing them needs root and apt-get"
     fi
     export DEBIAN_FRONTEND=noninteractive
-    # Serialise with other installers (apt's own lock makes a concurrent run fail, not wait).
-    apt-get update -qq >&2 || fail "apt-get update failed"
-    apt-get install -y -qq podman runc busybox-static >&2 || fail "apt-get install podman runc busybox-static failed"
+    # Wait for another installer's lock rather than fail (other test scripts install too).
+    apt-get -o DPkg::Lock::Timeout=600 update -qq >&2 || fail "apt-get update failed"
+    apt-get -o DPkg::Lock::Timeout=600 install -y -qq podman runc busybox-static >&2 \
+        || fail "apt-get install podman runc busybox-static failed"
 fi
 busybox=$(busybox_bin) || fail "busybox-static is installed but no static busybox with httpd was found"
 
-umask 077
-mkdir -p "$dir"
-chmod 0700 "$dir"
 conf="$dir/containers.conf"
 if [ ! -f "$conf" ] || [ -L "$conf" ]; then
     rm -f "$conf"
