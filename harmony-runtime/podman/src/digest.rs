@@ -128,9 +128,12 @@ mod tests {
 
     fn scratch(tag: &str) -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!(
-            "harmony-podman-{tag}-{}-{:?}",
+            "harmony-podman-{tag}-{}-{}",
             std::process::id(),
             std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos()
         ));
         let _ = std::fs::remove_dir_all(&dir);
         dir

@@ -1026,6 +1026,90 @@ mod tests {
         assert!(spec.check().unwrap_err().message.contains("DB_FILE"));
     }
 
+    fn scratch(tag: &str) -> PathBuf {
+        std::env::temp_dir().join(format!(
+            "harmony-podman-lib-{tag}-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos()
+        ))
+    }
+
+    /// The attack: a variable of ours (a token, a password) leaking into podman's environment.
+    /// Run as `env` in place of podman, the child shows only what podman needs.
+    #[tokio::test]
+    async fn podman_runs_with_a_cleared_environment() {
+        let dir = scratch("env");
+        let mut config = Config::new(dir.join("state"), "test");
+        config.program = PathBuf::from("/usr/bin/env");
+        config.containers_conf = Some(PathBuf::from("/etc/harmony-test.conf"));
+        let podman = Podman::new(config).unwrap();
+        let out = podman.run(&[], None).await.unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let names: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, _)| k)
+            .collect();
+        assert!(!names.is_empty());
+        for name in &names {
+            assert!(
+                [
+                    "PATH",
+                    "HOME",
+                    "XDG_RUNTIME_DIR",
+                    "TMPDIR",
+                    "CONTAINERS_CONF"
+                ]
+                .contains(name),
+                "{name} reached podman's environment"
+            );
+        }
+        assert!(text.contains("CONTAINERS_CONF=/etc/harmony-test.conf"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Secret values go to podman on standard input, never as an argument: a fake podman
+    /// records both.
+    #[tokio::test]
+    async fn secret_values_go_to_stdin_never_argv() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = scratch("stdin");
+        std::fs::create_dir_all(&dir).unwrap();
+        let fake = dir.join("podman");
+        std::fs::write(
+            &fake,
+            format!(
+                "#!/bin/sh\nprintf '%s\\n' \"$@\" >> {0}/argv\ncat >> {0}/stdin\n",
+                dir.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let mut config = Config::new(dir.join("state"), "test");
+        config.program = fake;
+        let podman = Podman::new(config).unwrap();
+        let mut spec = ContainerSpec {
+            name: "web".into(),
+            image: "localhost/x:1".into(),
+            ..Default::default()
+        };
+        spec.secrets
+            .insert("TOKEN".into(), Some(SecretValue::new("v4lue-on-stdin")));
+        let names = podman.create_secrets("harmony-web-0", &spec).await.unwrap();
+        assert_eq!(names, [secret_name("harmony-web-0", "TOKEN")]);
+        let argv = std::fs::read_to_string(dir.join("argv")).unwrap();
+        assert!(argv.contains("create"), "{argv}");
+        assert!(!argv.contains("v4lue"), "{argv}");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("stdin")).unwrap(),
+            "v4lue-on-stdin"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn log_lines_are_cut_on_char_boundaries() {
         let line = "é".repeat(5000);
