@@ -147,6 +147,10 @@ impl Drop for Fixture {
     }
 }
 
+/// A main process that exits on SIGTERM (busybox `sleep` as PID 1 ignores it, and each stop
+/// would wait for podman's 10 s before SIGKILL).
+const IDLE: &[&str] = &["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"];
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -159,7 +163,7 @@ fn free_port() -> u16 {
 async fn plan_apply_unchanged_replace_status_and_prune() {
     let env = podman_or_skip!();
     let fx = Fixture::new(env, "cycle");
-    let spec = fx.spec("svc=1", &["sleep", "1000"]);
+    let spec = fx.spec("svc=1", IDLE);
     let p = &fx.provider;
 
     let first = p.inspect(&spec).await.unwrap();
@@ -178,7 +182,11 @@ async fn plan_apply_unchanged_replace_status_and_prune() {
 
     // A changed spec is an update, applied by replacing the container.
     let mut changed = spec.clone();
-    changed.command = vec!["sleep".into(), "999".into()];
+    changed.command = vec![
+        "sh".into(),
+        "-c".into(),
+        "trap 'exit 0' TERM; sleep 999 & wait".into(),
+    ];
     assert!(matches!(
         p.inspect(&changed).await.unwrap().change,
         Change::Update { .. }
@@ -225,14 +233,14 @@ async fn apply_waits_until_healthy_and_fails_when_never_healthy() {
     std::net::TcpStream::connect(&listen).expect("healthy means listening");
 
     // A health command run by podman's healthcheck.
-    let mut checked = fx.spec("checked", &["sleep", "1000"]);
+    let mut checked = fx.spec("checked", IDLE);
     checked.health = Some(ContainerHealth {
         command: vec!["cat".into(), "/www/index.html".into()],
         timeout: "20s".parse().unwrap(),
     });
     assert!(fx.provider.apply(&checked).await.unwrap().is_changed());
 
-    let mut sick = fx.spec("sick", &["sleep", "1000"]);
+    let mut sick = fx.spec("sick", IDLE);
     sick.health = Some(ContainerHealth {
         command: vec!["false".into()],
         timeout: "2s".parse().unwrap(),
@@ -257,7 +265,7 @@ async fn secrets_stay_out_of_argv_and_inspect_and_references_plan_as_unchanged()
     let env = podman_or_skip!();
     let fx = Fixture::new(env, "secret");
     let value = format!("pr0vider-secret-{}", std::process::id());
-    let mut spec = fx.spec("db", &["sleep", "1000"]);
+    let mut spec = fx.spec("db", IDLE);
     spec.env.insert(
         "DB_PASSWORD".into(),
         EnvValue::Secret(Secret::from(value.clone())),
