@@ -4,6 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# rust-toolchain.toml pins 1.95.0, the compiler the ui-tests' .stderr files were blessed with;
+# rustup does not install it by itself. Where rustup has that release only as `stable`, give it the
+# pinned name too (rustup refuses `toolchain link` for release-like names, hence the symlink).
+if command -v rustup >/dev/null && ! rustup toolchain list | grep -q '^1\.95\.0-'; then
+  host=$(rustc +stable -vV 2>/dev/null | sed -n 's/^host: //p')
+  if [ -n "$host" ] && rustc +stable --version | grep -q '^rustc 1\.95\.0 '; then
+    ln -s -T "stable-$host" "${RUSTUP_HOME:-$HOME/.rustup}/toolchains/1.95.0-$host"
+  fi
+fi
+
 echo "== rustfmt"
 cargo fmt --all -- --check
 
@@ -12,6 +22,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== tests (unit, integration, ui, doc tests of every crate and of the book)"
 cargo test --workspace --locked
+
+echo "== package (each published crate builds from its .crate file alone; nothing is uploaded)"
+cargo package --workspace --locked \
+  --exclude ui-tests --exclude harmony-examples --exclude harmony-fleet-tests
 
 echo "== book"
 tools="${HARMONY_TOOLS:-$HOME/.cache/harmony-dsl/tools}"

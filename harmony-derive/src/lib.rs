@@ -14,11 +14,9 @@ mod provider_derive;
 mod score_derive;
 mod syntax;
 mod topology;
-/// harmony-dsl's typed values, the same file compiled here: the macros validate each literal at
-/// expansion time with the very validators that `FromStr` and the const checks use.
-#[path = "../../harmony-dsl/src/value/mod.rs"]
-#[allow(dead_code, unused_imports, unused_macros)]
-mod value;
+/// The typed values: the macros validate each literal at expansion time with the very validators
+/// that `FromStr` and the const checks use.
+use harmony_values as value;
 
 /// Declares a capability trait and its `Provides*` marker:
 /// `capability! { /// docs  Name(ProvidesName) manages Resource }`.

@@ -47,13 +47,13 @@
 //! ```
 
 use std::fmt;
-use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
 pub use harmony_derive::Config;
 
 use crate::value::{Literal, ScoreField, ValueKind};
+pub use crate::value::{SecretRef, ValueSource};
 
 /// A configuration schema: a struct whose fields are [`ConfigValue`]s. Implemented by
 /// `#[derive(Config)]`; resolve it with [`Config::resolve`] over the runtime's sources.
@@ -108,100 +108,6 @@ pub struct Found {
 pub trait ConfigLookup {
     /// Tries each source in order for `key`.
     fn find(&mut self, key: &str) -> Lookup;
-}
-
-/// Where a value came from; shown by `plan`, never with the value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ValueSource {
-    /// An environment variable.
-    Env {
-        /// Its name, e.g. `HARMONY_CONFIG_REPLICAS`.
-        variable: String,
-    },
-    /// A key of a TOML file.
-    File {
-        /// The file.
-        path: PathBuf,
-        /// The key in it.
-        key: String,
-    },
-    /// A field of a secret in a Vault/OpenBao KV v2 store.
-    Store {
-        /// The store's address, e.g. `https://vault.example.com:8200`.
-        address: String,
-        /// The KV v2 mount, e.g. `secret`.
-        mount: String,
-        /// The secret's path under the mount.
-        path: String,
-        /// The field in the secret.
-        field: String,
-    },
-    /// The schema's `#[config(default = ...)]`.
-    Default,
-    /// No source has it and the field is optional: left unset.
-    Unset,
-}
-
-impl fmt::Display for ValueSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ValueSource::Env { variable } => write!(f, "environment variable {variable}"),
-            ValueSource::File { path, key } => write!(f, "file {} (key `{key}`)", path.display()),
-            ValueSource::Store {
-                address,
-                mount,
-                path,
-                field,
-            } => write!(
-                f,
-                "secret store {address} ({mount}/data/{path}, field `{field}`)"
-            ),
-            ValueSource::Default => f.write_str("default"),
-            ValueSource::Unset => f.write_str("nowhere (optional, unset)"),
-        }
-    }
-}
-
-/// A reference to a secret in configuration: its key and the source it was found in, never its
-/// value. Plans, rendered files and state hold this; the runtime reads the value from the source
-/// when it applies the step that needs it, as a [`Secret`](crate::value::Secret).
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SecretRef {
-    key: String,
-    source: ValueSource,
-}
-
-impl SecretRef {
-    /// A reference to `key`, found in `source`.
-    pub fn new(key: impl Into<String>, source: ValueSource) -> Self {
-        SecretRef {
-            key: key.into(),
-            source,
-        }
-    }
-
-    /// The configuration key.
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-
-    /// Where the value is read from at apply time.
-    pub fn source(&self) -> &ValueSource {
-        &self.source
-    }
-}
-
-impl fmt::Debug for SecretRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SecretRef({} from {})", self.key, self.source)
-    }
-}
-
-impl fmt::Display for SecretRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "secret `{}` ({})", self.key, self.source)
-    }
 }
 
 /// A value a [`Config`] field may hold: the typed values, text, numbers, booleans, `Option` of
@@ -280,15 +186,6 @@ impl<T: ConfigValue> ConfigValue for Option<T> {
     fn reference(key: &str, source: ValueSource) -> Option<Self> {
         T::reference(key, source).map(Some)
     }
-}
-
-impl ScoreField for SecretRef {
-    const KIND: ValueKind = ValueKind::Secret;
-}
-
-/// An environment variable holding a secret (`LocalService::secret_env`): no literal either.
-impl ScoreField for (String, SecretRef) {
-    const KIND: ValueKind = ValueKind::Secret;
 }
 
 impl ConfigValue for SecretRef {

@@ -149,3 +149,19 @@ impl std::error::Error for Error {
 
 /// Result with Harmony's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A fleet connection or bucket failure keeps its message, cause and retry class.
+impl From<harmony_fleet_wire::Error> for Error {
+    fn from(e: harmony_fleet_wire::Error) -> Self {
+        let kind = if e.is_transient() {
+            ErrorKind::Transient
+        } else {
+            ErrorKind::Permanent
+        };
+        let (message, source) = e.into_parts();
+        Error {
+            source,
+            ..Error::new(kind, message)
+        }
+    }
+}

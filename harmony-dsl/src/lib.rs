@@ -27,7 +27,7 @@ pub mod score;
 pub mod scores;
 pub mod smoke;
 pub mod topology;
-pub mod value;
+pub use harmony_values as value;
 
 #[doc(hidden)]
 #[path = "private.rs"]

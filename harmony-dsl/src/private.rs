@@ -4,7 +4,7 @@ pub use crate::score::ScoreKind;
 pub use crate::value::{FromLiteral, Literal, ScoreField, ValueKind, expect_literal};
 
 use crate::endpoint::{Endpoint, Protocol};
-use crate::value::{Secret, check_literal, kind_bit};
+use crate::value::{check_literal, kind_bit};
 pub use serde;
 
 use crate::error::{Error, Result};
@@ -147,26 +147,6 @@ impl<P: Protocol> FromLiteral for Endpoint<P> {
         match check_literal(ValueKind::Opaque, lit) {
             Err(e) => panic!("{e}"),
             Ok(()) => unreachable!("wired outputs reject every literal"),
-        }
-    }
-}
-
-/// Secrets are never literals; see the impl for `Endpoint` above.
-impl<T> FromLiteral for Secret<T> {
-    fn from_literal(lit: Literal) -> Self {
-        match check_literal(ValueKind::Secret, lit) {
-            Err(e) => panic!("{e}"),
-            Ok(()) => unreachable!("secrets reject every literal"),
-        }
-    }
-}
-
-/// Secret references are never literals either; see the impl for `Endpoint` above.
-impl FromLiteral for crate::config::SecretRef {
-    fn from_literal(lit: Literal) -> Self {
-        match check_literal(ValueKind::Secret, lit) {
-            Err(e) => panic!("{e}"),
-            Ok(()) => unreachable!("secret references reject every literal"),
         }
     }
 }

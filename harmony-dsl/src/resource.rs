@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use harmony_fleet_wire::{DeviceSpec, EnvValue, Workload, WorkloadRun};
+
 use crate::value::{Cidr, DomainName, Duration, ImageRef, IpAddress, Port, Secret, Url};
 
 /// The label every object Harmony manages carries.
@@ -191,19 +193,6 @@ impl IdentityClient {
     }
 }
 
-/// A value of an environment variable: plain, or a secret that is never printed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
-pub enum EnvValue {
-    /// Shown in plans.
-    Plain(String),
-    /// Redacted everywhere.
-    Secret(Secret<String>),
-    /// A secret from configuration, by reference: the runtime reads it from its source when it
-    /// applies the step (into [`EnvValue::Secret`]); plans and state hold only the reference.
-    SecretRef(crate::config::SecretRef),
-}
-
 /// A container the [`ContainerRuntime`](crate::capability::ContainerRuntime) runs on a host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContainerSpec {
@@ -245,50 +234,6 @@ impl ContainerSpec {
             self.name
         )
     }
-}
-
-/// The desired state of one device in a [`Fleet`](crate::capability::Fleet).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeviceSpec {
-    /// Device (host) name.
-    pub device: String,
-    /// What should run there.
-    pub workloads: Vec<Workload>,
-}
-
-impl DeviceSpec {
-    /// Stable identity: `device:<name>/<workload>[+<workload>...]`.
-    pub fn id(&self) -> String {
-        let names: Vec<&str> = self.workloads.iter().map(|w| w.name.as_str()).collect();
-        format!("device:{}/{}", self.device, names.join("+"))
-    }
-}
-
-/// One thing that runs on a device.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Workload {
-    /// Name, unique on the device.
-    pub name: String,
-    /// How it runs.
-    pub run: WorkloadRun,
-    /// Environment.
-    pub env: BTreeMap<String, EnvValue>,
-}
-
-/// How a workload runs on a device.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum WorkloadRun {
-    /// A container image, run by the device's container runtime.
-    Container {
-        /// The image.
-        image: ImageRef,
-    },
-    /// A plain supervised process.
-    Process {
-        /// Program and arguments.
-        command: Vec<String>,
-    },
 }
 
 /// A file or directory on the local machine, managed by [`FileSystem`](crate::capability::FileSystem).

@@ -21,3 +21,11 @@ where
         .build();
     Ok(Client::builder(TokioExecutor::new()).build(connector))
 }
+
+/// What a URL path segment or query value must percent-encode: everything but the unreserved
+/// characters of RFC 3986 (letters, digits, `-._~`).
+pub(crate) const COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');

@@ -1,5 +1,5 @@
 //! Helm charts through the real runtime path (`cli_from`: plan, apply, prune, render) against the
-//! test API server, inflated by a real Helm template engine: `scripts/helm.sh` provides a
+//! test API server, inflated by a real Helm template engine: `tests/tools/helm.sh` provides a
 //! `helm template`-compatible command on Helm 4's engine (PyPI `helm-python-sdk`), and the chart
 //! is Helm's own starter chart (`helm create`), never canned YAML.
 
@@ -31,11 +31,11 @@ topology! {
     }
 }
 
-/// The `helm`-compatible command `scripts/helm.sh` provides (installing it when missing).
+/// The `helm`-compatible command `tests/tools/helm.sh` provides (installing it when missing).
 fn helm_bin() -> &'static str {
     static BIN: OnceLock<String> = OnceLock::new();
     BIN.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/helm.sh");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/helm.sh");
         let out = Command::new("sh")
             .arg(&script)
             .stderr(Stdio::inherit())

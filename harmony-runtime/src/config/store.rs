@@ -39,13 +39,14 @@ pub enum StoreAnswer {
 }
 
 impl VaultKv2 {
-    /// `<address>/v1/<mount>/data/<path>`.
+    /// `<address>/v1/<mount>/data/<path>`, each segment of the mount and the path
+    /// percent-encoded (a space, `?` or `#` in a name stays part of the name).
     pub fn url(&self) -> String {
         format!(
             "{}/v1/{}/data/{}",
             self.address.trim_end_matches('/'),
-            self.mount.trim_matches('/'),
-            self.path.trim_matches('/')
+            segments(&self.mount),
+            segments(&self.path)
         )
     }
 
@@ -122,6 +123,17 @@ impl VaultKv2 {
     }
 }
 
+/// `text` without leading and trailing `/`, each `/`-separated segment percent-encoded.
+fn segments(text: &str) -> String {
+    text.trim_matches('/')
+        .split('/')
+        .map(|segment| {
+            percent_encoding::utf8_percent_encode(segment, crate::http::COMPONENT).to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// The `data.data` object of a KV v2 read; strings as they are, other scalars as JSON text.
 fn parse_fields(body: &[u8]) -> Result<BTreeMap<String, Secret<String>>, String> {
     let document: serde_json::Value =
@@ -173,6 +185,20 @@ mod tests {
         assert_eq!(
             vault_errors(br#"{"errors":["permission denied"]}"#),
             "permission denied"
+        );
+    }
+
+    #[test]
+    fn url_encodes_each_segment_of_mount_and_path() {
+        let store = VaultKv2 {
+            address: "https://vault.example.com:8200".into(),
+            mount: "team kv".into(),
+            path: "apps/shop?x#y/ü".into(),
+            token: Secret::new("t".into()),
+        };
+        assert_eq!(
+            store.url(),
+            "https://vault.example.com:8200/v1/team%20kv/data/apps/shop%3Fx%23y/%C3%BC"
         );
     }
 

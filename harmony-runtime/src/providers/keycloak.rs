@@ -106,15 +106,7 @@ fn is_harmonys(live: &Value) -> bool {
 
 /// Percent-encodes a query or path component (unreserved characters stay).
 fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(text, crate::http::COMPONENT).to_string()
 }
 
 /// A JSON answer: status and body.
@@ -220,11 +212,11 @@ impl Keycloak {
                 self.secret_env, self.admin_client
             ))
         })?;
-        let form = format!(
-            "grant_type=client_credentials&client_id={}&client_secret={}",
-            encode(&self.admin_client),
-            encode(&secret)
-        );
+        let form = form_urlencoded::Serializer::new(String::new())
+            .append_pair("grant_type", "client_credentials")
+            .append_pair("client_id", &self.admin_client)
+            .append_pair("client_secret", &secret)
+            .finish();
         let url = format!(
             "{}/realms/{}/protocol/openid-connect/token",
             self.base(),

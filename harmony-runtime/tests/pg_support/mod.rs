@@ -1,5 +1,5 @@
 //! A real PostgreSQL server for the SQL smoke-check tests: a fresh data dir (initdb) with password
-//! authentication over TCP on a free loopback port. `scripts/postgres.sh` finds or installs the
+//! authentication over TCP on a free loopback port. `tests/tools/postgres.sh` finds or installs the
 //! binaries. PostgreSQL refuses to run as root, so a root test runs it as `nobody`. Stopped on drop.
 #![allow(dead_code)]
 
@@ -20,7 +20,7 @@ pub const MD5_PASSWORD: &str = "md5-pass-91c2";
 /// How long the server may take to start.
 const START_DEADLINE: Duration = Duration::from_secs(60);
 
-/// The directory holding `initdb` and `postgres`, from `scripts/postgres.sh` (run once per test
+/// The directory holding `initdb` and `postgres`, from `tests/tools/postgres.sh` (run once per test
 /// binary, so that two tests never install at the same time).
 pub fn postgres_bin_dir() -> PathBuf {
     static BIN_DIR: OnceLock<PathBuf> = OnceLock::new();
@@ -28,7 +28,7 @@ pub fn postgres_bin_dir() -> PathBuf {
 }
 
 fn find_or_install() -> PathBuf {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/postgres.sh");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/postgres.sh");
     let out = Command::new("sh")
         .arg(&script)
         .stderr(Stdio::inherit())

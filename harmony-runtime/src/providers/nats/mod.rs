@@ -8,13 +8,12 @@
 //! ([`ConnectConfig::from_env`]: `HARMONY_NATS_USER`/`_PASSWORD`, `_TOKEN`, `_CREDS`, `_TLS_*`),
 //! so no secret is written in an infrastructure file.
 
-// The device agent's library code lives in `src/agent/` (the `harmony-agent` binary uses it); it
-// is declared here so that this feature stays within the fleet's own files.
-#[path = "../../agent/mod.rs"]
-pub mod agent;
-pub mod connect;
 pub mod store;
-pub mod wire;
+
+/// The wire contract shared with `harmony-agent` (the `harmony-fleet-wire` crate).
+pub use harmony_fleet_wire as wire;
+/// The NATS connection the operator and the agent make (from `harmony-fleet-wire`).
+pub use harmony_fleet_wire::connect;
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};

@@ -7,8 +7,7 @@ use harmony_dsl::{Error, Outcome};
 
 use super::connect::{ConnectConfig, connect, desired_bucket, jetstream_error, status_bucket};
 use super::wire::{
-    DESIRED_BUCKET, DeviceStatus, decode_spec, desired_key, encode_spec, line_diff, redacted_json,
-    status_key,
+    DESIRED_BUCKET, DeviceStatus, decode_spec, desired_key, encode_spec, redacted_json, status_key,
 };
 
 /// What is stored under a key now.
@@ -118,7 +117,7 @@ impl FleetStore {
             Ok(old) => redacted_json(&old),
             Err(e) => format!("(not a device spec: {e})"),
         };
-        let mut diff = line_diff(&old, &redacted_json(spec));
+        let mut diff = crate::local::line_diff(&old, &redacted_json(spec), 1);
         if diff.is_empty() {
             diff.push("~ a secret value changed (redacted)".to_string());
         }
@@ -174,6 +173,7 @@ impl FleetStore {
                     ))
                 } else {
                     jetstream_error(&self.url, &format!("cannot create {}", self.where_(key)), e)
+                        .into()
                 }
             }),
             Observed::Revision { value } => {
@@ -190,6 +190,7 @@ impl FleetStore {
                             &format!("cannot update {}", self.where_(key)),
                             e,
                         )
+                        .into()
                     }
                 })
             }
@@ -239,6 +240,7 @@ impl FleetStore {
                         &format!("cannot delete {}", self.where_(&key)),
                         e,
                     )
+                    .into()
                 }
             })?;
         Ok(Outcome::changed(format!(

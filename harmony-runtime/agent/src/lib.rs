@@ -1,0 +1,431 @@
+//! `harmony-agent`: runs on a device, reconciles the device's desired state from NATS.
+//!
+//! - Watches every key of its device in the `harmony-desired` bucket (subject filter
+//!   `$KV.harmony-desired.*.<device>.*`, latest value per key first, then live changes) through
+//!   a named ordered consumer, so per-device permissions can restrict what it may watch.
+//! - Runs each desired workload under a [`Supervisor`]: restarts with backoff, stops what is no
+//!   longer desired.
+//! - Keeps what it was last told on disk ([`LocalStore`]) and runs it at start, before and
+//!   without any connection.
+//! - Writes a [`DeviceStatus`] to `harmony-status` under its device key on every change and every
+//!   heartbeat interval.
+//! - When the connection or the watch is lost it reconnects with backoff and watches again; it
+//!   skips every value whose revision it already runs, so it resumes where it was.
+//! - On SIGTERM/SIGINT it stops its workloads and writes an `offline` status.
+
+pub mod cli;
+pub mod local;
+pub mod supervisor;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer::push::OrderedConfig};
+use futures_util::StreamExt;
+use harmony_fleet_wire::Workload;
+use tokio::sync::{Notify, watch};
+
+pub use harmony_fleet_wire::connect::ConnectConfig;
+use harmony_fleet_wire::connect::{connect, desired_bucket, status_bucket};
+use harmony_fleet_wire::{
+    DESIRED_BUCKET, DeviceStatus, Phase, WorkloadState, device_filter, key_token, now_ms,
+    status_key,
+};
+pub use local::{Desired, LocalState, LocalStore};
+pub use supervisor::Supervisor;
+
+/// First wait before reconnecting.
+const RECONNECT_START: Duration = Duration::from_millis(100);
+/// Longest wait between reconnection attempts.
+const RECONNECT_MAX: Duration = Duration::from_secs(5);
+
+/// How an agent runs.
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    /// NATS server URL.
+    pub url: String,
+    /// This device's name (its host name in the topology).
+    pub device: String,
+    /// Where the desired state and workload logs are kept.
+    pub state_dir: PathBuf,
+    /// Credentials and TLS.
+    pub connect: ConnectConfig,
+    /// How often to write a heartbeat.
+    pub heartbeat: Duration,
+}
+
+macro_rules! say {
+    ($device:expr, $($arg:tt)*) => {
+        eprintln!("harmony-agent[{}] {}: {}", $device, now_ms(), format!($($arg)*))
+    };
+}
+
+/// The agent's state between sessions.
+struct Agent {
+    config: AgentConfig,
+    store: LocalStore,
+    state: LocalState,
+    supervisor: Supervisor,
+    changed: Arc<Notify>,
+    /// Why a key's value cannot run (not a device spec, wrong device).
+    rejected: Vec<(String, String)>,
+}
+
+enum SessionEnd {
+    Shutdown,
+    Lost(String),
+}
+
+/// Runs the agent until `shutdown` completes.
+pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> Result<(), String> {
+    let store = LocalStore::open(&config.state_dir).map_err(|e| {
+        format!(
+            "cannot use state directory {}: {e}",
+            config.state_dir.display()
+        )
+    })?;
+    let state = match store.load() {
+        Ok(state) => state,
+        Err(e) => {
+            say!(config.device, "ignoring unreadable local state: {e}");
+            LocalState::default()
+        }
+    };
+    let changed = Arc::new(Notify::new());
+    let supervisor = Supervisor::new(&config.state_dir, changed.clone()).map_err(|e| {
+        format!(
+            "cannot prepare state directory {}: {e}",
+            config.state_dir.display()
+        )
+    })?;
+    let orphans = supervisor.reap_orphans().await;
+    if orphans > 0 {
+        say!(
+            config.device,
+            "stopped {orphans} workload processes left by a previous agent"
+        );
+    }
+    let mut agent = Agent {
+        supervisor,
+        config,
+        store,
+        state,
+        changed,
+        rejected: Vec::new(),
+    };
+    if !agent.state.keys.is_empty() {
+        say!(
+            agent.config.device,
+            "running the locally kept desired state ({} keys) until NATS answers",
+            agent.state.keys.len()
+        );
+    }
+    agent.reconcile().await;
+
+    let (status_tx, status_rx) = watch::channel(agent.status(false));
+    tokio::pin!(shutdown);
+    let mut backoff = RECONNECT_START;
+    loop {
+        let mut options = agent.config.connect.clone();
+        options.name = Some(format!("harmony-agent {}", agent.config.device));
+        options.inbox_prefix = Some(format!("_INBOX_{}", key_token(&agent.config.device)));
+        let attempt = tokio::select! {
+            _ = &mut shutdown => break,
+            attempt = connect(&agent.config.url, &options) => attempt,
+        };
+        let end = match attempt {
+            Ok(client) => {
+                backoff = RECONNECT_START;
+                say!(agent.config.device, "connected to {}", agent.config.url);
+                let end = agent
+                    .session(&client, &status_tx, status_rx.clone(), &mut shutdown)
+                    .await;
+                drop(client);
+                end
+            }
+            Err(e) => SessionEnd::Lost(e.to_string()),
+        };
+        match end {
+            SessionEnd::Shutdown => break,
+            SessionEnd::Lost(reason) => {
+                say!(agent.config.device, "{reason}; retrying in {backoff:?}");
+                let wait = tokio::time::sleep(backoff);
+                tokio::pin!(wait);
+                loop {
+                    tokio::select! {
+                        _ = &mut shutdown => {
+                            agent.supervisor.stop_all().await;
+                            return Ok(());
+                        }
+                        _ = &mut wait => break,
+                        _ = agent.changed.notified() => {
+                            status_tx.send_replace(agent.status(false));
+                        }
+                    }
+                }
+                backoff = (backoff * 2).min(RECONNECT_MAX);
+            }
+        }
+    }
+    agent.supervisor.stop_all().await;
+    say!(agent.config.device, "stopped");
+    Ok(())
+}
+
+impl Agent {
+    fn desired_workloads(&mut self) -> Vec<(String, Workload)> {
+        let mut out = Vec::new();
+        self.rejected.clear();
+        for (key, desired) in &self.state.keys {
+            match desired.spec() {
+                Ok(spec) if spec.device == self.config.device => {
+                    out.extend(spec.workloads.into_iter().map(|w| (key.clone(), w)));
+                }
+                Ok(spec) => self.rejected.push((
+                    key.clone(),
+                    format!("spec is for device `{}`, not this one", spec.device),
+                )),
+                Err(e) => self
+                    .rejected
+                    .push((key.clone(), format!("not a device spec: {e}"))),
+            }
+        }
+        out
+    }
+
+    async fn reconcile(&mut self) {
+        let desired = self.desired_workloads();
+        self.supervisor.reconcile(desired).await;
+    }
+
+    fn status(&self, online: bool) -> DeviceStatus {
+        let workloads = self.supervisor.statuses();
+        let phase = if !self.rejected.is_empty()
+            || workloads.iter().any(|w| w.state == WorkloadState::Failed)
+        {
+            Phase::Failed
+        } else if workloads.iter().all(|w| w.state == WorkloadState::Running) {
+            Phase::Converged
+        } else {
+            Phase::Converging
+        };
+        let mut workloads = workloads;
+        for (key, reason) in &self.rejected {
+            workloads.push(harmony_fleet_wire::WorkloadStatus {
+                name: String::new(),
+                key: key.clone(),
+                state: WorkloadState::Failed,
+                pid: None,
+                restarts: 0,
+                message: Some(reason.clone()),
+            });
+        }
+        DeviceStatus {
+            device: self.config.device.clone(),
+            phase,
+            online,
+            applied: self
+                .state
+                .keys
+                .iter()
+                .map(|(k, d)| (k.clone(), d.revision))
+                .collect(),
+            workloads,
+            heartbeat_ms: now_ms(),
+            heartbeat_interval_ms: self.config.heartbeat.as_millis() as u64,
+        }
+    }
+
+    fn save(&self) {
+        if let Err(e) = self.store.save(&self.state) {
+            say!(
+                self.config.device,
+                "cannot save desired state to {}: {e}",
+                self.store.path().display()
+            );
+        }
+    }
+
+    /// One connected session: watch, reconcile, report, until the connection or watch fails.
+    async fn session(
+        &mut self,
+        client: &async_nats::Client,
+        status_tx: &watch::Sender<DeviceStatus>,
+        status_rx: watch::Receiver<DeviceStatus>,
+        shutdown: &mut (impl Future<Output = ()> + Unpin),
+    ) -> SessionEnd {
+        let url = self.config.url.clone();
+        let js = jetstream::new(client.clone());
+        let desired = match desired_bucket(&url, &js, false).await {
+            Ok(kv) => kv,
+            Err(e) => return SessionEnd::Lost(e.to_string()),
+        };
+        let status = match status_bucket(&url, &js, true).await {
+            Ok(kv) => kv,
+            Err(e) => return SessionEnd::Lost(e.to_string()),
+        };
+        let stream = match js.get_stream(format!("KV_{DESIRED_BUCKET}")).await {
+            Ok(stream) => stream,
+            Err(e) => {
+                return SessionEnd::Lost(format!("cannot open the desired-state stream: {e}"));
+            }
+        };
+        let prefix = format!("$KV.{DESIRED_BUCKET}.");
+        let consumer = stream
+            .create_consumer(OrderedConfig {
+                deliver_subject: client.new_inbox(),
+                name: Some(format!(
+                    "agent-{}-{}",
+                    key_token(&self.config.device),
+                    now_ms()
+                )),
+                description: Some(format!("harmony-agent {}", self.config.device)),
+                filter_subject: format!("{prefix}{}", device_filter(&self.config.device)),
+                deliver_policy: jetstream::consumer::DeliverPolicy::LastPerSubject,
+                replay_policy: jetstream::consumer::ReplayPolicy::Instant,
+                ..Default::default()
+            })
+            .await;
+        let mut messages = match consumer {
+            Ok(consumer) => match consumer.messages().await {
+                Ok(messages) => messages,
+                Err(e) => return SessionEnd::Lost(format!("cannot watch desired state: {e}")),
+            },
+            Err(e) => return SessionEnd::Lost(format!("cannot watch desired state: {e}")),
+        };
+
+        // Keys deleted while this device was away: the watch only shows what exists.
+        let known: Vec<String> = self.state.keys.keys().cloned().collect();
+        let mut removed = false;
+        for key in known {
+            match desired.entry(key.as_str()).await {
+                Ok(Some(e)) if e.operation == jetstream::kv::Operation::Put => {}
+                Ok(_) => {
+                    self.state.keys.remove(&key);
+                    removed = true;
+                }
+                Err(e) => return SessionEnd::Lost(format!("cannot read {key}: {e}")),
+            }
+        }
+        if removed {
+            self.save();
+            self.reconcile().await;
+        }
+
+        let publisher = tokio::spawn(publish_status(
+            status,
+            status_key(&self.config.device),
+            status_rx,
+            self.config.device.clone(),
+        ));
+        status_tx.send_replace(self.status(true));
+        let mut heartbeat = tokio::time::interval(self.config.heartbeat);
+        let end = loop {
+            tokio::select! {
+                _ = &mut *shutdown => {
+                    self.supervisor.stop_all().await;
+                    status_tx.send_replace(offline(self.status(false)));
+                    // Give the publisher a moment to write the offline status.
+                    let _ = tokio::time::timeout(Duration::from_secs(2), flush_status(client)).await;
+                    break SessionEnd::Shutdown;
+                }
+                message = messages.next() => match message {
+                    Some(Ok(message)) => {
+                        let Some(key) = message.subject.as_str().strip_prefix(&prefix) else {
+                            continue;
+                        };
+                        let key = key.to_string();
+                        let revision = match message.info() {
+                            Ok(info) => info.stream_sequence,
+                            Err(e) => break SessionEnd::Lost(format!("bad message on the watch: {e}")),
+                        };
+                        let deleted = message
+                            .headers
+                            .as_ref()
+                            .and_then(|h| h.get("KV-Operation"))
+                            .is_some_and(|op| op.as_str() == "DEL" || op.as_str() == "PURGE");
+                        if self.accept(key, revision, deleted, &message.payload) {
+                            self.save();
+                            self.reconcile().await;
+                            status_tx.send_replace(self.status(true));
+                        }
+                    }
+                    Some(Err(e)) => break SessionEnd::Lost(format!("watch failed: {e}")),
+                    None => break SessionEnd::Lost("watch ended".to_string()),
+                },
+                _ = heartbeat.tick() => {
+                    status_tx.send_replace(self.status(true));
+                }
+                _ = self.changed.notified() => {
+                    status_tx.send_replace(self.status(true));
+                }
+            }
+        };
+        if !matches!(end, SessionEnd::Shutdown) {
+            publisher.abort();
+        } else {
+            let _ = tokio::time::timeout(Duration::from_secs(2), publisher).await;
+        }
+        end
+    }
+
+    /// Takes one watched value into the local state; whether anything changed.
+    fn accept(&mut self, key: String, revision: u64, deleted: bool, payload: &[u8]) -> bool {
+        if deleted {
+            let had = self.state.keys.remove(&key).is_some();
+            if had {
+                say!(self.config.device, "{key} deleted at revision {revision}");
+            }
+            return had;
+        }
+        if self
+            .state
+            .keys
+            .get(&key)
+            .is_some_and(|d| d.revision >= revision)
+        {
+            return false;
+        }
+        let value = match serde_json::from_slice(payload) {
+            Ok(value) => value,
+            Err(e) => serde_json::Value::String(format!("(unreadable: {e})")),
+        };
+        say!(self.config.device, "{key} at revision {revision}");
+        self.state.keys.insert(key, Desired { revision, value });
+        true
+    }
+}
+
+/// The status written on a clean shutdown: offline, no workloads.
+fn offline(mut status: DeviceStatus) -> DeviceStatus {
+    status.phase = Phase::Offline;
+    status.online = false;
+    status.workloads.clear();
+    status
+}
+
+async fn flush_status(client: &async_nats::Client) {
+    let _ = client.flush().await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+}
+
+/// Writes the latest status whenever it changes; a failed write is retried with the next one.
+async fn publish_status(
+    bucket: jetstream::kv::Store,
+    key: String,
+    mut rx: watch::Receiver<DeviceStatus>,
+    device: String,
+) {
+    loop {
+        let status = rx.borrow_and_update().clone();
+        let bytes = serde_json::to_vec(&status).unwrap_or_default();
+        if let Err(e) = bucket.put(key.as_str(), bytes.into()).await {
+            say!(device, "cannot write status: {e}");
+        }
+        if status.phase == Phase::Offline || rx.changed().await.is_err() {
+            return;
+        }
+    }
+}

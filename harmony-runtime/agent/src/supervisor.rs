@@ -1,0 +1,390 @@
+//! Supervised workloads: each desired workload runs as a child process (a plain command, or
+//! `podman run` for a container) in its own process group; a process that exits is restarted
+//! with exponential backoff; a workload no longer desired is stopped (SIGTERM to its group,
+//! SIGKILL after a grace period).
+//!
+//! Each running process has a pid file `<dir>/run/<workload>.pid` holding its pid and its start
+//! time (from `/proc`); an agent that was killed without stopping its workloads finds them at its
+//! next start and stops them ([`Supervisor::reap_orphans`]) before starting its own, so a crash of
+//! the agent never leaves two copies running. The start time guards against pid reuse.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use harmony_fleet_wire::{EnvValue, Workload, WorkloadRun};
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use harmony_fleet_wire::{WorkloadState, WorkloadStatus, key_token};
+
+/// First wait before restarting a process that exited.
+const BACKOFF_START: Duration = Duration::from_millis(200);
+/// Longest wait between restarts.
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// A process that ran this long resets the backoff.
+const STABLE_AFTER: Duration = Duration::from_secs(10);
+/// Time a stopped process gets between SIGTERM and SIGKILL.
+const GRACE: Duration = Duration::from_secs(5);
+
+struct Running {
+    key: String,
+    workload: Workload,
+    status: Arc<Mutex<WorkloadStatus>>,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+/// The workloads running on this device.
+pub struct Supervisor {
+    running: BTreeMap<String, Running>,
+    changed: Arc<Notify>,
+    podman: Option<PathBuf>,
+    log_dir: PathBuf,
+    run_dir: PathBuf,
+}
+
+/// Finds `program` in `PATH`.
+pub fn find_on_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+}
+
+impl Supervisor {
+    /// A supervisor keeping workload output in `<dir>/logs` and pid files in `<dir>/run`;
+    /// `changed` is notified whenever a workload changes state.
+    pub fn new(dir: &Path, changed: Arc<Notify>) -> std::io::Result<Self> {
+        let log_dir = dir.join("logs");
+        let run_dir = dir.join("run");
+        std::fs::create_dir_all(&log_dir)?;
+        std::fs::create_dir_all(&run_dir)?;
+        Ok(Supervisor {
+            running: BTreeMap::new(),
+            changed,
+            podman: find_on_path("podman"),
+            log_dir,
+            run_dir,
+        })
+    }
+
+    /// Stops processes left running by a previous agent (recorded in pid files whose process
+    /// still exists with the same start time); returns how many it stopped.
+    pub async fn reap_orphans(&self) -> usize {
+        let Ok(entries) = std::fs::read_dir(&self.run_dir) else {
+            return 0;
+        };
+        let mut reaped = 0;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "pid")
+                && let Some(pid) = std::fs::read_to_string(&path)
+                    .ok()
+                    .and_then(|text| live_pid(&text))
+            {
+                signal_group(pid, "TERM").await;
+                let deadline = Instant::now() + GRACE;
+                while start_time(pid).is_some() && Instant::now() < deadline {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                if start_time(pid).is_some() {
+                    signal_group(pid, "KILL").await;
+                }
+                reaped += 1;
+            }
+            let _ = std::fs::remove_file(&path);
+        }
+        reaped
+    }
+
+    /// Makes the running set equal to `desired` (desired key, workload): stops what is no
+    /// longer desired or changed, starts what is new or changed.
+    pub async fn reconcile(&mut self, desired: Vec<(String, Workload)>) {
+        let mut wanted: BTreeMap<String, (String, Workload)> = BTreeMap::new();
+        for (key, workload) in desired {
+            wanted.insert(format!("{key}/{}", workload.name), (key, workload));
+        }
+        let stale: Vec<String> = self
+            .running
+            .iter()
+            .filter(|(id, r)| {
+                wanted
+                    .get(*id)
+                    .is_none_or(|(key, w)| *key != r.key || *w != r.workload)
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in stale {
+            if let Some(running) = self.running.remove(&id) {
+                stop(running).await;
+            }
+        }
+        for (id, (key, workload)) in wanted {
+            if self.running.contains_key(&id) {
+                continue;
+            }
+            let status = Arc::new(Mutex::new(WorkloadStatus {
+                name: workload.name.clone(),
+                key: key.clone(),
+                state: WorkloadState::Starting,
+                pid: None,
+                restarts: 0,
+                message: None,
+            }));
+            let (stop_tx, stop_rx) = watch::channel(false);
+            let launch = Launch {
+                id: id.clone(),
+                workload: workload.clone(),
+                podman: self.podman.clone(),
+                log: self.log_dir.join(format!("{}.log", key_token(&id))),
+                pid_file: self.run_dir.join(format!("{}.pid", key_token(&id))),
+            };
+            let task = tokio::spawn(supervise(
+                launch,
+                status.clone(),
+                self.changed.clone(),
+                stop_rx,
+            ));
+            self.running.insert(
+                id,
+                Running {
+                    key,
+                    workload,
+                    status,
+                    stop: stop_tx,
+                    task,
+                },
+            );
+        }
+        self.changed.notify_one();
+    }
+
+    /// The state of every workload.
+    pub fn statuses(&self) -> Vec<WorkloadStatus> {
+        self.running
+            .values()
+            .filter_map(|r| r.status.lock().ok().map(|s| s.clone()))
+            .collect()
+    }
+
+    /// Stops everything.
+    pub async fn stop_all(&mut self) {
+        for (_, running) in std::mem::take(&mut self.running) {
+            stop(running).await;
+        }
+    }
+}
+
+async fn stop(running: Running) {
+    let _ = running.stop.send(true);
+    let _ = running.task.await;
+}
+
+struct Launch {
+    id: String,
+    workload: Workload,
+    podman: Option<PathBuf>,
+    log: PathBuf,
+    pid_file: PathBuf,
+}
+
+impl Launch {
+    fn env(&self) -> Vec<(String, String)> {
+        self.workload
+            .env
+            .iter()
+            .filter_map(|(k, v)| {
+                let value = match v {
+                    EnvValue::Plain(s) => s.clone(),
+                    EnvValue::Secret(s) => s.expose().clone(),
+                    // The operator resolves references before publishing a spec; one that got
+                    // through is left unset rather than set to the reference's text.
+                    EnvValue::SecretRef(r) => {
+                        eprintln!(
+                            "harmony-agent: workload env `{k}`: {r} was not resolved by the operator"
+                        );
+                        return None;
+                    }
+                };
+                Some((k.clone(), value))
+            })
+            .collect()
+    }
+
+    /// The command to run, or why the workload cannot run here.
+    fn command(&self) -> Result<tokio::process::Command, String> {
+        let mut command = match &self.workload.run {
+            WorkloadRun::Process { command } => {
+                let Some((program, args)) = command.split_first() else {
+                    return Err("its command is empty".to_string());
+                };
+                let mut c = tokio::process::Command::new(program);
+                c.args(args).envs(self.env());
+                c
+            }
+            WorkloadRun::Container { image } => {
+                let Some(podman) = &self.podman else {
+                    return Err(format!(
+                        "container image {image} needs a container runtime, and podman is not on PATH"
+                    ));
+                };
+                let mut c = tokio::process::Command::new(podman);
+                c.args(["run", "--rm", "--replace", "--name"])
+                    .arg(format!("harmony-{}", key_token(&self.id)));
+                for (k, v) in self.env() {
+                    c.arg("--env").arg(format!("{k}={v}"));
+                }
+                c.arg(image.to_string());
+                c
+            }
+        };
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .map_err(|e| format!("cannot open its log {}: {e}", self.log.display()))?;
+        let log_err = log
+            .try_clone()
+            .map_err(|e| format!("cannot open its log {}: {e}", self.log.display()))?;
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log))
+            .stderr(Stdio::from(log_err))
+            .process_group(0)
+            .kill_on_drop(true);
+        Ok(command)
+    }
+}
+
+fn set(status: &Mutex<WorkloadStatus>, changed: &Notify, f: impl FnOnce(&mut WorkloadStatus)) {
+    if let Ok(mut s) = status.lock() {
+        f(&mut s);
+    }
+    changed.notify_one();
+}
+
+async fn supervise(
+    launch: Launch,
+    status: Arc<Mutex<WorkloadStatus>>,
+    changed: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut backoff = BACKOFF_START;
+    loop {
+        let mut command = match launch.command() {
+            Ok(c) => c,
+            Err(reason) => {
+                set(&status, &changed, |s| {
+                    s.state = WorkloadState::Failed;
+                    s.pid = None;
+                    s.message = Some(reason);
+                });
+                // Nothing will change until the spec does: wait to be stopped.
+                stopped(&mut stop).await;
+                return;
+            }
+        };
+        match command.spawn() {
+            Err(e) => {
+                let program = format!("{:?}", command.as_std().get_program());
+                set(&status, &changed, |s| {
+                    s.state = WorkloadState::Failed;
+                    s.pid = None;
+                    s.message = Some(format!("cannot start {program}: {e}"));
+                });
+            }
+            Ok(mut child) => {
+                let started = Instant::now();
+                let pid = child.id();
+                if let Some(pid) = pid
+                    && let Some(start) = start_time(pid)
+                {
+                    let _ = std::fs::write(&launch.pid_file, format!("{pid} {start}\n"));
+                }
+                set(&status, &changed, |s| {
+                    s.state = WorkloadState::Running;
+                    s.pid = pid;
+                });
+                tokio::select! {
+                    exit = child.wait() => {
+                        let _ = std::fs::remove_file(&launch.pid_file);
+                        if started.elapsed() >= STABLE_AFTER {
+                            backoff = BACKOFF_START;
+                        }
+                        let message = match exit {
+                            Ok(code) => format!("exited ({code}); restarting in {backoff:?}"),
+                            Err(e) => format!("lost track of it ({e}); restarting in {backoff:?}"),
+                        };
+                        set(&status, &changed, |s| {
+                            s.state = WorkloadState::BackingOff;
+                            s.pid = None;
+                            s.message = Some(message);
+                        });
+                    }
+                    _ = stopped(&mut stop) => {
+                        terminate(&mut child).await;
+                        let _ = std::fs::remove_file(&launch.pid_file);
+                        return;
+                    }
+                }
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = stopped(&mut stop) => return,
+        }
+        backoff = (backoff * 2).min(BACKOFF_MAX);
+        set(&status, &changed, |s| {
+            s.restarts += 1;
+            s.state = WorkloadState::Starting;
+        });
+    }
+}
+
+/// The start time of process `pid` (clock ticks since boot, field 22 of `/proc/<pid>/stat`).
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: count after the last `)`.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// The pid of a pid file's content `<pid> <start time>` when that process still runs.
+fn live_pid(text: &str) -> Option<u32> {
+    let mut parts = text.split_whitespace();
+    let pid: u32 = parts.next()?.parse().ok()?;
+    let start: u64 = parts.next()?.parse().ok()?;
+    (pid > 1 && start_time(pid) == Some(start)).then_some(pid)
+}
+
+/// Completes when the supervisor asks the workload to stop (or is gone).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stopped| *stopped).await.map(|_| ());
+}
+
+/// SIGTERM to the child's process group, SIGKILL after [`GRACE`].
+async fn terminate(child: &mut tokio::process::Child) {
+    let Some(pid) = child.id() else {
+        return;
+    };
+    signal_group(pid, "TERM").await;
+    if tokio::time::timeout(GRACE, child.wait()).await.is_err() {
+        signal_group(pid, "KILL").await;
+        let _ = child.kill().await;
+    }
+}
+
+async fn signal_group(pid: u32, signal: &str) {
+    let _ = tokio::process::Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg("--")
+        .arg(format!("-{pid}"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .await;
+}

@@ -1,0 +1,155 @@
+//! Agent behaviour: crashed workloads restart with backoff, containers without podman fail with a
+//! clear reason, several keys for one device are merged.
+
+use std::path::Path;
+
+use crate::support::*;
+use harmony_dsl::resource::{Workload, WorkloadRun};
+use harmony_runtime::providers::nats::{Phase, WorkloadState};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crashing_workload_is_restarted_with_backoff() {
+    let dir = TempDir::new("fleet-crash");
+    let server = NatsServer::start(dir.path());
+    let url = server.url();
+    let op = operator(&url).await;
+    let marker = dir.path().join("crash.marker");
+    let mut crashing = marker_workload("flaky", &marker, "start");
+    crashing.run = WorkloadRun::Process {
+        command: vec![
+            "sh".into(),
+            "-c".into(),
+            "echo \"$TAG\" >> \"$MARKER\"; exit 3".into(),
+        ],
+    };
+    let s = spec("east", vec![crashing]);
+    op.apply(&s).await.expect("apply");
+    let _agent = Agent::start(&url, "east", &dir.path().join("east"), &[]);
+    let status = eventually("three restarts", || async {
+        op.status("east")
+            .await
+            .ok()
+            .flatten()
+            .filter(|s| s.workloads.first().is_some_and(|w| w.restarts >= 3))
+    })
+    .await;
+    assert_ne!(status.phase, Phase::Converged, "{status:?}");
+    assert!(marker_lines(&marker).len() >= 3);
+    let workload = &status.workloads[0];
+    assert!(
+        matches!(
+            workload.state,
+            WorkloadState::BackingOff | WorkloadState::Starting | WorkloadState::Running
+        ),
+        "{workload:?}"
+    );
+    let message = workload.message.as_deref().unwrap_or_default();
+    assert!(message.contains("exit status: 3"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_container_without_podman_fails_with_a_reason_and_other_keys_still_run() {
+    let dir = TempDir::new("fleet-container");
+    let server = NatsServer::start(dir.path());
+    let url = server.url();
+    let op = operator(&url).await;
+    let marker = dir.path().join("m");
+    let container = spec(
+        "west",
+        vec![Workload {
+            name: "camera".into(),
+            run: WorkloadRun::Container {
+                image: "registry.example.com/acme/camera:1.0".parse().unwrap(),
+            },
+            env: Default::default(),
+        }],
+    );
+    let process = spec("west", vec![marker_workload("logger", &marker, "up")]);
+    op.apply(&container).await.expect("apply container");
+    op.apply(&process).await.expect("apply process");
+
+    // A PATH with only what the process workload needs, so podman is surely absent.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for tool in ["sh", "sleep", "kill"] {
+        let real = ["/usr/bin", "/bin"]
+            .iter()
+            .map(|d| Path::new(d).join(tool))
+            .find(|p| p.exists())
+            .expect(tool);
+        std::os::unix::fs::symlink(real, bin.join(tool)).unwrap();
+    }
+    let _agent = Agent::start_with_env(
+        &url,
+        "west",
+        &dir.path().join("west"),
+        &[("PATH", bin.to_str().unwrap())],
+    );
+    let key_c = op.key(&container);
+    let key_p = op.key(&process);
+    let status = eventually("west to report the container failure", || async {
+        op.status("west").await.ok().flatten().filter(|s| {
+            s.applied.contains_key(&key_c)
+                && s.applied.contains_key(&key_p)
+                && s.workloads
+                    .iter()
+                    .any(|w| w.name == "logger" && w.state == WorkloadState::Running)
+        })
+    })
+    .await;
+    assert_eq!(status.phase, Phase::Failed);
+    let camera = status
+        .workloads
+        .iter()
+        .find(|w| w.name == "camera")
+        .expect("camera reported");
+    assert_eq!(camera.state, WorkloadState::Failed);
+    assert!(
+        camera
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("podman is not on PATH")),
+        "{camera:?}"
+    );
+    assert_eq!(marker_lines(&marker), vec!["up"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_killed_hard_leaves_no_second_copy_after_it_restarts() {
+    let dir = TempDir::new("fleet-orphans");
+    let server = NatsServer::start(dir.path());
+    let url = server.url();
+    let op = operator(&url).await;
+    let marker = dir.path().join("pids");
+    let mut workload = marker_workload("pinned", &marker, "");
+    workload.run = WorkloadRun::Process {
+        command: vec![
+            "sh".into(),
+            "-c".into(),
+            "echo $$ >> \"$MARKER\"; exec sleep 600".into(),
+        ],
+    };
+    let s = spec("north", vec![workload]);
+    let (_, revision) = op.apply_with_revision(&s).await.expect("apply");
+    let state = dir.path().join("north");
+    let mut first = Agent::start(&url, "north", &state, &[]);
+    converged(&op, "north", &op.key(&s), revision).await;
+    let pids = |m: &Path| -> Vec<u32> {
+        marker_lines(m)
+            .iter()
+            .filter_map(|l| l.trim().parse().ok())
+            .collect()
+    };
+    let old = pids(&marker)[0];
+    first.kill_hard();
+    assert!(alive(old), "the workload outlives a killed agent");
+
+    let _second = Agent::start(&url, "north", &state, &[]);
+    let new = eventually("the workload to be started again", || async {
+        pids(&marker).get(1).copied()
+    })
+    .await;
+    assert!(alive(new));
+    assert!(!alive(old), "the old copy still runs next to the new one");
+    converged(&op, "north", &op.key(&s), revision).await;
+}

@@ -1,0 +1,203 @@
+//! NatsFleet against a real nats-server: plan/apply/second apply, an agent converging, updates,
+//! removal, and two operators writing at once.
+
+use crate::support::*;
+use harmony_dsl::capability::Fleet;
+use harmony_dsl::outcome::{Change, Observed};
+use harmony_dsl::{ErrorKind, Outcome, Placement};
+use harmony_runtime::providers::NatsFleet;
+use harmony_runtime::providers::nats::{FleetStore, Phase, WorkloadState};
+
+fn fleet(url: &str) -> NatsFleet {
+    NatsFleet {
+        url: url.parse().expect("url"),
+        devices: vec![],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_then_agent_converges_and_second_apply_is_unchanged() {
+    let dir = TempDir::new("fleet-apply");
+    let server = NatsServer::start(dir.path());
+    let url = server.url();
+    let provider = fleet(&url);
+    let marker = dir.path().join("sensors.marker");
+    let v1 = spec("north", vec![marker_workload("sensors", &marker, "v1")]);
+
+    // plan: nothing there yet.
+    let first = provider.inspect(&v1).await.expect("inspect");
+    assert!(matches!(first.change, Change::Create { .. }), "{first:?}");
+    assert_eq!(first.observed, Observed::Absent);
+
+    let outcome = provider.apply(&v1).await.expect("apply");
+    assert!(outcome.is_changed(), "{outcome:?}");
+    let planned = provider.inspect(&v1).await.expect("inspect");
+    assert_eq!(planned.change, Change::None);
+    let Observed::Revision { value: rev1 } = planned.observed else {
+        panic!("expected a revision, got {planned:?}");
+    };
+
+    let operator = operator(&url).await;
+    let key = operator.key(&v1);
+    assert_eq!(key, "default.north.sensors");
+
+    let mut agent = Agent::start(&url, "north", &dir.path().join("north"), &[]);
+    let status = converged(&operator, "north", &key, rev1).await;
+    assert!(status.online);
+    assert_eq!(status.workloads.len(), 1);
+    assert_eq!(status.workloads[0].state, WorkloadState::Running);
+    assert_eq!(marker_lines(&marker), vec!["v1"], "{}", agent.log());
+
+    // Second apply of the same spec: unchanged, same revision.
+    assert_eq!(
+        provider.apply(&v1).await.expect("apply"),
+        Outcome::Unchanged
+    );
+    assert_eq!(operator.revision(&v1).await.unwrap(), Some(rev1));
+
+    // A changed spec: plan shows a line diff, apply writes a new revision, the agent restarts it.
+    let v2 = spec("north", vec![marker_workload("sensors", &marker, "v2")]);
+    let plan = provider.inspect(&v2).await.expect("inspect");
+    match &plan.change {
+        Change::Update { diff } => {
+            assert!(
+                diff.iter().any(|l| l.starts_with("- ") && l.contains("v1")),
+                "{diff:?}"
+            );
+            assert!(
+                diff.iter().any(|l| l.starts_with("+ ") && l.contains("v2")),
+                "{diff:?}"
+            );
+        }
+        other => panic!("expected an update, got {other:?}"),
+    }
+    assert_eq!(plan.observed, Observed::Revision { value: rev1 });
+    assert!(provider.apply(&v2).await.expect("apply").is_changed());
+    let rev2 = operator.revision(&v2).await.unwrap().expect("stored");
+    assert!(rev2 > rev1);
+    converged(&operator, "north", &key, rev2).await;
+    eventually("the v2 workload to start", || async {
+        (marker_lines(&marker) == ["v1", "v2"]).then_some(())
+    })
+    .await;
+
+    // Removing the key stops the workload.
+    assert!(provider.remove(&v2).await.expect("remove").is_changed());
+    assert_eq!(
+        provider.remove(&v2).await.expect("remove"),
+        Outcome::Unchanged
+    );
+    let after = eventually("the workload to be stopped", || async {
+        operator
+            .status("north")
+            .await
+            .ok()
+            .flatten()
+            .filter(|s| s.applied.is_empty() && s.workloads.is_empty())
+    })
+    .await;
+    assert_eq!(after.phase, Phase::Converged);
+    agent.stop();
+    assert!(agent.log().contains("deleted"), "{}", agent.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_operators_at_once_one_wins_the_other_gets_a_conflict_naming_the_key() {
+    let dir = TempDir::new("fleet-conflict");
+    let server = NatsServer::start(dir.path());
+    let url = server.url();
+    let marker = dir.path().join("m");
+    let alice = operator(&url).await;
+    let bob = operator(&url).await;
+    let spec_a = spec("north", vec![marker_workload("sensors", &marker, "alice")]);
+    let spec_b = spec("north", vec![marker_workload("sensors", &marker, "bob")]);
+    let key = alice.key(&spec_a);
+    assert_eq!(key, bob.key(&spec_b));
+
+    for round in 0..3 {
+        // Both plan (read the same state), then both apply at once.
+        let plan_a = alice.inspect(&spec_a).await.expect("inspect");
+        let plan_b = bob.inspect(&spec_b).await.expect("inspect");
+        assert_eq!(plan_a.observed, plan_b.observed, "round {round}");
+        let (a, b) = tokio::join!(
+            alice.apply_at(&spec_a, &plan_a.observed),
+            bob.apply_at(&spec_b, &plan_b.observed)
+        );
+        let (winner, loser) = match (&a, &b) {
+            (Ok(_), Err(e)) => (&spec_a, e),
+            (Err(e), Ok(_)) => (&spec_b, e),
+            other => panic!("round {round}: expected exactly one winner, got {other:?}"),
+        };
+        assert_eq!(loser.kind(), ErrorKind::Conflict, "{loser}");
+        assert!(loser.message().contains(&key), "{loser}");
+        assert!(
+            loser.message().contains("nothing was overwritten"),
+            "{loser}"
+        );
+        // The stored value is the winner's, whole.
+        assert_eq!(alice.inspect(winner).await.unwrap().change, Change::None);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_after_someone_else_changed_the_key_is_a_conflict_through_the_plan_revision() {
+    let dir = TempDir::new("fleet-stale-plan");
+    let server = NatsServer::start(dir.path());
+    let url = server.url();
+    let marker = dir.path().join("m");
+    let alice = operator(&url).await;
+    let bob = FleetStore::connect(&url, &Default::default(), "default")
+        .await
+        .expect("connect");
+    let v1 = spec("south", vec![marker_workload("updater", &marker, "1")]);
+    let v2 = spec("south", vec![marker_workload("updater", &marker, "2")]);
+    alice.apply(&v1).await.expect("apply");
+    let stale_plan = alice.inspect(&v2).await.expect("plan");
+    bob.apply(&v2).await.expect("bob applies meanwhile");
+    let err = alice
+        .apply_at(&v2, &stale_plan.observed)
+        .await
+        .expect_err("stale plan");
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert!(err.message().contains("default.south.updater"), "{err}");
+    // A plan that read "absent" cannot create over an existing key either.
+    let err = alice
+        .apply_at(&v1, &Observed::Absent)
+        .await
+        .expect_err("exists");
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+}
+
+#[tokio::test]
+async fn unreachable_server_is_a_transient_error_naming_the_url() {
+    let port = free_port();
+    let url = format!("nats://127.0.0.1:{port}");
+    let provider = NatsFleet {
+        url: url.parse().unwrap(),
+        devices: vec![],
+    };
+    let err = provider
+        .inspect(&spec("north", vec![]))
+        .await
+        .expect_err("no server");
+    assert!(err.is_transient(), "{err:?}");
+    assert!(err.to_string().contains(&url), "{err}");
+}
+
+#[tokio::test]
+async fn a_device_outside_the_fleet_is_refused() {
+    let provider = NatsFleet {
+        url: "nats://127.0.0.1:1".parse().unwrap(),
+        devices: vec![serde_json::from_str::<Placement>("\"north\"").unwrap()],
+    };
+    let err = provider
+        .apply(&spec("south", vec![]))
+        .await
+        .expect_err("not in fleet");
+    assert_eq!(err.kind(), ErrorKind::Permanent);
+    assert!(
+        err.message()
+            .contains("device `south` is not in this fleet"),
+        "{err}"
+    );
+}
