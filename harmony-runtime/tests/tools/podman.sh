@@ -6,11 +6,12 @@
 # containers.conf this sandbox needs (no default rlimits, which crun cannot set here; the runc
 # runtime; cgroupfs and file events, as systemd is not PID 1), and builds the test image once:
 # `podman import` of a root filesystem holding Debian's static busybox and links for the
-# applets the tests use. No registry is reached. Idempotent: a second run only checks.
+# applets the tests use; its default command idles until SIGTERM (a workload without a command
+# of its own keeps running). No registry is reached. Idempotent: a second run only checks.
 # On failure it says why on stderr and exits non-zero; the tests print that reason and skip.
 set -eu
 
-image="${HARMONY_PODMAN_TEST_IMAGE:-localhost/harmony-test-busybox:1}"
+image="${HARMONY_PODMAN_TEST_IMAGE:-localhost/harmony-test-busybox:2}"
 if [ "$(id -u)" = 0 ]; then
     dir=/var/cache/harmony-dsl/podman
 else
@@ -93,7 +94,7 @@ if ! podman image exists "$image" 2>/dev/null; then
     echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
     echo "root:x:0:" >"$root/etc/group"
     chmod 1777 "$root/tmp"
-    tar -C "$root" -cf - . | podman import --change 'CMD ["/bin/sh"]' --change 'ENV PATH=/bin' - "$image" >/dev/null \
+    tar -C "$root" -cf - . | podman import --change 'CMD ["/bin/sh", "-c", "trap \"exit 0\" TERM; sleep 2147483647 & wait"]' --change 'ENV PATH=/bin' - "$image" >/dev/null \
         2>"$dir/import.err" || fail "podman import failed: $(tail -n 3 "$dir/import.err")"
     podman run --rm --network none "$image" /bin/true 2>"$dir/run.err" \
         || { podman rmi "$image" >/dev/null 2>&1; fail "podman run of the new image failed: $(tail -n 3 "$dir/run.err")"; }
