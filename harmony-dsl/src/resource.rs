@@ -206,6 +206,23 @@ pub struct ContainerSpec {
     pub ports: Vec<Port>,
     /// Host the container runs on.
     pub host: Option<String>,
+    /// Command and arguments replacing the image's own (empty: the image's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
+    /// How to tell it is healthy (none: running is enough, or the first port accepting TCP
+    /// connections on the host when it has ports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<ContainerHealth>,
+}
+
+/// A container's health check: a command run inside the container (the container runtime's
+/// own healthcheck, e.g. podman's `--health-cmd`), healthy when it exits 0.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerHealth {
+    /// Program and arguments, run inside the container.
+    pub command: Vec<String>,
+    /// How long applying waits for it to pass.
+    pub timeout: Duration,
 }
 
 impl ContainerSpec {

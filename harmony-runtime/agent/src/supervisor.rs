@@ -1,5 +1,8 @@
-//! Supervised workloads: each desired workload runs as a child process (a plain command, or
-//! `podman run` for a container) in its own process group; a process that exits is restarted
+//! Supervised workloads: each desired process workload runs as a child process in its own
+//! process group; a container workload is a podman container managed through `harmony-podman`
+//! (valid name derived from its key, secrets as podman secrets never in argv, podman's
+//! `--restart always`, replaced when its spec changes, removed when no longer desired, and
+//! left running across an agent restart when unchanged). A process that exits is restarted
 //! with exponential backoff; a workload no longer desired is stopped (SIGTERM to its group,
 //! SIGKILL after a grace period).
 //!
@@ -42,9 +45,16 @@ pub struct Supervisor {
     running: BTreeMap<String, Running>,
     changed: Arc<Notify>,
     podman: Option<PathBuf>,
+    podman_state: PathBuf,
+    orphans_checked: bool,
     log_dir: PathBuf,
     run_dir: PathBuf,
 }
+
+/// Owner scope of the agent's containers.
+const PODMAN_SCOPE: &str = "agent";
+/// How often a running container's state is read.
+const CONTAINER_POLL: Duration = Duration::from_secs(1);
 
 /// Finds `program` in `PATH`.
 pub fn find_on_path(program: &str) -> Option<PathBuf> {
@@ -66,6 +76,8 @@ impl Supervisor {
             running: BTreeMap::new(),
             changed,
             podman: find_on_path("podman"),
+            podman_state: dir.join("podman"),
+            orphans_checked: false,
             log_dir,
             run_dir,
         })
@@ -122,6 +134,7 @@ impl Supervisor {
                 stop(running).await;
             }
         }
+        self.remove_orphan_containers(&wanted).await;
         for (id, (key, workload)) in wanted {
             if self.running.contains_key(&id) {
                 continue;
@@ -139,6 +152,7 @@ impl Supervisor {
                 id: id.clone(),
                 workload: workload.clone(),
                 podman: self.podman.clone(),
+                podman_state: self.podman_state.clone(),
                 log: self.log_dir.join(format!("{}.log", key_token(&id))),
                 pid_file: self.run_dir.join(format!("{}.pid", key_token(&id))),
             };
@@ -160,6 +174,32 @@ impl Supervisor {
             );
         }
         self.changed.notify_one();
+    }
+
+    /// At the first reconcile only, removes the agent's containers that no desired workload
+    /// names (left by an agent that was killed, or desired before it restarted); unchanged ones
+    /// stay running. Later removals happen when a workload is stopped. An agent that never ran
+    /// a container (no digest key in its podman state) runs no podman command here.
+    async fn remove_orphan_containers(&mut self, wanted: &BTreeMap<String, (String, Workload)>) {
+        if std::mem::replace(&mut self.orphans_checked, true) {
+            return;
+        }
+        let Some(program) = &self.podman else {
+            return;
+        };
+        if !self.podman_state.join(harmony_podman::KEY_FILE).exists() {
+            return;
+        }
+        let mut config = harmony_podman::Config::new(&self.podman_state, PODMAN_SCOPE);
+        config.program = program.clone();
+        let Ok(podman) = harmony_podman::Podman::new(config) else {
+            return;
+        };
+        for info in podman.list().await.unwrap_or_default() {
+            if !wanted.contains_key(&info.logical) {
+                let _ = podman.remove(&info.logical).await;
+            }
+        }
     }
 
     /// The state of every workload.
@@ -187,6 +227,7 @@ struct Launch {
     id: String,
     workload: Workload,
     podman: Option<PathBuf>,
+    podman_state: PathBuf,
     log: PathBuf,
     pid_file: PathBuf,
 }
@@ -215,6 +256,52 @@ impl Launch {
             .collect()
     }
 
+    /// The podman client for container workloads, or why there is none.
+    fn podman(&self) -> Result<harmony_podman::Podman, String> {
+        let Some(program) = &self.podman else {
+            let image = match &self.workload.run {
+                WorkloadRun::Container { image } => image.to_string(),
+                WorkloadRun::Process { .. } => String::new(),
+            };
+            return Err(format!(
+                "container image {image} needs a container runtime, and podman is not on PATH"
+            ));
+        };
+        let mut config = harmony_podman::Config::new(&self.podman_state, PODMAN_SCOPE);
+        config.program = program.clone();
+        harmony_podman::Podman::new(config).map_err(|e| e.message)
+    }
+
+    /// The container for a container workload: named after its id, plain env as env, secrets
+    /// as podman secrets (`/run/secrets/VAR`, `VAR_FILE`), host network, restarted by podman.
+    fn container(&self, image: String) -> harmony_podman::ContainerSpec {
+        let mut spec = harmony_podman::ContainerSpec {
+            name: self.id.clone(),
+            image,
+            network: harmony_podman::Network::Host,
+            restart: harmony_podman::RestartPolicy::Always,
+            ..Default::default()
+        };
+        for (k, v) in &self.workload.env {
+            match v {
+                EnvValue::Plain(s) => {
+                    spec.env.insert(k.clone(), s.clone());
+                }
+                EnvValue::Secret(s) => {
+                    spec.secrets.insert(
+                        k.clone(),
+                        Some(harmony_podman::SecretValue::new(s.expose().clone())),
+                    );
+                }
+                EnvValue::SecretRef(r) => eprintln!(
+                    "harmony-agent: workload env `{k}`: {} was not resolved by the operator",
+                    r.describe()
+                ),
+            }
+        }
+        spec
+    }
+
     /// The command to run, or why the workload cannot run here.
     fn command(&self) -> Result<tokio::process::Command, String> {
         let mut command = match &self.workload.run {
@@ -226,20 +313,8 @@ impl Launch {
                 c.args(args).envs(self.env());
                 c
             }
-            WorkloadRun::Container { image } => {
-                let Some(podman) = &self.podman else {
-                    return Err(format!(
-                        "container image {image} needs a container runtime, and podman is not on PATH"
-                    ));
-                };
-                let mut c = tokio::process::Command::new(podman);
-                c.args(["run", "--rm", "--replace", "--name"])
-                    .arg(format!("harmony-{}", key_token(&self.id)));
-                for (k, v) in self.env() {
-                    c.arg("--env").arg(format!("{k}={v}"));
-                }
-                c.arg(image.to_string());
-                c
+            WorkloadRun::Container { .. } => {
+                return Err("containers are run by supervise_container".to_string());
             }
         };
         let log = std::fs::OpenOptions::new()
@@ -273,6 +348,10 @@ async fn supervise(
     changed: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) {
+    if let WorkloadRun::Container { image } = &launch.workload.run {
+        let image = image.to_string();
+        return supervise_container(launch, image, status, changed, stop).await;
+    }
     let mut backoff = BACKOFF_START;
     loop {
         let mut command = match launch.command() {
@@ -342,6 +421,95 @@ async fn supervise(
             s.restarts += 1;
             s.state = WorkloadState::Starting;
         });
+    }
+}
+
+/// Runs a container workload: applies its container (created, replaced when the spec changed,
+/// left alone when unchanged) with backoff until podman takes it, then follows its state;
+/// podman restarts it when its process dies. Stopping removes the container and its secrets.
+async fn supervise_container(
+    launch: Launch,
+    image: String,
+    status: Arc<Mutex<WorkloadStatus>>,
+    changed: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let podman = match launch.podman() {
+        Ok(podman) => podman,
+        Err(reason) => {
+            set(&status, &changed, |s| {
+                s.state = WorkloadState::Failed;
+                s.pid = None;
+                s.message = Some(reason);
+            });
+            stopped(&mut stop).await;
+            return;
+        }
+    };
+    let spec = launch.container(image);
+    let mut backoff = BACKOFF_START;
+    loop {
+        // Apply until podman takes it.
+        loop {
+            match podman.apply(&spec).await {
+                Ok(_) => {
+                    backoff = BACKOFF_START;
+                    break;
+                }
+                Err(e) => {
+                    let permanent = !matches!(
+                        e.kind,
+                        harmony_podman::ErrorKind::Podman | harmony_podman::ErrorKind::Unhealthy
+                    );
+                    set(&status, &changed, |s| {
+                        s.state = if permanent {
+                            WorkloadState::Failed
+                        } else {
+                            WorkloadState::BackingOff
+                        };
+                        s.pid = None;
+                        s.message = Some(format!("{}; retrying in {backoff:?}", e.message));
+                    });
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = stopped(&mut stop) => return,
+                    }
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                }
+            }
+        }
+        // Follow it until it is stopped or disappears.
+        loop {
+            match podman.info(&spec.name).await {
+                Ok(Some(info)) => {
+                    let running = info.is_running();
+                    set(&status, &changed, |s| {
+                        s.restarts = u32::try_from(info.restarts).unwrap_or(u32::MAX);
+                        if running {
+                            s.state = WorkloadState::Running;
+                            s.pid = Some(info.pid);
+                            s.message = None;
+                        } else {
+                            s.state = WorkloadState::BackingOff;
+                            s.pid = None;
+                            s.message = Some(format!(
+                                "container {} is {}; podman restarts it",
+                                info.name, info.state
+                            ));
+                        }
+                    });
+                }
+                Ok(None) => break,
+                Err(e) => set(&status, &changed, |s| s.message = Some(e.message)),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(CONTAINER_POLL) => {}
+                _ = stopped(&mut stop) => {
+                    let _ = podman.remove(&spec.name).await;
+                    return;
+                }
+            }
+        }
     }
 }
 

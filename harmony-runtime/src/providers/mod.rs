@@ -4,15 +4,14 @@
 //! [`Kube`], [`MetalLb`] and [`CoreDns`] talk to a real Kubernetes API server (server-side apply,
 //! see [`Kube`]); [`Keycloak`] registers applications through Keycloak's admin REST API (see
 //! [`keycloak`]); `NatsFleet` keeps each device's desired state in NATS JetStream key-value (see
-//! [`nats`]). The `Podman` backend is not part of this build yet: `plan` shows its steps as
-//! unknown with the reason, `apply` fails those steps with a permanent error naming the provider,
-//! and `render DIR` writes everything it would apply. The local providers (`LocalFiles`,
-//! `LocalProcesses`) are fully functional.
+//! [`nats`]); [`Podman`] runs containers on the local host through podman's CLI (see
+//! [`podman`]). The local providers (`LocalFiles`, `LocalProcesses`) are fully functional.
 
 mod helm;
 pub mod keycloak;
 pub(crate) mod kube;
 pub mod nats;
+pub mod podman;
 
 pub use self::helm::{HelmCli, parse_documents};
 pub use self::kube::{
@@ -20,38 +19,8 @@ pub use self::kube::{
     dns_configmap_name, pool_name,
 };
 
-use harmony_dsl::capability::ContainerRuntime;
-use harmony_dsl::resource::ContainerSpec;
 use harmony_dsl::value::{DomainName, Url};
-use harmony_dsl::{BoxFuture, Error, Inspection, Outcome, Placement, Provider, Result};
-
-/// Implements a capability for a provider whose backend is not in this build: every call is a
-/// permanent error that names the provider and what to use meanwhile.
-macro_rules! backend_pending {
-    ($provider:ty, $capability:ident, $resource:ty, $what:literal) => {
-        impl $capability for $provider {
-            fn inspect<'a>(
-                &'a self,
-                _resource: &'a $resource,
-            ) -> BoxFuture<'a, Result<Inspection>> {
-                Box::pin(async { Err(pending::<$provider>($what)) })
-            }
-            fn apply<'a>(&'a self, _resource: &'a $resource) -> BoxFuture<'a, Result<Outcome>> {
-                Box::pin(async { Err(pending::<$provider>($what)) })
-            }
-            fn remove<'a>(&'a self, _resource: &'a $resource) -> BoxFuture<'a, Result<Outcome>> {
-                Box::pin(async { Err(pending::<$provider>($what)) })
-            }
-        }
-    };
-}
-
-fn pending<P: Provider>(what: &str) -> Error {
-    Error::permanent(format!(
-        "provider `{}` cannot reach {what} in this build yet; `render DIR` writes what it would apply",
-        P::NAME
-    ))
-}
+use harmony_dsl::{Placement, Provider};
 
 /// CoreDNS serving a zone, running on a control-plane host of a cluster: the records are a
 /// ConfigMap CoreDNS serves the zone from (see the module docs of `providers::kube::coredns`
@@ -93,19 +62,18 @@ pub struct Keycloak {
     pub secret_env: String,
 }
 
-/// Podman on one host, running 64-bit x86 or ARM containers.
+/// Podman on one host, running 64-bit x86 or ARM containers: the machine Harmony runs on (see
+/// [`podman`]).
 #[derive(Debug, Clone, Provider)]
 pub struct Podman {
     /// Host it runs on.
     pub on: Placement,
+    /// `containers.conf` podman runs with (unset: `$CONTAINERS_CONF`, else podman's own).
+    pub containers_conf: Option<String>,
+    /// Private directory for the key of the spec digests (unset: `$HARMONY_STATE_DIR/podman`,
+    /// else `.harmony/podman` in the current directory).
+    pub state_dir: Option<String>,
 }
-
-backend_pending!(
-    Podman,
-    ContainerRuntime,
-    ContainerSpec,
-    "its podman service"
-);
 
 /// A fleet of devices coordinated over NATS JetStream, 64-bit ARM field devices.
 #[derive(Debug, Clone, Provider)]
