@@ -427,11 +427,29 @@ impl ::harmony_dsl::Provider for Podman {
             kind: <Placement as ::harmony_dsl::__private::ScoreField>::KIND,
             required: true,
         },
+        ::harmony_dsl::FieldInfo {
+            name: "containers_conf",
+            kind: <Option<String> as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
+        ::harmony_dsl::FieldInfo {
+            name: "state_dir",
+            kind: <Option<String> as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
     ];
     fn apply_env(&mut self, prefix: &str) -> ::harmony_dsl::Result<()> {
         ::harmony_dsl::__private::EnvField::set_from_env(
             &mut self.on,
             &::std::format!("{}_{}", prefix, "ON"),
+        )?;
+        ::harmony_dsl::__private::EnvField::set_from_env(
+            &mut self.containers_conf,
+            &::std::format!("{}_{}", prefix, "CONTAINERS_CONF"),
+        )?;
+        ::harmony_dsl::__private::EnvField::set_from_env(
+            &mut self.state_dir,
+            &::std::format!("{}_{}", prefix, "STATE_DIR"),
         )?;
         ::core::result::Result::Ok(())
     }
@@ -441,6 +459,8 @@ impl ::harmony_dsl::Provider for Podman {
 #[allow(dead_code)]
 pub struct PodmanBuilder<__T, __On> {
     on: __On,
+    containers_conf: Option<String>,
+    state_dir: Option<String>,
     __topology: ::core::marker::PhantomData<fn() -> (__T, __On)>,
 }
 #[allow(dead_code)]
@@ -449,6 +469,8 @@ impl Podman {
     pub fn builder<__T>() -> PodmanBuilder<__T, ::harmony_dsl::__private::Unset> {
         PodmanBuilder {
             on: ::harmony_dsl::__private::Unset,
+            containers_conf: ::core::option::Option::None,
+            state_dir: ::core::option::Option::None,
             __topology: ::core::marker::PhantomData,
         }
     }
@@ -482,12 +504,24 @@ impl<__T> PodmanBuilder<__T, ::harmony_dsl::__private::Unset> {
     {
         PodmanBuilder {
             on: ::harmony_dsl::__private::Set(::harmony_dsl::Placement::of::<__H>()),
+            containers_conf: self.containers_conf,
+            state_dir: self.state_dir,
             __topology: ::core::marker::PhantomData,
         }
     }
 }
 #[allow(dead_code)]
 impl<__T, __On> PodmanBuilder<__T, __On> {
+    ///Sets `containers_conf` (optional).
+    pub fn containers_conf(mut self, value: String) -> Self {
+        self.containers_conf = ::core::option::Option::Some(value);
+        self
+    }
+    ///Sets `state_dir` (optional).
+    pub fn state_dir(mut self, value: String) -> Self {
+        self.state_dir = ::core::option::Option::Some(value);
+        self
+    }
     /// Builds the score; compiles only once every required field is set.
     pub fn build(self) -> Podman
     where
@@ -495,6 +529,8 @@ impl<__T, __On> PodmanBuilder<__T, __On> {
     {
         Podman {
             on: PodmanOnIsSet::__value(self.on),
+            containers_conf: self.containers_conf,
+            state_dir: self.state_dir,
         }
     }
 }

@@ -1,11 +1,10 @@
-//! The `Podman` `ContainerRuntime` provider against real podman. `tests/tools/podman.sh`
+//! The `Podman` `ContainerRuntime` provider against real podman. `harmony_podman::testing`
 //! installs podman when missing, writes the containers.conf this machine needs and builds the
 //! local busybox test image; a test prints `skipped: <reason>` and returns only when that
 //! script fails. Each test uses names of its own.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use harmony_dsl::capability::ContainerRuntime;
@@ -15,41 +14,7 @@ use harmony_dsl::value::Secret;
 use harmony_dsl::{Change, Outcome, Placement};
 use harmony_runtime::providers::Podman;
 
-struct Env {
-    conf: String,
-    image: String,
-}
-
-fn env() -> Result<&'static Env, String> {
-    static ENV: OnceLock<Result<Env, String>> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/tools/podman.sh");
-        let out = std::process::Command::new("sh")
-            .arg(&script)
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
-        if !out.status.success() {
-            return Err(format!(
-                "{} failed: {}",
-                script.display(),
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-        let text = String::from_utf8_lossy(&out.stdout).to_string();
-        let field = |key: &str| {
-            text.lines()
-                .find_map(|l| l.strip_prefix(key))
-                .map(str::to_string)
-                .ok_or_else(|| format!("{} printed no {key}", script.display()))
-        };
-        Ok(Env {
-            conf: field("CONTAINERS_CONF=")?,
-            image: field("IMAGE=")?,
-        })
-    })
-    .as_ref()
-    .map_err(Clone::clone)
-}
+use harmony_podman::testing::{TestEnvironment as Env, environment as env};
 
 macro_rules! podman_or_skip {
     () => {
@@ -88,13 +53,13 @@ impl Fixture {
         Fixture {
             provider: Podman {
                 on,
-                containers_conf: Some(env.conf.clone()),
+                containers_conf: Some(env.containers_conf.display().to_string()),
                 state_dir: Some(dir.join("state").display().to_string()),
             },
             dir,
             prefix: unique,
             image: env.image.clone(),
-            conf: env.conf.clone(),
+            conf: env.containers_conf.display().to_string(),
         }
     }
 

@@ -1,9 +1,9 @@
-//! The agent's container workloads against real podman (`harmony-runtime/tests/tools/podman.sh`
+//! The agent's container workloads against real podman (`harmony_podman::testing`
 //! installs it and builds the local busybox image; without it the test prints `skipped: <reason>`
 //! and returns): a valid container name from a key that podman would refuse as is, the secret
 //! in no argv and not in `podman inspect`, podman's restart, and removal when no longer desired.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,30 +11,7 @@ use harmony_agent::Supervisor;
 use harmony_fleet_wire::{EnvValue, Workload, WorkloadRun, WorkloadState};
 use harmony_values::Secret;
 
-fn podman_env() -> Result<(String, String), String> {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/tools/podman.sh");
-    let out = std::process::Command::new("sh")
-        .arg(&script)
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{} failed: {}",
-            script.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let field = |key: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(key))
-            .map(str::to_string)
-            .ok_or_else(|| format!("{} printed no {key}", script.display()))
-    };
-    Ok((field("CONTAINERS_CONF=")?, field("IMAGE=")?))
-}
-
-fn podman(conf: &str, args: &[&str]) -> String {
+fn podman(conf: &Path, args: &[&str]) -> String {
     let out = std::process::Command::new("podman")
         .args(args)
         .env("CONTAINERS_CONF", conf)
@@ -45,8 +22,8 @@ fn podman(conf: &str, args: &[&str]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn container_workloads_run_in_podman_with_valid_names_and_secrets_out_of_argv() {
-    let (conf, image) = match podman_env() {
-        Ok(env) => env,
+    let (conf, image) = match harmony_podman::testing::environment() {
+        Ok(env) => (env.containers_conf.clone(), env.image.clone()),
         Err(reason) => {
             println!("skipped: podman cannot run here: {reason}");
             eprintln!("skipped: podman cannot run here: {reason}");

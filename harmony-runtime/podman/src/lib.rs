@@ -37,6 +37,8 @@
 
 mod digest;
 mod name;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;

@@ -1,4 +1,4 @@
-//! Against real podman: `harmony-runtime/tests/tools/podman.sh` installs it (when missing),
+//! Against real podman: `testing::environment()` (the crate's `testing/podman.sh`) installs it (when missing),
 //! writes the containers.conf this machine needs and builds the local busybox test image. A
 //! test prints `skipped: <reason>` and returns only when that script fails.
 //!
@@ -6,7 +6,6 @@
 //! touch another test's containers.
 
 use std::path::PathBuf;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use harmony_podman::{
@@ -14,42 +13,7 @@ use harmony_podman::{
     SecretValue, container_name, is_valid_name,
 };
 
-struct Env {
-    conf: PathBuf,
-    image: String,
-}
-
-/// Runs the script once per test binary; `Err(reason)` when podman cannot run here.
-fn env() -> Result<&'static Env, String> {
-    static ENV: OnceLock<Result<Env, String>> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/tools/podman.sh");
-        let out = std::process::Command::new("sh")
-            .arg(&script)
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
-        if !out.status.success() {
-            return Err(format!(
-                "{} failed: {}",
-                script.display(),
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-        let text = String::from_utf8_lossy(&out.stdout);
-        let field = |key: &str| {
-            text.lines()
-                .find_map(|l| l.strip_prefix(key))
-                .map(str::to_string)
-                .ok_or_else(|| format!("{} printed no {key}", script.display()))
-        };
-        Ok(Env {
-            conf: PathBuf::from(field("CONTAINERS_CONF=")?),
-            image: field("IMAGE=")?,
-        })
-    })
-    .as_ref()
-    .map_err(Clone::clone)
-}
+use harmony_podman::testing::{TestEnvironment as Env, environment as env};
 
 macro_rules! podman_or_skip {
     () => {
@@ -83,7 +47,7 @@ impl Fixture {
         );
         let dir = std::env::temp_dir().join(format!("harmony-podman-test-{unique}"));
         let mut config = Config::new(dir.join("state"), format!("test-{unique}"));
-        config.containers_conf = Some(env.conf.clone());
+        config.containers_conf = Some(env.containers_conf.clone());
         // busybox `sleep` as PID 1 ignores SIGTERM: do not wait 10 s for each removal.
         config.stop_timeout = Duration::from_secs(1);
         Fixture {

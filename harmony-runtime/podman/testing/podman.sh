@@ -66,7 +66,7 @@ if [ ! -f "$conf" ] || [ -L "$conf" ]; then
     rm -f "$conf"
     tmp=$(mktemp "$dir/containers.conf.XXXXXX")
     cat >"$tmp" <<'CONF'
-# Written by harmony-runtime/tests/tools/podman.sh for the podman tests.
+# Written by harmony-podman's testing/podman.sh for the podman tests.
 [containers]
 default_ulimits = []
 

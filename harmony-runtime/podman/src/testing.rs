@@ -1,0 +1,50 @@
+//! The podman test environment the workspace's podman tests share (feature `testing`, for
+//! tests only): [`environment`] runs the embedded `podman.sh` once per process, which installs
+//! podman, runc and busybox-static with apt when missing (as root), writes the containers.conf
+//! this kind of sandbox needs and builds a local busybox test image (no registry is reached).
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+/// The script, embedded so that every crate's tests run the same one from wherever they are.
+const SCRIPT: &str = include_str!("../testing/podman.sh");
+
+/// What the podman tests run with.
+#[derive(Debug)]
+pub struct TestEnvironment {
+    /// The containers.conf to run podman with (`CONTAINERS_CONF`).
+    pub containers_conf: PathBuf,
+    /// A local test image (busybox), e.g. `localhost/harmony-test-busybox:2`.
+    pub image: String,
+}
+
+/// The environment, set up once per process; `Err(reason)` when podman cannot run here (the
+/// caller prints `skipped: ...` with the reason and returns).
+pub fn environment() -> Result<&'static TestEnvironment, String> {
+    static ENV: OnceLock<Result<TestEnvironment, String>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let out = std::process::Command::new("sh")
+            .args(["-c", SCRIPT, "podman.sh"])
+            .output()
+            .map_err(|e| format!("cannot run podman.sh: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "podman.sh failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let field = |key: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(key))
+                .map(str::to_string)
+                .ok_or_else(|| format!("podman.sh printed no {key}"))
+        };
+        Ok(TestEnvironment {
+            containers_conf: PathBuf::from(field("CONTAINERS_CONF=")?),
+            image: field("IMAGE=")?,
+        })
+    })
+    .as_ref()
+    .map_err(Clone::clone)
+}
