@@ -36,7 +36,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::RwLock;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use harmony_dsl::capability::ProcessSupervisor;
 use harmony_dsl::resource::{EnvValue, ProcessSpec};
@@ -289,9 +289,14 @@ fn read_private(path: &Path, strict: bool) -> Result<Option<Vec<u8>>> {
     Ok(Some(bytes))
 }
 
-/// A new `0600` temporary file in `dir` with an unpredictable name (`O_EXCL|O_NOFOLLOW`).
+/// A new `0600` temporary file in `dir` with an unpredictable name (`O_EXCL|O_NOFOLLOW`), for
+/// the digest key, which is published with a hard link (never replacing another run's key).
 fn create_temp(dir: &Path, name: &str) -> Result<(PathBuf, File)> {
-    let tmp = dir.join(format!(".{name}.{}.tmp", random_hex(8)?));
+    let tmp = dir.join(format!(
+        "{}{name}.{}",
+        crate::safe_fs::TEMP_PREFIX,
+        random_hex(8)?
+    ));
     let file = OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -308,41 +313,19 @@ fn sync_dir(dir: &Path) -> Result<()> {
         .map_err(|e| io_error("sync", dir, e))
 }
 
-/// Replaces `dir/name` with `bytes`: written `0600` to a temporary, fsynced, renamed, dir fsynced.
+/// Replaces `dir/name` with `bytes` through [`safe_fs`](crate::safe_fs): a `0600` temporary
+/// with a random name, created exclusively without following a link, fsynced, renamed, the
+/// directory fsynced.
 fn write_private(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
-    let (tmp, mut file) = create_temp(dir, name)?;
-    let path = dir.join(name);
-    let result = file
-        .write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .and_then(|()| fs::rename(&tmp, &path))
-        .map_err(|e| io_error("write", &path, e))
-        .and_then(|()| sync_dir(dir));
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    crate::safe_fs::SecureDir::open(dir, None)
+        .and_then(|d| d.write(name.as_ref(), bytes, &crate::safe_fs::WriteOptions::PRIVATE))
+        .map_err(|e| io_error("write", &dir.join(name), e))
 }
 
 /// Removes temporaries of ours in `dir` left by a crash (older than a minute).
 fn remove_stale_temps(dir: &Path) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    let now = SystemTime::now();
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if !(name.starts_with('.') && name.ends_with(".tmp")) {
-            continue;
-        }
-        let old = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .is_ok_and(|t| now.duration_since(t).unwrap_or_default() > STALE_TEMP);
-        if old {
-            let _ = fs::remove_file(entry.path());
-        }
+    if let Ok(dir) = crate::safe_fs::SecureDir::open(dir, None) {
+        let _ = dir.clean_stale_temporaries(STALE_TEMP);
     }
 }
 
