@@ -14,20 +14,8 @@ use harmony_dsl::value::Secret;
 use harmony_dsl::{Change, Outcome, Placement};
 use harmony_runtime::providers::Podman;
 
-use harmony_podman::testing::{TestEnvironment as Env, environment as env};
-
-macro_rules! podman_or_skip {
-    () => {
-        match env() {
-            Ok(env) => env,
-            Err(reason) => {
-                println!("skipped: podman cannot run here: {reason}");
-                eprintln!("skipped: podman cannot run here: {reason}");
-                return;
-            }
-        }
-    };
-}
+use harmony_podman::podman_or_skip;
+use harmony_podman::testing::TestEnvironment as Env;
 
 /// A provider on `localhost` with a scratch state dir, and a name prefix unique to the test.
 struct Fixture {
@@ -40,14 +28,7 @@ struct Fixture {
 
 impl Fixture {
     fn new(env: &Env, tag: &str) -> Self {
-        let unique = format!(
-            "{tag}-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos()
-        );
+        let unique = harmony_podman::testing::unique(tag);
         let dir = std::env::temp_dir().join(format!("harmony-podman-provider-{unique}"));
         let on: Placement = serde_json::from_str("\"localhost\"").unwrap();
         Fixture {

@@ -22,26 +22,13 @@ fn podman(conf: &Path, args: &[&str]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn container_workloads_run_in_podman_with_valid_names_and_secrets_out_of_argv() {
-    let (conf, image) = match harmony_podman::testing::environment() {
-        Ok(env) => (env.containers_conf.clone(), env.image.clone()),
-        Err(reason) => {
-            println!("skipped: podman cannot run here: {reason}");
-            eprintln!("skipped: podman cannot run here: {reason}");
-            return;
-        }
-    };
+    let env = harmony_podman::podman_or_skip!();
+    let (conf, image) = (env.containers_conf.clone(), env.image.clone());
     // The agent passes its environment's CONTAINERS_CONF on to podman; this test binary runs
     // no other test, so setting it before any thread reads the environment is sound.
     // SAFETY: see above; no other thread of this test reads or writes the environment now.
     unsafe { std::env::set_var("CONTAINERS_CONF", &conf) };
-    let unique = format!(
-        "{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos()
-    );
+    let unique = harmony_podman::testing::unique("agent");
     let dir = std::env::temp_dir().join(format!("harmony-agent-podman-{unique}"));
     let mut supervisor = Supervisor::new(&dir, Arc::new(tokio::sync::Notify::new())).unwrap();
     let secret = format!("ag3nt-secret-{unique}");

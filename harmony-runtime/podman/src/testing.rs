@@ -48,3 +48,32 @@ pub fn environment() -> Result<&'static TestEnvironment, String> {
     .as_ref()
     .map_err(Clone::clone)
 }
+
+/// The [`environment`], or prints `skipped: podman cannot run here: <reason>` (on stdout and
+/// stderr) and returns from the calling test.
+#[macro_export]
+macro_rules! podman_or_skip {
+    () => {
+        match $crate::testing::environment() {
+            Ok(env) => env,
+            Err(reason) => {
+                println!("skipped: podman cannot run here: {reason}");
+                eprintln!("skipped: podman cannot run here: {reason}");
+                return;
+            }
+        }
+    };
+}
+
+/// A name unique to one test in one run, for scopes, state directories and containers:
+/// `<tag>-<pid>-<nanoseconds>`.
+pub fn unique(tag: &str) -> String {
+    format!(
+        "{tag}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .subsec_nanos()
+    )
+}

@@ -13,20 +13,8 @@ use harmony_podman::{
     SecretValue, container_name, is_valid_name,
 };
 
-use harmony_podman::testing::{TestEnvironment as Env, environment as env};
-
-macro_rules! podman_or_skip {
-    () => {
-        match env() {
-            Ok(env) => env,
-            Err(reason) => {
-                println!("skipped: podman cannot run here: {reason}");
-                eprintln!("skipped: podman cannot run here: {reason}");
-                return;
-            }
-        }
-    };
-}
+use harmony_podman::podman_or_skip;
+use harmony_podman::testing::TestEnvironment as Env;
 
 /// A scratch state dir and a unique scope for one test; removes its containers on drop.
 struct Fixture {
@@ -37,14 +25,7 @@ struct Fixture {
 
 impl Fixture {
     fn new(env: &Env, tag: &str) -> Self {
-        let unique = format!(
-            "{tag}-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos()
-        );
+        let unique = harmony_podman::testing::unique(tag);
         let dir = std::env::temp_dir().join(format!("harmony-podman-test-{unique}"));
         let mut config = Config::new(dir.join("state"), format!("test-{unique}"));
         config.containers_conf = Some(env.containers_conf.clone());
