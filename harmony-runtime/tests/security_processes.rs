@@ -75,12 +75,7 @@ fn a_port_held_by_another_process_fails_the_apply_naming_the_holder() {
         .expect("start the foreign listener");
     wait_for_listener(port);
 
-    // The build directory may be out of `nobody`'s reach (CI keeps it under root's home):
-    // run a copy from the project directory.
-    let program = project.path().join("crashy");
-    std::fs::copy(example("crashy"), &program).unwrap();
-    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let mut apply = Command::new(&program);
+    let mut apply = Command::new(example("crashy"));
     apply
         .args(["apply", "--json"])
         .current_dir(project.path())
@@ -389,7 +384,12 @@ fn a_port_held_by_a_process_this_user_cannot_see_is_refused_too() {
     std::os::unix::fs::chown(project.path(), Some(nobody), Some(nobody)).unwrap();
     let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = holder.local_addr().unwrap().port();
-    let mut apply = Command::new(example("crashy"));
+    // The build directory may be out of `nobody`'s reach (CI keeps it under root's home):
+    // run a copy from the project directory.
+    let program = project.path().join("crashy");
+    std::fs::copy(example("crashy"), &program).unwrap();
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut apply = Command::new(&program);
     apply
         .args(["apply", "--json"])
         .current_dir(project.path())
