@@ -20,7 +20,7 @@ pub mod supervisor;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, consumer::push::OrderedConfig};
 use futures_util::StreamExt;
@@ -137,12 +137,21 @@ pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> Res
         };
         let end = match attempt {
             Ok(client) => {
-                backoff = RECONNECT_START;
-                say!(agent.config.device, "connected to {}", agent.config.url);
+                say!(
+                    agent.config.device,
+                    "connected to {}",
+                    harmony_values::mask_url_credentials(&agent.config.url)
+                );
+                let connected = Instant::now();
                 let end = agent
                     .session(&client, &status_tx, status_rx.clone(), &mut shutdown)
                     .await;
                 drop(client);
+                // Only a session that lasted resets the backoff: one that ends at once (its
+                // bucket missing, a permission refused) would otherwise reconnect every 100 ms.
+                if connected.elapsed() >= RECONNECT_MAX {
+                    backoff = RECONNECT_START;
+                }
                 end
             }
             Err(e) => SessionEnd::Lost(e.to_string()),
@@ -150,8 +159,15 @@ pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> Res
         match end {
             SessionEnd::Shutdown => break,
             SessionEnd::Lost(reason) => {
-                say!(agent.config.device, "{reason}; retrying in {backoff:?}");
-                let wait = tokio::time::sleep(backoff);
+                // Jitter (half to all of the backoff), so that a fleet whose server comes back
+                // does not reconnect in step.
+                let wait = backoff.mul_f64(0.5 + fastrand::f64() * 0.5);
+                say!(
+                    agent.config.device,
+                    "{}; retrying in {wait:?}",
+                    harmony_values::mask_url_credentials(&reason)
+                );
+                let wait = tokio::time::sleep(wait);
                 tokio::pin!(wait);
                 loop {
                     tokio::select! {

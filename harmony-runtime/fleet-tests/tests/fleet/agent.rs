@@ -153,3 +153,28 @@ async fn an_agent_killed_hard_leaves_no_second_copy_after_it_restarts() {
     assert!(!alive(old), "the old copy still runs next to the new one");
     converged(&op, "north", &op.key(&s), revision).await;
 }
+
+/// An agent whose buckets do not exist yet connects fine, then its session ends at once: it backs
+/// off (doubling, with jitter) instead of reconnecting every 100 ms, and never prints the
+/// password of its NATS URL (issue 15).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_without_its_buckets_backs_off_and_never_prints_its_password() {
+    let dir = TempDir::new("fleet-no-bucket");
+    let server = NatsServer::start(dir.path());
+    // The server has no authorization configured, so it accepts the credentials as they are.
+    let url = server
+        .url()
+        .replacen("nats://", "nats://ops:hunter2-secret@", 1);
+    let agent = Agent::start(&url, "west", &dir.path().join("west"), &[]);
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    let log = agent.log();
+    let retries = log.matches("retrying in").count();
+    // 100 ms doubling to 5 s, each wait between half and all of it: at most 7 tries in 4 s
+    // (about 40 without backoff).
+    assert!(
+        (2..=7).contains(&retries),
+        "{retries} retries in 4 s:\n{log}"
+    );
+    assert!(log.contains("connected to nats://ops:***@"), "{log}");
+    assert!(!log.contains("hunter2-secret"), "{log}");
+}
