@@ -86,6 +86,7 @@ fn expand_def(def: &CapabilityDef) -> TokenStream {
         form,
     } = def;
     let (trait_methods, sides_methods, sites_methods) = methods(form);
+    let operations = operations(name, form);
     let cap = name.to_string();
     let impl_message = format!("`{{Self}}` cannot provide capability `{cap}`");
     let impl_label = format!("`{{Self}}` does not implement `{cap}`");
@@ -161,6 +162,36 @@ fn expand_def(def: &CapabilityDef) -> TokenStream {
         impl<__T: #provides<__S>, __S: ?::core::marker::Sized> #provides<__S> for ::harmony_dsl::higher_order::Failover<__T> {}
         #[diagnostic::do_not_recommend]
         impl<__T: #provides<__S>, __S: ?::core::marker::Sized> #provides<__S> for ::harmony_dsl::higher_order::Decentralized<__T> {}
+
+        #operations
+    }
+}
+
+/// For `manages Resource`: how the runtime performs the capability's operations
+/// (`harmony_dsl::operation::Manages`), and its entry in the registry saved plans and the state
+/// are read with. A capability of another shape writes its own `Manages` impl, if it has
+/// operations at all.
+fn operations(name: &Ident, form: &Form) -> TokenStream {
+    let Form::Manages(resource) = form else {
+        return TokenStream::new();
+    };
+    quote! {
+        impl ::harmony_dsl::operation::Manages for dyn #name {
+            type Resource = #resource;
+            fn inspect<'a>(provider: &'a Self, resource: &'a #resource)
+                -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Inspection>> {
+                #name::inspect(provider, resource)
+            }
+            fn apply<'a>(provider: &'a Self, resource: &'a #resource)
+                -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Outcome>> {
+                #name::apply(provider, resource)
+            }
+            fn remove<'a>(provider: &'a Self, resource: &'a #resource)
+                -> ::harmony_dsl::BoxFuture<'a, ::harmony_dsl::Result<::harmony_dsl::Outcome>> {
+                #name::remove(provider, resource)
+            }
+        }
+        ::harmony_dsl::operation_kind!(dyn #name);
     }
 }
 

@@ -71,3 +71,29 @@ harmony_derive::capability! {
     /// Helm release is installed and no release secret is written to the cluster.
     HelmCommand(ProvidesHelmCommand) inflate HelmRelease into Vec<KubeObject>
 }
+
+/// A chart step is only run as it is when its inflation failed while the plan was prepared
+/// (the runtime replaces it by the chart's objects otherwise): inflating again fails with Helm's
+/// own error. Written by hand, as a user would for a capability that is not `manages Resource`.
+impl crate::operation::Manages for dyn HelmCommand {
+    type Resource = HelmRelease;
+    fn inspect<'a>(
+        provider: &'a Self,
+        resource: &'a HelmRelease,
+    ) -> crate::BoxFuture<'a, crate::Result<crate::Inspection>> {
+        Box::pin(crate::operation::not_inflated(provider, resource))
+    }
+    fn apply<'a>(
+        provider: &'a Self,
+        resource: &'a HelmRelease,
+    ) -> crate::BoxFuture<'a, crate::Result<crate::Outcome>> {
+        Box::pin(crate::operation::not_inflated(provider, resource))
+    }
+    fn remove<'a>(
+        provider: &'a Self,
+        resource: &'a HelmRelease,
+    ) -> crate::BoxFuture<'a, crate::Result<crate::Outcome>> {
+        Box::pin(crate::operation::not_inflated(provider, resource))
+    }
+}
+crate::operation_kind!(dyn HelmCommand);

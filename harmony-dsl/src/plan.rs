@@ -364,10 +364,11 @@ impl<T: Topology> Plan<T> {
         let smoke_tests = score.smoke_tests(&ctx);
         let smoke_timeouts: Vec<Duration> =
             smoke_tests.iter().map(|c| c.timeout.as_std()).collect();
-        operations.extend(smoke_tests.into_iter().map(|check| Operation::SmokeTest {
-            score: name.to_string(),
-            check,
-        }));
+        operations.extend(
+            smoke_tests
+                .into_iter()
+                .map(|check| Operation::smoke_test(name, check)),
+        );
         let spec = serde_json::to_value(&score).unwrap_or_else(|e| {
             self.problems.push(PlanProblem::Unserialisable {
                 score: name.to_string(),
@@ -586,7 +587,7 @@ mod tests {
     }
 
     fn file(path: &str) -> Operation {
-        Operation::FileSystem(FileSpec {
+        Operation::new::<dyn crate::capability::FileSystem>(FileSpec {
             path: path.into(),
             kind: FileKind::File {
                 content: String::new(),

@@ -5,6 +5,7 @@ pub use crate::value::{FromLiteral, Literal, ScoreField, ValueKind, expect_liter
 
 use crate::endpoint::{Endpoint, Protocol};
 use crate::value::{check_literal, kind_bit};
+pub use inventory;
 pub use serde;
 
 use crate::error::{Error, Result};

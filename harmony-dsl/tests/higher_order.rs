@@ -92,8 +92,8 @@ fn file_step<T: Topology>(plan: &Plan<T>) -> &harmony_dsl::Step {
         .iter()
         .find(|s| {
             matches!(
-                &s.operation,
-                Operation::FileSystem(FileSpec {
+                s.operation.resource::<dyn FileSystem>(),
+                Some(FileSpec {
                     kind: FileKind::File { .. },
                     ..
                 })

@@ -22,7 +22,7 @@ fn plan(files: usize) -> Plan<Localhost> {
     for i in 0..files {
         plan.push_step(
             &format!("f{i}"),
-            Operation::FileSystem(FileSpec {
+            Operation::new::<dyn harmony_dsl::capability::FileSystem>(FileSpec {
                 path: format!("files/d{:03}/f{i:05}.conf", i / 100).into(),
                 kind: FileKind::File {
                     content: format!("key_{i} = {i}\n").repeat(30)[..200].to_string(),

@@ -83,7 +83,7 @@ fn step(i: usize, depends_on: Vec<StepId>) -> Step {
     Step {
         id: StepId(i),
         score: "bench".into(),
-        operation: Operation::FileSystem(FileSpec {
+        operation: Operation::new::<dyn harmony_dsl::capability::FileSystem>(FileSpec {
             path: format!("f{i}").into(),
             kind: FileKind::File {
                 content: String::new(),

@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use harmony_dsl::{Endpoint, Operation, Plan};
+use harmony_dsl::{Endpoint, Plan};
 use harmony_runtime::prelude::*;
 use harmony_runtime::render::render_plan;
 
@@ -88,7 +88,11 @@ fn main() {
     let objects = built
         .steps
         .iter()
-        .filter(|s| matches!(s.operation, Operation::K8sCluster(_)))
+        .filter(|s| {
+            s.operation
+                .resource::<dyn harmony_dsl::capability::K8sCluster>()
+                .is_some()
+        })
         .count();
     report(
         "build plan (scores -> operations)",
@@ -101,7 +105,11 @@ fn main() {
         built
             .steps
             .iter()
-            .filter(|s| matches!(s.operation, Operation::K8sCluster(_)))
+            .filter(|s| {
+                s.operation
+                    .resource::<dyn harmony_dsl::capability::K8sCluster>()
+                    .is_some()
+            })
             .map(|s| s.operation.render().content.len())
             .sum::<usize>()
     });

@@ -149,7 +149,7 @@ fn main() -> ExitCode {
     let mut plan: Plan<Crashy> = Plan::new("crashy");
     let blocker = plan.push_step(
         "blocker",
-        Operation::FileSystem(FileSpec {
+        Operation::new::<dyn harmony_dsl::capability::FileSystem>(FileSpec {
             path: "z.block".into(),
             kind: FileKind::File {
                 content: "done\n".into(),
@@ -165,7 +165,7 @@ fn main() -> ExitCode {
     for i in 0..files {
         plan.push_step(
             &format!("file{i:02}"),
-            Operation::FileSystem(FileSpec {
+            Operation::new::<dyn harmony_dsl::capability::FileSystem>(FileSpec {
                 path: format!("files/f{i:02}.txt").into(),
                 kind: FileKind::File {
                     content: format!("file {i}\n").repeat(200),
@@ -177,7 +177,7 @@ fn main() -> ExitCode {
     }
     plan.push_step(
         "after-blocker",
-        Operation::FileSystem(FileSpec {
+        Operation::new::<dyn harmony_dsl::capability::FileSystem>(FileSpec {
             path: "after.txt".into(),
             kind: FileKind::File {
                 content: "after\n".into(),
@@ -188,7 +188,11 @@ fn main() -> ExitCode {
     );
     for spec in processes() {
         let name = spec.name.clone();
-        plan.push_step(&name, Operation::ProcessSupervisor(spec), &[]);
+        plan.push_step(
+            &name,
+            Operation::new::<dyn harmony_dsl::capability::ProcessSupervisor>(spec),
+            &[],
+        );
     }
     harmony_runtime::cli(topology(), plan)
 }

@@ -48,7 +48,7 @@ fn main() -> ExitCode {
     let mut plan: Plan<SecretFleet> = Plan::new("secret-fleet");
     plan.push_step(
         "sensors",
-        Operation::Fleet(DeviceSpec {
+        Operation::new::<dyn harmony_dsl::capability::Fleet>(DeviceSpec {
             device: "north".into(),
             workloads: vec![Workload {
                 name: "sensors".into(),

@@ -23,7 +23,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use futures_util::StreamExt;
-use harmony_dsl::capability::HelmCommand;
+use harmony_dsl::capability::{HelmCommand, K8sCluster};
 use harmony_dsl::resource::{HelmRelease, KubeObject};
 use harmony_dsl::{Error, Operation, Plan, Step, StepId, Topology};
 
@@ -54,9 +54,10 @@ pub async fn inflate<T: Topology>(plan: Plan<T>, topology: &T) -> Inflated<T> {
     let charts: Vec<(StepId, &HelmRelease)> = plan
         .steps
         .iter()
-        .filter_map(|s| match &s.operation {
-            Operation::HelmCommand(release) => Some((s.id, release)),
-            _ => None,
+        .filter_map(|s| {
+            s.operation
+                .resource::<dyn HelmCommand>()
+                .map(|release| (s.id, release))
         })
         .collect();
     if charts.is_empty() {
@@ -112,7 +113,7 @@ fn reject_duplicates<T>(
     let mut owners: BTreeMap<String, String> = plan
         .steps
         .iter()
-        .filter(|s| !matches!(s.operation, Operation::HelmCommand(_)))
+        .filter(|s| s.operation.resource::<dyn HelmCommand>().is_none())
         .map(|s| (s.operation.resource_id(), s.score.clone()))
         .collect();
     let mut chart_ids: Vec<StepId> = outcomes.keys().copied().collect();
@@ -188,7 +189,7 @@ fn expand<T>(mut plan: Plan<T>, mut objects: HashMap<StepId, Vec<KubeObject>>) -
             steps.push(Step {
                 id,
                 score: old.score.clone(),
-                operation: Operation::K8sCluster(object),
+                operation: Operation::new::<dyn K8sCluster>(object),
                 depends_on: previous.map_or_else(|| waits.clone(), |p| vec![p]),
                 policy: old.policy,
             });
@@ -214,7 +215,7 @@ mod tests {
     use serde_json::Map;
 
     fn release(name: &str) -> Operation {
-        Operation::HelmCommand(HelmRelease {
+        Operation::new::<dyn HelmCommand>(HelmRelease {
             chart: "charts/demo".into(),
             release: name.into(),
             namespace: "shop".into(),
@@ -237,7 +238,7 @@ mod tests {
     }
 
     fn file(path: &str) -> Operation {
-        Operation::FileSystem(FileSpec {
+        Operation::new::<dyn harmony_dsl::capability::FileSystem>(FileSpec {
             path: path.into(),
             kind: FileKind::Directory,
         })
@@ -276,7 +277,7 @@ mod tests {
         );
         assert_eq!(plan.score("app").unwrap().steps, [StepId(1), StepId(2)]);
         assert!(plan.score("nothing").unwrap().steps.is_empty());
-        let Operation::K8sCluster(deployment) = &plan.steps[2].operation else {
+        let Some(deployment) = plan.steps[2].operation.resource::<dyn K8sCluster>() else {
             panic!("an object step");
         };
         assert_eq!(deployment.labels["harmony.io/plan"], "shop");

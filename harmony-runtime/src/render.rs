@@ -47,8 +47,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Component, Path};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use harmony_dsl::Plan;
 use harmony_dsl::operation::SecretValues;
-use harmony_dsl::{Operation, Plan};
 use serde::{Deserialize, Serialize};
 
 use crate::hash::sha256_hex;
@@ -199,7 +199,10 @@ fn artifact(step: &harmony_dsl::Step, secrets: SecretValues) -> io::Result<Artif
             path: rendered.path,
         },
         content: rendered.content,
-        kube: matches!(step.operation, Operation::K8sCluster(_)),
+        kube: step
+            .operation
+            .resource::<dyn harmony_dsl::capability::K8sCluster>()
+            .is_some(),
     })
 }
 
@@ -388,7 +391,7 @@ pub fn render_stream<T>(
         out.write_all(b"{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[")?;
     }
     for (step, artifact) in plan.steps.iter().zip(&list) {
-        let Operation::K8sCluster(_) = &step.operation else {
+        if !artifact.kube {
             left_out.push(artifact.entry.path.clone());
             continue;
         };
@@ -741,7 +744,7 @@ mod tests {
     use harmony_dsl::{Operation, Plan};
 
     fn file(path: &str) -> Operation {
-        Operation::FileSystem(FileSpec {
+        Operation::new::<dyn harmony_dsl::capability::FileSystem>(FileSpec {
             path: path.into(),
             kind: FileKind::File {
                 content: format!("{path}\n"),

@@ -26,6 +26,7 @@ use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use harmony_dsl::capability::FileSystem;
 use harmony_dsl::resource::{FileKind, FileSpec};
 use harmony_dsl::{Operation, Plan};
 use serde::{Deserialize, Serialize};
@@ -92,12 +93,12 @@ pub fn private_content_digest(content: &str) -> String {
 /// [`is_private_content`]) is replaced by [`private_content_digest`]; anything else unchanged.
 /// Two operations with the same stored form declare the same file, mode and content.
 pub fn stored_operation(operation: &Operation) -> Operation {
-    match operation {
-        Operation::FileSystem(FileSpec {
+    match operation.resource::<dyn FileSystem>() {
+        Some(FileSpec {
             path,
             kind: kind @ FileKind::File { content, mode },
         }) if is_private_content(kind) && !content.starts_with(PRIVATE_CONTENT_MARKER) => {
-            Operation::FileSystem(FileSpec {
+            Operation::new::<dyn FileSystem>(FileSpec {
                 path: path.clone(),
                 kind: FileKind::File {
                     content: private_content_digest(content),
@@ -105,7 +106,7 @@ pub fn stored_operation(operation: &Operation) -> Operation {
                 },
             })
         }
-        other => other.clone(),
+        _ => operation.clone(),
     }
 }
 
@@ -114,10 +115,10 @@ pub fn stored_operation(operation: &Operation) -> Operation {
 pub fn redact_private_content<T>(plan: &mut Plan<T>) {
     let mut private = BTreeMap::new();
     for step in &mut plan.steps {
-        if let Operation::FileSystem(FileSpec {
+        if let Some(FileSpec {
             kind: kind @ FileKind::File { content, .. },
             ..
-        }) = &step.operation
+        }) = step.operation.resource::<dyn FileSystem>()
             && is_private_content(kind)
             && !content.is_empty()
             && !content.starts_with(PRIVATE_CONTENT_MARKER)
@@ -173,7 +174,7 @@ impl State {
         pre_existing: bool,
     ) -> bool {
         // A smoke test is a check, not a resource: nothing to remember or prune.
-        if matches!(operation, Operation::SmokeTest { .. }) {
+        if operation.is_smoke_test() {
             return false;
         }
         let hash = operation_hash(operation);
@@ -190,7 +191,7 @@ impl State {
         // (a process found running was started by Harmony).
         let adopted = match old {
             Some(old) => old.adopted,
-            None => pre_existing && matches!(operation, Operation::FileSystem(_)),
+            None => pre_existing && operation.resource::<dyn FileSystem>().is_some(),
         };
         let now = now_unix();
         self.resources.insert(
@@ -708,7 +709,7 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     fn file(path: &str, content: &str, mode: Option<u32>) -> Operation {
-        Operation::FileSystem(FileSpec {
+        Operation::new::<dyn harmony_dsl::capability::FileSystem>(FileSpec {
             path: path.into(),
             kind: FileKind::File {
                 content: content.into(),
@@ -727,12 +728,10 @@ mod tests {
     #[test]
     fn smoke_tests_are_not_recorded_as_resources() {
         let mut state = State::empty("Localhost");
-        let check = Operation::SmokeTest {
-            score: "web".into(),
-            check: harmony_dsl::smoke::SmokeCheck::http(
-                "http://127.0.0.1:8080/healthz".parse().unwrap(),
-            ),
-        };
+        let check = Operation::smoke_test(
+            "web",
+            harmony_dsl::smoke::SmokeCheck::http("http://127.0.0.1:8080/healthz".parse().unwrap()),
+        );
         assert!(!state.record("shop", "web", &check));
         assert!(state.resources.is_empty());
     }

@@ -309,7 +309,7 @@ fn plan_shows_unknown_steps_and_keeps_going() {
     std::fs::write(project.path().join("blocker"), "a file, not a directory").unwrap();
     let mut plan: Plan<Localhost> = Plan::new("unknown");
     let file = |path: &str| {
-        Operation::FileSystem(FileSpec {
+        Operation::new::<dyn harmony_dsl::capability::FileSystem>(FileSpec {
             path: path.into(),
             kind: FileKind::File {
                 content: "x\n".into(),

@@ -14,7 +14,7 @@ use harmony_runtime::engine::{PlanDocument, PlannedStep, ProgramIdentity};
 use harmony_runtime::{Engine, ExitStatus, Localhost};
 
 fn file(path: &str, content: &str, mode: Option<u32>) -> Operation {
-    Operation::FileSystem(FileSpec {
+    Operation::new::<dyn harmony_dsl::capability::FileSystem>(FileSpec {
         path: path.into(),
         kind: FileKind::File {
             content: content.into(),
@@ -135,7 +135,7 @@ fn an_added_process_step_is_refused() {
     let dir = TempDir::new("engine-saved-process");
     let marker = dir.path().join("pwned");
     let mut doc = save(&dir, site("hello\n"));
-    let op = Operation::ProcessSupervisor(ProcessSpec {
+    let op = Operation::new::<dyn harmony_dsl::capability::ProcessSupervisor>(ProcessSpec {
         name: "evil".into(),
         command: vec![
             "sh".into(),
@@ -270,7 +270,7 @@ fn render_with_secrets_resolves_references() {
     let mut plan = Plan::<Localhost>::new("secrets");
     plan.push_step(
         "api",
-        Operation::K8sCluster(KubeObject {
+        Operation::new::<dyn harmony_dsl::capability::K8sCluster>(KubeObject {
             api_version: "v1".into(),
             kind: "Secret".into(),
             name: "api".into(),

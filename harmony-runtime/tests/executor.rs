@@ -200,7 +200,7 @@ impl Harness {
     ) -> StepId {
         let id = self.plan.push_step(
             name,
-            Operation::FileSystem(FileSpec {
+            Operation::new::<dyn harmony_dsl::capability::FileSystem>(FileSpec {
                 path: name.into(),
                 kind: FileKind::File {
                     content: format!("{name} content"),

@@ -94,7 +94,11 @@ fn client(id: &str, urls: &[&str]) -> IdentityClient {
 fn apps(clients: &[IdentityClient]) -> Plan<Sso> {
     let mut plan = Plan::new("sso");
     for c in clients {
-        plan.push_step(&c.client_id, Operation::IdentityProvider(c.clone()), &[]);
+        plan.push_step(
+            &c.client_id,
+            Operation::new::<dyn harmony_dsl::capability::IdentityProvider>(c.clone()),
+            &[],
+        );
     }
     plan
 }

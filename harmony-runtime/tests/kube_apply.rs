@@ -98,9 +98,11 @@ fn managers(object: &Value) -> Vec<String> {
 fn declared_sts(plan: &Plan<TestCluster>) -> KubeObject {
     plan.steps
         .iter()
-        .find_map(|s| match &s.operation {
-            Operation::K8sCluster(o) if o.kind == "StatefulSet" => Some(o.clone()),
-            _ => None,
+        .find_map(|s| {
+            s.operation
+                .resource::<dyn harmony_dsl::capability::K8sCluster>()
+                .filter(|o| o.kind == "StatefulSet")
+                .cloned()
         })
         .expect("a StatefulSet step")
 }

@@ -53,13 +53,15 @@ pub struct Pause {
 
 impl Operations for Pause {
     fn operations(&self, ctx: &ScoreContext<'_>) -> Vec<Operation> {
-        vec![Operation::K8sCluster(pause_object(
-            ctx.instance,
-            &self.namespace,
-            self.replicas,
-            &self.image,
-            ctx.plan,
-        ))]
+        vec![Operation::new::<dyn harmony_dsl::capability::K8sCluster>(
+            pause_object(
+                ctx.instance,
+                &self.namespace,
+                self.replicas,
+                &self.image,
+                ctx.plan,
+            ),
+        )]
     }
 }
 

@@ -103,7 +103,11 @@ fn alias(name: &str, target: &str) -> DnsRecord {
 fn records(list: &[DnsRecord]) -> Plan<Zone> {
     let mut plan = Plan::new("names");
     for record in list {
-        plan.push_step("names", Operation::DnsServer(record.clone()), &[]);
+        plan.push_step(
+            "names",
+            Operation::new::<dyn harmony_dsl::capability::DnsServer>(record.clone()),
+            &[],
+        );
     }
     plan
 }

@@ -75,7 +75,10 @@ fn rendered_manifests_round_trip_through_k8s_openapi() {
     let plan: Plan<Rack> = shop();
     let mut checked = Vec::new();
     for step in &plan.steps {
-        let Operation::K8sCluster(object) = &step.operation else {
+        let Some(object) = step
+            .operation
+            .resource::<dyn harmony_dsl::capability::K8sCluster>()
+        else {
             continue;
         };
         let entry = index

@@ -27,7 +27,7 @@ use serde_json::Value;
 const NOBODY: u32 = 65534;
 
 fn file(path: &str, content: &str, mode: Option<u32>) -> Operation {
-    Operation::FileSystem(FileSpec {
+    Operation::new::<dyn harmony_dsl::capability::FileSystem>(FileSpec {
         path: path.into(),
         kind: FileKind::File {
             content: content.into(),

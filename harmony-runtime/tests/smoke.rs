@@ -30,13 +30,15 @@ pub struct CheckedPage {
 
 impl Operations for CheckedPage {
     fn operations(&self, _ctx: &ScoreContext<'_>) -> Vec<Operation> {
-        vec![Operation::FileSystem(harmony_dsl::resource::FileSpec {
-            path: self.path.clone().into(),
-            kind: harmony_dsl::resource::FileKind::File {
-                content: "hello\n".into(),
-                mode: None,
+        vec![Operation::new::<dyn harmony_dsl::capability::FileSystem>(
+            harmony_dsl::resource::FileSpec {
+                path: self.path.clone().into(),
+                kind: harmony_dsl::resource::FileKind::File {
+                    content: "hello\n".into(),
+                    mode: None,
+                },
             },
-        })]
+        )]
     }
 }
 

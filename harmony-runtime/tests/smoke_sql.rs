@@ -34,13 +34,15 @@ pub struct CheckedDb {
 
 impl Operations for CheckedDb {
     fn operations(&self, _ctx: &ScoreContext<'_>) -> Vec<Operation> {
-        vec![Operation::FileSystem(harmony_dsl::resource::FileSpec {
-            path: self.path.clone().into(),
-            kind: harmony_dsl::resource::FileKind::File {
-                content: "db\n".into(),
-                mode: None,
+        vec![Operation::new::<dyn harmony_dsl::capability::FileSystem>(
+            harmony_dsl::resource::FileSpec {
+                path: self.path.clone().into(),
+                kind: harmony_dsl::resource::FileKind::File {
+                    content: "db\n".into(),
+                    mode: None,
+                },
             },
-        })]
+        )]
     }
 }
 

@@ -23,7 +23,7 @@ impl Operations for EdgeService {
         self.devices
             .iter()
             .map(|device| {
-                Operation::Fleet(DeviceSpec {
+                Operation::new::<dyn Fleet>(DeviceSpec {
                     device: device.host().to_string(),
                     workloads: vec![Workload {
                         name: ctx.instance.to_string(),

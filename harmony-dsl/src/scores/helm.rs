@@ -35,7 +35,7 @@ pub struct HelmChart {
 
 impl Operations for HelmChart {
     fn operations(&self, ctx: &ScoreContext<'_>) -> Vec<Operation> {
-        vec![Operation::HelmCommand(HelmRelease {
+        vec![Operation::new::<dyn HelmCommand>(HelmRelease {
             chart: self.chart.clone(),
             release: self
                 .release

@@ -22,7 +22,7 @@ pub struct ConfigFile {
 
 impl Operations for ConfigFile {
     fn operations(&self, _ctx: &ScoreContext<'_>) -> Vec<Operation> {
-        vec![Operation::FileSystem(FileSpec {
+        vec![Operation::new::<dyn FileSystem>(FileSpec {
             path: PathBuf::from(&self.path),
             kind: FileKind::File {
                 content: self.content.clone(),
@@ -42,7 +42,7 @@ pub struct Directory {
 
 impl Operations for Directory {
     fn operations(&self, _ctx: &ScoreContext<'_>) -> Vec<Operation> {
-        vec![Operation::FileSystem(FileSpec {
+        vec![Operation::new::<dyn FileSystem>(FileSpec {
             path: PathBuf::from(&self.path),
             kind: FileKind::Directory,
         })]
@@ -102,7 +102,7 @@ impl Operations for LocalService {
                 )
             }))
             .collect::<BTreeMap<_, _>>();
-        vec![Operation::ProcessSupervisor(ProcessSpec {
+        vec![Operation::new::<dyn ProcessSupervisor>(ProcessSpec {
             name: format!("{}-{}", ctx.plan, ctx.instance),
             command: self.command.clone(),
             env,

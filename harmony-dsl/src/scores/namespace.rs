@@ -27,7 +27,7 @@ pub struct Namespace {
 
 impl Operations for Namespace {
     fn operations(&self, ctx: &ScoreContext<'_>) -> Vec<Operation> {
-        let mut ops = vec![Operation::K8sCluster(typed(
+        let mut ops = vec![Operation::new::<dyn K8sCluster>(typed(
             ctx,
             "Namespace",
             ctx.instance,
@@ -55,7 +55,7 @@ impl Operations for Namespace {
                 }),
                 ..Default::default()
             };
-            ops.push(Operation::K8sCluster(typed(
+            ops.push(Operation::new::<dyn K8sCluster>(typed(
                 ctx,
                 "Namespace",
                 "quota",

@@ -88,7 +88,7 @@ impl Operations for Postgres {
                 "stringData".into(),
                 serde_json::json!({ "POSTGRES_PASSWORD": password }),
             );
-            operations.push(Operation::K8sCluster(secret));
+            operations.push(Operation::new::<dyn K8sCluster>(secret));
             env = Some(vec![core::EnvVar {
                 name: "POSTGRES_PASSWORD".to_string(),
                 value_from: Some(core::EnvVarSource {
@@ -177,14 +177,14 @@ impl Operations for Postgres {
             }),
             ..Default::default()
         };
-        operations.push(Operation::K8sCluster(typed(
+        operations.push(Operation::new::<dyn K8sCluster>(typed(
             ctx,
             "Postgres",
             ctx.instance,
             Some(ns),
             &statefulset,
         )));
-        operations.push(Operation::K8sCluster(typed(
+        operations.push(Operation::new::<dyn K8sCluster>(typed(
             ctx,
             "Postgres",
             ctx.instance,

@@ -223,7 +223,7 @@ impl Operations for WebApp {
                 ..Default::default()
             };
             let name = config_name(ctx.instance);
-            ops.push(Operation::K8sCluster(typed(
+            ops.push(Operation::new::<dyn K8sCluster>(typed(
                 ctx,
                 "WebApp",
                 &name,
@@ -232,17 +232,17 @@ impl Operations for WebApp {
             )));
         }
         if !self.secrets.is_empty() {
-            ops.push(Operation::K8sCluster(self.secret(ctx)));
+            ops.push(Operation::new::<dyn K8sCluster>(self.secret(ctx)));
         }
         let name = ctx.instance;
-        ops.push(Operation::K8sCluster(typed(
+        ops.push(Operation::new::<dyn K8sCluster>(typed(
             ctx,
             "WebApp",
             name,
             Some(ns),
             &self.deployment(ctx),
         )));
-        ops.push(Operation::K8sCluster(typed(
+        ops.push(Operation::new::<dyn K8sCluster>(typed(
             ctx,
             "WebApp",
             name,
@@ -250,7 +250,7 @@ impl Operations for WebApp {
             &self.service(ctx),
         )));
         if let Some(host) = &self.ingress {
-            ops.push(Operation::K8sCluster(typed(
+            ops.push(Operation::new::<dyn K8sCluster>(typed(
                 ctx,
                 "WebApp",
                 name,
@@ -258,14 +258,14 @@ impl Operations for WebApp {
                 &self.ingress(ctx, host),
             )));
         }
-        ops.push(Operation::LoadBalancer(LbService {
+        ops.push(Operation::new::<dyn LoadBalancer>(LbService {
             namespace: ns.to_string(),
             name: name.to_string(),
             port: self.port,
             pool: None,
         }));
         if let Some(dns) = &self.dns {
-            ops.push(Operation::DnsServer(DnsRecord {
+            ops.push(Operation::new::<dyn DnsServer>(DnsRecord {
                 name: dns.clone(),
                 data: RecordData::LoadBalancerOf {
                     namespace: ns.to_string(),

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use harmony_dsl::capability::{ContainerRuntime, Fleet, K8sCluster, ProcessSupervisor};
 use harmony_dsl::config::{SecretRef, ValueSource};
 use harmony_dsl::resource::EnvValue;
 use harmony_dsl::value::Secret;
@@ -21,13 +22,21 @@ pub struct SecretResolver {
 }
 
 /// Whether `operation` holds secret references (most do not: they run unchanged).
+///
+/// References are a feature of the built-in resources whose environment or `Secret` data can
+/// name a [`SecretRef`]; a capability of another crate keeps its secrets as
+/// [`Secret`](harmony_dsl::value::Secret)s in its resource and is run unchanged.
 pub fn has_secret_refs(operation: &Operation) -> bool {
-    match operation {
-        Operation::ProcessSupervisor(spec) => env_has_refs(spec.env.values()),
-        Operation::ContainerRuntime(spec) => env_has_refs(spec.env.values()),
-        Operation::Fleet(spec) => spec.workloads.iter().any(|w| env_has_refs(w.env.values())),
-        Operation::K8sCluster(object) => kube_secret_refs(object).next().is_some(),
-        _ => false,
+    if let Some(spec) = operation.resource::<dyn ProcessSupervisor>() {
+        env_has_refs(spec.env.values())
+    } else if let Some(spec) = operation.resource::<dyn ContainerRuntime>() {
+        env_has_refs(spec.env.values())
+    } else if let Some(spec) = operation.resource::<dyn Fleet>() {
+        spec.workloads.iter().any(|w| env_has_refs(w.env.values()))
+    } else if let Some(object) = operation.resource::<dyn K8sCluster>() {
+        kube_secret_refs(object).next().is_some()
+    } else {
+        false
     }
 }
 
@@ -143,43 +152,50 @@ impl SecretResolver {
         if !has_secret_refs(operation) {
             return Ok(None);
         }
-        let mut resolved = operation.clone();
-        match &mut resolved {
-            Operation::ProcessSupervisor(spec) => self.resolve_env(&mut spec.env).await?,
-            Operation::ContainerRuntime(spec) => self.resolve_env(&mut spec.env).await?,
-            Operation::Fleet(spec) => {
-                for workload in &mut spec.workloads {
-                    self.resolve_env(&mut workload.env).await?;
-                }
+        let resolved = if let Some(spec) = operation.resource::<dyn ProcessSupervisor>() {
+            let mut spec = spec.clone();
+            self.resolve_env(&mut spec.env).await?;
+            Operation::new::<dyn ProcessSupervisor>(spec)
+        } else if let Some(spec) = operation.resource::<dyn ContainerRuntime>() {
+            let mut spec = spec.clone();
+            self.resolve_env(&mut spec.env).await?;
+            Operation::new::<dyn ContainerRuntime>(spec)
+        } else if let Some(spec) = operation.resource::<dyn Fleet>() {
+            let mut spec = spec.clone();
+            for workload in &mut spec.workloads {
+                self.resolve_env(&mut workload.env).await?;
             }
-            Operation::K8sCluster(object) => {
-                let refs: Vec<(String, SecretRef)> = kube_secret_refs(object)
-                    .map(|(name, r)| (name.clone(), r))
-                    .collect();
-                for (name, reference) in refs {
-                    let value = self.resolve(&reference).await?;
-                    // Into the Secret's `data` (redacted wherever the object is shown), out of
-                    // `stringData`, where only the reference was.
-                    if let Some(data) = object
-                        .body
-                        .get_mut("stringData")
-                        .and_then(|d| d.as_object_mut())
-                    {
-                        data.remove(&name);
-                    }
-                    object.secret_data.insert(name, value);
-                }
-                if object
+            Operation::new::<dyn Fleet>(spec)
+        } else if let Some(object) = operation.resource::<dyn K8sCluster>() {
+            let mut object = object.clone();
+            let refs: Vec<(String, SecretRef)> = kube_secret_refs(&object)
+                .map(|(name, r)| (name.clone(), r))
+                .collect();
+            for (name, reference) in refs {
+                let value = self.resolve(&reference).await?;
+                // Into the Secret's `data` (redacted wherever the object is shown), out of
+                // `stringData`, where only the reference was.
+                if let Some(data) = object
                     .body
-                    .get("stringData")
-                    .and_then(|d| d.as_object())
-                    .is_some_and(|d| d.is_empty())
+                    .get_mut("stringData")
+                    .and_then(|d| d.as_object_mut())
                 {
-                    object.body.remove("stringData");
+                    data.remove(&name);
                 }
+                object.secret_data.insert(name, value);
             }
-            _ => {}
-        }
+            if object
+                .body
+                .get("stringData")
+                .and_then(|d| d.as_object())
+                .is_some_and(|d| d.is_empty())
+            {
+                object.body.remove("stringData");
+            }
+            Operation::new::<dyn K8sCluster>(object)
+        } else {
+            return Ok(None);
+        };
         Ok(Some(resolved))
     }
 
@@ -252,7 +268,7 @@ mod tests {
             .await
             .unwrap()
             .expect("the secret had a reference");
-        let Operation::K8sCluster(object) = &resolved else {
+        let Some(object) = resolved.resource::<dyn K8sCluster>() else {
             panic!("{resolved}")
         };
         // The value is in the Secret's `data` sent to the API server, redacted everywhere else.

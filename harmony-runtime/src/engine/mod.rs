@@ -32,7 +32,7 @@ use std::time::Instant;
 use harmony_dsl::config::KeySource;
 use harmony_dsl::operation::SecretValues;
 use harmony_dsl::smoke::Prober;
-use harmony_dsl::{Operation, Plan, Step, StepId, StepPolicy, Topology};
+use harmony_dsl::{Plan, Step, StepId, StepPolicy, Topology};
 use serde::Serialize;
 
 pub use context::{RunContext, RunOptions};
@@ -668,7 +668,7 @@ fn smoke_steps<T: Topology>(plan: &Plan<T>) -> Plan<T> {
     only.steps = plan
         .steps
         .iter()
-        .filter(|s| matches!(s.operation, Operation::SmokeTest { .. }))
+        .filter(|s| s.operation.is_smoke_test())
         .cloned()
         .enumerate()
         .map(|(i, mut step)| {

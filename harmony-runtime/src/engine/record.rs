@@ -106,7 +106,11 @@ fn undeclared<T>(state: &State, plan: &Plan<T>, adopted: bool) -> Vec<(String, S
     let unknown: HashSet<&str> = plan
         .steps
         .iter()
-        .filter(|s| matches!(s.operation, Operation::HelmCommand(_)))
+        .filter(|s| {
+            s.operation
+                .resource::<dyn harmony_dsl::capability::HelmCommand>()
+                .is_some()
+        })
         .map(|s| s.score.as_str())
         .collect();
     state
@@ -114,7 +118,7 @@ fn undeclared<T>(state: &State, plan: &Plan<T>, adopted: bool) -> Vec<(String, S
         .iter()
         .filter(|(id, record)| {
             record.plan == plan.name
-                && !matches!(record.operation, Operation::SmokeTest { .. })
+                && !record.operation.is_smoke_test()
                 && !declared.contains(*id)
                 && !unknown.contains(record.score.as_str())
                 && record.adopted == adopted

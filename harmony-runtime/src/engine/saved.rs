@@ -70,8 +70,21 @@ pub(super) fn parse<T: Topology>(bytes: &[u8]) -> Result<PlanDocument<T>, Engine
             ),
         ));
     }
-    serde_json::from_slice(bytes)
-        .map_err(|e| EngineError::new(ExitStatus::Usage, format!("not a saved plan: {e}")))
+    let doc: PlanDocument<T> = serde_json::from_slice(bytes)
+        .map_err(|e| EngineError::new(ExitStatus::Usage, format!("not a saved plan: {e}")))?;
+    // A capability no crate of this program declares: say which, before any comparison.
+    if let Some((step, reason)) = doc
+        .plan
+        .steps
+        .iter()
+        .find_map(|s| s.operation.unknown_reason().map(|r| (s.id, r)))
+    {
+        return Err(EngineError::new(
+            ExitStatus::Usage,
+            format!("the saved plan's step {step} cannot be applied: {reason}"),
+        ));
+    }
+    Ok(doc)
 }
 
 /// Checks that `doc` commits to exactly the steps of `compiled` (the program's plan now, with

@@ -74,7 +74,7 @@ impl<T: Topology> TopologyRunner<T> {
         if self.action == Action::Remove {
             return Interpret::<T>::remove(operation, &*self.topology).await;
         }
-        if let Operation::SmokeTest { check, .. } = operation {
+        if let Some((_, check)) = operation.as_smoke_test() {
             return check.run_with(&*self.context.prober).await;
         }
         if !crate::config::has_secret_refs(operation) {

@@ -40,7 +40,7 @@ impl ScoreOutputs for Redis {
 impl Operations for Redis {
     fn operations(&self, ctx: &ScoreContext<'_>) -> Vec<Operation> {
         let _ = (&self.image, &self.memory, self.replicas, &self.on, &self.dns, &self.args);
-        vec![Operation::LoadBalancer(LbService {
+        vec![Operation::new::<dyn harmony_dsl::capability::LoadBalancer>(LbService {
             namespace: "default".to_string(),
             name: ctx.instance.to_string(),
             port: self.port,

@@ -22,7 +22,7 @@ mod observability {
 
     impl Operations for StaticRecord {
         fn operations(&self, _ctx: &ScoreContext<'_>) -> Vec<Operation> {
-            vec![Operation::DnsServer(DnsRecord {
+            vec![Operation::new::<dyn harmony_dsl::capability::DnsServer>(DnsRecord {
                 name: self.name.clone(),
                 data: RecordData::A(self.address.clone()),
                 ttl: self.ttl,
