@@ -19,12 +19,12 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use harmony_dsl::endpoint::protocol::Http;
 use harmony_dsl::operation::{Resource, SecretValues};
 use harmony_dsl::{
     Artifact, BoxFuture, Change, Endpoint, Error, Inspection, LiveStatus, Observed, Operation,
     Operations, Outcome, Provider, Result, Score, ScoreContext,
 };
-use harmony_dsl::endpoint::protocol::Http;
 use harmony_runtime::safe_fs::{self, Entry, SecureDir, WriteOptions};
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
@@ -380,7 +380,10 @@ impl LocalCa {
 }
 
 impl CertificateAuthority for LocalCa {
-    fn inspect<'a>(&'a self, resource: &'a CertificateRequest) -> BoxFuture<'a, Result<Inspection>> {
+    fn inspect<'a>(
+        &'a self,
+        resource: &'a CertificateRequest,
+    ) -> BoxFuture<'a, Result<Inspection>> {
         Box::pin(self.inspect_request(resource))
     }
 
