@@ -26,4 +26,5 @@ book_chapters! {
     HelmCharts => "ch11-helm.md",
     FailoverAndSites => "ch12-failover.md",
     SmokeTests => "ch13-smoke-tests.md",
+    OwnCapability => "ch14-own-capability.md",
 }

@@ -33,11 +33,14 @@ use rcgen::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+// ANCHOR: capability
 harmony_dsl::capability! {
     /// Issues X.509 certificates for DNS names.
     CertificateAuthority(ProvidesCertificateAuthority) manages CertificateRequest
 }
+// ANCHOR_END: capability
 
+// ANCHOR: resource
 /// A certificate for one DNS name, valid for some days from its issue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertificateRequest {
@@ -68,6 +71,8 @@ impl Resource for CertificateRequest {
         }
     }
 }
+
+// ANCHOR_END: resource
 
 /// A certificate authority of its own, kept in `dir`: its key (`ca.key`, `0600`) and
 /// certificate (`ca.crt`) are made on the first apply; each certificate it issues is
@@ -379,6 +384,7 @@ impl LocalCa {
     }
 }
 
+// ANCHOR: provider
 impl CertificateAuthority for LocalCa {
     fn inspect<'a>(
         &'a self,
@@ -400,6 +406,9 @@ impl CertificateAuthority for LocalCa {
     }
 }
 
+// ANCHOR_END: provider
+
+// ANCHOR: score
 /// A TLS certificate for a site, issued by the topology's [`CertificateAuthority`]: wire
 /// `site: web.url` to a `WebApp` and the certificate is for its DNS name.
 #[derive(Debug, Clone, Score)]
@@ -422,6 +431,8 @@ impl Operations for TlsCertificate {
         )]
     }
 }
+
+// ANCHOR_END: score
 
 pub mod sites {
     //! Two places that offer the capability: a lab with nothing but the CA, and a shop whose web
