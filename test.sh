@@ -25,7 +25,7 @@ cargo test --workspace --locked
 
 echo "== package (each published crate builds from its .crate file alone; nothing is uploaded)"
 cargo package --workspace --locked \
-  --exclude ui-tests --exclude harmony-examples --exclude harmony-fleet-tests
+  --exclude ui-tests --exclude harmony-examples --exclude harmony-example-ca --exclude harmony-fleet-tests
 
 echo "== book"
 tools="${HARMONY_TOOLS:-$HOME/.cache/harmony-dsl/tools}"

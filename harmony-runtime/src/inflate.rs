@@ -1,6 +1,6 @@
 //! Chart inflation: before a plan is planned, applied or rendered, each chart step
-//! ([`Operation::HelmCommand`], from a `HelmChart` score) is replaced by one
-//! [`Operation::K8sCluster`] step per object the chart renders, labelled like every Harmony object.
+//! (a `HelmCommand` operation, from a `HelmChart` score) is replaced by one
+//! `K8sCluster` operation per object the chart renders, labelled like every Harmony object.
 //!
 //! Why here, and not a `HelmCommand` step that applies the objects itself: once inflated, a
 //! chart's objects are ordinary steps, so everything the runtime does for objects it does for

@@ -202,6 +202,28 @@ fn a_plan_saved_by_another_program_is_refused() {
     assert!(!dir.path().join("www/index.html").exists(), "nothing ran");
 }
 
+/// A saved plan naming a capability this program does not link (a crate dropped, or a file
+/// from another program): refused before anything is compared or run, naming the capability.
+#[test]
+fn a_saved_plan_naming_an_unknown_capability_is_refused() {
+    let dir = TempDir::new("engine-saved-unknown");
+    let doc = save(&dir, site("hello\n"));
+    let text = serde_json::to_string(&doc).unwrap().replace(
+        r#""capability":"FileSystem""#,
+        r#""capability":"Teleporter""#,
+    );
+    let err = runtime()
+        .block_on(engine(&dir).apply_saved(site("hello\n"), text.as_bytes()))
+        .unwrap_err();
+    assert_eq!(err.status, ExitStatus::Usage, "{err}");
+    assert!(
+        err.message
+            .contains("capability `Teleporter` is not known to this program"),
+        "{err}"
+    );
+    assert!(!dir.path().join("www/index.html").exists(), "nothing ran");
+}
+
 #[test]
 fn a_digest_mismatch_is_refused() {
     let dir = TempDir::new("engine-saved-digest");

@@ -164,14 +164,13 @@ fn the_shop_renders_a_certificate_request_for_its_web_apps_dns_name() {
 
 /// The example binary, run in `dir` with `args` (and `CA_EXAMPLE_NAMES=names`).
 fn run(dir: &Path, names: &str, args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_certificate_authority"))
+    Command::new(env!("CARGO_BIN_EXE_certificate_authority"))
         .args(args)
         .current_dir(dir)
         .env("CA_EXAMPLE_NAMES", names)
         .env_remove("RUST_LOG")
         .output()
-        .expect("run the example");
-    output
+        .expect("run the example")
 }
 
 fn text(output: &Output) -> String {

@@ -10,8 +10,8 @@ use crate::{Score, capability::*};
 /// applied (server-side), pruned and rendered like every other score's objects. No Helm release
 /// is installed and no release secret is written to the cluster.
 ///
-/// Its one operation, [`Operation::HelmCommand`], is replaced by the runtime with one
-/// [`Operation::K8sCluster`] step per object of the chart before anything is planned, so each
+/// Its one operation, of capability [`HelmCommand`], is replaced by the runtime with one
+/// [`K8sCluster`] step per object of the chart before anything is planned, so each
 /// object gets its own plan line, diff, state record and prune.
 #[derive(Debug, Clone, Score)]
 #[score(requires(K8sCluster, HelmCommand))]
