@@ -577,7 +577,8 @@ mod tests {
 
     #[test]
     fn a_second_render_removes_what_the_plan_no_longer_renders_and_nothing_else() {
-        let dir = std::env::temp_dir().join(format!("harmony-render-{}", std::process::id()));
+        let dir_guard = tempfile::tempdir().unwrap();
+        let dir = dir_guard.path().to_path_buf();
         let _ = std::fs::remove_dir_all(&dir);
         let mut first: Plan<crate::Localhost> = Plan::new("p");
         first.push_step("a", file("a.conf"), &[]);

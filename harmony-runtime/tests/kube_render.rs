@@ -69,7 +69,8 @@ fn round_trip<K: DeserializeOwned + Serialize + PartialEq + std::fmt::Debug>(
 
 #[test]
 fn rendered_manifests_round_trip_through_k8s_openapi() {
-    let dir = std::env::temp_dir().join(format!("harmony-render-{}", std::process::id()));
+    let dir_guard = tempfile::tempdir().unwrap();
+    let dir = dir_guard.path().to_path_buf();
     let _ = std::fs::remove_dir_all(&dir);
     let index = render(&dir);
     let plan: Plan<Rack> = shop();
