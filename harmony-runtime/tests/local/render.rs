@@ -2,7 +2,7 @@
 //! are removed and nothing else, the stream is the files in step order, and nothing below the
 //! directory is followed through a symlink or blocks on a FIFO.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};

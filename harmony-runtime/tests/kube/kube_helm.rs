@@ -3,7 +3,7 @@
 //! `helm template`-compatible command on Helm 4's engine (PyPI `helm-python-sdk`), and the chart
 //! is Helm's own starter chart (`helm create`), never canned YAML.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

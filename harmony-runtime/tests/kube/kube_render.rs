@@ -1,7 +1,7 @@
 //! `render DIR` of Kubernetes objects: one YAML file per object in a stable layout, deterministic,
 //! and each file reads back through `k8s-openapi` to the object Harmony declared.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 
