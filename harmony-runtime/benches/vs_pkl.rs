@@ -32,48 +32,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-use harmony_dsl::Plan;
-use harmony_runtime::prelude::*;
+#[path = "../examples/shared/web_apps_plan.rs"]
+mod web_apps_plan;
 
-topology! {
-    /// A cluster with a load balancer (nothing is contacted: `render` only).
-    pub BenchCluster {
-        hosts {
-            srv1 { arch: x86_64, address: "10.0.0.11", labels: [control_plane] }
-        }
-        capabilities {
-            K8sCluster   => Kube { context: "bench" },
-            LoadBalancer => MetalLb { pool: "10.0.0.240/28" },
-        }
-    }
-}
+use web_apps_plan::Cluster;
 
 /// Set in the environment of a child run as the infrastructure binary: the number of apps.
 const APP_ENV: &str = "HARMONY_VS_PKL_APPS";
 
-/// The N-app plan: app `i` runs image `registry.example.com/acme/app-i:1.i.0` with `i % 5 + 1`
-/// replicas on port `8000 + i % 1000` in namespace `team-(i % 10)`.
-fn plan(apps: usize) -> Plan<BenchCluster> {
-    let mut plan = Plan::new("bench");
-    for i in 0..apps {
-        let app = WebApp {
-            image: format!("registry.example.com/acme/app-{i}:1.{i}.0")
-                .parse()
-                .expect("image reference"),
-            replicas: (i % 5 + 1) as u16,
-            port: Port::new(8000 + (i % 1000) as u16).expect("port"),
-            database: None,
-            dns: None,
-            namespace: Some(format!("team-{}", i % 10)),
-            ingress: None,
-            ingress_path: None,
-            tls_secret: None,
-            config: Default::default(),
-            secrets: Default::default(),
-        };
-        plan.add(&format!("app-{i}"), app, &[]);
-    }
-    plan
+/// The N-app plan (the `web_apps` example's, with 10 namespaces as in the Pkl program).
+fn plan(apps: usize) -> harmony_dsl::Plan<Cluster> {
+    web_apps_plan::plan("bench", apps, 10)
 }
 
 /// The same Deployments and Services in Pkl. `-p n=N`; `-p files=true` for `output.files`.
@@ -430,7 +399,7 @@ fn main() -> ExitCode {
             .to_str()
             .and_then(|s| s.parse().ok())
             .expect("HARMONY_VS_PKL_APPS is a number");
-        return harmony_runtime::cli(BenchCluster::declared(), plan(apps));
+        return harmony_runtime::cli(Cluster::declared(), plan(apps));
     }
     match parse_args() {
         Ok(options) => {

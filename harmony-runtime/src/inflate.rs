@@ -197,12 +197,19 @@ fn expand<T>(mut plan: Plan<T>, mut objects: HashMap<StepId, Vec<KubeObject>>) -
         }
         tails.insert(old.id, previous.map_or(waits, |p| vec![p]));
     }
+    // Each score's new steps, from one pass over the steps (a scan per score was quadratic).
+    let mut by_score: HashMap<&str, Vec<StepId>> = HashMap::new();
+    for step in &steps {
+        by_score
+            .entry(step.score.as_str())
+            .or_default()
+            .push(step.id);
+    }
     for entry in &mut plan.scores {
-        entry.steps = steps
-            .iter()
-            .filter(|s| s.score == entry.name)
-            .map(|s| s.id)
-            .collect();
+        entry.steps = by_score
+            .get(entry.name.as_str())
+            .cloned()
+            .unwrap_or_default();
     }
     plan.steps = steps;
     plan

@@ -17,13 +17,15 @@
 //! - **No fsync per file.** Rendered files are output that render writes again on demand: after a
 //!   crash, render again. Only `index.json` is flushed to disk (with its directory), because it
 //!   decides which files the next render deletes.
-//! - **No symlink below DIR is followed.** Each directory is opened relative to its parent with
-//!   `O_NOFOLLOW`; a symlink (or a file) where render needs a directory is an error, and a symlink
-//!   where render writes a file is replaced, never written through. Temporary files are created
-//!   with `O_EXCL` under unpredictable names. `DIR` itself is the caller's choice and may be a
-//!   symlink.
-//! - Files are created with mode `0644` (`0600` when secret values are included), directories
-//!   `0755`, whatever the umask.
+//! - **No symlink below DIR is followed.** Files are written through
+//!   [`safe_fs::SecureDir`](crate::safe_fs::SecureDir), the same writer as the state's: each
+//!   directory is opened relative to its parent with `O_NOFOLLOW` and must not be writable by
+//!   another user; a symlink (or a file) where render needs a directory is an error, and a
+//!   symlink or FIFO where render writes a file is replaced, never written through or waited on.
+//!   Temporary files are created with `O_EXCL` under unpredictable names. `DIR` itself is the
+//!   caller's choice and may go through symlinks of root's or ours, as any path Harmony writes.
+//! - Files are created with mode `0644` (`0600` when secret values are included), whatever the
+//!   umask; directories `0755` less the umask.
 //!
 //! Cost: one directory open per directory and thread (not per file), one `open` + `fstat` +
 //! `read` per unchanged file, `open` + `fchmod` + `write` + `rename` per changed one. Objects are
@@ -40,10 +42,8 @@
 //! ([`StreamFormat::Json`]), one `v1` `List` whose `items` are the same manifests, one per line.
 
 use std::collections::{HashMap, HashSet};
-use std::ffi::{CStr, CString};
-use std::fs::File;
-use std::io::{self, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::ffi::OsStr;
+use std::io::{self, Write};
 use std::path::{Component, Path};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -53,6 +53,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::hash::sha256_hex;
 use crate::report::SCHEMA_VERSION;
+use crate::safe_fs::{Entry, SecureDir, WriteOptions};
+
+/// Mode of the directories render creates (less the umask).
+const DIR_MODE: u32 = 0o755;
 
 /// Name of the index file written at the top of the render directory.
 pub const INDEX_FILE: &str = "index.json";
@@ -247,7 +251,6 @@ pub fn render_dir<T>(
         SecretValues::Redacted => 0o644,
         SecretValues::Included => 0o600,
     };
-    std::fs::create_dir_all(dir)?;
     let mut tree = Tree::open(dir)?;
     let previous = tree.read(INDEX_FILE)?;
     let rendered: HashSet<&str> = list.iter().map(|a| a.entry.path.as_str()).collect();
@@ -271,7 +274,14 @@ pub fn render_dir<T>(
     for parent in parents {
         tree.dir(parent, true)?;
     }
-    let changed = write_all(&tree, &list, mode)?;
+    // Rendered files are output render writes again on demand: no fsync (see the module
+    // documentation); the index decides what the next render deletes, so it is durable.
+    let options = WriteOptions {
+        mode: Some(mode),
+        dir_mode: DIR_MODE,
+        durable: false,
+    };
+    let changed = write_all(&tree, &list, &options)?;
     let mut written = Vec::new();
     let mut unchanged = 0;
     let mut files = Vec::with_capacity(list.len());
@@ -293,7 +303,12 @@ pub fn render_dir<T>(
     let mut bytes = serde_json::to_vec_pretty(&index).map_err(io::Error::other)?;
     bytes.push(b'\n');
     if previous.as_deref() != Some(bytes.as_slice()) {
-        tree.replace(INDEX_FILE, &bytes, 0o644, true)?;
+        let options = WriteOptions {
+            mode: Some(0o644),
+            dir_mode: DIR_MODE,
+            durable: true,
+        };
+        tree.root.write(OsStr::new(INDEX_FILE), &bytes, &options)?;
     }
     Ok(RenderReport {
         index,
@@ -307,7 +322,7 @@ pub fn render_dir<T>(
 /// was written. A big render is spread over several threads: creating a file costs little CPU
 /// but may wait long for the filesystem's journal (hundreds of µs on a busy ext4), and those
 /// waits overlap.
-fn write_all(tree: &Tree, list: &[Artifact], mode: u32) -> io::Result<Vec<bool>> {
+fn write_all(tree: &Tree, list: &[Artifact], options: &WriteOptions) -> io::Result<Vec<bool>> {
     const FILES_PER_THREAD: usize = 256;
     const MAX_THREADS: usize = 8;
     let threads = list.len().div_ceil(FILES_PER_THREAD).clamp(1, MAX_THREADS);
@@ -319,7 +334,7 @@ fn write_all(tree: &Tree, list: &[Artifact], mode: u32) -> io::Result<Vec<bool>>
                 break;
             }
             let bytes = artifact.content.as_bytes();
-            match tree.write_if_changed(&artifact.entry.path, bytes, mode, &mut buffer) {
+            match tree.write_if_changed(&artifact.entry.path, bytes, options, &mut buffer) {
                 Ok(written) => changed.push(written),
                 Err(e) => {
                     stop.store(true, Ordering::Relaxed);
@@ -441,67 +456,58 @@ pub fn print_report(report: &RenderReport, dir: &Path, out: &mut impl Write) -> 
     out.flush()
 }
 
-/// The directories of one render, each opened once, relative to its parent, without following
-/// symlinks.
+/// The directories of one render, each opened once through [`SecureDir`] (relative to its
+/// parent, without following links, checked like every directory Harmony writes in).
 struct Tree {
-    root: OwnedFd,
+    root: SecureDir,
     /// Open directories by relative path (`k8s/shop`); bounded, see [`Tree::MAX_OPEN`].
-    dirs: HashMap<String, OwnedFd>,
-    /// The next temporary file name's number, from an unpredictable start.
-    next_tmp: u64,
+    dirs: HashMap<String, SecureDir>,
 }
 
 impl Tree {
     /// At most this many directories stay open (the rest are reopened when needed).
     const MAX_OPEN: usize = 256;
 
+    fn open(dir: &Path) -> io::Result<Tree> {
+        Ok(Tree {
+            root: SecureDir::open(dir, Some(DIR_MODE))?,
+            dirs: HashMap::new(),
+        })
+    }
+
     /// Another handle on the same root, with its own open directories (for another thread).
     fn share(&self) -> io::Result<Tree> {
         Ok(Tree {
             root: self.root.try_clone()?,
             dirs: HashMap::new(),
-            next_tmp: random_u64(),
-        })
-    }
-
-    fn open(dir: &Path) -> io::Result<Tree> {
-        let file = File::open(dir)?;
-        if !file.metadata()?.is_dir() {
-            return Err(invalid(format!("{} is not a directory", dir.display())));
-        }
-        Ok(Tree {
-            root: file.into(),
-            dirs: HashMap::new(),
-            next_tmp: random_u64(),
         })
     }
 
     /// The directory `rel` (`""` is the root), created when `create`; `None` when it does not
-    /// exist and `create` is false. The fd is valid until the next call.
-    fn dir(&mut self, rel: &str, create: bool) -> io::Result<Option<RawFd>> {
+    /// exist and `create` is false.
+    fn dir(&mut self, rel: &str, create: bool) -> io::Result<Option<&SecureDir>> {
         if rel.is_empty() {
-            return Ok(Some(self.root.as_raw_fd()));
+            return Ok(Some(&self.root));
         }
-        if let Some(fd) = self.dirs.get(rel) {
-            return Ok(Some(fd.as_raw_fd()));
+        if !self.dirs.contains_key(rel) {
+            let (parent, name) = split(rel);
+            let Some(parent) = self.dir(parent, create)? else {
+                return Ok(None);
+            };
+            let Some(opened) = parent.open_child(OsStr::new(name), create.then_some(DIR_MODE))?
+            else {
+                return Ok(None);
+            };
+            if self.dirs.len() >= Self::MAX_OPEN {
+                self.dirs.clear();
+            }
+            self.dirs.insert(rel.to_string(), opened);
         }
-        let (parent, name) = split(rel);
-        let Some(parent_fd) = self.dir(parent, create)? else {
-            return Ok(None);
-        };
-        let Some(fd) = open_dir(parent_fd, &c_name(name)?, create, rel)? else {
-            return Ok(None);
-        };
-        if self.dirs.len() >= Self::MAX_OPEN {
-            self.dirs.clear();
-        }
-        let raw = fd.as_raw_fd();
-        self.dirs.insert(rel.to_string(), fd);
-        Ok(Some(raw))
+        Ok(self.dirs.get(rel))
     }
 
     /// The directory `rel`, created if needed.
-    fn existing_dir(&mut self, rel: &str) -> io::Result<RawFd> {
+    fn existing_dir(&mut self, rel: &str) -> io::Result<&SecureDir> {
         self.dir(rel, true)?
             .ok_or_else(|| io::Error::other(format!("{rel}: cannot create the directory")))
     }
@@ -512,115 +518,25 @@ impl Tree {
         let Some(dir) = self.dir(parent, false)? else {
             return Ok(None);
         };
-        let Some((mut file, stat)) = open_existing(dir, &c_name(name)?)? else {
-            return Ok(None);
-        };
-        if stat.st_mode & libc::S_IFMT != libc::S_IFREG {
-            return Ok(None);
+        match dir.entry(OsStr::new(name))? {
+            Entry::File { content, .. } => Ok(Some(content)),
+            _ => Ok(None),
         }
-        let mut bytes = Vec::with_capacity(usize::try_from(stat.st_size).unwrap_or(0));
-        file.read_to_end(&mut bytes)?;
-        Ok(Some(bytes))
     }
 
-    /// Writes `bytes` to `rel` with `mode` unless it already holds exactly that; true when
-    /// written. `buffer` is scratch space for reading the old bytes.
+    /// Writes `bytes` to `rel` unless it already holds exactly that (see
+    /// [`SecureDir::write_if_changed`]); true when written.
     fn write_if_changed(
         &mut self,
         rel: &str,
         bytes: &[u8],
-        mode: u32,
-        buffer: &mut Vec<u8>,
+        options: &WriteOptions,
+        scratch: &mut Vec<u8>,
     ) -> io::Result<bool> {
         let (parent, name) = split(rel);
-        let dir = self.existing_dir(parent)?;
-        let c = c_name(name)?;
-        if let Some((mut file, stat)) = open_existing(dir, &c)? {
-            let same_shape = stat.st_mode & libc::S_IFMT == libc::S_IFREG
-                && stat.st_mode & 0o7777 == mode
-                && u64::try_from(stat.st_size).ok() == u64::try_from(bytes.len()).ok();
-            if same_shape {
-                buffer.clear();
-                // One byte more than expected: a file that grew since the fstat is not equal.
-                (&mut file)
-                    .take(bytes.len() as u64 + 1)
-                    .read_to_end(buffer)?;
-                if buffer.as_slice() == bytes {
-                    return Ok(false);
-                }
-            }
-        }
-        self.replace_in(dir, rel, &c, bytes, mode, false)?;
-        Ok(true)
-    }
-
-    /// Writes `bytes` to `rel` through a temporary file renamed over it; `durable` flushes the
-    /// file and its directory first.
-    fn replace(&mut self, rel: &str, bytes: &[u8], mode: u32, durable: bool) -> io::Result<()> {
-        let (parent, name) = split(rel);
-        let dir = self.existing_dir(parent)?;
-        let c = c_name(name)?;
-        self.replace_in(dir, rel, &c, bytes, mode, durable)
-    }
-
-    fn replace_in(
-        &mut self,
-        dir: RawFd,
-        rel: &str,
-        name: &CStr,
-        bytes: &[u8],
-        mode: u32,
-        durable: bool,
-    ) -> io::Result<()> {
-        let (tmp, mut file) = self.create_tmp(dir, mode)?;
-        let written = file
-            .write_all(bytes)
-            .and_then(|()| if durable { file.sync_all() } else { Ok(()) });
-        drop(file);
-        // SAFETY: `dir` is an open directory fd; both names are NUL-terminated.
-        let renamed = written.and_then(|()| {
-            cvt(unsafe { libc::renameat(dir, tmp.as_ptr(), dir, name.as_ptr()) })
-                .map_err(|e| context(e, rel))
-        });
-        if let Err(e) = renamed {
-            // SAFETY: as above.
-            unsafe { libc::unlinkat(dir, tmp.as_ptr(), 0) };
-            return Err(e);
-        }
-        if durable {
-            // SAFETY: `dir` is an open fd.
-            cvt(unsafe { libc::fsync(dir) })?;
-        }
-        Ok(())
-    }
-
-    /// A new temporary file in `dir` with exactly `mode`, under a name nobody could guess.
-    fn create_tmp(&mut self, dir: RawFd, mode: u32) -> io::Result<(CString, File)> {
-        for _ in 0..16 {
-            self.next_tmp = self.next_tmp.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let tmp = CString::new(format!(".harmony-render-{:016x}.tmp", mix(self.next_tmp)))
-                .expect("no NUL");
-            let flags =
-                libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
-            // SAFETY: `dir` is an open directory fd; `tmp` is NUL-terminated.
-            let fd = unsafe { libc::openat(dir, tmp.as_ptr(), flags, mode as libc::c_uint) };
-            if fd < 0 {
-                let e = io::Error::last_os_error();
-                if e.kind() == io::ErrorKind::AlreadyExists {
-                    continue;
-                }
-                return Err(e);
-            }
-            // SAFETY: `fd` was just opened and is owned by nobody else.
-            let file = unsafe { File::from_raw_fd(fd) };
-            // The umask may have taken bits away: the mode is part of the output.
-            // SAFETY: `fd` is open.
-            cvt(unsafe { libc::fchmod(fd, mode as libc::mode_t) })?;
-            return Ok((tmp, file));
-        }
-        Err(io::Error::other(
-            "cannot create a temporary file: every name tried exists",
-        ))
+        self.existing_dir(parent)?
+            .write_if_changed(OsStr::new(name), bytes, options, scratch)
+            .map_err(|e| context(e, rel))
     }
 
     /// Removes file `rel` if it exists (never through a symlinked directory); true if removed.
@@ -629,9 +545,7 @@ impl Tree {
         let Some(dir) = self.dir(parent, false)? else {
             return Ok(false);
         };
-        let c = c_name(name)?;
-        // SAFETY: `dir` is an open directory fd; `c` is NUL-terminated.
-        match cvt(unsafe { libc::unlinkat(dir, c.as_ptr(), 0) }) {
+        match dir.remove_file(OsStr::new(name)) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(context(e, rel)),
@@ -644,97 +558,8 @@ fn split(rel: &str) -> (&str, &str) {
     rel.rsplit_once('/').unwrap_or(("", rel))
 }
 
-fn c_name(name: &str) -> io::Result<CString> {
-    CString::new(name).map_err(|_| invalid(format!("`{name}` contains a NUL byte")))
-}
-
-fn cvt(ret: libc::c_int) -> io::Result<()> {
-    if ret < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
-}
-
 fn context(e: io::Error, rel: &str) -> io::Error {
     io::Error::new(e.kind(), format!("{rel}: {e}"))
-}
-
-/// Opens directory `name` in `parent` without following a symlink, creating it (`0755`) when
-/// `create`; `None` when it does not exist and `create` is false.
-fn open_dir(parent: RawFd, name: &CStr, create: bool, rel: &str) -> io::Result<Option<OwnedFd>> {
-    let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
-    loop {
-        // SAFETY: `parent` is an open directory fd; `name` is NUL-terminated.
-        let fd = unsafe { libc::openat(parent, name.as_ptr(), flags) };
-        if fd >= 0 {
-            // SAFETY: `fd` was just opened and is owned by nobody else.
-            return Ok(Some(unsafe { OwnedFd::from_raw_fd(fd) }));
-        }
-        let e = io::Error::last_os_error();
-        match e.raw_os_error() {
-            Some(libc::ENOENT) if create => {
-                // SAFETY: as above.
-                let made = unsafe { libc::mkdirat(parent, name.as_ptr(), 0o755) };
-                if made < 0 {
-                    let e = io::Error::last_os_error();
-                    if e.kind() != io::ErrorKind::AlreadyExists {
-                        return Err(context(e, rel));
-                    }
-                }
-            }
-            Some(libc::ENOENT) => return Ok(None),
-            Some(libc::ELOOP | libc::ENOTDIR) => {
-                return Err(invalid(format!(
-                    "{rel} is not a directory (a symlink or a file): render does not follow symlinks"
-                )));
-            }
-            _ => return Err(context(e, rel)),
-        }
-    }
-}
-
-/// Opens `name` in `dir` for reading, without following a symlink or blocking on a FIFO, with
-/// its status; `None` when there is nothing to read there (absent, or a symlink).
-fn open_existing(dir: RawFd, name: &CStr) -> io::Result<Option<(File, libc::stat)>> {
-    let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC;
-    // SAFETY: `dir` is an open directory fd; `name` is NUL-terminated.
-    let fd = unsafe { libc::openat(dir, name.as_ptr(), flags) };
-    if fd < 0 {
-        let e = io::Error::last_os_error();
-        return match e.raw_os_error() {
-            Some(libc::ENOENT | libc::ELOOP) => Ok(None),
-            _ => Err(e),
-        };
-    }
-    // SAFETY: `fd` was just opened and is owned by nobody else.
-    let file = unsafe { File::from_raw_fd(fd) };
-    // SAFETY: an all-zero `stat` is a valid value for `fstat` to fill.
-    let mut stat: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: `fd` is open; `stat` is valid for writes.
-    cvt(unsafe { libc::fstat(fd, &mut stat) })?;
-    Ok(Some((file, stat)))
-}
-
-/// 64 unpredictable bits from the kernel (the clock and pid if that fails).
-fn random_u64() -> u64 {
-    let mut bytes = [0u8; 8];
-    // SAFETY: `bytes` is valid for 8 bytes of writes.
-    let got = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
-    if got == 8 {
-        return u64::from_ne_bytes(bytes);
-    }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    now ^ (u64::from(std::process::id()) << 32)
-}
-
-/// SplitMix64's finaliser: successive counters give unrelated-looking names.
-fn mix(mut x: u64) -> u64 {
-    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
 }
 
 #[cfg(test)]
@@ -755,7 +580,8 @@ mod tests {
 
     #[test]
     fn a_second_render_removes_what_the_plan_no_longer_renders_and_nothing_else() {
-        let dir = std::env::temp_dir().join(format!("harmony-render-{}", std::process::id()));
+        let dir_guard = tempfile::tempdir().unwrap();
+        let dir = dir_guard.path().to_path_buf();
         let _ = std::fs::remove_dir_all(&dir);
         let mut first: Plan<crate::Localhost> = Plan::new("p");
         first.push_step("a", file("a.conf"), &[]);

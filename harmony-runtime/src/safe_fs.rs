@@ -244,6 +244,70 @@ impl SecureDir {
         &self.path
     }
 
+    /// Another handle on the same directory (for another thread).
+    pub fn try_clone(&self) -> io::Result<SecureDir> {
+        Ok(SecureDir {
+            fd: self.fd.try_clone()?,
+            path: self.path.clone(),
+        })
+    }
+
+    /// Opens the subdirectory `name` of this one without following a link, checked like every
+    /// directory on the way (see [`check_directory`]); with `create`, a missing one is created
+    /// with that mode (less the umask). `None` when it is missing and `create` is `None`. A
+    /// symbolic link or a file at `name` is an error.
+    pub fn open_child(&self, name: &OsStr, create: Option<u32>) -> io::Result<Option<SecureDir>> {
+        let here = self.path.join(name);
+        loop {
+            match open_dir_at(&self.fd, name) {
+                Ok(fd) => {
+                    check_directory(&rustix::fs::fstat(&fd)?, &here)?;
+                    return Ok(Some(SecureDir { fd, path: here }));
+                }
+                Err(rustix::io::Errno::NOENT) => {
+                    let Some(mode) = create else {
+                        return Ok(None);
+                    };
+                    match rustix::fs::mkdirat(&self.fd, name, Mode::from_raw_mode(mode)) {
+                        // Opened again: whatever is there now is checked like any directory.
+                        Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+                        Err(e) => {
+                            return Err(io::Error::new(
+                                io::Error::from(e).kind(),
+                                format!("cannot create directory {}: {e}", here.display()),
+                            ));
+                        }
+                    }
+                }
+                Err(rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::NotADirectory,
+                        format!(
+                            "{} is not a directory (a symbolic link or a file): Harmony does not follow links there",
+                            here.display()
+                        ),
+                    ));
+                }
+                Err(e) => {
+                    return Err(io::Error::new(
+                        io::Error::from(e).kind(),
+                        format!("cannot open directory {}: {e}", here.display()),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Opens `name` read-only without following a link there or waiting on a FIFO.
+    fn open_for_reading(&self, name: &OsStr) -> rustix::io::Result<OwnedFd> {
+        rustix::fs::openat(
+            &self.fd,
+            name,
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+    }
+
     /// What is at `name` in this directory, without following a link there.
     pub fn entry(&self, name: &OsStr) -> io::Result<Entry> {
         let st = match rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
@@ -254,12 +318,7 @@ impl SecureDir {
         match file_type(&st) {
             FileType::Directory => Ok(Entry::Directory),
             FileType::RegularFile => {
-                let fd = match rustix::fs::openat(
-                    &self.fd,
-                    name,
-                    OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
-                    Mode::empty(),
-                ) {
+                let fd = match self.open_for_reading(name) {
                     Ok(fd) => fd,
                     // Replaced by a link or removed since the stat: report what is there now.
                     Err(rustix::io::Errno::LOOP) => return Ok(Entry::Other),
@@ -336,6 +395,53 @@ impl SecureDir {
         Ok(())
     }
 
+    /// Like [`SecureDir::write`], unless `name` is already a regular file holding exactly
+    /// `bytes` (and, when `options.mode` is set, with that mode): then nothing is written, its
+    /// mtime and inode stay, and the result is `false`. `scratch` is reused to read the old bytes.
+    /// The old file is opened with `O_NOFOLLOW|O_NONBLOCK`: a link or FIFO there is replaced,
+    /// never followed or waited on.
+    pub fn write_if_changed(
+        &self,
+        name: &OsStr,
+        bytes: &[u8],
+        options: &WriteOptions,
+        scratch: &mut Vec<u8>,
+    ) -> io::Result<bool> {
+        if self.holds(name, bytes, options.mode, scratch)? {
+            return Ok(false);
+        }
+        self.write(name, bytes, options)?;
+        Ok(true)
+    }
+
+    /// Whether `name` is a regular file holding exactly `bytes` (with `mode`, when given).
+    fn holds(
+        &self,
+        name: &OsStr,
+        bytes: &[u8],
+        mode: Option<u32>,
+        scratch: &mut Vec<u8>,
+    ) -> io::Result<bool> {
+        let fd = match self.open_for_reading(name) {
+            Ok(fd) => fd,
+            Err(rustix::io::Errno::NOENT | rustix::io::Errno::LOOP) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        let st = rustix::fs::fstat(&fd)?;
+        let same_shape = file_type(&st) == FileType::RegularFile
+            && mode.is_none_or(|mode| st.st_mode & 0o7777 == mode & 0o7777)
+            && u64::try_from(st.st_size).ok() == u64::try_from(bytes.len()).ok();
+        if !same_shape {
+            return Ok(false);
+        }
+        scratch.clear();
+        // One byte more than expected: a file that grew since the fstat is not equal.
+        File::from(fd)
+            .take(bytes.len() as u64 + 1)
+            .read_to_end(scratch)?;
+        Ok(scratch.as_slice() == bytes)
+    }
+
     /// Opens (creates, mode `0600`) the regular file `name` for reading and writing, never
     /// through a link; refused unless it is a regular file belonging to us.
     pub fn open_private_file(&self, name: &OsStr) -> io::Result<File> {
@@ -377,12 +483,7 @@ impl SecureDir {
     /// Sets the mode of `name` (a regular file or directory here, never through a link) when it
     /// differs; returns the mode it had.
     pub fn restrict_mode(&self, name: &OsStr, mode: u32) -> io::Result<Option<u32>> {
-        let fd = match rustix::fs::openat(
-            &self.fd,
-            name,
-            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
-            Mode::empty(),
-        ) {
+        let fd = match self.open_for_reading(name) {
             Ok(fd) => fd,
             Err(rustix::io::Errno::NOENT) => return Ok(None),
             Err(e) => return Err(e.into()),

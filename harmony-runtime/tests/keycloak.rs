@@ -1,7 +1,8 @@
 //! The `Keycloak` provider through the runtime (`cli_from`: plan, apply, prune) against a
 //! Keycloak admin API of our own over HTTP: create, unchanged second apply, a changed redirect
 //! URL as a one-step diff, prune, a foreign client never deleted, bad credentials reported,
-//! 503 with `Retry-After` retried after that wait.
+//! 503 with `Retry-After` retried after that wait. A binary of its own (not in `kube/`): it puts
+//! the admin secret in the process environment, which no test of another area may read meanwhile.
 
 mod support;
 

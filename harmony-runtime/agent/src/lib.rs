@@ -13,6 +13,7 @@
 //!   skips every value whose revision it already runs, so it resumes where it was.
 //! - On SIGTERM/SIGINT it stops its workloads and writes an `offline` status.
 
+pub mod backoff;
 pub mod cli;
 pub mod local;
 pub mod supervisor;
@@ -126,7 +127,7 @@ pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> Res
 
     let (status_tx, status_rx) = watch::channel(agent.status(false));
     tokio::pin!(shutdown);
-    let mut backoff = RECONNECT_START;
+    let mut backoff = backoff::Backoff::new(RECONNECT_START, RECONNECT_MAX);
     loop {
         let mut options = agent.config.connect.clone();
         options.name = Some(format!("harmony-agent {}", agent.config.device));
@@ -150,7 +151,7 @@ pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> Res
                 // Only a session that lasted resets the backoff: one that ends at once (its
                 // bucket missing, a permission refused) would otherwise reconnect every 100 ms.
                 if connected.elapsed() >= RECONNECT_MAX {
-                    backoff = RECONNECT_START;
+                    backoff.reset();
                 }
                 end
             }
@@ -161,7 +162,7 @@ pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> Res
             SessionEnd::Lost(reason) => {
                 // Jitter (half to all of the backoff), so that a fleet whose server comes back
                 // does not reconnect in step.
-                let wait = backoff.mul_f64(0.5 + fastrand::f64() * 0.5);
+                let wait = backoff.current().mul_f64(0.5 + fastrand::f64() * 0.5);
                 say!(
                     agent.config.device,
                     "{}; retrying in {wait:?}",
@@ -181,7 +182,7 @@ pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> Res
                         }
                     }
                 }
-                backoff = (backoff * 2).min(RECONNECT_MAX);
+                backoff.advance();
             }
         }
     }

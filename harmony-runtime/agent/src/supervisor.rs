@@ -4,7 +4,8 @@
 //! `--restart always`, replaced when its spec changes, removed when no longer desired, and
 //! left running across an agent restart when unchanged). A process that exits is restarted
 //! with exponential backoff; a workload no longer desired is stopped (SIGTERM to its group,
-//! SIGKILL after a grace period).
+//! SIGKILL after a grace period). A process workload gets only the environment it declares and
+//! [`WORKLOAD_PATH`] (unless it declares a `PATH`), never the agent's own.
 //!
 //! Each running process has a pid file `<dir>/run/<workload>.pid` holding its pid and its start
 //! time (from `/proc`); an agent that was killed without stopping its workloads finds them at its
@@ -21,6 +22,7 @@ use harmony_fleet_wire::{EnvValue, Workload, WorkloadRun};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
+use crate::backoff::Backoff;
 use harmony_fleet_wire::{WorkloadState, WorkloadStatus, key_token};
 
 /// First wait before restarting a process that exited.
@@ -55,6 +57,11 @@ pub struct Supervisor {
 const PODMAN_SCOPE: &str = "agent";
 /// How often a running container's state is read.
 const CONTAINER_POLL: Duration = Duration::from_secs(1);
+
+/// `PATH` of a process workload that declares none: fixed, never the agent's own (the same as
+/// the local supervisor's `harmony_runtime::local::DEFAULT_PATH`; the agent does not link the
+/// runtime).
+pub const WORKLOAD_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// Finds `program` in `PATH`.
 pub fn find_on_path(program: &str) -> Option<PathBuf> {
@@ -309,8 +316,13 @@ impl Launch {
                 let Some((program, args)) = command.split_first() else {
                     return Err("its command is empty".to_string());
                 };
+                // Only what the workload declares, and a fixed PATH unless it declares one:
+                // nothing of the agent's own environment (its NATS credentials, for one).
                 let mut c = tokio::process::Command::new(program);
-                c.args(args).envs(self.env());
+                c.args(args)
+                    .env_clear()
+                    .env("PATH", WORKLOAD_PATH)
+                    .envs(self.env());
                 c
             }
             WorkloadRun::Container { .. } => {
@@ -352,7 +364,7 @@ async fn supervise(
         let image = image.to_string();
         return supervise_container(launch, image, status, changed, stop).await;
     }
-    let mut backoff = BACKOFF_START;
+    let mut backoff = Backoff::new(BACKOFF_START, BACKOFF_MAX);
     loop {
         let mut command = match launch.command() {
             Ok(c) => c,
@@ -392,11 +404,11 @@ async fn supervise(
                     exit = child.wait() => {
                         let _ = std::fs::remove_file(&launch.pid_file);
                         if started.elapsed() >= STABLE_AFTER {
-                            backoff = BACKOFF_START;
+                            backoff.reset();
                         }
                         let message = match exit {
-                            Ok(code) => format!("exited ({code}); restarting in {backoff:?}"),
-                            Err(e) => format!("lost track of it ({e}); restarting in {backoff:?}"),
+                            Ok(code) => format!("exited ({code}); restarting in {:?}", backoff.current()),
+                            Err(e) => format!("lost track of it ({e}); restarting in {:?}", backoff.current()),
                         };
                         set(&status, &changed, |s| {
                             s.state = WorkloadState::BackingOff;
@@ -413,10 +425,10 @@ async fn supervise(
             }
         }
         tokio::select! {
-            _ = tokio::time::sleep(backoff) => {}
+            _ = tokio::time::sleep(backoff.current()) => {}
             _ = stopped(&mut stop) => return,
         }
-        backoff = (backoff * 2).min(BACKOFF_MAX);
+        backoff.advance();
         set(&status, &changed, |s| {
             s.restarts += 1;
             s.state = WorkloadState::Starting;
@@ -447,13 +459,13 @@ async fn supervise_container(
         }
     };
     let spec = launch.container(image);
-    let mut backoff = BACKOFF_START;
+    let mut backoff = Backoff::new(BACKOFF_START, BACKOFF_MAX);
     loop {
         // Apply until podman takes it.
         loop {
             match podman.apply(&spec).await {
                 Ok(_) => {
-                    backoff = BACKOFF_START;
+                    backoff.reset();
                     break;
                 }
                 Err(e) => {
@@ -468,13 +480,17 @@ async fn supervise_container(
                             WorkloadState::BackingOff
                         };
                         s.pid = None;
-                        s.message = Some(format!("{}; retrying in {backoff:?}", e.message));
+                        s.message = Some(format!(
+                            "{}; retrying in {:?}",
+                            e.message,
+                            backoff.current()
+                        ));
                     });
                     tokio::select! {
-                        _ = tokio::time::sleep(backoff) => {}
+                        _ = tokio::time::sleep(backoff.current()) => {}
                         _ = stopped(&mut stop) => return,
                     }
-                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                    backoff.advance();
                 }
             }
         }

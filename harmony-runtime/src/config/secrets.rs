@@ -230,8 +230,12 @@ mod tests {
     }
 
     fn temp_dir(tag: &str) -> std::path::PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("harmony-secrets-{tag}-{}", std::process::id()));
+        // Kept (the caller removes it); the name is unpredictable.
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("harmony-secrets-{tag}-"))
+            .tempdir()
+            .unwrap()
+            .keep();
         std::fs::create_dir_all(&dir).unwrap();
         dir
     }

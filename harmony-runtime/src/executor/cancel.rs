@@ -1,44 +1,33 @@
 //! A cloneable cancellation token: once cancelled, the executor starts nothing new.
 
-use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 
-use tokio::sync::watch;
-
-/// Cancels a run. Clones share the same state; cancelling any clone cancels all.
-#[derive(Debug, Clone)]
+/// Cancels a run. Clones share the same state; cancelling any clone cancels all. A
+/// [`CancellationToken`] of `tokio-util` with the runtime's signal handling added.
+#[derive(Debug, Clone, Default)]
 pub struct CancelToken {
-    sender: Arc<watch::Sender<bool>>,
-}
-
-impl Default for CancelToken {
-    fn default() -> Self {
-        Self::new()
-    }
+    inner: CancellationToken,
 }
 
 impl CancelToken {
     /// A token that is not cancelled.
     pub fn new() -> Self {
-        CancelToken {
-            sender: Arc::new(watch::Sender::new(false)),
-        }
+        Self::default()
     }
 
     /// Cancels the run. Idempotent.
     pub fn cancel(&self) {
-        self.sender.send_replace(true);
+        self.inner.cancel();
     }
 
     /// Whether [`cancel`](CancelToken::cancel) was called.
     pub fn is_cancelled(&self) -> bool {
-        *self.sender.borrow()
+        self.inner.is_cancelled()
     }
 
     /// Completes once the token is cancelled (immediately if it already is).
     pub async fn cancelled(&self) {
-        let mut receiver = self.sender.subscribe();
-        // The sender lives as long as `self`, so `wait_for` cannot fail with a closed channel.
-        let _ = receiver.wait_for(|cancelled| *cancelled).await;
+        self.inner.cancelled().await;
     }
 
     /// Cancels the token on Ctrl-C (SIGINT) or SIGTERM, from a background task. A second

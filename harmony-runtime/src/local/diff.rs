@@ -1,4 +1,4 @@
-//! A small line diff (longest common subsequence) for `plan` output.
+//! A small line diff for `plan` output (the `similar` crate's, shown with context).
 
 /// Lines that differ between `old` and `new`: `-` removed, `+` added, with up to `context`
 /// unchanged lines around each change shown with a space. Large inputs (over 2,000 lines
@@ -12,32 +12,18 @@ pub fn line_diff(old: &str, new: &str, context: usize) -> Vec<String> {
             format!("+ {} lines ({} bytes)", b.len(), new.len()),
         ];
     }
-    // lcs[i][j] = LCS length of a[i..] and b[j..].
-    let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
+    let diff = similar::TextDiff::from_slices(&a, &b);
+    let ops: Vec<(char, &str)> = diff
+        .iter_all_changes()
+        .map(|change| {
+            let tag = match change.tag() {
+                similar::ChangeTag::Equal => ' ',
+                similar::ChangeTag::Delete => '-',
+                similar::ChangeTag::Insert => '+',
             };
-        }
-    }
-    let mut ops: Vec<(char, &str)> = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() || j < b.len() {
-        if i < a.len() && j < b.len() && a[i] == b[j] {
-            ops.push((' ', a[i]));
-            i += 1;
-            j += 1;
-        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            ops.push(('-', a[i]));
-            i += 1;
-        } else {
-            ops.push(('+', b[j]));
-            j += 1;
-        }
-    }
+            (tag, change.value())
+        })
+        .collect();
     let changed: Vec<usize> = (0..ops.len()).filter(|&k| ops[k].0 != ' ').collect();
     let mut out = Vec::new();
     let mut last_shown: Option<usize> = None;

@@ -329,7 +329,8 @@ mod tests {
 
     #[tokio::test]
     async fn file_lifecycle_is_idempotent_with_real_diffs() {
-        let root = std::env::temp_dir().join(format!("harmony-files-{}", std::process::id()));
+        let root_guard = tempfile::tempdir().unwrap();
+        let root = root_guard.path().to_path_buf();
         let _ = fs::remove_dir_all(&root);
         let files = LocalFiles::new(&root);
         let v1 = spec("conf/app.toml", "a = 1\nb = 2\n");

@@ -1,104 +1,72 @@
-//! Health probes: TCP connect, and a minimal HTTP/1.1 GET written over a tokio `TcpStream`.
+//! Health probes: TCP connect, and an HTTP(S) GET through the runtime's hyper client.
 
 use std::time::Duration;
 
 use harmony_dsl::resource::Probe;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// Time allowed for one probe attempt.
 const ATTEMPT: Duration = Duration::from_secs(2);
 
-/// An `http://host[:port]/path` URL split into its parts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct HttpTarget {
-    host: String,
-    port: u16,
-    path: String,
-}
-
-fn parse_http_url(url: &str) -> Result<HttpTarget, String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("`{url}`: only http:// URLs can be probed"))?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let bad_port = |p: &str| {
-        p.parse::<u16>()
-            .map_err(|e| format!("`{url}`: bad port: {e}"))
-    };
-    let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
-        let (host, after) = bracketed
-            .split_once(']')
-            .ok_or_else(|| format!("`{url}`: unclosed `[`"))?;
-        match after.strip_prefix(':') {
-            Some(port) => (host, bad_port(port)?),
-            None => (host, 80),
+/// A probe's URL: `http://` or `https://` with a host.
+fn parse_http_url(url: &str) -> Result<hyper::Uri, String> {
+    let uri: hyper::Uri = url.parse().map_err(|e| format!("`{url}`: {e}"))?;
+    match uri.scheme_str() {
+        Some("http" | "https") => {}
+        _ => {
+            return Err(format!(
+                "`{url}`: only http:// and https:// URLs can be probed"
+            ));
         }
-    } else {
-        match authority.rsplit_once(':') {
-            Some((host, port)) => (host, bad_port(port)?),
-            None => (authority, 80),
-        }
-    };
-    if host.is_empty() {
+    }
+    if uri.host().is_none_or(str::is_empty) {
         return Err(format!("`{url}`: no host"));
     }
-    Ok(HttpTarget {
-        host: host.to_string(),
-        port,
-        path: path.to_string(),
-    })
+    Ok(uri)
 }
 
-async fn http_get(target: &HttpTarget) -> Result<(), String> {
-    let mut stream = TcpStream::connect((target.host.as_str(), target.port))
-        .await
-        .map_err(|e| format!("connect {}:{}: {e}", target.host, target.port))?;
-    let request = format!(
-        "GET {} HTTP/1.1\r\nHost: {}:{}\r\nUser-Agent: harmony\r\nAccept: */*\r\nConnection: close\r\n\r\n",
-        target.path, target.host, target.port
-    );
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .map_err(|e| format!("send request: {e}"))?;
-    let mut head = Vec::with_capacity(256);
-    let mut buf = [0u8; 256];
-    while !head.contains(&b'\n') {
-        let n = stream
-            .read(&mut buf)
+/// One GET of `uri` through the runtime's HTTP client ([`crate::http`]: hyper, rustls with the
+/// system's roots for `https://`): `Ok` on a 2xx answer. Only the status is read.
+async fn http_get(uri: hyper::Uri) -> Result<(), String> {
+    use http_body_util::Empty;
+    use hyper::body::Bytes;
+    let request = hyper::Request::get(uri.clone())
+        .header(hyper::header::USER_AGENT, "harmony")
+        .body(Empty::<Bytes>::new())
+        .map_err(|e| format!("`{uri}`: {e}"))?;
+    let answer = if uri.scheme_str() == Some("https") {
+        let client = crate::http::client::<Empty<Bytes>>()
+            .map_err(|e| format!("cannot load the system's root certificates: {e}"))?;
+        client.request(request).await
+    } else {
+        // Plain http needs no root certificates (a device may have none installed).
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build_http::<Empty<Bytes>>()
+            .request(request)
             .await
-            .map_err(|e| format!("read answer: {e}"))?;
-        if n == 0 {
-            break;
-        }
-        head.extend_from_slice(&buf[..n]);
-        if head.len() > 8192 {
-            break;
-        }
-    }
-    let line = String::from_utf8_lossy(&head);
-    let line = line.lines().next().unwrap_or_default();
-    let status = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse::<u16>().ok())
-        .filter(|_| line.starts_with("HTTP/1."))
-        .ok_or_else(|| format!("not an HTTP answer: `{line}`"))?;
-    if (200..300).contains(&status) {
+    };
+    let status = answer
+        .map_err(|e| {
+            let mut message = format!("GET {uri}: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                message.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            message
+        })?
+        .status();
+    if status.is_success() {
         Ok(())
     } else {
-        Err(format!("HTTP status {status}"))
+        Err(format!("HTTP status {}", status.as_u16()))
     }
 }
 
-/// One HTTP GET of `url` (http:// only): `Ok` on a 2xx answer, otherwise why not.
+/// One HTTP GET of `url` (`http://` or `https://`): `Ok` on a 2xx answer, otherwise why not.
 pub async fn http_ok(url: &str) -> Result<(), String> {
-    let target = parse_http_url(url)?;
-    tokio::time::timeout(ATTEMPT, http_get(&target))
+    let uri = parse_http_url(url)?;
+    tokio::time::timeout(ATTEMPT, http_get(uri))
         .await
         .unwrap_or_else(|_| Err(format!("no answer within {}s", ATTEMPT.as_secs())))
 }
@@ -110,13 +78,22 @@ pub(crate) fn loopback_port(probe: &Probe) -> Option<u16> {
     match probe {
         Probe::Tcp { port } => Some(port.get()),
         Probe::Http { url } => {
-            let target = parse_http_url(url.as_ref()).ok()?;
-            let host = target.host.as_str();
+            let uri = parse_http_url(url.as_ref()).ok()?;
+            let host = uri.host()?;
+            let host = host
+                .strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .unwrap_or(host);
             let loopback = host.eq_ignore_ascii_case("localhost")
                 || host
                     .parse::<std::net::IpAddr>()
                     .is_ok_and(|ip| ip.is_loopback());
-            loopback.then_some(target.port)
+            let default = if uri.scheme_str() == Some("https") {
+                443
+            } else {
+                80
+            };
+            loopback.then_some(uri.port_u16().unwrap_or(default))
         }
     }
 }
@@ -129,7 +106,7 @@ pub async fn probe_once(probe: &Probe) -> Result<(), String> {
                 .await
                 .map(drop)
                 .map_err(|e| format!("connect 127.0.0.1:{port}: {e}")),
-            Probe::Http { url } => http_get(&parse_http_url(url.as_ref())?).await,
+            Probe::Http { url } => http_get(parse_http_url(url.as_ref())?).await,
         }
     };
     tokio::time::timeout(ATTEMPT, attempt)
@@ -140,41 +117,31 @@ pub async fn probe_once(probe: &Probe) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     #[test]
-    fn parses_http_urls() {
-        assert_eq!(
-            parse_http_url("http://127.0.0.1:8080/health?x=1").unwrap(),
-            HttpTarget {
-                host: "127.0.0.1".into(),
-                port: 8080,
-                path: "/health?x=1".into()
-            }
-        );
-        assert_eq!(
-            parse_http_url("http://localhost").unwrap(),
-            HttpTarget {
-                host: "localhost".into(),
-                port: 80,
-                path: "/".into()
-            }
-        );
-        assert_eq!(parse_http_url("http://[::1]:9/").unwrap().host, "::1");
+    fn parses_http_and_https_urls() {
+        let uri = parse_http_url("http://127.0.0.1:8080/health?x=1").unwrap();
+        assert_eq!(uri.host(), Some("127.0.0.1"));
+        assert_eq!(uri.port_u16(), Some(8080));
+        assert_eq!(uri.path_and_query().unwrap().as_str(), "/health?x=1");
+        assert!(parse_http_url("https://example.org/").is_ok());
         let url = |u: &str| Probe::Http {
             url: u.parse().unwrap(),
         };
         assert_eq!(loopback_port(&url("http://localhost:81/")), Some(81));
         assert_eq!(loopback_port(&url("http://[::1]:82/")), Some(82));
+        assert_eq!(loopback_port(&url("https://localhost/")), Some(443));
         assert_eq!(loopback_port(&url("http://example.org:83/")), None);
         assert!(
-            parse_http_url("https://x/")
+            parse_http_url("ftp://x/")
                 .unwrap_err()
-                .contains("only http://")
+                .contains("only http:// and https://")
         );
     }
 
     #[tokio::test]
-    async fn http_probe_checks_the_status_line() {
+    async fn http_probe_checks_the_status() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let server = tokio::spawn(async move {
@@ -186,13 +153,35 @@ mod tests {
                 conn.write_all(answer.as_bytes()).await.unwrap();
             }
         });
-        let target = HttpTarget {
-            host: "127.0.0.1".into(),
-            port,
-            path: "/h".into(),
-        };
-        assert_eq!(http_get(&target).await, Ok(()));
-        assert_eq!(http_get(&target).await, Err("HTTP status 503".to_string()));
+        let url = format!("http://127.0.0.1:{port}/h");
+        assert_eq!(http_ok(&url).await, Ok(()));
+        assert_eq!(http_ok(&url).await, Err("HTTP status 503".to_string()));
+        server.await.unwrap();
+    }
+
+    /// `https://` goes through TLS: a server that speaks plain HTTP on that port fails the
+    /// handshake instead of being read as an answer.
+    #[tokio::test]
+    async fn https_probe_speaks_tls() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut conn, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 1024];
+            let n = conn.read(&mut buf).await.unwrap();
+            // A TLS ClientHello: a handshake record (22), TLS major version 3.
+            assert_eq!(&buf[..2.min(n)], &[22, 3]);
+            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\n\r\n").await;
+        });
+        let err = http_ok(&format!("https://127.0.0.1:{port}/"))
+            .await
+            .unwrap_err();
+        assert!(!err.contains("only http"), "{err}");
+        if err.contains("root certificates") {
+            // No system roots here: the client was not built, so no handshake to look at.
+            server.abort();
+            return;
+        }
         server.await.unwrap();
     }
 }

@@ -1159,7 +1159,8 @@ mod tests {
 
     #[tokio::test]
     async fn starts_restarts_on_change_and_stops() {
-        let root = std::env::temp_dir().join(format!("harmony-proc-{}", std::process::id()));
+        let root_guard = tempfile::tempdir().unwrap();
+        let root = root_guard.path().to_path_buf();
         let _ = fs::remove_dir_all(&root);
         fs::create_dir_all(&root).unwrap();
         let procs = LocalProcesses::new(&root, root.join("run"));
@@ -1209,7 +1210,8 @@ mod tests {
     /// says it will be stopped, apply stops it before starting the one copy.
     #[tokio::test]
     async fn a_process_left_starting_is_found_by_its_tag_and_stopped() {
-        let root = std::env::temp_dir().join(format!("harmony-proc-tag-{}", std::process::id()));
+        let root_guard = tempfile::tempdir().unwrap();
+        let root = root_guard.path().to_path_buf();
         let _ = fs::remove_dir_all(&root);
         fs::create_dir_all(&root).unwrap();
         let procs = LocalProcesses::new(&root, root.join("run"));
@@ -1244,7 +1246,8 @@ mod tests {
     /// A record whose pid now belongs to another process (pid reuse) never gets it signalled.
     #[tokio::test]
     async fn a_reused_pid_is_never_signalled() {
-        let root = std::env::temp_dir().join(format!("harmony-proc-reuse-{}", std::process::id()));
+        let root_guard = tempfile::tempdir().unwrap();
+        let root = root_guard.path().to_path_buf();
         let _ = fs::remove_dir_all(&root);
         fs::create_dir_all(&root).unwrap();
         let mut bystander = Command::new("sleep").arg("300").spawn().unwrap();
@@ -1283,7 +1286,8 @@ mod tests {
 
     #[test]
     fn records_and_logs_refuse_symbolic_links() {
-        let root = std::env::temp_dir().join(format!("harmony-proc-link-{}", std::process::id()));
+        let root_guard = tempfile::tempdir().unwrap();
+        let root = root_guard.path().to_path_buf();
         let _ = fs::remove_dir_all(&root);
         fs::create_dir_all(root.join("run")).unwrap();
         let target = root.join("target");

@@ -55,24 +55,23 @@ pub fn example(name: &str) -> PathBuf {
 }
 
 /// A fresh empty directory, removed on drop.
-pub struct TempDir(pub PathBuf);
+pub struct TempDir(tempfile::TempDir);
 
 impl TempDir {
+    /// A new directory under an unpredictable name, mode `0755` (some tests run programs as
+    /// `nobody` below it), removed when dropped.
     pub fn new(tag: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("harmony-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create temp dir");
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("harmony-{tag}-"))
+            .permissions(std::fs::Permissions::from_mode(0o755))
+            .tempdir()
+            .expect("create temp dir");
         TempDir(dir)
     }
 
     pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.path()
     }
 }
 

@@ -254,7 +254,8 @@ mod tests {
         // The crate directory is no chart.
         let err = runtime.block_on(helm.inflate(&release)).unwrap_err();
         assert!(err.to_string().contains("has no Chart.yaml"), "{err}");
-        let dir = std::env::temp_dir().join(format!("harmony-helm-{}", std::process::id()));
+        let dir_guard = tempfile::tempdir().unwrap();
+        let dir = dir_guard.path().to_path_buf();
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("Chart.yaml"), "name: x\nversion: 0.1.0\n").unwrap();
         let release = HelmRelease {

@@ -2,8 +2,7 @@
 //! environment > file > secret store, the store's 403 and 404 answers, and the errors for a
 //! missing or invalid value (naming the key and every source tried).
 
-mod common;
-mod config_support;
+use crate::config_support;
 
 use config_support::{Configured, Kv2Server};
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! tampering of issue 12 is refused with exit 3, naming the step, and nothing runs), pruning runs
 //! through the executor, and two engines in one process keep their own options.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! are removed and nothing else, the stream is the files in step order, and nothing below the
 //! directory is followed through a symlink or blocks on a FIFO.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -420,4 +420,75 @@ fn rendered_secrets_are_private_files() {
         let expected = if rel == INDEX_FILE { 0o644 } else { 0o600 };
         assert_eq!(mode, expected, "{rel}");
     }
+}
+
+#[test]
+fn a_file_planted_with_the_right_bytes_by_another_user_is_replaced_by_ours() {
+    let dir = TempDir::new("render-planted");
+    let out = dir.path().join("out");
+    render_plan(&plan(1, None), &out).unwrap();
+    let target = out.join("k8s/team-0/deployment-app-0.yaml");
+    let bytes = std::fs::read(&target).unwrap();
+    // The attacker's copy: the same bytes, but theirs and writable by everyone.
+    std::fs::remove_file(&target).unwrap();
+    std::fs::write(&target, &bytes).unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o666)).unwrap();
+    std::os::unix::fs::chown(&target, Some(65534), Some(65534)).unwrap();
+    let report = render_dir(&plan(1, None), &out, SecretValues::Redacted).unwrap();
+    assert_eq!(report.written, vec!["k8s/team-0/deployment-app-0.yaml"]);
+    let meta = std::fs::symlink_metadata(&target).unwrap();
+    assert_eq!(meta.mode() & 0o7777, 0o644);
+    assert_eq!(meta.uid(), rustix_euid(), "the file is ours again");
+    assert_eq!(std::fs::read(&target).unwrap(), bytes);
+}
+
+#[test]
+fn a_directory_below_the_render_directory_writable_by_others_is_refused() {
+    let dir = TempDir::new("render-open-dir");
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(out.join("k8s/team-0")).unwrap();
+    std::fs::set_permissions(
+        out.join("k8s/team-0"),
+        std::fs::Permissions::from_mode(0o777),
+    )
+    .unwrap();
+    let err = render_plan(&plan(1, None), &out).unwrap_err();
+    assert!(err.to_string().contains("not sticky"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(out.join("k8s/team-0")).unwrap().count(),
+        0,
+        "nothing written where another user could swap it"
+    );
+}
+
+#[test]
+fn temporaries_have_unpredictable_names_so_a_planted_one_is_never_used() {
+    let dir = TempDir::new("render-planted-temp");
+    let out = dir.path().join("out");
+    render_plan(&plan(1, None), &out).unwrap();
+    // Links at every name an attacker could guess (the old fixed forms), pointing at a victim.
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    let team = out.join("k8s/team-0");
+    let guesses = [
+        ".deployment-app-0.yaml.tmp",
+        ".harmony-tmp-deployment-app-0.yaml",
+        ".harmony-render-0000000000000000.tmp",
+    ];
+    for guess in guesses {
+        std::os::unix::fs::symlink(&victim, team.join(guess)).unwrap();
+    }
+    render_plan(&plan(1, Some(0)), &out).unwrap();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    let left: Vec<String> = std::fs::read_dir(&team)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".harmony-") && !guesses.contains(&n.as_str()))
+        .collect();
+    assert!(left.is_empty(), "no temporary left behind: {left:?}");
+}
+
+fn rustix_euid() -> u32 {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() }
 }

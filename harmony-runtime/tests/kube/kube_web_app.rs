@@ -3,7 +3,7 @@
 //! pruned when dropped. Secret values reach the API server and nothing else: not plans, saved
 //! plans, state or rendered files, unless `render --include-secrets` asks for them.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -2,8 +2,8 @@
 //! environment would: a port someone else holds, the operator's environment, a rotated secret,
 //! `--state-dir`, and symbolic links or directories planted where process records go.
 
-mod common;
-mod config_support;
+use crate::common;
+use crate::config_support;
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;

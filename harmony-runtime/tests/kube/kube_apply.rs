@@ -2,7 +2,7 @@
 //! test API server over HTTP: create, unchanged, per-object diffs, prune, conflicts, retries of
 //! transient errors, readiness.
 
-mod support;
+use crate::support;
 
 use harmony_dsl::capability::K8sCluster;
 use harmony_dsl::resource::KubeObject;

@@ -3,7 +3,7 @@
 //! depend on their order, a second apply changes nothing, a changed record is a one-step diff,
 //! removed records disappear, and a web app's record resolves to its load-balancer address.
 
-mod support;
+use crate::support;
 
 use harmony_dsl::resource::{DnsRecord, RecordData};
 use harmony_dsl::{ErrorKind, Plan};

@@ -6,10 +6,10 @@
 //!
 //! ```text
 //! HARMONY_TEST_KUBECONFIG=~/.kube/config HARMONY_TEST_CONTEXT=kind-kind \
-//!     cargo test -p harmony-runtime --test kube_cluster -- --ignored --nocapture
+//!     cargo test -p harmony-runtime --test kube kube_cluster -- --ignored --nocapture
 //! ```
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

@@ -2,8 +2,8 @@
 //! else: its value is searched for in every output (`plan`, `plan --json`, a saved plan,
 //! `render`, `apply` with `-v`, `-vv` and `-vvv` logs, `status`, every state file) and found nowhere.
 
-mod common;
-mod config_support;
+use crate::common;
+use crate::config_support;
 
 use config_support::{Configured, Kv2Server};
 use sha2::{Digest, Sha256};

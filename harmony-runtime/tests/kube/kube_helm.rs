@@ -3,7 +3,7 @@
 //! `helm template`-compatible command on Helm 4's engine (PyPI `helm-python-sdk`), and the chart
 //! is Helm's own starter chart (`helm create`), never canned YAML.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -349,7 +349,8 @@ fn render(dir: &Path, plan: Plan<ChartCluster>) -> (ExitStatus, Option<RenderInd
 
 #[test]
 fn render_writes_the_inflated_objects_deterministically() {
-    let base = std::env::temp_dir().join(format!("harmony-helm-render-{}", std::process::id()));
+    let base_guard = tempfile::tempdir().unwrap();
+    let base = base_guard.path().to_path_buf();
     let _ = std::fs::remove_dir_all(&base);
     let chart = starter_chart();
     let (status, first) = render(&base.join("one"), plan_of(&[("web", web(&chart, 2))]));

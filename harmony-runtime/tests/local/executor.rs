@@ -523,7 +523,8 @@ async fn cancellation_lets_running_steps_finish_and_reports_the_rest() {
     h.step("c", &[], Behaviour::default());
     h.step("d", &[], Behaviour::default());
     let built = h.build();
-    let dir = std::env::temp_dir().join(format!("harmony-exec-cancel-{}", std::process::id()));
+    let dir_guard = tempfile::tempdir().unwrap();
+    let dir = dir_guard.path().to_path_buf();
     let _ = std::fs::remove_dir_all(&dir);
     let state_dir = StateDir::new(&dir);
     let cancel = CancelToken::new();

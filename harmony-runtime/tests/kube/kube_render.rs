@@ -1,7 +1,7 @@
 //! `render DIR` of Kubernetes objects: one YAML file per object in a stable layout, deterministic,
 //! and each file reads back through `k8s-openapi` to the object Harmony declared.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 
@@ -69,7 +69,8 @@ fn round_trip<K: DeserializeOwned + Serialize + PartialEq + std::fmt::Debug>(
 
 #[test]
 fn rendered_manifests_round_trip_through_k8s_openapi() {
-    let dir = std::env::temp_dir().join(format!("harmony-render-{}", std::process::id()));
+    let dir_guard = tempfile::tempdir().unwrap();
+    let dir = dir_guard.path().to_path_buf();
     let _ = std::fs::remove_dir_all(&dir);
     let index = render(&dir);
     let plan: Plan<Rack> = shop();

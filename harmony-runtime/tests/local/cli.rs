@@ -1,7 +1,7 @@
 //! The README's quickstart (`examples/src/bin/quickstart.rs`) run as a user would: plan, apply, apply again, edits, drift, render,
 //! status, JSON output and usage errors. The server it starts is stopped at the end.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

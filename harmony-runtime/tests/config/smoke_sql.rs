@@ -3,8 +3,8 @@
 //! report, a server that starts late passes on a later try, and a port that accepts but never
 //! answers cannot hold the check past its timeout. The password shows up nowhere.
 
-mod common;
-mod pg_support;
+use crate::common;
+use crate::pg_support;
 
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};

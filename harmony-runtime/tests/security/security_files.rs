@@ -2,7 +2,7 @@
 //! is the attack: a planted link, a reader loop, parallel applies, a killed lock holder, a state
 //! from elsewhere, a file Harmony did not create, a torn journal line.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::{PermissionsExt, lchown, symlink};

@@ -2,7 +2,7 @@
 //! timeout lets the dependants run; a failing check fails the score (with the check's output) and
 //! skips its dependants. `plan` lists the checks and `smoke` runs them alone.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -64,11 +64,16 @@ impl SmokeTest for CheckedPage {
     }
 }
 
+/// The broken check's URL, set by its test before the plan is built (a static, not the
+/// environment: other tests of this binary run on other threads).
+static SMOKE_URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 fn url() -> Url {
-    std::env::var("SMOKE_URL")
-        .unwrap_or_default()
-        .parse()
+    SMOKE_URL
+        .get()
         .expect("test sets SMOKE_URL")
+        .parse()
+        .expect("a URL")
 }
 
 score! {
@@ -176,8 +181,9 @@ fn smoke_tests_gate_deployment() {
             }
         })
     });
-    // SAFETY: this test is the only one in this binary; nothing reads the environment concurrently.
-    unsafe { std::env::set_var("SMOKE_URL", format!("http://127.0.0.1:{port}/health")) };
+    SMOKE_URL
+        .set(format!("http://127.0.0.1:{port}/health"))
+        .expect("set once");
     let dir = TempDir::new("smoke-broken");
     let reports = apply(&dir, &broken());
     let steps = statuses(&reports);

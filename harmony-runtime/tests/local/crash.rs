@@ -1,7 +1,7 @@
 //! Crash safety: `apply` is SIGKILLed while a step blocks; the state (snapshot and journal) must
 //! then always load, and the next apply converges. Also pruning.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
