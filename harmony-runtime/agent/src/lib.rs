@@ -14,6 +14,7 @@
 //! - On SIGTERM/SIGINT it stops its workloads and writes an `offline` status.
 
 pub mod cli;
+pub mod failover;
 pub mod local;
 pub mod supervisor;
 
