@@ -23,6 +23,7 @@
 //!   lease has run out (and it has fenced) before the replica can win.
 
 pub mod nats;
+pub mod postgres;
 pub mod protocol;
 pub mod timing;
 

@@ -570,7 +570,10 @@ impl<K: LeaseKv, D: Database> Node<K, D> {
         };
         // A database that is down is no primary: no heartbeat, so the replica takes over after
         // `failover_timeout` unless it comes back first.
-        let state = self.db.state().await;
+        // Bounded by the lease too: a database that does not answer is down.
+        let state = tokio::time::timeout(self.op_timeout(), self.db.state())
+            .await
+            .unwrap_or_else(|_| DbState::Down("no answer".to_string()));
         if let DbState::Down(reason) = state {
             self.failed(events, format!("database down: {reason}"));
             self.enforce(events).await;

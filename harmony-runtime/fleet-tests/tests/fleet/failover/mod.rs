@@ -1,6 +1,8 @@
-//! The failover protocol against a real nats-server: the compare-and-set and deduplication it
-//! relies on, and two nodes (databases simulated) across a link the test cuts, through a TCP
-//! proxy of its own.
+//! The failover protocol against a real nats-server: the compare-and-set it relies on, and two
+//! nodes (databases simulated) across a link the test cuts, through a TCP proxy of its own;
+//! [`postgres`]: the same with real PostgreSQL servers.
+
+mod postgres;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -210,11 +212,24 @@ fn timing() -> Timing {
 
 type Log = Arc<Mutex<Vec<(Instant, &'static str, Event)>>>;
 
-fn spawn_node(
+fn spawn_node<D: Database + Send + 'static>(
     name: &'static str,
     initial: bool,
     url: String,
-    db: SimDb,
+    db: D,
+    log: &Log,
+    stop: &watch::Sender<bool>,
+) -> tokio::task::JoinHandle<Role> {
+    spawn_node_with(name, initial, url, db, timing(), log, stop)
+}
+
+/// A node with its own NATS connection, run until `stop`; its final role.
+fn spawn_node_with<D: Database + Send + 'static>(
+    name: &'static str,
+    initial: bool,
+    url: String,
+    db: D,
+    timing: Timing,
     log: &Log,
     stop: &watch::Sender<bool>,
 ) -> tokio::task::JoinHandle<Role> {
@@ -228,7 +243,7 @@ fn spawn_node(
             .await
             .expect("connect");
         let kv = NatsKv::open(&url, &client).await.expect("bucket");
-        let mut node = Node::new("pg", name, timing(), initial, kv, db).expect("node");
+        let mut node = Node::new("pg", name, timing, initial, kv, db).expect("node");
         harmony_agent::failover::protocol::run(
             &mut node,
             async move {

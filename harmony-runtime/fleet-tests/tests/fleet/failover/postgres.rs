@@ -1,0 +1,417 @@
+//! Failover of real PostgreSQL servers (run as `nobody`, found or installed by
+//! `harmony-runtime/tests/tools/postgres.sh`): a primary and a standby made by base backup,
+//! streaming with synchronous replication over Unix sockets (`peer` authentication: no password
+//! anywhere), each driven by a failover node with `PgDatabase`, over a real nats-server.
+
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use harmony_agent::failover::postgres::{PgConfig, PgDatabase};
+
+use super::*;
+
+/// The directory of PostgreSQL's programs.
+fn pg_bin() -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/tools/postgres.sh");
+    let out = Command::new("sh")
+        .arg(&script)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run postgres.sh");
+    assert!(
+        out.status.success(),
+        "postgres.sh could not provide PostgreSQL"
+    );
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+/// `nobody`'s user and group ids (the tests run as root; PostgreSQL refuses root).
+fn nobody() -> (u32, u32) {
+    let passwd = std::fs::read_to_string("/etc/passwd").expect("/etc/passwd");
+    let line = passwd
+        .lines()
+        .find(|l| l.starts_with("nobody:"))
+        .expect("a user nobody");
+    let fields: Vec<&str> = line.split(':').collect();
+    (fields[2].parse().unwrap(), fields[3].parse().unwrap())
+}
+
+/// A directory owned by `nobody`, mode 0700.
+fn private_dir(path: &Path) -> PathBuf {
+    std::fs::create_dir_all(path).unwrap();
+    let (uid, gid) = nobody();
+    std::os::unix::fs::chown(path, Some(uid), Some(gid)).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).unwrap();
+    path.to_path_buf()
+}
+
+fn as_nobody(bin: &Path, program: &str) -> Command {
+    let (uid, gid) = nobody();
+    let mut command = Command::new(bin.join(program));
+    command
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("LC_ALL", "C")
+        .stdin(Stdio::null())
+        .uid(uid)
+        .gid(gid);
+    command
+}
+
+fn run(mut command: Command, what: &str) -> String {
+    let out = command.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// One PostgreSQL server of the pair.
+struct Side {
+    bin: PathBuf,
+    data: PathBuf,
+    socket: PathBuf,
+    log: PathBuf,
+    port: u16,
+}
+
+impl Side {
+    fn new(bin: &Path, dir: &Path) -> Self {
+        let dir = private_dir(dir);
+        Side {
+            bin: bin.to_path_buf(),
+            data: dir.join("data"),
+            socket: private_dir(&dir.join("sock")),
+            log: dir.join("postgres.log"),
+            port: free_port(),
+        }
+    }
+
+    fn append_conf(&self, lines: &str) {
+        let path = self.data.join("postgresql.conf");
+        let mut conf = std::fs::read_to_string(&path).unwrap();
+        conf.push_str(lines);
+        std::fs::write(&path, conf).unwrap();
+    }
+
+    fn own_conf(&self) {
+        self.append_conf(&format!(
+            "\nport = {}\nlisten_addresses = ''\nunix_socket_directories = '{}'\n",
+            self.port,
+            self.socket.display()
+        ));
+    }
+
+    fn start(&self) {
+        let mut command = as_nobody(&self.bin, "pg_ctl");
+        command
+            .args(["start", "-w", "-D"])
+            .arg(&self.data)
+            .arg("-l")
+            .arg(&self.log);
+        run(command, "pg_ctl start");
+    }
+
+    /// Runs SQL; `None` when the server does not answer.
+    fn sql(&self, sql: &str) -> Option<String> {
+        let mut command = as_nobody(&self.bin, "psql");
+        command
+            .args(["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-h"])
+            .arg(&self.socket)
+            .args([
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "nobody",
+                "-d",
+                "postgres",
+            ])
+            .args(["-c", sql])
+            .stderr(Stdio::null());
+        let out = command.output().ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+
+    fn accepts_writes(&self) -> bool {
+        self.sql("select not pg_is_in_recovery()").as_deref() == Some("t")
+    }
+
+    fn database(&self) -> PgDatabase {
+        PgDatabase::new(PgConfig {
+            bin_dir: self.bin.clone(),
+            data_dir: self.data.clone(),
+            socket_dir: self.socket.clone(),
+            port: self.port,
+            user: "nobody".to_string(),
+            log_file: self.log.clone(),
+            run_as: Some(nobody()),
+            timeout: Duration::from_secs(1),
+        })
+    }
+
+    fn postmaster_pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.data.join("postmaster.pid"))
+            .ok()?
+            .lines()
+            .next()?
+            .trim()
+            .parse()
+            .ok()
+    }
+}
+
+impl Drop for Side {
+    fn drop(&mut self) {
+        let mut command = as_nobody(&self.bin, "pg_ctl");
+        command
+            .args(["stop", "-m", "immediate", "-D"])
+            .arg(&self.data)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let _ = command.status();
+    }
+}
+
+/// A primary `a` and a standby `b` made from its base backup, streaming; `synchronous` makes
+/// `b` a synchronous standby.
+fn replicated_pair(dir: &Path, synchronous: bool) -> (Side, Side) {
+    let bin = pg_bin();
+    let a = Side::new(&bin, &dir.join("a"));
+    let b = Side::new(&bin, &dir.join("b"));
+    let mut initdb = as_nobody(&bin, "initdb");
+    initdb
+        .arg("-D")
+        .arg(&a.data)
+        .args(["-U", "nobody", "--auth-local=peer", "--auth-host=reject"])
+        .args(["--no-locale", "-E", "UTF8", "--no-sync"]);
+    run(initdb, "initdb");
+    a.own_conf();
+    a.append_conf(
+        "wal_level = replica\nmax_wal_senders = 4\nhot_standby = on\nfsync = off\n\
+         max_connections = 30\nwal_log_hints = on\n",
+    );
+    a.start();
+    a.sql("create table probe (n bigint primary key)")
+        .expect("create table");
+    let mut backup = as_nobody(&bin, "pg_basebackup");
+    backup
+        .arg("-D")
+        .arg(&b.data)
+        .arg("-h")
+        .arg(&a.socket)
+        .args([
+            "-p",
+            &a.port.to_string(),
+            "-U",
+            "nobody",
+            "-R",
+            "-X",
+            "stream",
+        ])
+        .arg("--no-sync");
+    run(backup, "pg_basebackup");
+    b.own_conf();
+    b.start();
+    if synchronous {
+        // Only now: a commit on a primary whose synchronous standby does not exist yet waits.
+        a.sql("alter system set synchronous_standby_names = '*'")
+            .expect("synchronous standby");
+        a.sql("select pg_reload_conf()").expect("reload");
+    }
+    let want = if synchronous { "sync" } else { "async" };
+    let deadline = Instant::now() + DEADLINE;
+    while a
+        .sql("select sync_state from pg_stat_replication where state = 'streaming'")
+        .as_deref()
+        != Some(want)
+    {
+        assert!(Instant::now() < deadline, "the standby does not stream");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (a, b)
+}
+
+fn pg_timing() -> Timing {
+    Timing {
+        heartbeat_timeout: Duration::from_millis(500),
+        failure_threshold: 3,
+        success_threshold: 2,
+        failover_timeout: Duration::from_millis(3000),
+    }
+}
+
+/// Kills the primary's PostgreSQL (SIGKILL to the postmaster) under a write load; the standby is
+/// promoted; returns (acknowledged rows, rows missing on the new primary, kill → promoted).
+async fn kill_primary_under_load(synchronous: bool) -> (usize, usize, Duration) {
+    let dir = TempDir::new("failover-pg");
+    let server = NatsServer::start(dir.path());
+    let (a, b) = replicated_pair(dir.path(), synchronous);
+    let a = Arc::new(a);
+    let b = Arc::new(b);
+    let log: Log = Arc::default();
+    let (stop, _) = watch::channel(false);
+    let node_a = spawn_node_with(
+        "a",
+        true,
+        server.url(),
+        a.database(),
+        pg_timing(),
+        &log,
+        &stop,
+    );
+    let node_b = spawn_node_with(
+        "b",
+        false,
+        server.url(),
+        b.database(),
+        pg_timing(),
+        &log,
+        &stop,
+    );
+    let leader = kv(&server.url()).await;
+    eventually("a leads", || {
+        let leader = &leader;
+        async move {
+            let record = leader.read("pg.leader", OP).await.ok()??;
+            String::from_utf8_lossy(&record.value)
+                .contains("\"holder\":\"a\"")
+                .then_some(())
+        }
+    })
+    .await;
+
+    // The prober: a row at a time to whichever side the leader entry names.
+    let acked: Arc<Mutex<Vec<i64>>> = Arc::default();
+    let prober = {
+        let (a, b, acked, mut stop) = (a.clone(), b.clone(), acked.clone(), stop.subscribe());
+        let leader = kv(&server.url()).await;
+        tokio::spawn(async move {
+            let mut n = 0i64;
+            loop {
+                if *stop.borrow_and_update() {
+                    return;
+                }
+                n += 1;
+                let holder = match leader.read("pg.leader", OP).await {
+                    Ok(Some(r))
+                        if String::from_utf8_lossy(&r.value).contains("\"holder\":\"b\"") =>
+                    {
+                        b.clone()
+                    }
+                    _ => a.clone(),
+                };
+                let sql = format!("insert into probe values ({n})");
+                let ok = tokio::task::spawn_blocking(move || holder.sql(&sql).is_some())
+                    .await
+                    .unwrap();
+                if ok {
+                    acked.lock().unwrap().push(n);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    // Writability of both sides every 50 ms.
+    let both = Arc::new(AtomicU64::new(0));
+    let sampler = {
+        let (a, b, both, mut stop) = (a.clone(), b.clone(), both.clone(), stop.subscribe());
+        tokio::spawn(async move {
+            while !*stop.borrow_and_update() {
+                let (a2, b2) = (a.clone(), b.clone());
+                let (wa, wb) = tokio::join!(
+                    tokio::task::spawn_blocking(move || a2.accepts_writes()),
+                    tokio::task::spawn_blocking(move || b2.accepts_writes()),
+                );
+                if wa.unwrap() && wb.unwrap() {
+                    both.fetch_add(1, Ordering::SeqCst);
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let pid = a.postmaster_pid().expect("the primary's postmaster pid");
+    let killed = Instant::now();
+    let status = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let b2 = b.clone();
+    eventually("b promoted", || {
+        let b = b2.clone();
+        async move {
+            tokio::task::spawn_blocking(move || b.accepts_writes())
+                .await
+                .unwrap()
+                .then_some(())
+        }
+    })
+    .await;
+    let promoted = killed.elapsed();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop.send_replace(true);
+    prober.await.unwrap();
+    sampler.await.unwrap();
+    let (role_a, role_b) = (node_a.await.unwrap(), node_b.await.unwrap());
+    assert_eq!(both.load(Ordering::SeqCst), 0, "both sides accepted writes");
+    assert!(
+        matches!(
+            role_b,
+            Role::Primary {
+                epoch: 2,
+                fenced: false,
+                ..
+            }
+        ),
+        "{role_b:?} {:?}",
+        log.lock().unwrap()
+    );
+    assert!(
+        !matches!(role_a, Role::Primary { fenced: false, .. }),
+        "{role_a:?}"
+    );
+    assert!(!a.accepts_writes());
+    let rows: std::collections::BTreeSet<i64> = b
+        .sql("select n from probe")
+        .expect("read rows on b")
+        .lines()
+        .filter_map(|l| l.parse().ok())
+        .collect();
+    let acked = acked.lock().unwrap().clone();
+    let missing = acked.iter().filter(|n| !rows.contains(n)).count();
+    (acked.len(), missing, promoted)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_primary_postgres_promotes_the_standby_and_loses_no_acknowledged_row_with_synchronous_replication()
+ {
+    let (acked, missing, promoted) = kill_primary_under_load(true).await;
+    eprintln!(
+        "synchronous: {acked} rows acknowledged, {missing} missing on the new primary; \
+         kill -9 → standby accepts writes: {promoted:?} (failover_timeout {:?}, heartbeat {:?})",
+        pg_timing().failover_timeout,
+        pg_timing().heartbeat_timeout
+    );
+    assert!(acked > 20, "the prober wrote too little: {acked}");
+    assert_eq!(missing, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_primary_postgres_with_asynchronous_replication_promotes_the_standby() {
+    // Asynchronous replication may lose the last acknowledged rows: the figure is printed, the
+    // promotion is what is checked.
+    let (acked, missing, promoted) = kill_primary_under_load(false).await;
+    eprintln!(
+        "asynchronous: {acked} rows acknowledged, {missing} missing on the new primary; \
+         kill -9 → standby accepts writes: {promoted:?}"
+    );
+    assert!(acked > 20, "the prober wrote too little: {acked}");
+}
