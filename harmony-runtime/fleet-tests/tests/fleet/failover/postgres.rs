@@ -247,11 +247,31 @@ fn pg_timing() -> Timing {
     }
 }
 
-/// Kills the primary's PostgreSQL (SIGKILL to the postmaster) under a write load; the standby is
-/// promoted; returns (acknowledged rows, rows missing on the new primary, kill → promoted).
-async fn kill_primary_under_load(synchronous: bool) -> (usize, usize, Duration) {
+/// What breaks the primary.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    /// SIGKILL to its postmaster.
+    KillPostgres,
+    /// Its node's link to NATS cut (PostgreSQL keeps running).
+    CutLink,
+}
+
+/// What one failover under load showed.
+struct Figures {
+    acked: usize,
+    missing: usize,
+    /// Fault → the standby accepts writes.
+    promoted: Duration,
+    /// Fault → the old primary refuses writes (first sample).
+    fenced: Duration,
+}
+
+/// Breaks the primary under a write load (a row at a time, to whichever side the leader entry
+/// names) while both sides are sampled every 50 ms; the standby is promoted.
+async fn failover_under_load(synchronous: bool, fault: Fault) -> Figures {
     let dir = TempDir::new("failover-pg");
     let server = NatsServer::start(dir.path());
+    let a_link = Proxy::start(server.port).await;
     let (a, b) = replicated_pair(dir.path(), synchronous);
     let a = Arc::new(a);
     let b = Arc::new(b);
@@ -260,7 +280,7 @@ async fn kill_primary_under_load(synchronous: bool) -> (usize, usize, Duration) 
     let node_a = spawn_node_with(
         "a",
         true,
-        server.url(),
+        a_link.url(),
         a.database(),
         pg_timing(),
         &log,
@@ -319,31 +339,36 @@ async fn kill_primary_under_load(synchronous: bool) -> (usize, usize, Duration) 
         })
     };
     // Writability of both sides every 50 ms.
-    let both = Arc::new(AtomicU64::new(0));
+    // (when the sample was started, a accepts writes, b accepts writes)
+    let samples: Arc<Mutex<Vec<(Instant, bool, bool)>>> = Arc::default();
     let sampler = {
-        let (a, b, both, mut stop) = (a.clone(), b.clone(), both.clone(), stop.subscribe());
+        let (a, b, samples, mut stop) = (a.clone(), b.clone(), samples.clone(), stop.subscribe());
         tokio::spawn(async move {
             while !*stop.borrow_and_update() {
                 let (a2, b2) = (a.clone(), b.clone());
+                let at = Instant::now();
                 let (wa, wb) = tokio::join!(
                     tokio::task::spawn_blocking(move || a2.accepts_writes()),
                     tokio::task::spawn_blocking(move || b2.accepts_writes()),
                 );
-                if wa.unwrap() && wb.unwrap() {
-                    both.fetch_add(1, Ordering::SeqCst);
-                }
+                samples.lock().unwrap().push((at, wa.unwrap(), wb.unwrap()));
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         })
     };
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let pid = a.postmaster_pid().expect("the primary's postmaster pid");
     let killed = Instant::now();
-    let status = Command::new("kill")
-        .args(["-KILL", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    match fault {
+        Fault::KillPostgres => {
+            let pid = a.postmaster_pid().expect("the primary's postmaster pid");
+            let status = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+        Fault::CutLink => a_link.cut(true),
+    }
     let b2 = b.clone();
     eventually("b promoted", || {
         let b = b2.clone();
@@ -356,12 +381,30 @@ async fn kill_primary_under_load(synchronous: bool) -> (usize, usize, Duration) 
     })
     .await;
     let promoted = killed.elapsed();
+    // The link comes back: the old primary finds itself deposed and stays fenced.
+    a_link.cut(false);
     tokio::time::sleep(Duration::from_secs(2)).await;
     stop.send_replace(true);
     prober.await.unwrap();
     sampler.await.unwrap();
     let (role_a, role_b) = (node_a.await.unwrap(), node_b.await.unwrap());
-    assert_eq!(both.load(Ordering::SeqCst), 0, "both sides accepted writes");
+    let samples = samples.lock().unwrap().clone();
+    let both: Vec<_> = samples.iter().filter(|s| s.1 && s.2).collect();
+    assert!(
+        both.is_empty(),
+        "both sides accepted writes at {} samples",
+        both.len()
+    );
+    let fenced = samples
+        .iter()
+        .find(|s| s.0 >= killed && !s.1)
+        .expect("a fenced")
+        .0;
+    let promoted_sample = samples.iter().find(|s| s.2).expect("b promoted").0;
+    assert!(
+        fenced < promoted_sample,
+        "the old primary fenced after the promotion"
+    );
     assert!(
         matches!(
             role_b,
@@ -387,13 +430,26 @@ async fn kill_primary_under_load(synchronous: bool) -> (usize, usize, Duration) 
         .collect();
     let acked = acked.lock().unwrap().clone();
     let missing = acked.iter().filter(|n| !rows.contains(n)).count();
-    (acked.len(), missing, promoted)
+    if fault == Fault::CutLink {
+        assert_eq!(role_a, Role::Deposed { by: "b".into() });
+    }
+    Figures {
+        acked: acked.len(),
+        missing,
+        promoted,
+        fenced: fenced.saturating_duration_since(killed),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_the_primary_postgres_promotes_the_standby_and_loses_no_acknowledged_row_with_synchronous_replication()
  {
-    let (acked, missing, promoted) = kill_primary_under_load(true).await;
+    let Figures {
+        acked,
+        missing,
+        promoted,
+        ..
+    } = failover_under_load(true, Fault::KillPostgres).await;
     eprintln!(
         "synchronous: {acked} rows acknowledged, {missing} missing on the new primary; \
          kill -9 → standby accepts writes: {promoted:?} (failover_timeout {:?}, heartbeat {:?})",
@@ -408,10 +464,32 @@ async fn killing_the_primary_postgres_promotes_the_standby_and_loses_no_acknowle
 async fn killing_the_primary_postgres_with_asynchronous_replication_promotes_the_standby() {
     // Asynchronous replication may lose the last acknowledged rows: the figure is printed, the
     // promotion is what is checked.
-    let (acked, missing, promoted) = kill_primary_under_load(false).await;
+    let Figures {
+        acked,
+        missing,
+        promoted,
+        ..
+    } = failover_under_load(false, Fault::KillPostgres).await;
     eprintln!(
         "asynchronous: {acked} rows acknowledged, {missing} missing on the new primary; \
          kill -9 → standby accepts writes: {promoted:?}"
     );
     assert!(acked > 20, "the prober wrote too little: {acked}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_primary_cut_from_nats_stops_its_postgres_before_the_standby_is_promoted() {
+    let Figures {
+        acked,
+        missing,
+        promoted,
+        fenced,
+    } = failover_under_load(true, Fault::CutLink).await;
+    eprintln!(
+        "cut: {acked} rows acknowledged, {missing} missing on the new primary; cut → old primary \
+         refuses writes {fenced:?}, cut → standby accepts writes {promoted:?} (lease {:?})",
+        pg_timing().lease()
+    );
+    assert!(acked > 20, "the prober wrote too little: {acked}");
+    assert_eq!(missing, 0);
 }
