@@ -22,6 +22,7 @@
 //!   entry. Because `failover_timeout > heartbeat_timeout × failure_threshold`, the old primary's
 //!   lease has run out (and it has fenced) before the replica can win.
 
+pub mod cli;
 pub mod nats;
 pub mod postgres;
 pub mod protocol;

@@ -493,3 +493,109 @@ async fn a_primary_cut_from_nats_stops_its_postgres_before_the_standby_is_promot
     assert!(acked > 20, "the prober wrote too little: {acked}");
     assert_eq!(missing, 0);
 }
+
+/// A `harmony-agent failover` process for one side; SIGTERM on drop.
+struct FailoverAgent {
+    child: Option<std::process::Child>,
+    log: PathBuf,
+}
+
+impl FailoverAgent {
+    fn start(url: &str, name: &str, initial: bool, side: &Side, dir: &Path) -> Self {
+        let log = dir.join(format!("agent-{name}.log"));
+        let file = std::fs::File::create(&log).unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_fleet-test-agent"));
+        command
+            .args(["failover", "--nats", url, "--pair", "pg", "--node", name])
+            .arg("--pg-bin")
+            .arg(&side.bin)
+            .arg("--pg-data")
+            .arg(&side.data)
+            .arg("--pg-socket-dir")
+            .arg(&side.socket)
+            .args([
+                "--pg-port",
+                &side.port.to_string(),
+                "--pg-account",
+                "nobody",
+            ])
+            .arg("--pg-log")
+            .arg(&side.log)
+            .args(["--heartbeat-timeout-ms", "500", "--failure-threshold", "3"])
+            .args(["--failover-timeout-ms", "3000"])
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().unwrap())
+            .stderr(file);
+        if initial {
+            command.arg("--initial-primary");
+        }
+        FailoverAgent {
+            child: Some(command.spawn().expect("spawn the failover agent")),
+            log,
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGTERM, and waits for it to exit.
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for FailoverAgent {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_processes_a_stopped_primary_agent_fences_its_postgres_and_the_standby_takes_over() {
+    let dir = TempDir::new("failover-agents");
+    let server = NatsServer::start(dir.path());
+    let (a, b) = replicated_pair(dir.path(), true);
+    let mut agent_a = FailoverAgent::start(&server.url(), "a", true, &a, dir.path());
+    let mut agent_b = FailoverAgent::start(&server.url(), "b", false, &b, dir.path());
+    let leader = kv(&server.url()).await;
+    eventually("a leads", || {
+        let leader = &leader;
+        async move {
+            let record = leader.read("pg.leader", OP).await.ok()??;
+            String::from_utf8_lossy(&record.value)
+                .contains("\"holder\":\"a\"")
+                .then_some(())
+        }
+    })
+    .await;
+    assert!(a.accepts_writes() && !b.accepts_writes());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(a.accepts_writes(), "{}", agent_a.log());
+
+    // The primary's agent stops: nothing would renew its lease, so it stops its server first.
+    agent_a.stop();
+    assert!(!a.accepts_writes(), "{}", agent_a.log());
+    eventually("b promoted", || async { b.accepts_writes().then_some(()) }).await;
+    assert!(b.sql("insert into probe values (1)").is_some());
+    agent_b.stop();
+    let log = agent_a.log();
+    assert!(log.contains("fenced: the agent stops"), "{log}");
+    let log_b = agent_b.log();
+    assert!(log_b.contains("promoted at revision"), "{log_b}");
+}
