@@ -25,5 +25,6 @@ book_chapters! {
     Config => "ch10-config.md",
     HelmCharts => "ch11-helm.md",
     FailoverAndSites => "ch12-failover.md",
+    FailoverNeverSplits => "ch14-failover-never-splits.md",
     SmokeTests => "ch13-smoke-tests.md",
 }
