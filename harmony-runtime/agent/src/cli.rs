@@ -53,6 +53,12 @@ pub fn main() -> ExitCode {
     if std::env::args_os().nth(1).is_some_and(|a| a == "failover") {
         return crate::failover::cli::main(std::env::args_os().skip(1));
     }
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == "failover-watchdog")
+    {
+        return crate::failover::cli::watchdog_main(std::env::args_os().skip(1));
+    }
     let args = Args::parse();
     let config = AgentConfig {
         url: args.nats,

@@ -11,7 +11,9 @@ use harmony_fleet_wire::now_ms;
 use super::Timing;
 use super::nats::NatsKv;
 use super::postgres::{PgConfig, PgDatabase};
-use super::protocol::{Database, DbState, Node, run};
+use super::protocol::{Database, DbState, Node};
+use tokio::io::AsyncWriteExt;
+use tokio::time::Instant;
 
 /// Keeps one PostgreSQL server of a failover pair writable only while this node holds the
 /// pair's leadership in NATS JetStream; takes over when the other side's primary falls silent.
@@ -75,6 +77,65 @@ struct Args {
     tls_ca: Option<PathBuf>,
 }
 
+/// `harmony-agent failover-watchdog`: started by the agent itself (see [`super::watchdog`]).
+#[derive(Debug, Parser)]
+#[command(name = "harmony-agent failover-watchdog", version)]
+struct WatchdogArgs {
+    /// The node it watches over.
+    #[arg(long)]
+    node: String,
+    /// Directory of `pg_ctl` and `psql`.
+    #[arg(long)]
+    pg_bin: PathBuf,
+    /// The server's data directory.
+    #[arg(long)]
+    pg_data: PathBuf,
+    /// The directory of the server's Unix socket.
+    #[arg(long)]
+    pg_socket_dir: PathBuf,
+    /// The server's port.
+    #[arg(long)]
+    pg_port: u16,
+    /// The account the server runs as.
+    #[arg(long)]
+    pg_account: String,
+    /// The server's log file.
+    #[arg(long)]
+    pg_log: PathBuf,
+}
+
+/// Runs `harmony-agent failover-watchdog ...` until its standard input ends.
+pub fn watchdog_main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
+    let args = WatchdogArgs::parse_from(args);
+    let Some(run_as) = account_ids(&args.pg_account) else {
+        eprintln!(
+            "harmony-agent failover-watchdog: no account `{}` in /etc/passwd",
+            args.pg_account
+        );
+        return ExitCode::FAILURE;
+    };
+    let db = PgDatabase::new(PgConfig {
+        bin_dir: args.pg_bin,
+        data_dir: args.pg_data,
+        socket_dir: args.pg_socket_dir,
+        port: args.pg_port,
+        user: args.pg_account,
+        log_file: args.pg_log,
+        run_as: Some(run_as),
+        timeout: Duration::from_secs(1),
+    });
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(super::watchdog::watch(db, &args.node)),
+        Err(e) => {
+            eprintln!("harmony-agent failover-watchdog: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// The user and group ids of `account`, from `/etc/passwd`.
 fn account_ids(account: &str) -> Option<(u32, u32)> {
     let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
@@ -113,7 +174,7 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
         );
         return ExitCode::FAILURE;
     };
-    let db = PgDatabase::new(PgConfig {
+    let pg = PgConfig {
         bin_dir: args.pg_bin.clone(),
         data_dir: args.pg_data.clone(),
         socket_dir: args.pg_socket_dir.clone(),
@@ -122,7 +183,7 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
         log_file: args.pg_log.clone(),
         run_as: Some(run_as),
         timeout: timing.heartbeat_timeout.max(Duration::from_secs(1)),
-    });
+    };
     let connect_config = ConnectConfig {
         user: args.user.clone(),
         password: args.password.clone(),
@@ -143,11 +204,37 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(serve(args, timing, db, connect_config))
+    runtime.block_on(serve(args, timing, pg, connect_config))
 }
 
-async fn serve(args: Args, timing: Timing, mut db: PgDatabase, config: ConnectConfig) -> ExitCode {
+async fn serve(args: Args, timing: Timing, pg: PgConfig, config: ConnectConfig) -> ExitCode {
     let shown = harmony_values::mask_url_credentials(&args.nats);
+    // The dead man's switch first: from here on, this process dying stops a writable server.
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            eprintln!("harmony-agent failover: cannot find its own program for the watchdog: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let watchdog = tokio::process::Command::new(exe)
+        .args(super::watchdog::args(&args.node, &pg))
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .stdin(std::process::Stdio::piped())
+        .spawn();
+    let mut watchdog = match watchdog {
+        Ok(child) => child,
+        Err(e) => {
+            eprintln!("harmony-agent failover: cannot start the watchdog: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let Some(mut to_watchdog) = watchdog.stdin.take() else {
+        eprintln!("harmony-agent failover: the watchdog has no input");
+        return ExitCode::FAILURE;
+    };
+    let mut db = PgDatabase::new(pg);
     let shutdown = crate::cli::shutdown_signal();
     tokio::pin!(shutdown);
     // No lease without NATS: a writable server is fenced until the role can heartbeat.
@@ -186,8 +273,30 @@ async fn serve(args: Args, timing: Timing, mut db: PgDatabase, config: ConnectCo
             return ExitCode::FAILURE;
         }
     };
-    let name = args.node.clone();
-    run(&mut node, &mut shutdown, |event| say!(name, "{event}")).await;
+    loop {
+        for event in node.step().await {
+            say!(args.node, "{event}");
+        }
+        let message = match node.writable_until() {
+            Some(until) => format!(
+                "lease {}\n",
+                until.saturating_duration_since(Instant::now()).as_millis()
+            ),
+            None => "fenced\n".to_string(),
+        };
+        let sent = tokio::time::timeout(
+            timing.heartbeat_timeout,
+            to_watchdog.write_all(message.as_bytes()),
+        )
+        .await;
+        if !matches!(sent, Ok(Ok(()))) {
+            say!(args.node, "the watchdog does not listen");
+        }
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = tokio::time::sleep_until(node.next_wake()) => {}
+        }
+    }
     // Leaving: nothing here will renew the lease, so a primary's server must not outlive it.
     if node.database().state().await == DbState::Writable {
         match node.database().fence().await {

@@ -27,6 +27,7 @@ pub mod nats;
 pub mod postgres;
 pub mod protocol;
 pub mod timing;
+pub mod watchdog;
 
 pub use protocol::{
     Database, DbState, Event, KvError, LeaderRecord, LeaseKv, Node, NodeReport, Record, Role,

@@ -306,6 +306,19 @@ impl<K: LeaseKv, D: Database> Node<K, D> {
         &mut self.db
     }
 
+    /// Until when this node's database may accept writes: the end of its lease when it is a
+    /// primary that is not fenced, `None` otherwise.
+    pub fn writable_until(&self) -> Option<Instant> {
+        match &self.role {
+            Role::Primary {
+                lease_from: Some(from),
+                fenced: false,
+                ..
+            } => Some(*from + self.timing.lease()),
+            _ => None,
+        }
+    }
+
     /// When the next round is due: one heartbeat interval after the last attempt, earlier when a
     /// writable primary's lease runs out before.
     pub fn next_wake(&self) -> Instant {

@@ -541,6 +541,14 @@ impl FailoverAgent {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// SIGKILL: the agent cannot do anything on the way out.
+    fn kill_hard(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
     /// SIGTERM, and waits for it to exit.
     fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -598,4 +606,80 @@ async fn agent_processes_a_stopped_primary_agent_fences_its_postgres_and_the_sta
     assert!(log.contains("fenced: the agent stops"), "{log}");
     let log_b = agent_b.log();
     assert!(log_b.contains("promoted at revision"), "{log_b}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_processes_a_primary_agent_killed_with_sigkill_is_fenced_by_its_watchdog() {
+    let dir = TempDir::new("failover-sigkill");
+    let server = NatsServer::start(dir.path());
+    let (a, b) = replicated_pair(dir.path(), true);
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    let mut agent_a = FailoverAgent::start(&server.url(), "a", true, &a, dir.path());
+    let _agent_b = FailoverAgent::start(&server.url(), "b", false, &b, dir.path());
+    let leader = kv(&server.url()).await;
+    eventually("a leads", || {
+        let leader = &leader;
+        async move {
+            let record = leader.read("pg.leader", OP).await.ok()??;
+            String::from_utf8_lossy(&record.value)
+                .contains("\"holder\":\"a\"")
+                .then_some(())
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(a.accepts_writes(), "{}", agent_a.log());
+
+    let samples: Arc<Mutex<Vec<(Instant, bool, bool)>>> = Arc::default();
+    let (stop, _) = watch::channel(false);
+    let sampler = {
+        let (a, b, samples, mut stop) = (a.clone(), b.clone(), samples.clone(), stop.subscribe());
+        tokio::spawn(async move {
+            while !*stop.borrow_and_update() {
+                let (a2, b2) = (a.clone(), b.clone());
+                let at = Instant::now();
+                let (wa, wb) = tokio::join!(
+                    tokio::task::spawn_blocking(move || a2.accepts_writes()),
+                    tokio::task::spawn_blocking(move || b2.accepts_writes()),
+                );
+                samples.lock().unwrap().push((at, wa.unwrap(), wb.unwrap()));
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let killed = Instant::now();
+    agent_a.kill_hard();
+    let b2 = b.clone();
+    eventually("b promoted", || {
+        let b = b2.clone();
+        async move {
+            tokio::task::spawn_blocking(move || b.accepts_writes())
+                .await
+                .unwrap()
+                .then_some(())
+        }
+    })
+    .await;
+    stop.send_replace(true);
+    sampler.await.unwrap();
+    let samples = samples.lock().unwrap().clone();
+    assert!(
+        samples.iter().all(|s| !(s.1 && s.2)),
+        "both sides accepted writes"
+    );
+    let fenced = samples
+        .iter()
+        .find(|s| s.0 >= killed && !s.1)
+        .expect("a fenced")
+        .0;
+    let promoted = samples.iter().find(|s| s.2).expect("b promoted").0;
+    assert!(fenced < promoted);
+    eprintln!(
+        "agent SIGKILL → old primary refuses writes {:?}, → standby accepts writes {:?}",
+        fenced - killed,
+        promoted - killed
+    );
+    let log = agent_a.log();
+    assert!(log.contains("fenced: the agent is gone"), "{log}");
 }
