@@ -502,6 +502,17 @@ struct FailoverAgent {
 
 impl FailoverAgent {
     fn start(url: &str, name: &str, initial: bool, side: &Side, dir: &Path) -> Self {
+        Self::start_with_env(url, name, initial, side, dir, &[])
+    }
+
+    fn start_with_env(
+        url: &str,
+        name: &str,
+        initial: bool,
+        side: &Side,
+        dir: &Path,
+        env: &[(&str, &str)],
+    ) -> Self {
         let log = dir.join(format!("agent-{name}.log"));
         let file = std::fs::File::create(&log).unwrap();
         let mut command = Command::new(env!("CARGO_BIN_EXE_fleet-test-agent"));
@@ -525,6 +536,7 @@ impl FailoverAgent {
             .args(["--failover-timeout-ms", "3000"])
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(file.try_clone().unwrap())
             .stderr(file);
@@ -682,4 +694,72 @@ async fn agent_processes_a_primary_agent_killed_with_sigkill_is_fenced_by_its_wa
     );
     let log = agent_a.log();
     assert!(log.contains("fenced: the agent is gone"), "{log}");
+}
+
+/// The pids of processes whose command line contains `needle`.
+fn processes_with(needle: &str) -> Vec<u32> {
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        if String::from_utf8_lossy(&cmdline).contains(needle) {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attack_the_failover_agent_never_shows_the_nats_password_and_its_watchdog_inherits_no_environment()
+ {
+    const PASSWORD: &str = "failover-s3cret-pw";
+    let dir = TempDir::new("failover-secret");
+    let side = Side::new(&pg_bin(), &dir.path().join("a"));
+    // Nothing listens on this port: the agent keeps retrying and says why.
+    let port = free_port();
+    let url = format!("nats://operator:{PASSWORD}@127.0.0.1:{port}");
+    let mut agent = FailoverAgent::start_with_env(
+        &url,
+        "a",
+        true,
+        &side,
+        dir.path(),
+        &[
+            ("HARMONY_NATS_USER", "operator"),
+            ("HARMONY_NATS_PASSWORD", PASSWORD),
+        ],
+    );
+    let data = side.data.display().to_string();
+    let watchdog = eventually("the watchdog runs", || {
+        let data = data.clone();
+        async move {
+            processes_with("failover-watchdog").into_iter().find(|pid| {
+                let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                String::from_utf8_lossy(&cmdline).contains(&data)
+            })
+        }
+    })
+    .await;
+    let environ = std::fs::read(format!("/proc/{watchdog}/environ")).unwrap_or_default();
+    let environ = String::from_utf8_lossy(&environ).replace('\0', " ");
+    assert!(!environ.contains(PASSWORD), "{environ}");
+    assert!(!environ.contains("HARMONY_NATS"), "{environ}");
+    let cmdline = std::fs::read(format!("/proc/{watchdog}/cmdline")).unwrap_or_default();
+    assert!(!String::from_utf8_lossy(&cmdline).contains(PASSWORD));
+    eventually("a retry message", || async {
+        agent.log().contains("retrying").then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    agent.stop();
+    let log = agent.log();
+    assert!(!log.contains(PASSWORD), "{log}");
+    assert!(log.contains("127.0.0.1"), "{log}");
+    // The watchdog left with its agent.
+    eventually("the watchdog exits", || async {
+        (!processes_with("failover-watchdog").contains(&watchdog)).then_some(())
+    })
+    .await;
 }
