@@ -17,6 +17,7 @@ mod claims;
 pub mod config;
 pub mod endpoint;
 pub mod error;
+pub mod failover_timing;
 mod future;
 pub mod higher_order;
 pub mod operation;
@@ -37,6 +38,7 @@ pub mod __private;
 pub use capability::Capability;
 pub use endpoint::{Endpoint, Protocol};
 pub use error::{Error, ErrorKind, Result};
+pub use failover_timing::FailoverTiming;
 pub use future::BoxFuture;
 pub use harmony_derive::{Provider, Score, capability, score, topology};
 pub use higher_order::{Decentralized, Failover};
@@ -64,8 +66,8 @@ pub mod prelude {
         Cidr, DomainName, Duration, ImageRef, IpAddress, Port, Quantity, Secret, Url,
     };
     pub use crate::{
-        Arch, Change, Decentralized, Error, ErrorKind, Failover, Operation, Operations, Outcome,
-        Placement, Plan, Provider, Score, ScoreContext, ScoreKind, ScoreOutputs, SmokeCheck,
-        SmokeTest, SqlLogin, Topology, score, topology,
+        Arch, Change, Decentralized, Error, ErrorKind, Failover, FailoverTiming, Operation,
+        Operations, Outcome, Placement, Plan, Provider, Score, ScoreContext, ScoreKind,
+        ScoreOutputs, SmokeCheck, SmokeTest, SqlLogin, Topology, failover_timing, score, topology,
     };
 }

@@ -25,6 +25,7 @@ book_chapters! {
     Config => "ch10-config.md",
     HelmCharts => "ch11-helm.md",
     FailoverAndSites => "ch12-failover.md",
+    FailoverNeverSplits => "ch14-failover-never-splits.md",
     SmokeTests => "ch13-smoke-tests.md",
     OwnCapability => "ch14-own-capability.md",
 }

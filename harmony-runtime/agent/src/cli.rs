@@ -47,8 +47,18 @@ struct Args {
     heartbeat_ms: u64,
 }
 
-/// Parses the command line and runs the agent until SIGTERM or Ctrl-C.
+/// Parses the command line and runs the agent until SIGTERM or Ctrl-C; `harmony-agent failover
+/// ...` runs the failover role instead ([`crate::failover::cli`]).
 pub fn main() -> ExitCode {
+    if std::env::args_os().nth(1).is_some_and(|a| a == "failover") {
+        return crate::failover::cli::main(std::env::args_os().skip(1));
+    }
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == "failover-watchdog")
+    {
+        return crate::failover::cli::watchdog_main(std::env::args_os().skip(1));
+    }
     let args = Args::parse();
     let config = AgentConfig {
         url: args.nats,
@@ -89,7 +99,8 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn shutdown_signal() {
+/// Completes on SIGTERM or Ctrl-C.
+pub(crate) async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     match signal(SignalKind::terminate()) {
         Ok(mut term) => {

@@ -15,6 +15,7 @@
 
 pub mod backoff;
 pub mod cli;
+pub mod failover;
 pub mod local;
 pub mod supervisor;
 

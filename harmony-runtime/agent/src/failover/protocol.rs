@@ -1,0 +1,827 @@
+//! The failover protocol as a state machine over three injected parts: the key-value store
+//! ([`LeaseKv`], JetStream in production), the database ([`Database`], PostgreSQL in production)
+//! and time (`tokio::time`, which tests pause and advance). [`Node::step`] runs one round;
+//! [`Node::next_wake`] says when the next one is due.
+//!
+//! Invariants, each with its reason:
+//! - A node's database is writable only while the node holds the leader entry *and* its lease
+//!   runs: less than `heartbeat_timeout × failure_threshold` since it sent its last heartbeat
+//!   that the server accepted. So a primary cut off from NATS has fenced before the replica can
+//!   take over (`failover_timeout` is longer than the lease, in server time).
+//! - Leadership changes only by a compare-and-set of the leader entry's revision: two nodes
+//!   cannot both win, and a deposed primary's next heartbeat is refused.
+//! - Ages across nodes are differences of JetStream timestamps, never of local clocks.
+//! - Counters: `failure_threshold` consecutive failures fence; `success_threshold` consecutive
+//!   successes unfence (a fenced leader) or allow a takeover (a replica). One late heartbeat does
+//!   neither.
+
+use std::future::Future;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
+
+use super::Timing;
+
+/// One stored value with its revision and the server's timestamp of the write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// The value.
+    pub value: Vec<u8>,
+    /// The revision (JetStream stream sequence).
+    pub revision: u64,
+    /// When the server stored it (JetStream message time, ms since the Unix epoch).
+    pub stamp_ms: u64,
+}
+
+/// Why a key-value operation failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KvError {
+    /// The compare-and-set found another revision (or the key already existed).
+    Conflict,
+    /// No answer in time, no connection, or a server error.
+    Unavailable(String),
+}
+
+/// The key-value operations the protocol needs; every call gives up after `timeout`.
+pub trait LeaseKv {
+    /// The latest value of `key`, `None` when it does not exist.
+    fn read(
+        &self,
+        key: &str,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Option<Record>, KvError>> + Send;
+    /// Writes `key` only when it does not exist; the new revision.
+    fn create(
+        &self,
+        key: &str,
+        value: Vec<u8>,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<u64, KvError>> + Send;
+    /// Writes `key` only when its latest revision is `expected`; the new revision.
+    fn update(
+        &self,
+        key: &str,
+        value: Vec<u8>,
+        expected: u64,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<u64, KvError>> + Send;
+    /// Writes `key` unconditionally; the new revision.
+    fn put(
+        &self,
+        key: &str,
+        value: Vec<u8>,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<u64, KvError>> + Send;
+}
+
+/// What the database is doing, as far as the failover role can tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbState {
+    /// A primary that accepts writes.
+    Writable,
+    /// A primary that refuses writes (fenced).
+    Fenced,
+    /// A standby replaying the primary's log; `lag_bytes` behind when known.
+    Standby {
+        /// Bytes of log received but not replayed, when known.
+        lag_bytes: Option<u64>,
+    },
+    /// Not answering.
+    Down(String),
+}
+
+/// The database operations the protocol needs.
+pub trait Database {
+    /// The database's current state.
+    fn state(&mut self) -> impl Future<Output = DbState> + Send;
+    /// Makes it refuse writes (and end the sessions that could still write).
+    fn fence(&mut self) -> impl Future<Output = Result<(), String>> + Send;
+    /// Makes a fenced primary accept writes again.
+    fn unfence(&mut self) -> impl Future<Output = Result<(), String>> + Send;
+    /// Turns a standby into a primary that accepts writes.
+    fn promote(&mut self) -> impl Future<Output = Result<(), String>> + Send;
+}
+
+/// The value of the leader entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaderRecord {
+    /// The node that holds leadership.
+    pub holder: String,
+    /// Incremented by every takeover.
+    pub epoch: u64,
+    /// Why this node became leader (`bootstrap`, `primary east silent for 6.2s`...).
+    pub reason: String,
+    /// The id of this write: a heartbeat whose answer was lost recognises itself by it.
+    #[serde(default)]
+    pub write: String,
+    /// Whether the holder's database accepted writes when it wrote this heartbeat.
+    #[serde(default)]
+    pub writable: bool,
+    /// The holder's last notable event.
+    #[serde(default)]
+    pub last_event: Option<String>,
+}
+
+/// What each node writes under its own key on every round (for `status`, and as the replica's
+/// source of server time).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeReport {
+    /// The node.
+    pub node: String,
+    /// `primary`, `replica` or `deposed`.
+    pub role: String,
+    /// Whether its database accepts writes.
+    pub writable: bool,
+    /// Replication lag in bytes (a standby's), when known.
+    pub lag_bytes: Option<u64>,
+    /// The last notable event (`fenced: ...`, `promoted: ...`).
+    pub last_event: Option<String>,
+}
+
+/// The node's role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Role {
+    /// Not started: the leader entry has not been read yet.
+    Starting,
+    /// Holds the leader entry.
+    Primary {
+        /// The epoch it holds.
+        epoch: u64,
+        /// The revision it last wrote (the one its next heartbeat expects).
+        revision: u64,
+        /// The revision of the write that made it leader: its fencing token.
+        token: u64,
+        /// When it sent its last accepted heartbeat.
+        lease_from: Option<Instant>,
+        /// Whether its database was fenced by this role.
+        fenced: bool,
+        /// Whether its database still needs promoting (a promotion that failed).
+        needs_promote: bool,
+    },
+    /// Follows the leader; takes over when the leader falls silent.
+    Replica,
+    /// Was primary, lost leadership: its database stays fenced until it rejoins as a replica.
+    Deposed {
+        /// Who holds leadership now.
+        by: String,
+    },
+}
+
+/// What one round did, for the log and for tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Created the leader entry (first start of the designated primary).
+    Bootstrapped {
+        /// The fencing token.
+        revision: u64,
+    },
+    /// A heartbeat failed (`consecutive` in a row).
+    HeartbeatFailed {
+        /// Failures in a row.
+        consecutive: u32,
+        /// Why.
+        reason: String,
+    },
+    /// The database was fenced.
+    Fenced {
+        /// Why.
+        reason: String,
+    },
+    /// The database accepts writes again.
+    Unfenced,
+    /// Another node took leadership.
+    Deposed {
+        /// The new holder.
+        by: String,
+    },
+    /// This node won leadership and promoted its database.
+    Promoted {
+        /// The fencing token.
+        revision: u64,
+        /// The age of the old primary's last heartbeat (server time) when it took over.
+        silent_ms: u64,
+    },
+    /// Another node changed the leader entry first.
+    LostRace,
+    /// A database or store operation failed.
+    Failed(String),
+}
+
+impl std::fmt::Display for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Event::Bootstrapped { revision } => {
+                write!(f, "bootstrapped leadership at revision {revision}")
+            }
+            Event::HeartbeatFailed {
+                consecutive,
+                reason,
+            } => {
+                write!(f, "heartbeat failed ({consecutive} in a row): {reason}")
+            }
+            Event::Fenced { reason } => write!(f, "fenced: {reason}"),
+            Event::Unfenced => write!(f, "accepts writes"),
+            Event::Deposed { by } => write!(f, "deposed: {by} holds leadership"),
+            Event::Promoted {
+                revision,
+                silent_ms,
+            } => write!(
+                f,
+                "promoted at revision {revision}: the primary was silent for {silent_ms} ms"
+            ),
+            Event::LostRace => write!(f, "another node changed leadership first"),
+            Event::Failed(reason) => write!(f, "{reason}"),
+        }
+    }
+}
+
+/// One node of a failover pair.
+pub struct Node<K, D> {
+    name: String,
+    leader_key: String,
+    node_key: String,
+    timing: Timing,
+    initial_primary: bool,
+    kv: K,
+    db: D,
+    role: Role,
+    failures: u32,
+    successes: u32,
+    last_attempt: Option<Instant>,
+    last_event: Option<String>,
+    lag_bytes: Option<u64>,
+    /// Why the current leader became leader (kept in every heartbeat it writes).
+    leader_reason: String,
+    /// Heartbeats whose answer was lost (timed out) since the last known revision, with when
+    /// each was sent: any of them may have been applied.
+    in_flight: Vec<(String, Instant)>,
+    /// Makes write ids unique across restarts of this node.
+    nonce: u64,
+    /// Write ids issued.
+    writes: u64,
+}
+
+impl<K: LeaseKv, D: Database> Node<K, D> {
+    /// A node `name` of pair `pair`. `initial_primary` marks the node that creates the leader
+    /// entry when there is none yet (the pair's first start); after that the entry decides.
+    /// Fails when the timing breaks the rule of [`Timing::check`].
+    pub fn new(
+        pair: &str,
+        name: &str,
+        timing: Timing,
+        initial_primary: bool,
+        kv: K,
+        db: D,
+    ) -> Result<Self, String> {
+        timing.check()?;
+        Ok(Node {
+            name: name.to_string(),
+            leader_key: format!("{pair}.leader"),
+            node_key: format!("{pair}.node.{name}"),
+            timing,
+            initial_primary,
+            kv,
+            db,
+            role: Role::Starting,
+            failures: 0,
+            successes: 0,
+            last_attempt: None,
+            last_event: None,
+            lag_bytes: None,
+            leader_reason: String::new(),
+            in_flight: Vec::new(),
+            nonce: fastrand::u64(..),
+            writes: 0,
+        })
+    }
+
+    /// The node's role.
+    pub fn role(&self) -> &Role {
+        &self.role
+    }
+
+    /// The node's database.
+    pub fn database(&mut self) -> &mut D {
+        &mut self.db
+    }
+
+    /// Until when this node's database may accept writes: the end of its lease when it is a
+    /// primary that is not fenced, `None` otherwise.
+    pub fn writable_until(&self) -> Option<Instant> {
+        match &self.role {
+            Role::Primary {
+                lease_from: Some(from),
+                fenced: false,
+                ..
+            } => Some(*from + self.timing.lease()),
+            _ => None,
+        }
+    }
+
+    /// When the next round is due: one heartbeat interval after the last attempt, earlier when a
+    /// writable primary's lease runs out before.
+    pub fn next_wake(&self) -> Instant {
+        let now = Instant::now();
+        let next = self
+            .last_attempt
+            .map_or(now, |at| at + self.timing.heartbeat_timeout);
+        match &self.role {
+            Role::Primary {
+                lease_from: Some(from),
+                fenced: false,
+                ..
+            } => next.min(*from + self.timing.lease()),
+            _ => next,
+        }
+    }
+
+    /// Runs one round and says what happened.
+    pub async fn step(&mut self) -> Vec<Event> {
+        let mut events = Vec::new();
+        self.last_attempt = Some(Instant::now());
+        match self.role.clone() {
+            Role::Starting => self.start(&mut events).await,
+            Role::Primary { .. } => self.primary_round(&mut events).await,
+            Role::Replica => self.replica_round(&mut events).await,
+            Role::Deposed { .. } => self.deposed_round(&mut events).await,
+        }
+        if let Some(last) = events
+            .iter()
+            .rev()
+            .find(|e| !matches!(e, Event::HeartbeatFailed { .. }))
+        {
+            self.last_event = Some(last.to_string());
+        }
+        events
+    }
+
+    /// The leader entry's value: the heartbeat is also the primary's report for `status`, so a
+    /// round of the primary is one write.
+    fn leader_value(&self, epoch: u64, reason: &str, write: &str) -> Vec<u8> {
+        serde_json::to_vec(&LeaderRecord {
+            holder: self.name.clone(),
+            epoch,
+            reason: reason.to_string(),
+            write: write.to_string(),
+            writable: matches!(self.role, Role::Primary { fenced: false, .. }),
+            last_event: self.last_event.clone(),
+        })
+        .unwrap_or_default()
+    }
+
+    /// How long an operation may take: a heartbeat timeout, and never past a writable
+    /// primary's lease, so that the round ends in time to fence.
+    fn op_timeout(&self) -> Duration {
+        match &self.role {
+            Role::Primary {
+                lease_from: Some(from),
+                fenced: false,
+                ..
+            } => self
+                .timing
+                .heartbeat_timeout
+                .min((*from + self.timing.lease()).saturating_duration_since(Instant::now())),
+            _ => self.timing.heartbeat_timeout,
+        }
+    }
+
+    /// A heartbeat sent at `sent` was applied at `revision`: the lease runs from `sent`.
+    fn renewed(&mut self, new_revision: u64, sent: Instant) {
+        self.succeeded();
+        if let Role::Primary {
+            revision,
+            lease_from,
+            ..
+        } = &mut self.role
+        {
+            *revision = new_revision;
+            *lease_from = Some(sent);
+        }
+    }
+
+    fn set_revision(&mut self, new_revision: u64) {
+        if let Role::Primary { revision, .. } = &mut self.role {
+            *revision = new_revision;
+        }
+    }
+
+    fn next_id(&mut self) -> String {
+        self.writes += 1;
+        format!("{}-{:016x}-{}", self.name, self.nonce, self.writes)
+    }
+
+    fn failed(&mut self, events: &mut Vec<Event>, reason: String) {
+        self.failures = self.failures.saturating_add(1);
+        self.successes = 0;
+        events.push(Event::HeartbeatFailed {
+            consecutive: self.failures,
+            reason,
+        });
+    }
+
+    fn succeeded(&mut self) {
+        self.failures = 0;
+        self.successes = self.successes.saturating_add(1);
+    }
+
+    async fn start(&mut self, events: &mut Vec<Event>) {
+        let timeout = self.timing.heartbeat_timeout;
+        // Nothing may stay writable without a lease: whatever the database was doing before this
+        // agent started, it is fenced until a heartbeat is accepted.
+        let state = self.db.state().await;
+        let writable = state == DbState::Writable;
+        let current = match self.kv.read(&self.leader_key, timeout).await {
+            Ok(current) => current,
+            Err(KvError::Unavailable(reason)) => {
+                if writable {
+                    self.fence(events, "no lease yet: NATS does not answer")
+                        .await;
+                }
+                return self.failed(events, reason);
+            }
+            Err(KvError::Conflict) => return,
+        };
+        match current {
+            None if self.initial_primary => {
+                let sent = Instant::now();
+                self.leader_reason = "bootstrap".to_string();
+                let id = self.next_id();
+                let value = self.leader_value(1, "bootstrap", &id);
+                match self.kv.create(&self.leader_key, value, timeout).await {
+                    Ok(revision) => {
+                        self.succeeded();
+                        events.push(Event::Bootstrapped { revision });
+                        self.role = Role::Primary {
+                            epoch: 1,
+                            revision,
+                            token: revision,
+                            lease_from: Some(sent),
+                            fenced: !writable,
+                            needs_promote: matches!(state, DbState::Standby { .. }),
+                        };
+                        self.enforce(events).await;
+                    }
+                    Err(KvError::Conflict) => {}
+                    Err(KvError::Unavailable(reason)) => self.failed(events, reason),
+                }
+            }
+            None => self.role = Role::Replica,
+            Some(record) => match decode_leader(&record) {
+                Some(leader) if leader.holder == self.name => {
+                    self.leader_reason = leader.reason.clone();
+                    self.role = Role::Primary {
+                        epoch: leader.epoch,
+                        revision: record.revision,
+                        token: record.revision,
+                        lease_from: None,
+                        fenced: !writable,
+                        needs_promote: matches!(state, DbState::Standby { .. }),
+                    };
+                    self.primary_round(events).await;
+                }
+                Some(leader) => {
+                    if writable || state == DbState::Fenced {
+                        // A primary's database while another node leads: an old primary back.
+                        self.fence(events, "another node holds leadership").await;
+                        events.push(Event::Deposed {
+                            by: leader.holder.clone(),
+                        });
+                        self.role = Role::Deposed { by: leader.holder };
+                    } else {
+                        self.role = Role::Replica;
+                    }
+                }
+                None => events.push(Event::Failed(format!(
+                    "the leader entry {} is not readable; not taking any role",
+                    self.leader_key
+                ))),
+            },
+        }
+    }
+
+    async fn fence(&mut self, events: &mut Vec<Event>, reason: &str) {
+        match self.db.fence().await {
+            Ok(()) => events.push(Event::Fenced {
+                reason: reason.to_string(),
+            }),
+            Err(e) => events.push(Event::Failed(format!("cannot fence: {e}"))),
+        }
+    }
+
+    /// Fences a writable primary whose lease ran out or that failed too often; unfences a fenced
+    /// one that heartbeats again.
+    async fn enforce(&mut self, events: &mut Vec<Event>) {
+        let Role::Primary {
+            lease_from,
+            fenced,
+            needs_promote,
+            ..
+        } = self.role.clone()
+        else {
+            return;
+        };
+        let lease_runs = lease_from.is_some_and(|from| from.elapsed() < self.timing.lease());
+        if !fenced && (!lease_runs || self.failures >= self.timing.failure_threshold) {
+            let reason = if lease_runs {
+                format!("{} heartbeats failed in a row", self.failures)
+            } else {
+                format!("no heartbeat accepted for {:?}", self.timing.lease())
+            };
+            // Marked fenced even when fencing failed: it is retried on every round.
+            self.set_fenced(true, needs_promote);
+            self.fence(events, &reason).await;
+        } else if fenced && lease_runs && self.failures == 0 {
+            let state = self.db.state().await;
+            if state == DbState::Writable && !needs_promote {
+                // Fenced by this role but writable: fencing failed, or someone undid it.
+                self.fence(events, "still writable while fenced").await;
+                return;
+            }
+            if self.successes < self.timing.success_threshold {
+                return;
+            }
+            let result = if needs_promote || matches!(state, DbState::Standby { .. }) {
+                self.db.promote().await
+            } else {
+                self.db.unfence().await
+            };
+            match result {
+                Ok(()) => {
+                    self.set_fenced(false, false);
+                    events.push(Event::Unfenced);
+                }
+                Err(e) => events.push(Event::Failed(format!("cannot accept writes: {e}"))),
+            }
+        } else if fenced {
+            // Keep fencing until the database says it is fenced (a failed fence is retried).
+            if self.db.state().await == DbState::Writable {
+                self.fence(events, "still writable while fenced").await;
+            }
+        }
+    }
+
+    fn set_fenced(&mut self, value: bool, promote: bool) {
+        if let Role::Primary {
+            fenced,
+            needs_promote,
+            ..
+        } = &mut self.role
+        {
+            *fenced = value;
+            *needs_promote = promote;
+        }
+    }
+
+    async fn primary_round(&mut self, events: &mut Vec<Event>) {
+        self.enforce(events).await;
+        let Role::Primary {
+            epoch, revision, ..
+        } = self.role.clone()
+        else {
+            return;
+        };
+        // A database that is down is no primary: no heartbeat, so the replica takes over after
+        // `failover_timeout` unless it comes back first.
+        // Bounded by the lease too: a database that does not answer is down.
+        let state = tokio::time::timeout(self.op_timeout(), self.db.state())
+            .await
+            .unwrap_or_else(|_| DbState::Down("no answer".to_string()));
+        if let DbState::Down(reason) = state {
+            self.failed(events, format!("database down: {reason}"));
+            self.enforce(events).await;
+            return;
+        }
+        let timeout = self.op_timeout();
+        let id = self.next_id();
+        let reason = self.leader_reason.clone();
+        let value = self.leader_value(epoch, &reason, &id);
+        let sent = Instant::now();
+        let update = self.kv.update(&self.leader_key, value, revision, timeout);
+        // After a heartbeat whose answer was lost, the entry is read at the same time: if one of
+        // those heartbeats was applied, the update is refused, and the read shows which one it
+        // was, in the same round trip.
+        let (result, current) = if self.in_flight.is_empty() {
+            (update.await, None)
+        } else {
+            let (result, current) = tokio::join!(update, self.kv.read(&self.leader_key, timeout));
+            (result, Some(current))
+        };
+        match result {
+            Ok(new_revision) => {
+                self.in_flight.clear();
+                self.renewed(new_revision, sent);
+            }
+            Err(KvError::Unavailable(reason)) => {
+                self.in_flight.push((id, sent));
+                self.failed(events, reason);
+            }
+            Err(KvError::Conflict) => {
+                let current = match current {
+                    Some(current) => current,
+                    None => self.kv.read(&self.leader_key, self.op_timeout()).await,
+                };
+                match current {
+                    Ok(Some(record)) => match decode_leader(&record) {
+                        Some(leader) if leader.holder == self.name && leader.epoch == epoch => {
+                            // One of this node's own heartbeats, applied after its timeout.
+                            let landed = self
+                                .in_flight
+                                .iter()
+                                .find(|(id, _)| *id == leader.write)
+                                .map(|(_, sent)| *sent);
+                            self.in_flight.clear();
+                            match landed {
+                                Some(sent) => self.renewed(record.revision, sent),
+                                None => {
+                                    self.set_revision(record.revision);
+                                    self.failed(events, "an earlier heartbeat landed late".into());
+                                }
+                            }
+                        }
+                        other => {
+                            let by = other.map_or_else(|| "nobody".to_string(), |l| l.holder);
+                            self.fence(events, &format!("deposed by {by}")).await;
+                            events.push(Event::Deposed { by: by.clone() });
+                            self.role = Role::Deposed { by };
+                            return;
+                        }
+                    },
+                    Ok(None) => {
+                        self.fence(events, "the leader entry is gone").await;
+                        events.push(Event::Deposed {
+                            by: "nobody".to_string(),
+                        });
+                        self.role = Role::Deposed {
+                            by: "nobody".to_string(),
+                        };
+                        return;
+                    }
+                    Err(KvError::Unavailable(reason)) => self.failed(events, reason),
+                    Err(KvError::Conflict) => self.failed(events, "conflict".to_string()),
+                }
+            }
+        }
+        self.enforce(events).await;
+    }
+
+    async fn replica_round(&mut self, events: &mut Vec<Event>) {
+        let timeout = self.timing.heartbeat_timeout;
+        let state = self.db.state().await;
+        if let DbState::Standby { lag_bytes } = &state {
+            self.lag_bytes = *lag_bytes;
+        }
+        // The replica's own write gives the server's "now".
+        let Some(now_ms) = self.report("replica", events).await else {
+            return;
+        };
+        let record = match self.kv.read(&self.leader_key, timeout).await {
+            Ok(Some(record)) => record,
+            Ok(None) => return,
+            Err(KvError::Unavailable(reason)) => return self.failed(events, reason),
+            Err(KvError::Conflict) => return,
+        };
+        self.succeeded();
+        let Some(leader) = decode_leader(&record) else {
+            events.push(Event::Failed(format!(
+                "the leader entry {} is not readable; not taking over",
+                self.leader_key
+            )));
+            return;
+        };
+        // The entry was read after our write: no heartbeat between it and `now_ms` is missing.
+        let silent_ms = now_ms.saturating_sub(record.stamp_ms);
+        if leader.holder == self.name {
+            // A takeover whose answer was lost on the way back: it was applied, this node leads.
+            // Its lease is unknown, so it heartbeats before its database accepts writes.
+            self.leader_reason = leader.reason.clone();
+            self.role = Role::Primary {
+                epoch: leader.epoch,
+                revision: record.revision,
+                token: record.revision,
+                lease_from: None,
+                fenced: true,
+                needs_promote: true,
+            };
+            self.successes = 0;
+            return;
+        }
+        if silent_ms <= self.timing.failover_timeout.as_millis() as u64
+            || self.successes < self.timing.success_threshold
+        {
+            return;
+        }
+        if !matches!(state, DbState::Standby { .. }) {
+            events.push(Event::Failed(format!(
+                "the primary {} is silent for {silent_ms} ms, but this database cannot take over: {state:?}",
+                leader.holder
+            )));
+            return;
+        }
+        let sent = Instant::now();
+        let reason = format!(
+            "primary {} silent for {silent_ms} ms (failover_timeout {:?})",
+            leader.holder, self.timing.failover_timeout
+        );
+        let id = self.next_id();
+        let value = self.leader_value(leader.epoch + 1, &reason, &id);
+        match self
+            .kv
+            .update(&self.leader_key, value, record.revision, timeout)
+            .await
+        {
+            Ok(revision) => {
+                self.leader_reason = reason;
+                self.role = Role::Primary {
+                    epoch: leader.epoch + 1,
+                    revision,
+                    token: revision,
+                    lease_from: Some(sent),
+                    fenced: true,
+                    needs_promote: true,
+                };
+                events.push(Event::Promoted {
+                    revision,
+                    silent_ms,
+                });
+                // The winning write counts as a heartbeat: promote now, not a round later.
+                self.successes = self.timing.success_threshold;
+                self.enforce(events).await;
+            }
+            Err(KvError::Conflict) => events.push(Event::LostRace),
+            Err(KvError::Unavailable(reason)) => self.failed(events, reason),
+        }
+    }
+
+    async fn deposed_round(&mut self, events: &mut Vec<Event>) {
+        if self.db.state().await == DbState::Writable {
+            self.fence(events, "deposed: another node holds leadership")
+                .await;
+        }
+        self.report("deposed", events).await;
+    }
+
+    /// Writes this node's report; the server's timestamp of it (ms), when it could be read back.
+    async fn report(&mut self, role: &str, events: &mut Vec<Event>) -> Option<u64> {
+        let writable = matches!(self.role, Role::Primary { fenced: false, .. });
+        let report = NodeReport {
+            node: self.name.clone(),
+            role: role.to_string(),
+            writable,
+            lag_bytes: self.lag_bytes,
+            last_event: self.last_event.clone(),
+        };
+        let timeout = self.op_timeout();
+        let value = serde_json::to_vec(&report).unwrap_or_default();
+        let revision = match self.kv.put(&self.node_key, value, timeout).await {
+            Ok(revision) => revision,
+            Err(KvError::Unavailable(reason)) => {
+                if role != "primary" {
+                    self.failed(events, reason);
+                }
+                return None;
+            }
+            Err(KvError::Conflict) => return None,
+        };
+        if role == "primary" {
+            // The primary's clock is its lease; only the replica needs the server's time.
+            return None;
+        }
+        match self.kv.read(&self.node_key, timeout).await {
+            Ok(Some(record)) if record.revision >= revision => Some(record.stamp_ms),
+            Ok(_) => None,
+            Err(KvError::Unavailable(reason)) => {
+                if role != "primary" {
+                    self.failed(events, reason);
+                }
+                None
+            }
+            Err(KvError::Conflict) => None,
+        }
+    }
+}
+
+fn decode_leader(record: &Record) -> Option<LeaderRecord> {
+    serde_json::from_slice(&record.value).ok()
+}
+
+/// Runs `node` until `shutdown` completes, logging each event with `log`.
+pub async fn run<K: LeaseKv, D: Database>(
+    node: &mut Node<K, D>,
+    shutdown: impl Future<Output = ()>,
+    mut log: impl FnMut(&Event),
+) {
+    tokio::pin!(shutdown);
+    loop {
+        for event in node.step().await {
+            log(&event);
+        }
+        tokio::select! {
+            _ = &mut shutdown => return,
+            _ = tokio::time::sleep_until(node.next_wake()) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
