@@ -26,6 +26,20 @@ const ANSWER: Duration = Duration::from_secs(120);
 /// The example's plan with a database added: the cases edit this text.
 const DB_LINE: &str = "        db = Postgres { storage: \"10Gi\", place: nuc };\n";
 
+/// The workspace whose crates the scratch project uses: this one, or `EDITOR_TEST_WORKSPACE`
+/// (another checkout, to measure its macros for comparison).
+fn workspace() -> PathBuf {
+    std::env::var_os("EDITOR_TEST_WORKSPACE").map_or_else(
+        || {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .expect("workspace")
+                .to_path_buf()
+        },
+        PathBuf::from,
+    )
+}
+
 fn rust_analyzer() -> Option<PathBuf> {
     let out = Command::new("rustup")
         .args(["which", "rust-analyzer"])
@@ -56,9 +70,7 @@ impl Client {
         // The workspace's target directory (the one this test was built in, or `target/`), so
         // that rust-analyzer's `cargo check` reuses the dependencies `cargo clippy`/`cargo check`
         // built there instead of building them again for the scratch project.
-        let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .expect("workspace");
+        let workspace = workspace();
         let target = std::env::var_os("CARGO_TARGET_DIR")
             .map_or_else(|| workspace.join("target"), PathBuf::from);
         let mut child = Command::new(program)
@@ -269,9 +281,7 @@ fn hover_text(result: &Value) -> String {
 /// workspace's crates by path and built into `target` (the workspace's, when given, so that
 /// its built dependencies are reused).
 fn scratch_project(dir: &Path) -> String {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace");
+    let workspace = workspace();
     let example = std::fs::read_to_string(workspace.join("examples/src/bin/homelab.rs"))
         .expect("homelab example");
     let text = example.replacen(
@@ -398,6 +408,39 @@ fn rust_analyzer_sees_scores() {
     };
     println!("go-to-definition on `Postgres`: {target_count} target(s)");
 
+    // Completion: a field name being typed, a score type after `=`, a host in `place:`.
+    let mut completion = |lsp: &mut Client, text: String, at: Value| -> Vec<String> {
+        version += 1;
+        lsp.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+        );
+        let result = lsp.request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": uri}, "position": at}),
+        );
+        if std::env::var_os("EDITOR_TEST_DEBUG").is_some() {
+            eprintln!("completion: {result}");
+        }
+        completion_labels(&result)
+    };
+    let field_text = original.replace("storage: \"10Gi\"", "sto: \"10Gi\"");
+    let at = pos(&field_text, "sto: \"10Gi\"", 3);
+    let fields = completion(&mut lsp, field_text, at);
+    println!("completion at `sto|: \"10Gi\"`: {} items", fields.len());
+    let bare_text = original.replace("storage: \"10Gi\", place: nuc", "place: nuc, sto");
+    let at = pos(&bare_text, "nuc, sto", 8);
+    let bare = completion(&mut lsp, bare_text, at);
+    println!("completion at `sto|`: {} items", bare.len());
+    let kind_text = original.replace(DB_LINE, "        db = Pos\n");
+    let at = pos(&kind_text, "db = Pos", 8);
+    let kinds = completion(&mut lsp, kind_text, at);
+    println!("completion at `db = Pos|`: {} items", kinds.len());
+    let host_text = original.replace("place: nuc", "place: n");
+    let at = pos(&host_text, "place: n", 8);
+    let hosts = completion(&mut lsp, host_text, at);
+    println!("completion at `place: n|`: {} items", hosts.len());
+
     // A misspelt field, while typing: the macro's own error, on the field.
     let misspelt = original.replace("storage: \"10Gi\"", "storrage: \"10Gi\"");
     version += 1;
@@ -470,39 +513,6 @@ fn rust_analyzer_sees_scores() {
         }
     }
     std::fs::write(root.join("src/main.rs"), &original).expect("save");
-
-    // Completion: a field name being typed, a score type after `=`, a host in `place:`.
-    let mut completion = |lsp: &mut Client, text: String, at: Value| -> Vec<String> {
-        version += 1;
-        lsp.notify(
-            "textDocument/didChange",
-            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
-        );
-        let result = lsp.request(
-            "textDocument/completion",
-            json!({"textDocument": {"uri": uri}, "position": at}),
-        );
-        if std::env::var_os("EDITOR_TEST_DEBUG").is_some() {
-            eprintln!("completion: {result}");
-        }
-        completion_labels(&result)
-    };
-    let field_text = original.replace("storage: \"10Gi\"", "sto: \"10Gi\"");
-    let at = pos(&field_text, "sto: \"10Gi\"", 3);
-    let fields = completion(&mut lsp, field_text, at);
-    println!("completion at `sto|: \"10Gi\"`: {} items", fields.len());
-    let bare_text = original.replace("storage: \"10Gi\", place: nuc", "place: nuc, sto");
-    let at = pos(&bare_text, "nuc, sto", 8);
-    let bare = completion(&mut lsp, bare_text, at);
-    println!("completion at `sto|`: {} items", bare.len());
-    let kind_text = original.replace(DB_LINE, "        db = Pos\n");
-    let at = pos(&kind_text, "db = Pos", 8);
-    let kinds = completion(&mut lsp, kind_text, at);
-    println!("completion at `db = Pos|`: {} items", kinds.len());
-    let host_text = original.replace("place: nuc", "place: n");
-    let at = pos(&host_text, "place: n", 8);
-    let hosts = completion(&mut lsp, host_text, at);
-    println!("completion at `place: n|`: {} items", hosts.len());
 
     println!("total {:.1} s", started.elapsed().as_secs_f64());
     assert!(
