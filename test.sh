@@ -14,6 +14,12 @@ if command -v rustup >/dev/null && ! rustup toolchain list | grep -q '^1\.95\.0-
   fi
 fi
 
+# The editor test (ui-tests/tests/editor.rs) drives the toolchain's rust-analyzer; it skips, with a
+# message, where the component cannot be installed.
+if command -v rustup >/dev/null && ! rustup which rust-analyzer >/dev/null 2>&1; then
+  rustup component add rust-analyzer || echo "rust-analyzer not installed: the editor test skips"
+fi
+
 echo "== rustfmt"
 cargo fmt --all -- --check
 

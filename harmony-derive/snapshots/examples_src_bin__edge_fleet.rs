@@ -169,51 +169,29 @@ impl ::harmony_dsl::topology::FleetDevice<Greenhouses> for greenhouses::east {}
 pub fn greenhouses() -> ::harmony_dsl::Plan<Greenhouses> {
     #[allow(unused_imports)]
     use ::harmony_dsl::__private as __hp;
-    const _: () = {
-        let __harmony_field = __hp::field_check(
-            <EdgeService as __hp::ScoreKind>::FIELDS,
-            "image",
-        );
-        if __harmony_field.bit & 272u32 == 0 {
-            __hp::check_str(
-                __harmony_field,
-                272u32,
-                "registry.example.com/greenhouse/sensor-agent:0.7.1",
-            );
-            __hp::check_str(
-                __harmony_field,
-                272u32,
-                "registry.example.com/greenhouse/updater:1.2",
-            );
-        }
-    };
     let mut __harmony_plan = ::harmony_dsl::Plan::<Greenhouses>::new("greenhouses");
-    let sensors = __harmony_plan
-        .add(
-            "sensors",
-            EdgeService::builder::<Greenhouses>()
-                .image(
-                    __hp::str_literal(
-                        "registry.example.com/greenhouse/sensor-agent:0.7.1",
-                    ),
-                )
-                .devices(Greenhouses::north)
-                .devices(Greenhouses::south)
-                .build(),
-            &[],
-        );
+    let sensors = EdgeService! {
+        [EdgeService] [const _ : () = { let __harmony_field = __hp::field_check(<
+        EdgeService as __hp::ScoreKind > ::FIELDS, "image"); if __harmony_field.bit &
+        272u32 == 0 { __hp::check_str(__harmony_field, 272u32,
+        "registry.example.com/greenhouse/sensor-agent:0.7.1");
+        __hp::check_str(__harmony_field, 272u32,
+        "registry.example.com/greenhouse/updater:1.2"); } };] [::harmony_dsl::Plan::add::
+        < EdgeService >] [& mut __harmony_plan, "sensors"] [& []] [EdgeService::builder::
+        < Greenhouses > ()] [([image]
+        [.image(__hp::str_literal("registry.example.com/greenhouse/sensor-agent:0.7.1"))])
+        ([devices] [.devices(Greenhouses::north).devices(Greenhouses::south)])]
+        [.build()]
+    };
     let _ = &sensors;
-    let updater = __harmony_plan
-        .add(
-            "updater",
-            EdgeService::builder::<Greenhouses>()
-                .image(__hp::str_literal("registry.example.com/greenhouse/updater:1.2"))
-                .devices(Greenhouses::north)
-                .devices(Greenhouses::south)
-                .devices(Greenhouses::east)
-                .build(),
-            &[sensors.id()],
-        );
+    let updater = EdgeService! {
+        [EdgeService] [] [::harmony_dsl::Plan::add:: < EdgeService >] [& mut
+        __harmony_plan, "updater"] [& [sensors.id()]] [EdgeService::builder:: <
+        Greenhouses > ()] [([image]
+        [.image(__hp::str_literal("registry.example.com/greenhouse/updater:1.2"))])
+        ([devices] [.devices(Greenhouses::north).devices(Greenhouses::south)
+        .devices(Greenhouses::east)])] [.build()]
+    };
     let _ = &updater;
     __harmony_plan
 }

@@ -158,74 +158,39 @@ const _: () = ::harmony_dsl::__private::check_field(
 pub fn lab() -> ::harmony_dsl::Plan<HomeLab> {
     #[allow(unused_imports)]
     use ::harmony_dsl::__private as __hp;
-    const _: () = {
-        let __harmony_field = __hp::field_check(
-            <WebApp as __hp::ScoreKind>::FIELDS,
-            "image",
-        );
-        if __harmony_field.bit & 272u32 == 0 {
-            __hp::check_str(__harmony_field, 272u32, "ghcr.io/requarks/wiki:2.5");
-            __hp::check_str(
-                __harmony_field,
-                272u32,
-                "ghcr.io/photoprism/photoprism:240915",
-            );
-        }
-    };
-    const _: () = {
-        let __harmony_field = __hp::field_check(
-            <WebApp as __hp::ScoreKind>::FIELDS,
-            "port",
-        );
-        if __harmony_field.bit & 488484u32 == 0 {
-            __hp::check_int(__harmony_field, 488484u32, 3000);
-            __hp::check_int(__harmony_field, 488484u32, 2342);
-        }
-    };
-    const _: () = {
-        let __harmony_field = __hp::field_check(
-            <WebApp as __hp::ScoreKind>::FIELDS,
-            "dns",
-        );
-        if __harmony_field.bit & 280u32 == 0 {
-            __hp::check_str(__harmony_field, 280u32, "wiki.home.arpa");
-            __hp::check_str(__harmony_field, 280u32, "photos.home.arpa");
-        }
-    };
-    const _: () = {
-        let __harmony_field = __hp::field_check(
-            <WebApp as __hp::ScoreKind>::FIELDS,
-            "namespace",
-        );
-        if __harmony_field.bit & 280u32 == 0 {
-            __hp::check_str(__harmony_field, 280u32, "apps");
-            __hp::check_str(__harmony_field, 280u32, "apps");
-        }
-    };
     let mut __harmony_plan = ::harmony_dsl::Plan::<HomeLab>::new("lab");
-    let wiki = __harmony_plan
-        .add(
-            "wiki",
-            WebApp::builder::<HomeLab>()
-                .image(__hp::str_literal("ghcr.io/requarks/wiki:2.5"))
-                .port(__hp::int_literal(3000))
-                .dns(__hp::str_literal("wiki.home.arpa"))
-                .namespace(__hp::str_literal("apps"))
-                .build(),
-            &[],
-        );
+    let wiki = WebApp! {
+        [WebApp] [const _ : () = { let __harmony_field = __hp::field_check(< WebApp as
+        __hp::ScoreKind > ::FIELDS, "image"); if __harmony_field.bit & 272u32 == 0 {
+        __hp::check_str(__harmony_field, 272u32, "ghcr.io/requarks/wiki:2.5");
+        __hp::check_str(__harmony_field, 272u32, "ghcr.io/photoprism/photoprism:240915");
+        } }; const _ : () = { let __harmony_field = __hp::field_check(< WebApp as
+        __hp::ScoreKind > ::FIELDS, "port"); if __harmony_field.bit & 488484u32 == 0 {
+        __hp::check_int(__harmony_field, 488484u32, 3000);
+        __hp::check_int(__harmony_field, 488484u32, 2342); } }; const _ : () = { let
+        __harmony_field = __hp::field_check(< WebApp as __hp::ScoreKind > ::FIELDS,
+        "dns"); if __harmony_field.bit & 280u32 == 0 { __hp::check_str(__harmony_field,
+        280u32, "wiki.home.arpa"); __hp::check_str(__harmony_field, 280u32,
+        "photos.home.arpa"); } }; const _ : () = { let __harmony_field =
+        __hp::field_check(< WebApp as __hp::ScoreKind > ::FIELDS, "namespace"); if
+        __harmony_field.bit & 280u32 == 0 { __hp::check_str(__harmony_field, 280u32,
+        "apps"); __hp::check_str(__harmony_field, 280u32, "apps"); } };]
+        [::harmony_dsl::Plan::add:: < WebApp >] [& mut __harmony_plan, "wiki"] [& []]
+        [WebApp::builder:: < HomeLab > ()] [([image]
+        [.image(__hp::str_literal("ghcr.io/requarks/wiki:2.5"))]) ([port]
+        [.port(__hp::int_literal(3000))]) ([dns]
+        [.dns(__hp::str_literal("wiki.home.arpa"))]) ([namespace]
+        [.namespace(__hp::str_literal("apps"))])] [.build()]
+    };
     let _ = &wiki;
-    let photos = __harmony_plan
-        .add(
-            "photos",
-            WebApp::builder::<HomeLab>()
-                .image(__hp::str_literal("ghcr.io/photoprism/photoprism:240915"))
-                .port(__hp::int_literal(2342))
-                .dns(__hp::str_literal("photos.home.arpa"))
-                .namespace(__hp::str_literal("apps"))
-                .build(),
-            &[],
-        );
+    let photos = WebApp! {
+        [WebApp] [] [::harmony_dsl::Plan::add:: < WebApp >] [& mut __harmony_plan,
+        "photos"] [& []] [WebApp::builder:: < HomeLab > ()] [([image]
+        [.image(__hp::str_literal("ghcr.io/photoprism/photoprism:240915"))]) ([port]
+        [.port(__hp::int_literal(2342))]) ([dns]
+        [.dns(__hp::str_literal("photos.home.arpa"))]) ([namespace]
+        [.namespace(__hp::str_literal("apps"))])] [.build()]
+    };
     let _ = &photos;
     __harmony_plan
 }

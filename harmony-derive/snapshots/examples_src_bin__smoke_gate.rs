@@ -1,6 +1,16 @@
 // Expansion of the macros in examples_src_bin__smoke_gate. Generated: HARMONY_BLESS=1 to update.
 
 // ---- derive(Score) ----
+#[allow(dead_code)]
+impl PageServed {
+    /// Stands for a score `score!` has already reported missing a required field, so
+    /// that the builder's typestate adds no second error. Never runs: the program does
+    /// not compile.
+    #[doc(hidden)]
+    pub fn __harmony_unfinished() -> Self {
+        ::core::unreachable!("a score with a missing required field does not compile")
+    }
+}
 impl ::harmony_dsl::ScoreKind for PageServed {
     const KIND: &'static str = "PageServed";
     const FIELDS: &'static [::harmony_dsl::FieldInfo] = &[
@@ -149,6 +159,8 @@ impl<
     __Url,
     __File,
 > PageServedBuilder<__T, ::harmony_dsl::__private::Unset, __Url, __File> {
+    /// The server's address.
+    ///
     ///Sets `server` (required).
     pub fn server(
         self,
@@ -173,6 +185,8 @@ impl<
     __Server,
     __File,
 > PageServedBuilder<__T, __Server, ::harmony_dsl::__private::Unset, __File> {
+    /// The page's URL.
+    ///
     ///Sets `url` (required).
     pub fn url(
         self,
@@ -192,6 +206,8 @@ impl<
     __Server,
     __Url,
 > PageServedBuilder<__T, __Server, __Url, ::harmony_dsl::__private::Unset> {
+    /// The page's file, relative to the project directory.
+    ///
     ///Sets `file` (required).
     pub fn file(
         self,
@@ -221,103 +237,79 @@ impl<__T, __Server, __Url, __File> PageServedBuilder<__T, __Server, __Url, __Fil
         }
     }
 }
+/**Fields of this score, as written in `score!`:
+
+- `server: Endpoint<Http>` (required): The server's address.
+- `url: Url` (required): The page's URL.
+- `file: String` (required): The page's file, relative to the project directory.*/
+#[doc(hidden)]
+#[macro_export]
+#[allow(non_local_definitions, non_snake_case)]
+macro_rules! PageServed_score_9426dc49 {
+    ($($input:tt)*) => {
+        ::harmony_dsl::__private::score_fields! { "PageServed"[("server" true) ("url"
+        true) ("file" true)] $($input)* }
+    };
+}
+#[doc(hidden)]
+#[allow(unused_imports)]
+pub use PageServed_score_9426dc49 as PageServed;
 
 // ---- score! ----
 /// A page and its server; `published.txt` is written only once the page is served.
 pub fn gated() -> ::harmony_dsl::Plan<Localhost> {
     #[allow(unused_imports)]
     use ::harmony_dsl::__private as __hp;
-    const _: () = {
-        let __harmony_field = __hp::field_check(
-            <ConfigFile as __hp::ScoreKind>::FIELDS,
-            "path",
-        );
-        if __harmony_field.bit & 272u32 == 0 {
-            __hp::check_str(__harmony_field, 272u32, "gate-site/index.html");
-            __hp::check_str(__harmony_field, 280u32, "gate.toml");
-            __hp::check_str(__harmony_field, 280u32, "published.txt");
-        }
-    };
-    const _: () = {
-        let __harmony_field = __hp::field_check(
-            <ConfigFile as __hp::ScoreKind>::FIELDS,
-            "content",
-        );
-        if __harmony_field.bit & 256u32 == 0 {
-            __hp::check_str(__harmony_field, 256u32, "<h1>Hello</h1>\n");
-            __hp::check_str(__harmony_field, 256u32, "live\n");
-        }
-    };
-    const _: () = {
-        let __harmony_field = __hp::field_check(
-            <LocalService as __hp::ScoreKind>::FIELDS,
-            "restart_on",
-        );
-        if __harmony_field.bit & 280u32 == 0 {
-            __hp::check_str(__harmony_field, 280u32, "gate.toml");
-        }
-    };
-    const _: () = {
-        let __harmony_field = __hp::field_check(
-            <PageServed as __hp::ScoreKind>::FIELDS,
-            "file",
-        );
-        if __harmony_field.bit & 272u32 == 0 {
-            __hp::check_str(__harmony_field, 272u32, "gate-site/index.html");
-        }
-    };
     let mut __harmony_plan = ::harmony_dsl::Plan::<Localhost>::new("gated");
-    let page = __harmony_plan
-        .add(
-            "page",
-            ConfigFile::builder::<Localhost>()
-                .path(__hp::str_literal("gate-site/index.html"))
-                .content(__hp::str_literal("<h1>Hello</h1>\n"))
-                .build(),
-            &[],
-        );
+    let page = ConfigFile! {
+        [ConfigFile] [const _ : () = { let __harmony_field = __hp::field_check(<
+        ConfigFile as __hp::ScoreKind > ::FIELDS, "path"); if __harmony_field.bit &
+        272u32 == 0 { __hp::check_str(__harmony_field, 272u32, "gate-site/index.html");
+        __hp::check_str(__harmony_field, 280u32, "gate.toml");
+        __hp::check_str(__harmony_field, 280u32, "published.txt"); } }; const _ : () = {
+        let __harmony_field = __hp::field_check(< ConfigFile as __hp::ScoreKind >
+        ::FIELDS, "content"); if __harmony_field.bit & 256u32 == 0 {
+        __hp::check_str(__harmony_field, 256u32, "<h1>Hello</h1>\n");
+        __hp::check_str(__harmony_field, 256u32, "live\n"); } };]
+        [::harmony_dsl::Plan::add:: < ConfigFile >] [& mut __harmony_plan, "page"] [& []]
+        [ConfigFile::builder:: < Localhost > ()] [([path]
+        [.path(__hp::str_literal("gate-site/index.html"))]) ([content]
+        [.content(__hp::str_literal("<h1>Hello</h1>\n"))])] [.build()]
+    };
     let _ = &page;
-    let config = __harmony_plan
-        .add(
-            "config",
-            ConfigFile::builder::<Localhost>()
-                .path(__hp::str_literal("gate.toml"))
-                .content(server_config())
-                .build(),
-            &[],
-        );
+    let config = ConfigFile! {
+        [ConfigFile] [] [::harmony_dsl::Plan::add:: < ConfigFile >] [& mut
+        __harmony_plan, "config"] [& []] [ConfigFile::builder:: < Localhost > ()]
+        [([path] [.path(__hp::str_literal("gate.toml"))]) ([content]
+        [.content(server_config())])] [.build()]
+    };
     let _ = &config;
-    let web = __harmony_plan
-        .add(
-            "web",
-            LocalService::builder::<Localhost>()
-                .command(serve_command())
-                .port(port())
-                .restart_on(::std::vec![__hp::str_literal("gate.toml")])
-                .build(),
-            &[page.id(), config.id()],
-        );
+    let web = LocalService! {
+        [LocalService] [const _ : () = { let __harmony_field = __hp::field_check(<
+        LocalService as __hp::ScoreKind > ::FIELDS, "restart_on"); if __harmony_field.bit
+        & 280u32 == 0 { __hp::check_str(__harmony_field, 280u32, "gate.toml"); } };]
+        [::harmony_dsl::Plan::add:: < LocalService >] [& mut __harmony_plan, "web"] [&
+        [page.id(), config.id()]] [LocalService::builder:: < Localhost > ()] [([command]
+        [.command(serve_command())]) ([port] [.port(port())]) ([restart_on]
+        [.restart_on(::std::vec![__hp::str_literal("gate.toml")])])] [.build()]
+    };
     let _ = &web;
-    let served = __harmony_plan
-        .add(
-            "served",
-            PageServed::builder::<Localhost>()
-                .server(server())
-                .url(page_url())
-                .file(__hp::str_literal("gate-site/index.html"))
-                .build(),
-            &[web.id()],
-        );
+    let served = PageServed! {
+        [PageServed] [const _ : () = { let __harmony_field = __hp::field_check(<
+        PageServed as __hp::ScoreKind > ::FIELDS, "file"); if __harmony_field.bit &
+        272u32 == 0 { __hp::check_str(__harmony_field, 272u32, "gate-site/index.html"); }
+        };] [::harmony_dsl::Plan::add:: < PageServed >] [& mut __harmony_plan, "served"]
+        [& [web.id()]] [PageServed::builder:: < Localhost > ()] [([server]
+        [.server(server())]) ([url] [.url(page_url())]) ([file]
+        [.file(__hp::str_literal("gate-site/index.html"))])] [.build()]
+    };
     let _ = &served;
-    let published = __harmony_plan
-        .add(
-            "published",
-            ConfigFile::builder::<Localhost>()
-                .path(__hp::str_literal("published.txt"))
-                .content(__hp::str_literal("live\n"))
-                .build(),
-            &[served.id()],
-        );
+    let published = ConfigFile! {
+        [ConfigFile] [] [::harmony_dsl::Plan::add:: < ConfigFile >] [& mut
+        __harmony_plan, "published"] [& [served.id()]] [ConfigFile::builder:: < Localhost
+        > ()] [([path] [.path(__hp::str_literal("published.txt"))]) ([content]
+        [.content(__hp::str_literal("live\n"))])] [.build()]
+    };
     let _ = &published;
     __harmony_plan
 }

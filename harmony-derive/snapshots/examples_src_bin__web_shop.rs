@@ -246,122 +246,61 @@ impl ::harmony_dsl::config::Config for ShopConfig {
 pub fn shop(config: &ShopConfig) -> ::harmony_dsl::Plan<OfficeRack> {
     #[allow(unused_imports)]
     use ::harmony_dsl::__private as __hp;
-    const _: () = {
-        let __harmony_field = __hp::field_check(
-            <Postgres as __hp::ScoreKind>::FIELDS,
-            "version",
-        );
-        if __harmony_field.bit & 523300u32 == 0 {
-            __hp::check_int(__harmony_field, 523300u32, 16);
-        }
-    };
-    const _: () = {
-        let __harmony_field = __hp::field_check(
-            <Postgres as __hp::ScoreKind>::FIELDS,
-            "namespace",
-        );
-        if __harmony_field.bit & 280u32 == 0 {
-            __hp::check_str(__harmony_field, 280u32, "shop");
-        }
-    };
-    const _: () = {
-        let __harmony_field = __hp::field_check(
-            <WebApp as __hp::ScoreKind>::FIELDS,
-            "image",
-        );
-        if __harmony_field.bit & 272u32 == 0 {
-            __hp::check_str(
-                __harmony_field,
-                272u32,
-                "registry.example.com/acme/shop:2.3.0",
-            );
-            __hp::check_str(
-                __harmony_field,
-                272u32,
-                "registry.example.com/acme/storefront:1.0.4",
-            );
-        }
-    };
-    const _: () = {
-        let __harmony_field = __hp::field_check(
-            <WebApp as __hp::ScoreKind>::FIELDS,
-            "port",
-        );
-        if __harmony_field.bit & 488484u32 == 0 {
-            __hp::check_int(__harmony_field, 488484u32, 8080);
-            __hp::check_int(__harmony_field, 488484u32, 8081);
-        }
-    };
-    const _: () = {
-        let __harmony_field = __hp::field_check(
-            <WebApp as __hp::ScoreKind>::FIELDS,
-            "dns",
-        );
-        if __harmony_field.bit & 280u32 == 0 {
-            __hp::check_str(__harmony_field, 280u32, "www.shop.example.com");
-            __hp::check_str(__harmony_field, 280u32, "shop.example.com");
-        }
-    };
-    const _: () = {
-        let __harmony_field = __hp::field_check(
-            <WebApp as __hp::ScoreKind>::FIELDS,
-            "namespace",
-        );
-        if __harmony_field.bit & 280u32 == 0 {
-            __hp::check_str(__harmony_field, 280u32, "shop");
-            __hp::check_str(__harmony_field, 280u32, "shop");
-        }
-    };
-    const _: () = {
-        let __harmony_field = __hp::field_check(
-            <WebApp as __hp::ScoreKind>::FIELDS,
-            "replicas",
-        );
-        if __harmony_field.bit & 523300u32 == 0 {
-            __hp::check_int(__harmony_field, 523300u32, 2);
-        }
-    };
     __hp::config_argument::<ShopConfig>();
     let mut __harmony_plan = ::harmony_dsl::Plan::<OfficeRack>::new("shop");
-    let db = __harmony_plan
-        .add(
-            "db",
-            Postgres::builder::<OfficeRack>()
-                .version(__hp::int_literal(16))
-                .storage(config.db_storage.clone())
-                .password(config.db_password.clone())
-                .place(OfficeRack::store)
-                .namespace(__hp::str_literal("shop"))
-                .build(),
-            &[],
-        );
+    let db = Postgres! {
+        [Postgres] [const _ : () = { let __harmony_field = __hp::field_check(< Postgres
+        as __hp::ScoreKind > ::FIELDS, "version"); if __harmony_field.bit & 523300u32 ==
+        0 { __hp::check_int(__harmony_field, 523300u32, 16); } }; const _ : () = { let
+        __harmony_field = __hp::field_check(< Postgres as __hp::ScoreKind > ::FIELDS,
+        "namespace"); if __harmony_field.bit & 280u32 == 0 {
+        __hp::check_str(__harmony_field, 280u32, "shop"); } };]
+        [::harmony_dsl::Plan::add:: < Postgres >] [& mut __harmony_plan, "db"] [& []]
+        [Postgres::builder:: < OfficeRack > ()] [([version]
+        [.version(__hp::int_literal(16))]) ([storage] [.storage(config.db_storage
+        .clone())]) ([password] [.password(config.db_password.clone())]) ([place]
+        [.place(OfficeRack::store)]) ([namespace]
+        [.namespace(__hp::str_literal("shop"))])] [.build()]
+    };
     let _ = &db;
-    let app = __harmony_plan
-        .add(
-            "app",
-            WebApp::builder::<OfficeRack>()
-                .image(__hp::str_literal("registry.example.com/acme/shop:2.3.0"))
-                .replicas(config.app_replicas)
-                .port(__hp::int_literal(8080))
-                .database(db.endpoint.clone())
-                .dns(__hp::str_literal("www.shop.example.com"))
-                .namespace(__hp::str_literal("shop"))
-                .build(),
-            &[db.id()],
-        );
+    let app = WebApp! {
+        [WebApp] [const _ : () = { let __harmony_field = __hp::field_check(< WebApp as
+        __hp::ScoreKind > ::FIELDS, "image"); if __harmony_field.bit & 272u32 == 0 {
+        __hp::check_str(__harmony_field, 272u32, "registry.example.com/acme/shop:2.3.0");
+        __hp::check_str(__harmony_field, 272u32,
+        "registry.example.com/acme/storefront:1.0.4"); } }; const _ : () = { let
+        __harmony_field = __hp::field_check(< WebApp as __hp::ScoreKind > ::FIELDS,
+        "port"); if __harmony_field.bit & 488484u32 == 0 {
+        __hp::check_int(__harmony_field, 488484u32, 8080);
+        __hp::check_int(__harmony_field, 488484u32, 8081); } }; const _ : () = { let
+        __harmony_field = __hp::field_check(< WebApp as __hp::ScoreKind > ::FIELDS,
+        "dns"); if __harmony_field.bit & 280u32 == 0 { __hp::check_str(__harmony_field,
+        280u32, "www.shop.example.com"); __hp::check_str(__harmony_field, 280u32,
+        "shop.example.com"); } }; const _ : () = { let __harmony_field =
+        __hp::field_check(< WebApp as __hp::ScoreKind > ::FIELDS, "namespace"); if
+        __harmony_field.bit & 280u32 == 0 { __hp::check_str(__harmony_field, 280u32,
+        "shop"); __hp::check_str(__harmony_field, 280u32, "shop"); } };]
+        [::harmony_dsl::Plan::add:: < WebApp >] [& mut __harmony_plan, "app"] [& [db
+        .id()]] [WebApp::builder:: < OfficeRack > ()] [([image]
+        [.image(__hp::str_literal("registry.example.com/acme/shop:2.3.0"))]) ([replicas]
+        [.replicas(config.app_replicas)]) ([port] [.port(__hp::int_literal(8080))])
+        ([database] [.database(db.endpoint.clone())]) ([dns]
+        [.dns(__hp::str_literal("www.shop.example.com"))]) ([namespace]
+        [.namespace(__hp::str_literal("shop"))])] [.build()]
+    };
     let _ = &app;
-    let storefront = __harmony_plan
-        .add(
-            "storefront",
-            WebApp::builder::<OfficeRack>()
-                .image(__hp::str_literal("registry.example.com/acme/storefront:1.0.4"))
-                .replicas(__hp::int_literal(2))
-                .port(__hp::int_literal(8081))
-                .dns(__hp::str_literal("shop.example.com"))
-                .namespace(__hp::str_literal("shop"))
-                .build(),
-            &[app.id()],
-        );
+    let storefront = WebApp! {
+        [WebApp] [const _ : () = { let __harmony_field = __hp::field_check(< WebApp as
+        __hp::ScoreKind > ::FIELDS, "replicas"); if __harmony_field.bit & 523300u32 == 0
+        { __hp::check_int(__harmony_field, 523300u32, 2); } };]
+        [::harmony_dsl::Plan::add:: < WebApp >] [& mut __harmony_plan, "storefront"] [&
+        [app.id()]] [WebApp::builder:: < OfficeRack > ()] [([image]
+        [.image(__hp::str_literal("registry.example.com/acme/storefront:1.0.4"))])
+        ([replicas] [.replicas(__hp::int_literal(2))]) ([port]
+        [.port(__hp::int_literal(8081))]) ([dns]
+        [.dns(__hp::str_literal("shop.example.com"))]) ([namespace]
+        [.namespace(__hp::str_literal("shop"))])] [.build()]
+    };
     let _ = &storefront;
     __harmony_plan
 }

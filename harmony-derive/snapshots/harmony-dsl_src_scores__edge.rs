@@ -1,6 +1,16 @@
 // Expansion of the macros in harmony-dsl_src_scores__edge. Generated: HARMONY_BLESS=1 to update.
 
 // ---- derive(Score) ----
+#[allow(dead_code)]
+impl EdgeService {
+    /// Stands for a score `score!` has already reported missing a required field, so
+    /// that the builder's typestate adds no second error. Never runs: the program does
+    /// not compile.
+    #[doc(hidden)]
+    pub fn __harmony_unfinished() -> Self {
+        ::core::unreachable!("a score with a missing required field does not compile")
+    }
+}
 impl ::harmony_dsl::ScoreKind for EdgeService {
     const KIND: &'static str = "EdgeService";
     const FIELDS: &'static [::harmony_dsl::FieldInfo] = &[
@@ -90,6 +100,8 @@ impl EdgeServiceImageIsSet for ::harmony_dsl::__private::Set<ImageRef> {
 }
 #[allow(dead_code)]
 impl<__T> EdgeServiceBuilder<__T, ::harmony_dsl::__private::Unset> {
+    /// Container image (an arm64 build).
+    ///
     ///Sets `image` (required).
     pub fn image(
         self,
@@ -104,6 +116,8 @@ impl<__T> EdgeServiceBuilder<__T, ::harmony_dsl::__private::Unset> {
 }
 #[allow(dead_code)]
 impl<__T, __Image> EdgeServiceBuilder<__T, __Image> {
+    /// Devices it runs on: devices of the topology's fleet.
+    ///
     ///Adds host `H` to `devices`.
     pub fn devices<__H>(mut self, _host: __H) -> Self
     where
@@ -141,3 +155,19 @@ impl<
             ::harmony_dsl::topology::arch::Aarch64,
         >,
 > EdgeServiceNeedsArchAarch64 for __H {}
+/**Fields of this score, as written in `score!`:
+
+- `image: ImageRef` (required): Container image (an arm64 build).
+- `devices: Vec<Placement>` (optional): Devices it runs on: devices of the topology's fleet.*/
+#[doc(hidden)]
+#[macro_export]
+#[allow(non_local_definitions, non_snake_case)]
+macro_rules! EdgeService_score_73a613a3 {
+    ($($input:tt)*) => {
+        ::harmony_dsl::__private::score_fields! { "EdgeService"[("image" true) ("devices"
+        false)] $($input)* }
+    };
+}
+#[doc(hidden)]
+#[allow(unused_imports)]
+pub use EdgeService_score_73a613a3 as EdgeService;

@@ -1,6 +1,16 @@
 // Expansion of the macros in harmony-dsl_src_scores__helm. Generated: HARMONY_BLESS=1 to update.
 
 // ---- derive(Score) ----
+#[allow(dead_code)]
+impl HelmChart {
+    /// Stands for a score `score!` has already reported missing a required field, so
+    /// that the builder's typestate adds no second error. Never runs: the program does
+    /// not compile.
+    #[doc(hidden)]
+    pub fn __harmony_unfinished() -> Self {
+        ::core::unreachable!("a score with a missing required field does not compile")
+    }
+}
 impl ::harmony_dsl::ScoreKind for HelmChart {
     const KIND: &'static str = "HelmChart";
     const FIELDS: &'static [::harmony_dsl::FieldInfo] = &[
@@ -139,6 +149,8 @@ impl HelmChartChartIsSet for ::harmony_dsl::__private::Set<String> {
 }
 #[allow(dead_code)]
 impl<__T> HelmChartBuilder<__T, ::harmony_dsl::__private::Unset> {
+    /// The chart: a local directory or a packaged `.tgz`, relative to the current directory.
+    ///
     ///Sets `chart` (required).
     pub fn chart(
         self,
@@ -157,26 +169,37 @@ impl<__T> HelmChartBuilder<__T, ::harmony_dsl::__private::Unset> {
 }
 #[allow(dead_code)]
 impl<__T, __Chart> HelmChartBuilder<__T, __Chart> {
+    /// Release name (`.Release.Name`; default: the score instance's name).
+    ///
     ///Sets `release` (optional).
     pub fn release(mut self, value: String) -> Self {
         self.release = ::core::option::Option::Some(value);
         self
     }
+    /// Namespace of the release (default `default`).
+    ///
     ///Sets `namespace` (optional).
     pub fn namespace(mut self, value: String) -> Self {
         self.namespace = ::core::option::Option::Some(value);
         self
     }
+    /// Values files (`-f`), in order.
+    ///
     ///Sets `values_files` (optional, empty by default).
     pub fn values_files(mut self, value: Vec<String>) -> Self {
         self.values_files = value;
         self
     }
+    /// Values set in the plan, e.g. from a typed struct: `values: { HelmValues::of(&my_values) }`.
+    /// They win over `values_files`.
+    ///
     ///Sets `values` (has a default).
     pub fn values(mut self, value: HelmValues) -> Self {
         self.values = ::core::option::Option::Some(value);
         self
     }
+    /// Check the values against the chart's `values.schema.json`, when it has one.
+    ///
     ///Sets `check_schema` (has a default).
     pub fn check_schema(mut self, value: bool) -> Self {
         self.check_schema = ::core::option::Option::Some(value);
@@ -205,3 +228,24 @@ const _: () = ::harmony_dsl::__private::check_kind(
     <bool as ::harmony_dsl::__private::ScoreField>::KIND,
     ::harmony_dsl::__private::Literal::Bool(true),
 );
+/**Fields of this score, as written in `score!`:
+
+- `chart: String` (required): The chart: a local directory or a packaged `.tgz`, relative to the current directory.
+- `release: Option<String>` (optional): Release name (`.Release.Name`; default: the score instance's name).
+- `namespace: Option<String>` (optional): Namespace of the release (default `default`).
+- `values_files: Vec<String>` (optional): Values files (`-f`), in order.
+- `values: HelmValues` (has a default): Values set in the plan, e.g. from a typed struct: `values: { HelmValues::of(&my_values) }`. They win over `values_files`.
+- `check_schema: bool` (default `true`): Check the values against the chart's `values.schema.json`, when it has one.*/
+#[doc(hidden)]
+#[macro_export]
+#[allow(non_local_definitions, non_snake_case)]
+macro_rules! HelmChart_score_979d8a7f {
+    ($($input:tt)*) => {
+        ::harmony_dsl::__private::score_fields! { "HelmChart"[("chart" true) ("release"
+        false) ("namespace" false) ("values_files" false) ("values" false)
+        ("check_schema" false)] $($input)* }
+    };
+}
+#[doc(hidden)]
+#[allow(unused_imports)]
+pub use HelmChart_score_979d8a7f as HelmChart;

@@ -1,6 +1,16 @@
 // Expansion of the macros in harmony-dsl_src_scores__local. Generated: HARMONY_BLESS=1 to update.
 
 // ---- derive(Score) ----
+#[allow(dead_code)]
+impl ConfigFile {
+    /// Stands for a score `score!` has already reported missing a required field, so
+    /// that the builder's typestate adds no second error. Never runs: the program does
+    /// not compile.
+    #[doc(hidden)]
+    pub fn __harmony_unfinished() -> Self {
+        ::core::unreachable!("a score with a missing required field does not compile")
+    }
+}
 impl ::harmony_dsl::ScoreKind for ConfigFile {
     const KIND: &'static str = "ConfigFile";
     const FIELDS: &'static [::harmony_dsl::FieldInfo] = &[
@@ -122,6 +132,8 @@ impl ConfigFileContentIsSet for ::harmony_dsl::__private::Set<String> {
 }
 #[allow(dead_code)]
 impl<__T, __Content> ConfigFileBuilder<__T, ::harmony_dsl::__private::Unset, __Content> {
+    /// Path, relative to the project directory or absolute.
+    ///
     ///Sets `path` (required).
     pub fn path(
         self,
@@ -137,6 +149,8 @@ impl<__T, __Content> ConfigFileBuilder<__T, ::harmony_dsl::__private::Unset, __C
 }
 #[allow(dead_code)]
 impl<__T, __Path> ConfigFileBuilder<__T, __Path, ::harmony_dsl::__private::Unset> {
+    /// Content.
+    ///
     ///Sets `content` (required).
     pub fn content(
         self,
@@ -152,6 +166,8 @@ impl<__T, __Path> ConfigFileBuilder<__T, __Path, ::harmony_dsl::__private::Unset
 }
 #[allow(dead_code)]
 impl<__T, __Path, __Content> ConfigFileBuilder<__T, __Path, __Content> {
+    /// Unix permission bits, e.g. `0o644`.
+    ///
     ///Sets `mode` (optional).
     pub fn mode(mut self, value: u32) -> Self {
         self.mode = ::core::option::Option::Some(value);
@@ -170,8 +186,35 @@ impl<__T, __Path, __Content> ConfigFileBuilder<__T, __Path, __Content> {
         }
     }
 }
+/**Fields of this score, as written in `score!`:
+
+- `path: String` (required): Path, relative to the project directory or absolute.
+- `content: String` (required): Content.
+- `mode: Option<u32>` (optional): Unix permission bits, e.g. `0o644`.*/
+#[doc(hidden)]
+#[macro_export]
+#[allow(non_local_definitions, non_snake_case)]
+macro_rules! ConfigFile_score_2e2c6eea {
+    ($($input:tt)*) => {
+        ::harmony_dsl::__private::score_fields! { "ConfigFile"[("path" true) ("content"
+        true) ("mode" false)] $($input)* }
+    };
+}
+#[doc(hidden)]
+#[allow(unused_imports)]
+pub use ConfigFile_score_2e2c6eea as ConfigFile;
 
 // ---- derive(Score) ----
+#[allow(dead_code)]
+impl Directory {
+    /// Stands for a score `score!` has already reported missing a required field, so
+    /// that the builder's typestate adds no second error. Never runs: the program does
+    /// not compile.
+    #[doc(hidden)]
+    pub fn __harmony_unfinished() -> Self {
+        ::core::unreachable!("a score with a missing required field does not compile")
+    }
+}
 impl ::harmony_dsl::ScoreKind for Directory {
     const KIND: &'static str = "Directory";
     const FIELDS: &'static [::harmony_dsl::FieldInfo] = &[
@@ -249,6 +292,8 @@ impl DirectoryPathIsSet for ::harmony_dsl::__private::Set<String> {
 }
 #[allow(dead_code)]
 impl<__T> DirectoryBuilder<__T, ::harmony_dsl::__private::Unset> {
+    /// Path, relative to the project directory or absolute.
+    ///
     ///Sets `path` (required).
     pub fn path(
         self,
@@ -272,8 +317,32 @@ impl<__T, __Path> DirectoryBuilder<__T, __Path> {
         }
     }
 }
+/**Fields of this score, as written in `score!`:
+
+- `path: String` (required): Path, relative to the project directory or absolute.*/
+#[doc(hidden)]
+#[macro_export]
+#[allow(non_local_definitions, non_snake_case)]
+macro_rules! Directory_score_3ae1101f {
+    ($($input:tt)*) => {
+        ::harmony_dsl::__private::score_fields! { "Directory"[("path" true)] $($input)* }
+    };
+}
+#[doc(hidden)]
+#[allow(unused_imports)]
+pub use Directory_score_3ae1101f as Directory;
 
 // ---- derive(Score) ----
+#[allow(dead_code)]
+impl LocalService {
+    /// Stands for a score `score!` has already reported missing a required field, so
+    /// that the builder's typestate adds no second error. Never runs: the program does
+    /// not compile.
+    #[doc(hidden)]
+    pub fn __harmony_unfinished() -> Self {
+        ::core::unreachable!("a score with a missing required field does not compile")
+    }
+}
 impl ::harmony_dsl::ScoreKind for LocalService {
     const KIND: &'static str = "LocalService";
     const FIELDS: &'static [::harmony_dsl::FieldInfo] = &[
@@ -426,6 +495,8 @@ impl LocalServicePortIsSet for ::harmony_dsl::__private::Set<Port> {
 }
 #[allow(dead_code)]
 impl<__T> LocalServiceBuilder<__T, ::harmony_dsl::__private::Unset> {
+    /// Port it listens on (on 127.0.0.1).
+    ///
     ///Sets `port` (required).
     pub fn port(
         self,
@@ -445,31 +516,47 @@ impl<__T> LocalServiceBuilder<__T, ::harmony_dsl::__private::Unset> {
 }
 #[allow(dead_code)]
 impl<__T, __Port> LocalServiceBuilder<__T, __Port> {
+    /// Program and arguments.
+    ///
     ///Sets `command` (optional, empty by default).
     pub fn command(mut self, value: Vec<String>) -> Self {
         self.command = value;
         self
     }
+    /// HTTP path to probe, e.g. `/`; TCP connect when unset.
+    ///
     ///Sets `health_path` (optional).
     pub fn health_path(mut self, value: String) -> Self {
         self.health_path = ::core::option::Option::Some(value);
         self
     }
+    /// How long the health check may take.
+    ///
     ///Sets `health_timeout` (has a default).
     pub fn health_timeout(mut self, value: Duration) -> Self {
         self.health_timeout = ::core::option::Option::Some(value);
         self
     }
+    /// Files whose change restarts the process.
+    ///
     ///Sets `restart_on` (optional, empty by default).
     pub fn restart_on(mut self, value: Vec<String>) -> Self {
         self.restart_on = value;
         self
     }
+    /// Environment variables (`NAME=value`). With `secret_env`, the process's whole environment
+    /// besides `PATH` (a fixed value unless declared) and Harmony's `HARMONY_SUPERVISED` marker:
+    /// nothing of the operator's environment (tokens, `HARMONY_CONFIG_*`) reaches it.
+    ///
     ///Sets `env` (optional, empty by default).
     pub fn env(mut self, value: Vec<String>) -> Self {
         self.env = value;
         self
     }
+    /// Environment variables holding secrets from configuration (`(name, reference)`), read from
+    /// their source when the process is started: `secret_env: { vec![("DB_PASSWORD".into(),
+    /// config.db_password.clone())] }`.
+    ///
     ///Sets `secret_env` (optional, empty by default).
     pub fn secret_env(mut self, value: Vec<(String, SecretRef)>) -> Self {
         self.secret_env = value;
@@ -499,3 +586,25 @@ const _: () = ::harmony_dsl::__private::check_kind(
     <Duration as ::harmony_dsl::__private::ScoreField>::KIND,
     ::harmony_dsl::__private::Literal::Str("10s"),
 );
+/**Fields of this score, as written in `score!`:
+
+- `command: Vec<String>` (optional): Program and arguments.
+- `port: Port` (required): Port it listens on (on 127.0.0.1).
+- `health_path: Option<String>` (optional): HTTP path to probe, e.g. `/`; TCP connect when unset.
+- `health_timeout: Duration` (default `"10s"`): How long the health check may take.
+- `restart_on: Vec<String>` (optional): Files whose change restarts the process.
+- `env: Vec<String>` (optional): Environment variables (`NAME=value`). With `secret_env`, the process's whole environment besides `PATH` (a fixed value unless declared) and Harmony's `HARMONY_SUPERVISED` marker: nothing of the operator's environment (tokens, `HARMONY_CONFIG_*`) reaches it.
+- `secret_env: Vec<(String, SecretRef)>` (optional): Environment variables holding secrets from configuration (`(name, reference)`), read from their source when the process is started: `secret_env: { vec![("DB_PASSWORD".into(), config.db_password.clone())] }`.*/
+#[doc(hidden)]
+#[macro_export]
+#[allow(non_local_definitions, non_snake_case)]
+macro_rules! LocalService_score_f8889a11 {
+    ($($input:tt)*) => {
+        ::harmony_dsl::__private::score_fields! { "LocalService"[("command" false)
+        ("port" true) ("health_path" false) ("health_timeout" false) ("restart_on" false)
+        ("env" false) ("secret_env" false)] $($input)* }
+    };
+}
+#[doc(hidden)]
+#[allow(unused_imports)]
+pub use LocalService_score_f8889a11 as LocalService;

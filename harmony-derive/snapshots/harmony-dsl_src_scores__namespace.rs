@@ -1,6 +1,16 @@
 // Expansion of the macros in harmony-dsl_src_scores__namespace. Generated: HARMONY_BLESS=1 to update.
 
 // ---- derive(Score) ----
+#[allow(dead_code)]
+impl Namespace {
+    /// Stands for a score `score!` has already reported missing a required field, so
+    /// that the builder's typestate adds no second error. Never runs: the program does
+    /// not compile.
+    #[doc(hidden)]
+    pub fn __harmony_unfinished() -> Self {
+        ::core::unreachable!("a score with a missing required field does not compile")
+    }
+}
 impl ::harmony_dsl::ScoreKind for Namespace {
     const KIND: &'static str = "Namespace";
     const FIELDS: &'static [::harmony_dsl::FieldInfo] = &[
@@ -98,21 +108,29 @@ impl Namespace {
 }
 #[allow(dead_code)]
 impl<__T> NamespaceBuilder<__T> {
+    /// Total CPU requests of the namespace's pods (`requests.cpu`), e.g. `4` or `2500m`.
+    ///
     ///Sets `cpu` (optional).
     pub fn cpu(mut self, value: Quantity) -> Self {
         self.cpu = ::core::option::Option::Some(value);
         self
     }
+    /// Total memory requests (`requests.memory`), e.g. `8Gi`.
+    ///
     ///Sets `memory` (optional).
     pub fn memory(mut self, value: Quantity) -> Self {
         self.memory = ::core::option::Option::Some(value);
         self
     }
+    /// Total storage requested by volume claims (`requests.storage`), e.g. `100Gi`.
+    ///
     ///Sets `storage` (optional).
     pub fn storage(mut self, value: Quantity) -> Self {
         self.storage = ::core::option::Option::Some(value);
         self
     }
+    /// Most pods at once (`pods`).
+    ///
     ///Sets `pods` (optional).
     pub fn pods(mut self, value: u32) -> Self {
         self.pods = ::core::option::Option::Some(value);
@@ -128,3 +146,21 @@ impl<__T> NamespaceBuilder<__T> {
         }
     }
 }
+/**Fields of this score, as written in `score!`:
+
+- `cpu: Option<Quantity>` (optional): Total CPU requests of the namespace's pods (`requests.cpu`), e.g. `4` or `2500m`.
+- `memory: Option<Quantity>` (optional): Total memory requests (`requests.memory`), e.g. `8Gi`.
+- `storage: Option<Quantity>` (optional): Total storage requested by volume claims (`requests.storage`), e.g. `100Gi`.
+- `pods: Option<u32>` (optional): Most pods at once (`pods`).*/
+#[doc(hidden)]
+#[macro_export]
+#[allow(non_local_definitions, non_snake_case)]
+macro_rules! Namespace_score_eceadeec {
+    ($($input:tt)*) => {
+        ::harmony_dsl::__private::score_fields! { "Namespace"[("cpu" false) ("memory"
+        false) ("storage" false) ("pods" false)] $($input)* }
+    };
+}
+#[doc(hidden)]
+#[allow(unused_imports)]
+pub use Namespace_score_eceadeec as Namespace;

@@ -1,6 +1,16 @@
 // Expansion of the macros in harmony-dsl_src_scores__postgres. Generated: HARMONY_BLESS=1 to update.
 
 // ---- derive(Score) ----
+#[allow(dead_code)]
+impl Postgres {
+    /// Stands for a score `score!` has already reported missing a required field, so
+    /// that the builder's typestate adds no second error. Never runs: the program does
+    /// not compile.
+    #[doc(hidden)]
+    pub fn __harmony_unfinished() -> Self {
+        ::core::unreachable!("a score with a missing required field does not compile")
+    }
+}
 impl ::harmony_dsl::ScoreKind for Postgres {
     const KIND: &'static str = "Postgres";
     const FIELDS: &'static [::harmony_dsl::FieldInfo] = &[
@@ -107,16 +117,22 @@ impl Postgres {
 }
 #[allow(dead_code)]
 impl<__T> PostgresBuilder<__T> {
+    /// Major version.
+    ///
     ///Sets `version` (has a default).
     pub fn version(mut self, value: u16) -> Self {
         self.version = ::core::option::Option::Some(value);
         self
     }
+    /// Volume size, e.g. `10Gi`.
+    ///
     ///Sets `storage` (has a default).
     pub fn storage(mut self, value: Quantity) -> Self {
         self.storage = ::core::option::Option::Some(value);
         self
     }
+    /// Host to pin the database to.
+    ///
     ///Places `place` on host `H`.
     pub fn place<__H>(mut self, _host: __H) -> Self
     where
@@ -126,11 +142,17 @@ impl<__T> PostgresBuilder<__T> {
         self.place = ::core::option::Option::Some(::harmony_dsl::Placement::of::<__H>());
         self
     }
+    /// Namespace (default `default`).
+    ///
     ///Sets `namespace` (optional).
     pub fn namespace(mut self, value: String) -> Self {
         self.namespace = ::core::option::Option::Some(value);
         self
     }
+    /// The superuser password, from configuration (`password: { config.db_password.clone() }`):
+    /// kept in a Kubernetes `Secret` `<name>-credentials` whose value the runtime reads from its
+    /// source at apply time; plans and rendered files hold the reference only.
+    ///
     ///Sets `password` (optional).
     pub fn password(mut self, value: SecretRef) -> Self {
         self.password = ::core::option::Option::Some(value);
@@ -163,3 +185,22 @@ const _: () = ::harmony_dsl::__private::check_kind(
     <Quantity as ::harmony_dsl::__private::ScoreField>::KIND,
     ::harmony_dsl::__private::Literal::Str("1Gi"),
 );
+/**Fields of this score, as written in `score!`:
+
+- `version: u16` (default `16`): Major version.
+- `storage: Quantity` (default `"1Gi"`): Volume size, e.g. `10Gi`.
+- `place: Option<Placement>` (optional): Host to pin the database to.
+- `namespace: Option<String>` (optional): Namespace (default `default`).
+- `password: Option<SecretRef>` (optional): The superuser password, from configuration (`password: { config.db_password.clone() }`): kept in a Kubernetes `Secret` `<name>-credentials` whose value the runtime reads from its source at apply time; plans and rendered files hold the reference only.*/
+#[doc(hidden)]
+#[macro_export]
+#[allow(non_local_definitions, non_snake_case)]
+macro_rules! Postgres_score_8c87ec50 {
+    ($($input:tt)*) => {
+        ::harmony_dsl::__private::score_fields! { "Postgres"[("version" false) ("storage"
+        false) ("place" false) ("namespace" false) ("password" false)] $($input)* }
+    };
+}
+#[doc(hidden)]
+#[allow(unused_imports)]
+pub use Postgres_score_8c87ec50 as Postgres;

@@ -1,6 +1,16 @@
 // Expansion of the macros in harmony-dsl_src_scores__web_app. Generated: HARMONY_BLESS=1 to update.
 
 // ---- derive(Score) ----
+#[allow(dead_code)]
+impl WebApp {
+    /// Stands for a score `score!` has already reported missing a required field, so
+    /// that the builder's typestate adds no second error. Never runs: the program does
+    /// not compile.
+    #[doc(hidden)]
+    pub fn __harmony_unfinished() -> Self {
+        ::core::unreachable!("a score with a missing required field does not compile")
+    }
+}
 impl ::harmony_dsl::ScoreKind for WebApp {
     const KIND: &'static str = "WebApp";
     const FIELDS: &'static [::harmony_dsl::FieldInfo] = &[
@@ -204,6 +214,8 @@ impl WebAppImageIsSet for ::harmony_dsl::__private::Set<ImageRef> {
 }
 #[allow(dead_code)]
 impl<__T> WebAppBuilder<__T, ::harmony_dsl::__private::Unset> {
+    /// Container image.
+    ///
     ///Sets `image` (required).
     pub fn image(
         self,
@@ -227,21 +239,29 @@ impl<__T> WebAppBuilder<__T, ::harmony_dsl::__private::Unset> {
 }
 #[allow(dead_code)]
 impl<__T, __Image> WebAppBuilder<__T, __Image> {
+    /// Number of replicas.
+    ///
     ///Sets `replicas` (has a default).
     pub fn replicas(mut self, value: u16) -> Self {
         self.replicas = ::core::option::Option::Some(value);
         self
     }
+    /// Port the container listens on.
+    ///
     ///Sets `port` (has a default).
     pub fn port(mut self, value: Port) -> Self {
         self.port = ::core::option::Option::Some(value);
         self
     }
+    /// Database the app connects to (`DATABASE_URL`).
+    ///
     ///Sets `database` (optional).
     pub fn database(mut self, value: Endpoint<Postgres>) -> Self {
         self.database = ::core::option::Option::Some(value);
         self
     }
+    /// DNS name to publish; requires a `DnsServer`.
+    ///
     ///Sets `dns` (optional).
     pub fn dns(mut self, value: DomainName) -> Self
     where
@@ -250,31 +270,44 @@ impl<__T, __Image> WebAppBuilder<__T, __Image> {
         self.dns = ::core::option::Option::Some(value);
         self
     }
+    /// Namespace (default `default`).
+    ///
     ///Sets `namespace` (optional).
     pub fn namespace(mut self, value: String) -> Self {
         self.namespace = ::core::option::Option::Some(value);
         self
     }
+    /// Host name an Ingress routes to the app (no Ingress when unset).
+    ///
     ///Sets `ingress` (optional).
     pub fn ingress(mut self, value: DomainName) -> Self {
         self.ingress = ::core::option::Option::Some(value);
         self
     }
+    /// Path prefix the Ingress routes (default `/`).
+    ///
     ///Sets `ingress_path` (optional).
     pub fn ingress_path(mut self, value: String) -> Self {
         self.ingress_path = ::core::option::Option::Some(value);
         self
     }
+    /// Name of a `kubernetes.io/tls` Secret holding the Ingress's certificate (no TLS when unset).
+    ///
     ///Sets `tls_secret` (optional).
     pub fn tls_secret(mut self, value: String) -> Self {
         self.tls_secret = ::core::option::Option::Some(value);
         self
     }
+    /// Plain settings, given to the container as environment variables through a ConfigMap.
+    ///
     ///Sets `config` (has a default).
     pub fn config(mut self, value: BTreeMap<String, String>) -> Self {
         self.config = ::core::option::Option::Some(value);
         self
     }
+    /// Secret settings, given to the container as environment variables through a Secret.
+    /// Plans, logs and rendered files show `<redacted>` instead of the values.
+    ///
     ///Sets `secrets` (has a default).
     pub fn secrets(mut self, value: BTreeMap<String, Secret<String>>) -> Self {
         self.secrets = ::core::option::Option::Some(value);
@@ -316,3 +349,30 @@ const _: () = ::harmony_dsl::__private::check_kind(
     <Port as ::harmony_dsl::__private::ScoreField>::KIND,
     ::harmony_dsl::__private::Literal::Int(8080u128),
 );
+/**Fields of this score, as written in `score!`:
+
+- `image: ImageRef` (required): Container image.
+- `replicas: u16` (default `1`): Number of replicas.
+- `port: Port` (default `8080`): Port the container listens on.
+- `database: Option<Endpoint<Postgres>>` (optional): Database the app connects to (`DATABASE_URL`).
+- `dns: Option<DomainName>` (optional): DNS name to publish; requires a `DnsServer`.
+- `namespace: Option<String>` (optional): Namespace (default `default`).
+- `ingress: Option<DomainName>` (optional): Host name an Ingress routes to the app (no Ingress when unset).
+- `ingress_path: Option<String>` (optional): Path prefix the Ingress routes (default `/`).
+- `tls_secret: Option<String>` (optional): Name of a `kubernetes.io/tls` Secret holding the Ingress's certificate (no TLS when unset).
+- `config: BTreeMap<String, String>` (has a default): Plain settings, given to the container as environment variables through a ConfigMap.
+- `secrets: BTreeMap<String, Secret<String>>` (has a default): Secret settings, given to the container as environment variables through a Secret. Plans, logs and rendered files show `<redacted>` instead of the values.*/
+#[doc(hidden)]
+#[macro_export]
+#[allow(non_local_definitions, non_snake_case)]
+macro_rules! WebApp_score_8c91741d {
+    ($($input:tt)*) => {
+        ::harmony_dsl::__private::score_fields! { "WebApp"[("image" true) ("replicas"
+        false) ("port" false) ("database" false) ("dns" false) ("namespace" false)
+        ("ingress" false) ("ingress_path" false) ("tls_secret" false) ("config" false)
+        ("secrets" false)] $($input)* }
+    };
+}
+#[doc(hidden)]
+#[allow(unused_imports)]
+pub use WebApp_score_8c91741d as WebApp;

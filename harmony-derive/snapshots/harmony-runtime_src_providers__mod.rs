@@ -117,6 +117,8 @@ impl CoreDnsZoneIsSet for ::harmony_dsl::__private::Set<DomainName> {
 }
 #[allow(dead_code)]
 impl<__T, __Zone> CoreDnsBuilder<__T, ::harmony_dsl::__private::Unset, __Zone> {
+    /// Host it runs on.
+    ///
     ///Sets `on` (required).
     pub fn on<__H>(
         self,
@@ -139,6 +141,8 @@ impl<__T, __Zone> CoreDnsBuilder<__T, ::harmony_dsl::__private::Unset, __Zone> {
 }
 #[allow(dead_code)]
 impl<__T, __On> CoreDnsBuilder<__T, __On, ::harmony_dsl::__private::Unset> {
+    /// Zone it is authoritative for, e.g. `home.arpa`.
+    ///
     ///Sets `zone` (required).
     pub fn zone(
         self,
@@ -156,16 +160,22 @@ impl<__T, __On> CoreDnsBuilder<__T, __On, ::harmony_dsl::__private::Unset> {
 }
 #[allow(dead_code)]
 impl<__T, __On, __Zone> CoreDnsBuilder<__T, __On, __Zone> {
+    /// kubeconfig context of its cluster (empty: the kubeconfig's current context).
+    ///
     ///Sets `context` (has a default).
     pub fn context(mut self, value: String) -> Self {
         self.context = ::core::option::Option::Some(value);
         self
     }
+    /// kubeconfig file (unset: `$KUBECONFIG`, else `~/.kube/config`).
+    ///
     ///Sets `kubeconfig` (optional).
     pub fn kubeconfig(mut self, value: String) -> Self {
         self.kubeconfig = ::core::option::Option::Some(value);
         self
     }
+    /// Namespace of the records' ConfigMap.
+    ///
     ///Sets `namespace` (has a default).
     pub fn namespace(mut self, value: String) -> Self {
         self.namespace = ::core::option::Option::Some(value);
@@ -327,6 +337,8 @@ impl KeycloakRealmIsSet for ::harmony_dsl::__private::Set<String> {
 }
 #[allow(dead_code)]
 impl<__T, __Realm> KeycloakBuilder<__T, ::harmony_dsl::__private::Unset, __Realm> {
+    /// Base URL, e.g. `https://sso.example.com`.
+    ///
     ///Sets `url` (required).
     pub fn url(
         self,
@@ -344,6 +356,8 @@ impl<__T, __Realm> KeycloakBuilder<__T, ::harmony_dsl::__private::Unset, __Realm
 }
 #[allow(dead_code)]
 impl<__T, __Url> KeycloakBuilder<__T, __Url, ::harmony_dsl::__private::Unset> {
+    /// Realm the applications are registered in.
+    ///
     ///Sets `realm` (required).
     pub fn realm(
         self,
@@ -361,16 +375,23 @@ impl<__T, __Url> KeycloakBuilder<__T, __Url, ::harmony_dsl::__private::Unset> {
 }
 #[allow(dead_code)]
 impl<__T, __Url, __Realm> KeycloakBuilder<__T, __Url, __Realm> {
+    /// Realm of the client Harmony authenticates as.
+    ///
     ///Sets `token_realm` (has a default).
     pub fn token_realm(mut self, value: String) -> Self {
         self.token_realm = ::core::option::Option::Some(value);
         self
     }
+    /// Client Harmony authenticates as (client-credentials grant); it needs the
+    /// `manage-clients` role of `realm`.
+    ///
     ///Sets `admin_client` (has a default).
     pub fn admin_client(mut self, value: String) -> Self {
         self.admin_client = ::core::option::Option::Some(value);
         self
     }
+    /// Environment variable holding that client's secret.
+    ///
     ///Sets `secret_env` (has a default).
     pub fn secret_env(mut self, value: String) -> Self {
         self.secret_env = ::core::option::Option::Some(value);
@@ -493,6 +514,8 @@ impl PodmanOnIsSet for ::harmony_dsl::__private::Set<Placement> {
 }
 #[allow(dead_code)]
 impl<__T> PodmanBuilder<__T, ::harmony_dsl::__private::Unset> {
+    /// Host it runs on.
+    ///
     ///Sets `on` (required).
     pub fn on<__H>(
         self,
@@ -512,11 +535,16 @@ impl<__T> PodmanBuilder<__T, ::harmony_dsl::__private::Unset> {
 }
 #[allow(dead_code)]
 impl<__T, __On> PodmanBuilder<__T, __On> {
+    /// `containers.conf` podman runs with (unset: `$CONTAINERS_CONF`, else podman's own).
+    ///
     ///Sets `containers_conf` (optional).
     pub fn containers_conf(mut self, value: String) -> Self {
         self.containers_conf = ::core::option::Option::Some(value);
         self
     }
+    /// Private directory for the key of the spec digests (unset: `$HARMONY_STATE_DIR/podman`,
+    /// else `.harmony/podman` in the current directory).
+    ///
     ///Sets `state_dir` (optional).
     pub fn state_dir(mut self, value: String) -> Self {
         self.state_dir = ::core::option::Option::Some(value);
@@ -599,6 +627,8 @@ impl NatsFleetUrlIsSet for ::harmony_dsl::__private::Set<Url> {
 }
 #[allow(dead_code)]
 impl<__T> NatsFleetBuilder<__T, ::harmony_dsl::__private::Unset> {
+    /// NATS server URL.
+    ///
     ///Sets `url` (required).
     pub fn url(
         self,
@@ -613,6 +643,8 @@ impl<__T> NatsFleetBuilder<__T, ::harmony_dsl::__private::Unset> {
 }
 #[allow(dead_code)]
 impl<__T, __Url> NatsFleetBuilder<__T, __Url> {
+    /// The devices of the fleet.
+    ///
     ///Adds host `H` to `devices`.
     pub fn devices<__H>(mut self, _host: __H) -> Self
     where

@@ -81,13 +81,13 @@ pub fn generate(
         let after = state_params.iter().enumerate().map(|(j, p)| if j == i { quote! { ::harmony_dsl::__private::Set<#ty> } } else { quote! { #p } });
         let moves = fields.iter().filter(|o| o.ident != f.ident).map(|o| { let id = &o.ident; quote! { #id: self.#id } });
         let cap_bounds = f.requires.iter().map(|c| fields::provides_bound(c, name));
-        let doc = format!("Sets `{ident}` (required).");
+        let doc = setter_doc(f, format!("Sets `{ident}` (required)."));
         let member = member_bounds(f).map(|b| quote! { #b, });
         if f.is_host() {
             quote! {
                 #[allow(dead_code)]
                 impl<__T, #(#others),*> #builder<__T, #(#before),*> {
-                    #[doc = #doc]
+                    #doc
                     pub fn #ident<#host_param>(self, _host: #host_param) -> #builder<__T, #(#after),*>
                     where #host_param: ::harmony_dsl::topology::HostOf<__T>, #(#host_bounds,)* #member #(#cap_bounds,)*
                     {
@@ -103,7 +103,7 @@ pub fn generate(
             quote! {
                 #[allow(dead_code)]
                 impl<__T, #(#others),*> #builder<__T, #(#before),*> {
-                    #[doc = #doc]
+                    #doc
                     pub fn #ident(self, value: #ty) -> #builder<__T, #(#after),*>
                     where #(#cap_bounds,)*
                     {
@@ -126,30 +126,30 @@ pub fn generate(
         let member = member_bounds(f).map(|b| quote! { #b, });
         match &f.shape {
             Shape::Value => {
-                let doc = format!("Sets `{ident}` (has a default).");
-                quote! { #[doc = #doc] pub fn #ident(mut self, value: #ty) -> Self where #(#cap_bounds,)* { self.#ident = ::core::option::Option::Some(value); self } }
+                let doc = setter_doc(f, format!("Sets `{ident}` (has a default)."));
+                quote! { #doc pub fn #ident(mut self, value: #ty) -> Self where #(#cap_bounds,)* { self.#ident = ::core::option::Option::Some(value); self } }
             }
             Shape::Optional(inner) => {
-                let doc = format!("Sets `{ident}` (optional).");
-                quote! { #[doc = #doc] pub fn #ident(mut self, value: #inner) -> Self where #(#cap_bounds,)* { self.#ident = ::core::option::Option::Some(value); self } }
+                let doc = setter_doc(f, format!("Sets `{ident}` (optional)."));
+                quote! { #doc pub fn #ident(mut self, value: #inner) -> Self where #(#cap_bounds,)* { self.#ident = ::core::option::Option::Some(value); self } }
             }
             Shape::List => {
-                let doc = format!("Sets `{ident}` (optional, empty by default).");
-                quote! { #[doc = #doc] pub fn #ident(mut self, value: #ty) -> Self where #(#cap_bounds,)* { self.#ident = value; self } }
+                let doc = setter_doc(f, format!("Sets `{ident}` (optional, empty by default)."));
+                quote! { #doc pub fn #ident(mut self, value: #ty) -> Self where #(#cap_bounds,)* { self.#ident = value; self } }
             }
             Shape::Host | Shape::OptionalHost => {
-                let doc = format!("Places `{ident}` on host `H`.");
+                let doc = setter_doc(f, format!("Places `{ident}` on host `H`."));
                 quote! {
-                    #[doc = #doc]
+                    #doc
                     pub fn #ident<#host_param>(mut self, _host: #host_param) -> Self
                     where #host_param: ::harmony_dsl::topology::HostOf<__T>, #(#host_bounds,)* #member #(#cap_bounds,)*
                     { self.#ident = ::core::option::Option::Some(::harmony_dsl::Placement::of::<#host_param>()); self }
                 }
             }
             Shape::HostList => {
-                let doc = format!("Adds host `H` to `{ident}`.");
+                let doc = setter_doc(f, format!("Adds host `H` to `{ident}`."));
                 quote! {
-                    #[doc = #doc]
+                    #doc
                     pub fn #ident<#host_param>(mut self, _host: #host_param) -> Self
                     where #host_param: ::harmony_dsl::topology::HostOf<__T>, #(#host_bounds,)* #member #(#cap_bounds,)*
                     { self.#ident.push(::harmony_dsl::Placement::of::<#host_param>()); self }
@@ -250,5 +250,16 @@ pub fn generate(
         #(#literal_checks)*
 
         #host_items
+    }
+}
+
+/// A setter's doc: the field's own doc comment, then what the setter does (`note`); only the note
+/// when the field has no doc.
+fn setter_doc(field: &Field, note: String) -> TokenStream {
+    let docs = &field.docs;
+    if docs.is_empty() {
+        quote! { #[doc = #note] }
+    } else {
+        quote! { #(#docs)* #[doc = ""] #[doc = #note] }
     }
 }

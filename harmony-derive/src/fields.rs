@@ -88,6 +88,9 @@ pub struct Field {
     pub requires: Vec<Path>,
     /// The hosts must be fleet devices of the topology.
     pub fleet_device: bool,
+    /// The field's doc comment (`#[doc = ..]` attributes), copied onto its builder setter, where
+    /// an editor's completion and hover look for it.
+    pub docs: Vec<syn::Attribute>,
 }
 
 impl Field {
@@ -189,6 +192,12 @@ pub fn analyse(fields: &syn::FieldsNamed, errors: &mut darling::error::Accumulat
             default: attrs.default,
             requires: attrs.requires.to_vec(),
             fleet_device: attrs.fleet_device.is_present(),
+            docs: field
+                .attrs
+                .iter()
+                .filter(|a| a.path().is_ident("doc"))
+                .cloned()
+                .collect(),
         });
     }
     out

@@ -7,6 +7,7 @@ mod builder;
 mod capability;
 mod config_derive;
 mod diag;
+mod field_table;
 mod fields;
 mod literal;
 mod plan;
@@ -61,6 +62,14 @@ pub fn topology(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
 #[proc_macro]
 pub fn score(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     plan::expand(input.into()).into()
+}
+
+/// Internal to `score!`: checks a score's builder chain against its field table (see
+/// `#[derive(Score)]`). Not for direct use.
+#[doc(hidden)]
+#[proc_macro]
+pub fn score_fields(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    field_table::expand(input.into()).into()
 }
 
 #[cfg(test)]

@@ -6,17 +6,21 @@ use std::collections::BTreeMap;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
+use syn::parse::discouraged::Speculative;
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Attribute, Ident, Path, Token, Type, Visibility, braced, parenthesized};
 
 use crate::diag::{Errors, did_you_mean, respan};
-use crate::syntax::{FieldValue, Value, parse_fields};
+use crate::syntax::{FieldValue, Value};
 
 struct ScoreInstance {
     name: Ident,
     kind: Path,
     fields: Vec<FieldValue>,
+    /// Keys written without a value yet (`Postgres { sto }`): reported, and in rust-analyzer's
+    /// completion expansion put on the builder for it to complete.
+    incomplete: Vec<Ident>,
     /// A recoverable syntax error (a missing `;`), reported while the score is still expanded.
     error: Option<syn::Error>,
 }
@@ -32,6 +36,8 @@ struct PlanFn {
     /// The configuration argument's type (without `&`), checked to be a `#[derive(Config)]`.
     config: Option<Type>,
     scores: Vec<ScoreInstance>,
+    /// The score types of scores that did not parse (`db = Pos`), for completion.
+    partial: Vec<Path>,
     /// Signature errors the parser recovered from: the function is still generated, so its
     /// callers get no "cannot find function" error on top.
     errors: Vec<syn::Error>,
@@ -69,8 +75,8 @@ impl Parse for ScoreInstance {
                 "expected the score's fields in braces: `ScoreType { field: value, ... }`",
             ));
         }
-        let fields = parse_fields(input)?;
-        let mut error = None;
+        let (fields, incomplete, field_error) = parse_fields_recovering(input)?;
+        let mut error = field_error;
         if input.peek(Token![;]) {
             input.parse::<Token![;]>()?;
         } else if input.peek(Token![,]) {
@@ -96,6 +102,7 @@ impl Parse for ScoreInstance {
             name,
             kind,
             fields,
+            incomplete,
             error,
         })
     }
@@ -138,8 +145,24 @@ impl Parse for PlanFn {
         let content;
         braced!(content in input);
         let mut scores = Vec::new();
+        let mut partial = Vec::new();
         while !content.is_empty() {
-            scores.push(content.parse()?);
+            // A half-typed score is reported and skipped (up to its `;`): the others, and the
+            // function, are still generated.
+            let fork = content.fork();
+            match fork.parse::<ScoreInstance>() {
+                Ok(score) => {
+                    content.advance_to(&fork);
+                    scores.push(score);
+                }
+                Err(e) => {
+                    errors.push(e);
+                    let skipped = skip_statement(&content);
+                    if let Some(kind) = partial_kind(skipped) {
+                        partial.push(kind);
+                    }
+                }
+            }
         }
         Ok(PlanFn {
             attrs,
@@ -149,9 +172,115 @@ impl Parse for PlanFn {
             inputs,
             config,
             scores,
+            partial,
             errors,
         })
     }
+}
+
+/// Skips the rest of a score up to and including its `;` (or up to the next score, or the end),
+/// returning the tokens.
+fn skip_statement(input: ParseStream) -> TokenStream {
+    let mut skipped = TokenStream::new();
+    let mut count = 0;
+    while !input.is_empty() {
+        if input.peek(Token![;]) {
+            let _ = input.parse::<Token![;]>();
+            break;
+        }
+        // The next score (`web = ...`) after a line with no `;` yet.
+        if count >= 2 && input.peek(Ident) && input.peek2(Token![=]) && !input.peek2(Token![==]) {
+            break;
+        }
+        count += 1;
+        match input.parse::<proc_macro2::TokenTree>() {
+            Ok(tt) => skipped.extend([tt]),
+            Err(_) => break,
+        }
+    }
+    skipped
+}
+
+/// The score type of a half-typed score (`db = Pos`), for rust-analyzer to complete.
+fn partial_kind(tokens: TokenStream) -> Option<Path> {
+    syn::parse::Parser::parse2(
+        |input: ParseStream| {
+            input.parse::<Ident>()?;
+            input.parse::<Token![=]>()?;
+            let path = input.call(Path::parse_mod_style)?;
+            input.parse::<TokenStream>()?;
+            Ok(path)
+        },
+        tokens,
+    )
+    .ok()
+}
+
+/// `{ key: value, ... }` of one score, recovering: a key without a value (`sto`, `sto:`) is
+/// kept aside and reported, a value that does not parse is reported and skipped to the next
+/// `,`; the rest of the fields are kept.
+fn parse_fields_recovering(
+    input: ParseStream,
+) -> syn::Result<(Vec<FieldValue>, Vec<Ident>, Option<syn::Error>)> {
+    let content;
+    syn::braced!(content in input);
+    let mut fields = Vec::new();
+    let mut incomplete = Vec::new();
+    let mut error: Option<syn::Error> = None;
+    let mut report = |e: syn::Error| match &mut error {
+        Some(first) => first.combine(e),
+        None => error = Some(e),
+    };
+    let skip_to_comma = |content: ParseStream| {
+        while !content.is_empty() && !content.peek(Token![,]) {
+            if content.parse::<proc_macro2::TokenTree>().is_err() {
+                break;
+            }
+        }
+    };
+    while !content.is_empty() {
+        let key: Ident = match content.call(syn::ext::IdentExt::parse_any) {
+            Ok(key) => key,
+            Err(e) => {
+                report(e);
+                skip_to_comma(&content);
+                let _ = content.parse::<Option<Token![,]>>();
+                continue;
+            }
+        };
+        let valueless = !content.peek(Token![:]) || {
+            let fork = content.fork();
+            let _ = fork.parse::<Token![:]>();
+            fork.is_empty() || fork.peek(Token![,])
+        };
+        if valueless {
+            report(syn::Error::new(
+                key.span(),
+                format!("expected `{key}: <value>`"),
+            ));
+            let _ = content.parse::<Option<Token![:]>>();
+            incomplete.push(key);
+            skip_to_comma(&content);
+        } else {
+            content.parse::<Token![:]>()?;
+            match content.parse::<Value>() {
+                Ok(value) => fields.push(FieldValue { key, value }),
+                Err(e) => {
+                    report(e);
+                    skip_to_comma(&content);
+                }
+            }
+        }
+        if content.is_empty() {
+            break;
+        }
+        if let Err(e) = content.parse::<Token![,]>() {
+            report(e);
+            skip_to_comma(&content);
+            let _ = content.parse::<Option<Token![,]>>();
+        }
+    }
+    Ok((fields, incomplete, error))
 }
 
 /// The type of a plan function's one argument, its configuration (`config: &ShopConfig`); more
@@ -287,10 +416,15 @@ fn lifted_topology(topology: &syn::Type) -> Option<Lifted> {
 #[derive(Default)]
 struct FieldChecks {
     fields: Vec<FieldLiterals>,
+    /// The score instance being read: a new field's const goes with its first instance.
+    current: usize,
 }
 
 /// The literals written in one field of one score type in a plan function.
 struct FieldLiterals {
+    /// The first score instance with these literals: the const is emitted with it (inside its
+    /// `Kind! { .. }` call, so that an unknown score type is one error, not one per use).
+    instance: usize,
     /// Score type, as written and as tokens.
     kind: String,
     kind_path: Path,
@@ -327,6 +461,7 @@ impl FieldChecks {
             Some(index) => index,
             None => {
                 self.fields.push(FieldLiterals {
+                    instance: self.current,
                     kind: kind_str.to_string(),
                     kind_path: kind.clone(),
                     key: key.to_string(),
@@ -341,25 +476,29 @@ impl FieldChecks {
         field.checks.push(literal_check(hp, &literal));
     }
 
-    /// One const item per field.
-    fn items<'a>(&'a self, hp: &'a Ident) -> impl Iterator<Item = TokenStream> + 'a {
+    /// One const item per field, with the score instance it goes with. Only the score type's
+    /// own tokens carry the user's span: the rest is neutral, so that an editor's hover on the
+    /// score type shows the score, not these checks.
+    fn items<'a>(&'a self, hp: &'a Ident) -> impl Iterator<Item = (usize, TokenStream)> + 'a {
         self.fields.iter().map(move |field| {
             let FieldLiterals {
+                instance,
                 kind_path,
                 key,
                 mask,
                 checks,
                 ..
             } = field;
-            let span = kind_path.span();
+            let span = Span::mixed_site();
             let hp = ident_at(hp, span);
             let field = field_ident();
-            quote_spanned! {span=>
+            let item = quote_spanned! {span=>
                 const _: () = {
                     let #field = #hp::field_check(<#kind_path as #hp::ScoreKind>::FIELDS, #key);
                     if #field.bit & #mask == 0 { #(#checks)* }
                 };
-            }
+            };
+            (*instance, item)
         })
     }
 }
@@ -464,6 +603,18 @@ struct Port {
     field: String,
 }
 
+/// One score's statement, waiting for its literal checks: `head Kind! { [checks] chain } tail`
+/// (or `head chain tail` in rust-analyzer's completion expansion).
+struct PendingScore<'a> {
+    index: usize,
+    handle: &'a Ident,
+    add: TokenStream,
+    score_name: String,
+    kind: Path,
+    chain: TokenStream,
+    deps: TokenStream,
+}
+
 /// The port a literal may claim: an integer 1-65535, or a string of its digits (`"8080"`).
 fn port_number(lit: &syn::Expr) -> Option<u16> {
     let port = match crate::literal::plain_lit(lit)? {
@@ -491,6 +642,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
         inputs,
         config,
         scores,
+        partial,
         errors: signature_errors,
     } = plan;
     for error in signature_errors {
@@ -534,9 +686,17 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
     let all_names: Vec<String> = scores.iter().map(|s| s.name.unraw().to_string()).collect();
     let mut declared: Vec<&Ident> = Vec::new();
     let mut statements = Vec::new();
+    // A score type being typed (`db = Pos`), re-emitted where a type goes: rust-analyzer
+    // completes it there, and the compiler says whether it exists (with a did-you-mean).
+    for kind in partial {
+        statements.push(quote! { let _: #kind; });
+    }
     let mut ports: Vec<Port> = Vec::new();
 
+    // Each score's statement, finished once every literal check is known.
+    let mut pending: Vec<PendingScore> = Vec::new();
     for (index, score) in scores.iter().enumerate() {
+        field_checks.current = index;
         let score_name = score.name.unraw().to_string();
         if let Some(first) = declared.iter().find(|d| **d == &score.name) {
             errors.duplicate("score", &score_name, first.span(), score.name.span());
@@ -548,8 +708,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
         }
         let kind = &score.kind;
         let kind_str = quote!(#kind).to_string();
-        let kind_span = kind.span();
-        let mut calls = Vec::new();
+        let mut calls: Vec<(&Ident, TokenStream)> = Vec::new();
         let mut deps: Vec<Ident> = Vec::new();
         let mut seen: Vec<&Ident> = Vec::new();
         let mut placed_on: Option<String> = None;
@@ -627,7 +786,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                         },
                     );
                     let value = literal_value(&hp_ident, lit, span);
-                    calls.push(quote_spanned! {span=> .#key(#value) });
+                    calls.push((key, quote_spanned! {span=> .#key(#value) }));
                     // A number that could be a port, whatever the field is called and however
                     // it is spelt (`8080` or `"8080"`); whether the field is a port is checked by
                     // kind, at compile time, for the clashes found below.
@@ -642,14 +801,14 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                     }
                     let span = host.span();
                     let module = respan(&module, span);
-                    calls.push(quote_spanned! {span=> .#key(#module::#host) });
+                    calls.push((key, quote_spanned! {span=> .#key(#module::#host) }));
                     if placed_on.is_none() {
                         placed_on = Some(host.unraw().to_string());
                     }
                 }
                 Value::HostPath(path) => {
                     let span = path.span();
-                    calls.push(quote_spanned! {span=> .#key(#path) });
+                    calls.push((key, quote_spanned! {span=> .#key(#path) }));
                 }
                 Value::Wire {
                     score: target,
@@ -661,7 +820,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                     let span = field.value.span();
                     // A method call, so a wire of the wrong type is reported at the setter as
                     // "expected `Endpoint<Postgres>`, found `Endpoint<Http>`".
-                    calls.push(quote_spanned! {span=> .#key(#target.#output.clone()) });
+                    calls.push((key, quote_spanned! {span=> .#key(#target.#output.clone()) }));
                 }
                 Value::List(span, items) => {
                     if !items.is_empty()
@@ -680,10 +839,13 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                             match item {
                                 Value::Host(host) => {
                                     let module = respan(&module, ispan);
-                                    calls.push(quote_spanned! {ispan=> .#key(#module::#host) })
+                                    calls.push((
+                                        key,
+                                        quote_spanned! {ispan=> .#key(#module::#host) },
+                                    ))
                                 }
                                 Value::HostPath(path) => {
-                                    calls.push(quote_spanned! {ispan=> .#key(#path) })
+                                    calls.push((key, quote_spanned! {ispan=> .#key(#path) }))
                                 }
                                 _ => {}
                             }
@@ -714,12 +876,15 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                         }
                     }
                     let span = *span;
-                    calls.push(quote_spanned! {span=> .#key(::std::vec![#(#elements),*]) });
+                    calls.push((
+                        key,
+                        quote_spanned! {span=> .#key(::std::vec![#(#elements),*]) },
+                    ));
                 }
                 Value::Rust(expr) => {
                     wired_in(expr, &declared, &mut deps);
                     let span = expr.span();
-                    calls.push(quote_spanned! {span=> .#key(#expr) });
+                    calls.push((key, quote_spanned! {span=> .#key(#expr) }));
                 }
             }
         }
@@ -736,14 +901,48 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
         declared.push(&score.name);
         let handle = &score.name;
         let dep_ids = deps.iter().map(|d| quote! { #d.id() });
-        let topology_here = respan(&quote! { #topology }, kind_span);
-        let builder = quote_spanned! {kind_span=> #kind::builder::<#topology_here>() };
-        let build = quote_spanned! {kind_span=> .build() };
-        let add_method = Ident::new(add_method, kind_span);
-        let add = quote_spanned! {kind_span=> #plan_var.#add_method };
-        statements.push(quote! {
-            let #handle = #add(#score_name, #builder #(#calls)* #build, &[#(#dep_ids),*]);
-            let _ = &#handle;
+        // Only the score type as written carries its span: helper tokens are neutral, so that an
+        // editor's hover and go-to-definition on the score type find the score alone.
+        let builder = quote! { #kind::builder::<#topology>() };
+        // A required field left out is reported by the score's field table at expansion time, so
+        // `build()` never fails: neutral. A capability the topology lacks is blamed by rustc on
+        // the score type in `add::<Kind>`, the one identifier of it spanned by the user.
+        let build = quote! { .build() };
+        let add_method = Ident::new(add_method, Span::call_site());
+        // `::harmony_dsl::Plan::add::<Kind>(&mut plan, ..)`: its first token (and, in
+        // `field_table`, its parentheses) carry the score type's span, so that rustc's "required
+        // by a bound introduced by this call" is the score type, not the whole `score!` block.
+        let mut lead1 = proc_macro2::Punct::new(':', proc_macro2::Spacing::Joint);
+        let mut lead2 = proc_macro2::Punct::new(':', proc_macro2::Spacing::Alone);
+        lead1.set_span(kind.span());
+        lead2.set_span(kind.span());
+        let add = quote! { #lead1 #lead2 harmony_dsl::Plan::#add_method::<#kind> };
+        // Through the score's field table (`Postgres! { .. }`, from `#[derive(Score)]`): unknown
+        // fields are reported at expansion time, in the user's words. Keys without a value yet go
+        // in with no call, for completion (see `field_table`).
+        let mut entries = Vec::new();
+        let mut i = 0;
+        while i < calls.len() {
+            let key = calls[i].0;
+            let mut same = Vec::new();
+            while i < calls.len() && calls[i].0 == key {
+                same.push(&calls[i].1);
+                i += 1;
+            }
+            entries.push(quote! { ([#key] [#(#same)*]) });
+        }
+        for key in &score.incomplete {
+            entries.push(quote! { ([#key] []) });
+        }
+        let chain = quote! { [#builder] [#(#entries)*] [#build] };
+        pending.push(PendingScore {
+            index,
+            handle,
+            add,
+            score_name,
+            kind: kind.clone(),
+            chain,
+            deps: quote! { &[#(#dep_ids),*] },
         });
     }
 
@@ -806,7 +1005,28 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
         });
     }
     let errors = errors.to_compile_errors();
-    let field_check_items = field_checks.items(&hp_ident);
+    let mut checks_of: BTreeMap<usize, Vec<TokenStream>> = BTreeMap::new();
+    for (instance, item) in field_checks.items(&hp_ident) {
+        checks_of.entry(instance).or_default().push(item);
+    }
+    for PendingScore {
+        index,
+        handle,
+        add,
+        score_name,
+        kind,
+        chain,
+        deps,
+    } in pending
+    {
+        // Through the score's field table (`Postgres! { .. }`): the whole `add` goes in, so that
+        // a score type that does not exist is one error, on its name.
+        let checks = checks_of.remove(&index).unwrap_or_default();
+        statements.push(quote! {
+            let #handle = #kind! { [#kind] [#(#checks)*] [#add] [&mut #plan_var, #score_name] [#deps] #chain };
+            let _ = &#handle;
+        });
+    }
     // The argument must be a configuration: the error is on its type.
     let config_check = config.as_ref().map(|ty| {
         let span = ty.span();
@@ -819,7 +1039,6 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
             #errors
             #[allow(unused_imports)]
             use ::harmony_dsl::__private as #hp_ident;
-            #(#field_check_items)*
             #(#claim_checks)*
             #config_check
             let mut #plan_var = ::harmony_dsl::Plan::<#topology>::new(#plan_name);

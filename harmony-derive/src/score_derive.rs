@@ -134,7 +134,8 @@ pub fn expand(input: TokenStream) -> TokenStream {
         }
         seen_outputs.push(&output.name);
     }
-    let generated = generate(&parsed, &fields, &mut errors);
+    let mut generated = generate(&parsed, &fields, &mut errors);
+    generated.extend(field_table_macro(&parsed.ident, &parsed.vis, &fields));
     match errors.finish() {
         Ok(()) => generated,
         // The errors, plus the score as far as it could be understood (see above).
@@ -214,6 +215,18 @@ fn generate(
     };
     let builder_items = crate::builder::generate(name, vis, fields, &input.host, "score", errors);
     quote! {
+
+        #[allow(dead_code)]
+        impl #name {
+            /// Stands for a score `score!` has already reported missing a required field, so
+            /// that the builder's typestate adds no second error. Never runs: the program does
+            /// not compile.
+            #[doc(hidden)]
+            pub fn __harmony_unfinished() -> Self {
+                ::core::unreachable!("a score with a missing required field does not compile")
+            }
+        }
+
         impl ::harmony_dsl::ScoreKind for #name {
             const KIND: &'static str = #kind;
             const FIELDS: &'static [::harmony_dsl::FieldInfo] = #table;
@@ -236,5 +249,89 @@ fn generate(
         #outputs
 
         #builder_items
+    }
+}
+
+/// The text of the `#[doc = ".."]` attributes in `attrs`, one line each.
+fn doc_text(attrs: &[syn::Attribute]) -> Vec<String> {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .filter_map(|a| match &a.meta {
+            syn::Meta::NameValue(syn::MetaNameValue {
+                value:
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }),
+                ..
+            }) => Some(s.value()),
+            _ => None,
+        })
+        .map(|line| line.strip_prefix(' ').unwrap_or(&line).to_string())
+        .collect()
+}
+
+/// The score's fields, each with its type, doc and default: what an editor shows on hover over
+/// the score type in `score!`, beside the struct's own doc.
+fn hover_doc(fields: &[Field]) -> String {
+    let mut text = String::from("Fields of this score, as written in `score!`:\n");
+    for f in fields {
+        let ty = &f.ty;
+        let ty = quote!(#ty)
+            .to_string()
+            .replace(" < ", "<")
+            .replace(" >", ">")
+            .replace(" ,", ",");
+        let how = match (&f.default, f.required()) {
+            (_, true) => "required".to_string(),
+            (Some(crate::fields::DefaultValue::Expr(e)), _) => {
+                format!("default `{}`", quote!(#e))
+            }
+            (Some(crate::fields::DefaultValue::Trait), _) => "has a default".to_string(),
+            (None, false) => "optional".to_string(),
+        };
+        let doc = doc_text(&f.docs).join(" ");
+        let name = f.ident.unraw();
+        text.push_str(&format!("\n- `{name}: {ty}` ({how}): {doc}"));
+    }
+    text
+}
+
+/// The score's field table as a hidden `macro_rules!` in the macro namespace under the score's own
+/// name (`Postgres!`), so that `score!` (which sees only the path `Postgres`) has its builder
+/// chain checked against the fields at expansion time: an unknown field or a missing required one
+/// is an error in the user's words while typing, with no type check.
+///
+/// `#[macro_export]` puts the macro at the crate root under a name unique to this struct; the
+/// `use` beside the struct gives it the score's name and visibility, so every import of the score
+/// imports its table too. The macro's name is spanned on the struct's, so go-to-definition on the
+/// score type in `score!` lands on the struct alone; its doc lists the fields with their docs,
+/// which hover shows there beside the struct's doc.
+fn field_table_macro(name: &Ident, vis: &Visibility, fields: &[Field]) -> TokenStream {
+    let kind = name.unraw().to_string();
+    let names: Vec<String> = fields.iter().map(|f| f.ident.unraw().to_string()).collect();
+    let required = fields.iter().map(Field::required);
+    // A stable name from the score and its fields (FNV-1a): two scores of one crate differ.
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in kind.bytes().chain(names.join(",").bytes()) {
+        hash = (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193);
+    }
+    let macro_name = Ident::new(&format!("{kind}_score_{hash:08x}"), name.span());
+    let doc = hover_doc(fields);
+    quote! {
+        #[doc = #doc]
+        #[doc(hidden)]
+        #[macro_export]
+        // A score declared in a function body (a test's) is fine: the macro is found by the alias.
+        #[allow(non_local_definitions, non_snake_case)]
+        macro_rules! #macro_name {
+            ($($input:tt)*) => {
+                ::harmony_dsl::__private::score_fields! { #kind [#((#names #required))*] $($input)* }
+            };
+        }
+        #[doc(hidden)]
+        #[allow(unused_imports)]
+        #vis use #macro_name as #name;
     }
 }

@@ -28,12 +28,15 @@ const EXPECTED: &[(&str, Fix)] = &[
     ("capability_misspelt", Fix::Compiles),
     // `nux` → `nuc`; the bad quantity and port remain.
     ("independent_errors_reported_together", Fix::DifferentError),
-    // `storrage` → `storage`.
-    ("misspelt_field_storage", Fix::Compiles),
     // `requires(K8sClustr)` → `requires(K8sCluster)` (never `ProvidesK8sCluster`).
     ("requires_typo", Fix::Compiles),
-    // `replica` → `replicas`.
-    ("unknown_field_did_you_mean", Fix::Compiles),
+    // `nux` → `nuc`; the field without a value remains.
+    (
+        "field_without_value_rest_still_checked",
+        Fix::DifferentError,
+    ),
+    // `Postgress` → `Postgres`.
+    ("unknown_score_type_did_you_mean", Fix::Compiles),
     // `nux` → `nuc` (an associated constant of the topology).
     ("unknown_host_did_you_mean", Fix::Compiles),
     // `devices: [pi1, pi3]` → `[pi1, pi1]`: rustc's closest host is already listed, and the
