@@ -4,6 +4,11 @@
 //! A topology binds each capability to a provider (`K8sCluster => Kube { .. }`). Every capability
 //! comes with a `Provides*` marker trait that `topology!` implements and scores require, so a
 //! score placed on a topology that lacks the capability is a compile error naming both.
+//!
+//! The capabilities below are declared exactly as a crate of your own declares one (see the book's
+//! chapter "Your own capability" and `examples/certificate-authority`): `capability!` also makes
+//! the runtime able to plan, apply, prune, render and save its operations
+//! ([`Manages`](crate::operation::Manages) and the registry of [`crate::operation`]).
 
 use std::sync::Arc;
 

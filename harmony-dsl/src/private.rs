@@ -5,9 +5,9 @@ pub use crate::value::{FromLiteral, Literal, ScoreField, ValueKind, expect_liter
 
 use crate::endpoint::{Endpoint, Protocol};
 use crate::value::{check_literal, kind_bit};
-pub use inventory;
 /// The expansion-time field check behind each score's field table macro.
 pub use harmony_derive::score_fields;
+pub use inventory;
 pub use serde;
 
 use crate::error::{Error, Result};
