@@ -27,5 +27,5 @@ book_chapters! {
     FailoverAndSites => "ch12-failover.md",
     FailoverNeverSplits => "ch14-failover-never-splits.md",
     SmokeTests => "ch13-smoke-tests.md",
-    OwnCapability => "ch14-own-capability.md",
+    OwnCapability => "ch15-own-capability.md",
 }
