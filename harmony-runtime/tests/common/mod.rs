@@ -15,9 +15,9 @@ pub fn quickstart() -> PathBuf {
         .parent()
         .and_then(Path::parent)
         .expect("target/<profile>");
-    let path = profile_dir.join("quickstart");
+    let target_dir = nested_target_dir(profile_dir);
+    let path = target_dir.join(profile_dir.file_name().expect("profile")).join("quickstart");
     BUILT.call_once(|| {
-        let target_dir = profile_dir.parent().expect("target dir");
         let mut build = Command::new(env!("CARGO"));
         build
             .args(["build", "-p", "harmony-examples", "--bin", "quickstart"])
@@ -31,16 +31,35 @@ pub fn quickstart() -> PathBuf {
     path
 }
 
-/// The built example `name` (built on demand when `cargo test` did not build examples).
+/// Where the tests build other packages' binaries: a target directory of its own inside the
+/// running one. Building `-p harmony-examples` alone unifies dependency features differently from
+/// the workspace build that is running the tests, and cargo then rebuilds shared crates *in place*
+/// (same file names), so a later step of that build (the doc tests) would find crates it did not
+/// compile against.
+fn nested_target_dir(profile_dir: &Path) -> PathBuf {
+    profile_dir
+        .parent()
+        .expect("target dir")
+        .join("harmony-nested")
+}
+
+/// The example `name` of `harmony-runtime`, built on first use in this process.
 pub fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     let profile_dir = exe
         .parent()
         .and_then(Path::parent)
         .expect("target/<profile>");
-    let path = profile_dir.join("examples").join(name);
-    if !path.exists() {
-        let target_dir = profile_dir.parent().expect("target dir");
+    let target_dir = nested_target_dir(profile_dir);
+    let path = target_dir
+        .join(profile_dir.file_name().expect("profile"))
+        .join("examples")
+        .join(name);
+    // Built once per test process (cargo makes it a no-op when fresh), never taken as found:
+    // a binary left by an earlier build may be stale.
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if !built.iter().any(|b| b == name) {
         let mut build = Command::new(env!("CARGO"));
         build
             .args(["build", "-p", "harmony-runtime", "--example", name])
@@ -50,6 +69,7 @@ pub fn example(name: &str) -> PathBuf {
         }
         let status = build.status().expect("run cargo build");
         assert!(status.success(), "cargo build --example {name} failed");
+        built.push(name.to_owned());
     }
     path
 }
