@@ -119,7 +119,13 @@ impl<T: Topology> Engine<T> {
     /// not inspected either. It names no program: it cannot be applied as a saved plan.
     pub async fn plan_offline(&self, plan: Plan<T>) -> Result<PlanDocument<T>, EngineError> {
         let full = self.inflate(plan).await.plan;
-        let mut selected = self.select(&full, self.only.as_deref())?;
+        // Without `--only` the document's plan is `full` itself, moved in once the removals are
+        // known instead of cloned (the copy was a third of the time at 10,000 apps).
+        let narrowed = if self.only.is_some() || !full.problems.is_empty() {
+            Some(self.select(&full, self.only.as_deref())?)
+        } else {
+            None
+        };
         let state = super::record::load(&self.state, T::NAME)?;
         let removals: Vec<PlannedRemoval> = super::record::orphans(&state, &full)
             .into_iter()
@@ -140,6 +146,7 @@ impl<T: Topology> Engine<T> {
                 note: ADOPTED_NOTE.to_string(),
             })
             .collect();
+        let mut selected = narrowed.unwrap_or(full);
         let steps = selected
             .steps
             .iter()
