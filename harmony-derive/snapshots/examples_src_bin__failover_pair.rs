@@ -37,7 +37,18 @@ pub fn paired() -> ::harmony_dsl::Plan<Failover<Localhost>> {
         .add_on_both_sides(
             "conf",
             Directory::builder::<Failover<Localhost>>()
-                .path(__hp::str_literal("conf"))
+                .path(
+                    __hp::str_value::<
+                        {
+                            __hp::not_a_host(
+                                <Directory as __hp::ScoreKind>::FIELDS,
+                                "path",
+                                "a host is written as its name, without quotes: write `path: conf`, not `path: \"conf\"`",
+                            )
+                        },
+                        _,
+                    >("conf"),
+                )
                 .build(),
             &[],
         );

@@ -77,17 +77,31 @@ impl OfficeRack {
         (
             Kube::builder::<OfficeRack>()
                 .context(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str("office"),
-                    ),
+                    ::harmony_dsl::__private::str_value::<
+                        {
+                            ::harmony_dsl::__private::not_a_host(
+                                <Kube as ::harmony_dsl::Provider>::FIELDS,
+                                "context",
+                                "`\"office\"` is not a host name: a host is written as the name it has under `hosts { ... }` in `topology!`, without quotes, e.g. `context: srv1`; the hosts of this topology are `srv1`, `srv2`, `store`",
+                            )
+                        },
+                        _,
+                    >("office"),
                 )
                 .build(),
             CoreDns::builder::<OfficeRack>()
                 .on(office_rack::srv1)
                 .zone(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str("shop.example.com"),
-                    ),
+                    ::harmony_dsl::__private::str_value::<
+                        {
+                            ::harmony_dsl::__private::not_a_host(
+                                <CoreDns as ::harmony_dsl::Provider>::FIELDS,
+                                "zone",
+                                "`\"shop.example.com\"` is not a host name: a host is written as the name it has under `hosts { ... }` in `topology!`, without quotes, e.g. `zone: srv1`; the hosts of this topology are `srv1`, `srv2`, `store`",
+                            )
+                        },
+                        _,
+                    >("shop.example.com"),
                 )
                 .build(),
             MetalLb::builder::<OfficeRack>()
@@ -331,7 +345,18 @@ pub fn shop(config: &ShopConfig) -> ::harmony_dsl::Plan<OfficeRack> {
                 .storage(config.db_storage.clone())
                 .password(config.db_password.clone())
                 .place(OfficeRack::store)
-                .namespace(__hp::str_literal("shop"))
+                .namespace(
+                    __hp::str_value::<
+                        {
+                            __hp::not_a_host(
+                                <Postgres as __hp::ScoreKind>::FIELDS,
+                                "namespace",
+                                "a host is written as its name, without quotes: write `namespace: shop`, not `namespace: \"shop\"`",
+                            )
+                        },
+                        _,
+                    >("shop"),
+                )
                 .build(),
             &[],
         );
@@ -344,8 +369,30 @@ pub fn shop(config: &ShopConfig) -> ::harmony_dsl::Plan<OfficeRack> {
                 .replicas(config.app_replicas)
                 .port(__hp::int_literal(8080))
                 .database(db.endpoint.clone())
-                .dns(__hp::str_literal("www.shop.example.com"))
-                .namespace(__hp::str_literal("shop"))
+                .dns(
+                    __hp::str_value::<
+                        {
+                            __hp::not_a_host(
+                                <WebApp as __hp::ScoreKind>::FIELDS,
+                                "dns",
+                                "`\"www.shop.example.com\"` is not a host name: a host is written as the name it has under `hosts { ... }` in `topology!`, without quotes, e.g. `dns: nuc`",
+                            )
+                        },
+                        _,
+                    >("www.shop.example.com"),
+                )
+                .namespace(
+                    __hp::str_value::<
+                        {
+                            __hp::not_a_host(
+                                <WebApp as __hp::ScoreKind>::FIELDS,
+                                "namespace",
+                                "a host is written as its name, without quotes: write `namespace: shop`, not `namespace: \"shop\"`",
+                            )
+                        },
+                        _,
+                    >("shop"),
+                )
                 .build(),
             &[db.id()],
         );
@@ -357,8 +404,30 @@ pub fn shop(config: &ShopConfig) -> ::harmony_dsl::Plan<OfficeRack> {
                 .image(__hp::str_literal("registry.example.com/acme/storefront:1.0.4"))
                 .replicas(__hp::int_literal(2))
                 .port(__hp::int_literal(8081))
-                .dns(__hp::str_literal("shop.example.com"))
-                .namespace(__hp::str_literal("shop"))
+                .dns(
+                    __hp::str_value::<
+                        {
+                            __hp::not_a_host(
+                                <WebApp as __hp::ScoreKind>::FIELDS,
+                                "dns",
+                                "`\"shop.example.com\"` is not a host name: a host is written as the name it has under `hosts { ... }` in `topology!`, without quotes, e.g. `dns: nuc`",
+                            )
+                        },
+                        _,
+                    >("shop.example.com"),
+                )
+                .namespace(
+                    __hp::str_value::<
+                        {
+                            __hp::not_a_host(
+                                <WebApp as __hp::ScoreKind>::FIELDS,
+                                "namespace",
+                                "a host is written as its name, without quotes: write `namespace: shop`, not `namespace: \"shop\"`",
+                            )
+                        },
+                        _,
+                    >("shop"),
+                )
                 .build(),
             &[app.id()],
         );

@@ -199,11 +199,11 @@ fn wrong_literal_types() {
             "string literal for a text field",
         ),
         (ValueKind::Bool, Literal::Str("true"), "`true` or `false`"),
-        (ValueKind::Float, Literal::Str("1.0"), "number literal"),
+        (ValueKind::Float, Literal::Str("1.0"), "without quotes"),
         (
             <u8 as ScoreField>::KIND,
             Literal::Str("1"),
-            "integer literal",
+            "a number is written without quotes",
         ),
         (
             <i8 as ScoreField>::KIND,
@@ -424,4 +424,13 @@ proptest! {
     fn prop_url(s in "\\PC{0,24}|[a-z]{1,5}://[a-zA-Z0-9.:\\[\\]@-]{0,20}(/[ -~]{0,10})?") {
         check_property::<Url>(&s)?;
     }
+}
+
+#[test]
+fn newcomer_spellings_get_the_fix() {
+    use crate::{DomainName, Duration, ImageRef, Quantity};
+    assert_invalid::<DomainName>("https://shop.example.com", "without a scheme or a path");
+    assert_invalid::<ImageRef>("https://ghcr.io/acme/web:1.0", "without a scheme");
+    assert_invalid::<Quantity>("10 Gi", "without a space");
+    assert_invalid::<Duration>("10 s", "without a space");
 }
