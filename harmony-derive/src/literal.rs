@@ -230,13 +230,8 @@ pub fn host_as_string_message(
     }
 }
 
-/// Whether a string could be meant as a host: a name, an address or a domain (`"nuc"`,
-/// `"192.168.1.10"`, `"nuc.local"`). Only these get the host check of a string (a const argument
-/// per literal); others (images, paths, text) are never written for a host, and a host field
-/// given one still fails to compile, less clearly.
+/// Whether a string could be meant as a host: only these get the host check of a string (a
+/// const argument per literal); see `value::host_like`.
 pub fn may_be_host(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 253
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
+    crate::value::host_like(s)
 }

@@ -44,10 +44,9 @@ pub const fn check_field(fields: &[FieldInfo], name: &str, literal: Literal) {
     while i < fields.len() {
         if str_eq(fields[i].name, name) {
             // A string where a host belongs is reported by `not_a_host`, with the fix.
-            if matches!(
-                (fields[i].kind, literal),
-                (ValueKind::Host, Literal::Str(_))
-            ) {
+            if let (ValueKind::Host, Literal::Str(s)) = (fields[i].kind, literal)
+                && crate::value::host_like(s)
+            {
                 return;
             }
             if let Err(e) = check_literal(fields[i].kind, literal) {
@@ -111,7 +110,9 @@ pub const fn check(field: FieldCheck, mask: u32, literal: Literal) {
 #[track_caller]
 pub const fn check_str(field: FieldCheck, mask: u32, literal: &'static str) {
     // A string where a host belongs is reported by `not_a_host`, with the fix.
-    if let Some(ValueKind::Host) = field.kind {
+    if let Some(ValueKind::Host) = field.kind
+        && crate::value::host_like(literal)
+    {
         return;
     }
     check(field, mask, Literal::Str(literal))

@@ -492,6 +492,26 @@ fn mask_of(check: &dyn Fn(ValueKind) -> Result<(), ValueError>) -> u32 {
         .fold(0, |mask, kind| mask | kind_bit(*kind))
 }
 
+/// Whether a string could be meant as a host (a name, an address or a domain: `"nuc"`,
+/// `"192.168.1.10"`, `"nuc.local"`). The macros give such a string written where a host belongs
+/// its own error with the fix; the const checks leave it to that error, and report any other
+/// string in a host field themselves. One rule for both.
+#[doc(hidden)]
+pub const fn host_like(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > 253 {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if !(b[i].is_ascii_alphanumeric() || matches!(b[i], b'_' | b'-' | b'.' | b':')) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// Mask of the kinds a string literal is valid for, computed by the same validators as
 /// [`check_literal`] (the macros call it at expansion time, so the const check of a valid literal
 /// parses nothing).
