@@ -74,16 +74,9 @@ impl HomeLab {
             CoreDns::builder::<HomeLab>()
                 .on(home_lab::nuc)
                 .zone(
-                    ::harmony_dsl::__private::str_value::<
-                        {
-                            ::harmony_dsl::__private::not_a_host(
-                                <CoreDns as ::harmony_dsl::Provider>::FIELDS,
-                                "zone",
-                                "`\"home.arpa\"` is not a host name: a host is written as the name it has under `hosts { ... }` in `topology!`, without quotes, e.g. `zone: nuc`; the hosts of this topology are `nuc`",
-                            )
-                        },
-                        _,
-                    >("home.arpa"),
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Str("home.arpa"),
+                    ),
                 )
                 .build(),
             MetalLb::builder::<HomeLab>()
@@ -223,18 +216,7 @@ pub fn lab() -> ::harmony_dsl::Plan<HomeLab> {
             WebApp::builder::<HomeLab>()
                 .image(__hp::str_literal("ghcr.io/requarks/wiki:2.5"))
                 .port(__hp::int_literal(3000))
-                .dns(
-                    __hp::str_value::<
-                        {
-                            __hp::not_a_host(
-                                <WebApp as __hp::ScoreKind>::FIELDS,
-                                "dns",
-                                "`\"wiki.home.arpa\"` is not a host name: a host is written as the name it has under `hosts { ... }` in `topology!`, without quotes, e.g. `dns: nuc`",
-                            )
-                        },
-                        _,
-                    >("wiki.home.arpa"),
-                )
+                .dns(__hp::str_literal("wiki.home.arpa"))
                 .namespace(
                     __hp::str_value::<
                         {
@@ -257,18 +239,7 @@ pub fn lab() -> ::harmony_dsl::Plan<HomeLab> {
             WebApp::builder::<HomeLab>()
                 .image(__hp::str_literal("ghcr.io/photoprism/photoprism:240915"))
                 .port(__hp::int_literal(2342))
-                .dns(
-                    __hp::str_value::<
-                        {
-                            __hp::not_a_host(
-                                <WebApp as __hp::ScoreKind>::FIELDS,
-                                "dns",
-                                "`\"photos.home.arpa\"` is not a host name: a host is written as the name it has under `hosts { ... }` in `topology!`, without quotes, e.g. `dns: nuc`",
-                            )
-                        },
-                        _,
-                    >("photos.home.arpa"),
-                )
+                .dns(__hp::str_literal("photos.home.arpa"))
                 .namespace(
                     __hp::str_value::<
                         {

@@ -65,18 +65,7 @@ pub fn quickstart() -> ::harmony_dsl::Plan<Localhost> {
         .add(
             "config",
             ConfigFile::builder::<Localhost>()
-                .path(
-                    __hp::str_value::<
-                        {
-                            __hp::not_a_host(
-                                <ConfigFile as __hp::ScoreKind>::FIELDS,
-                                "path",
-                                "`\"quickstart.toml\"` is not a host name: a host is written as the name it has under `hosts { ... }` in `topology!`, without quotes, e.g. `path: nuc`",
-                            )
-                        },
-                        _,
-                    >("quickstart.toml"),
-                )
+                .path(__hp::str_literal("quickstart.toml"))
                 .content(server_config())
                 .mode(__hp::int_literal(420))
                 .build(),
@@ -91,22 +80,10 @@ pub fn quickstart() -> ::harmony_dsl::Plan<Localhost> {
                 .port(port())
                 .health_path(__hp::str_literal("/"))
                 .restart_on(
-                    __hp::list_value::<
-                        {
-                            __hp::not_a_host(
-                                <LocalService as __hp::ScoreKind>::FIELDS,
-                                "restart_on",
-                                "`\"quickstart.toml\"`, `\"site/index.html\"` is not a host name: a host is written as the name it has under `hosts { ... }` in `topology!`, without quotes, e.g. `restart_on: nuc`",
-                            )
-                        },
-                        _,
-                        _,
-                    >(
-                        ::std::vec![
-                            __hp::str_literal("quickstart.toml"),
-                            __hp::str_literal("site/index.html")
-                        ],
-                    ),
+                    ::std::vec![
+                        __hp::str_literal("quickstart.toml"),
+                        __hp::str_literal("site/index.html")
+                    ],
                 )
                 .build(),
             &[site.id(), config.id()],

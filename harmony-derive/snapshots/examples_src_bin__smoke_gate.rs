@@ -281,18 +281,7 @@ pub fn gated() -> ::harmony_dsl::Plan<Localhost> {
         .add(
             "config",
             ConfigFile::builder::<Localhost>()
-                .path(
-                    __hp::str_value::<
-                        {
-                            __hp::not_a_host(
-                                <ConfigFile as __hp::ScoreKind>::FIELDS,
-                                "path",
-                                "`\"gate.toml\"` is not a host name: a host is written as the name it has under `hosts { ... }` in `topology!`, without quotes, e.g. `path: nuc`",
-                            )
-                        },
-                        _,
-                    >("gate.toml"),
-                )
+                .path(__hp::str_literal("gate.toml"))
                 .content(server_config())
                 .build(),
             &[],
@@ -304,19 +293,7 @@ pub fn gated() -> ::harmony_dsl::Plan<Localhost> {
             LocalService::builder::<Localhost>()
                 .command(serve_command())
                 .port(port())
-                .restart_on(
-                    __hp::list_value::<
-                        {
-                            __hp::not_a_host(
-                                <LocalService as __hp::ScoreKind>::FIELDS,
-                                "restart_on",
-                                "`\"gate.toml\"` is not a host name: a host is written as the name it has under `hosts { ... }` in `topology!`, without quotes, e.g. `restart_on: nuc`",
-                            )
-                        },
-                        _,
-                        _,
-                    >(::std::vec![__hp::str_literal("gate.toml")]),
-                )
+                .restart_on(::std::vec![__hp::str_literal("gate.toml")])
                 .build(),
             &[page.id(), config.id()],
         );
@@ -336,18 +313,7 @@ pub fn gated() -> ::harmony_dsl::Plan<Localhost> {
         .add(
             "published",
             ConfigFile::builder::<Localhost>()
-                .path(
-                    __hp::str_value::<
-                        {
-                            __hp::not_a_host(
-                                <ConfigFile as __hp::ScoreKind>::FIELDS,
-                                "path",
-                                "`\"published.txt\"` is not a host name: a host is written as the name it has under `hosts { ... }` in `topology!`, without quotes, e.g. `path: nuc`",
-                            )
-                        },
-                        _,
-                    >("published.txt"),
-                )
+                .path(__hp::str_literal("published.txt"))
                 .content(__hp::str_literal("live\n"))
                 .build(),
             &[served.id()],

@@ -30,18 +30,7 @@ pub fn everywhere() -> ::harmony_dsl::Plan<Decentralized<Localhost>> {
         .add_on_every_site(
             "app",
             ConfigFile::builder::<Decentralized<Localhost>>()
-                .path(
-                    __hp::str_value::<
-                        {
-                            __hp::not_a_host(
-                                <ConfigFile as __hp::ScoreKind>::FIELDS,
-                                "path",
-                                "`\"app.toml\"` is not a host name: a host is written as the name it has under `hosts { ... }` in `topology!`, without quotes, e.g. `path: nuc`",
-                            )
-                        },
-                        _,
-                    >("app.toml"),
-                )
+                .path(__hp::str_literal("app.toml"))
                 .content(__hp::str_literal("listen = 8080\n"))
                 .build(),
             &[],

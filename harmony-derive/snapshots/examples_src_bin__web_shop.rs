@@ -92,16 +92,9 @@ impl OfficeRack {
             CoreDns::builder::<OfficeRack>()
                 .on(office_rack::srv1)
                 .zone(
-                    ::harmony_dsl::__private::str_value::<
-                        {
-                            ::harmony_dsl::__private::not_a_host(
-                                <CoreDns as ::harmony_dsl::Provider>::FIELDS,
-                                "zone",
-                                "`\"shop.example.com\"` is not a host name: a host is written as the name it has under `hosts { ... }` in `topology!`, without quotes, e.g. `zone: srv1`; the hosts of this topology are `srv1`, `srv2`, `store`",
-                            )
-                        },
-                        _,
-                    >("shop.example.com"),
+                    ::harmony_dsl::__private::FromLiteral::from_literal(
+                        ::harmony_dsl::__private::Literal::Str("shop.example.com"),
+                    ),
                 )
                 .build(),
             MetalLb::builder::<OfficeRack>()
@@ -369,18 +362,7 @@ pub fn shop(config: &ShopConfig) -> ::harmony_dsl::Plan<OfficeRack> {
                 .replicas(config.app_replicas)
                 .port(__hp::int_literal(8080))
                 .database(db.endpoint.clone())
-                .dns(
-                    __hp::str_value::<
-                        {
-                            __hp::not_a_host(
-                                <WebApp as __hp::ScoreKind>::FIELDS,
-                                "dns",
-                                "`\"www.shop.example.com\"` is not a host name: a host is written as the name it has under `hosts { ... }` in `topology!`, without quotes, e.g. `dns: nuc`",
-                            )
-                        },
-                        _,
-                    >("www.shop.example.com"),
-                )
+                .dns(__hp::str_literal("www.shop.example.com"))
                 .namespace(
                     __hp::str_value::<
                         {
@@ -404,18 +386,7 @@ pub fn shop(config: &ShopConfig) -> ::harmony_dsl::Plan<OfficeRack> {
                 .image(__hp::str_literal("registry.example.com/acme/storefront:1.0.4"))
                 .replicas(__hp::int_literal(2))
                 .port(__hp::int_literal(8081))
-                .dns(
-                    __hp::str_value::<
-                        {
-                            __hp::not_a_host(
-                                <WebApp as __hp::ScoreKind>::FIELDS,
-                                "dns",
-                                "`\"shop.example.com\"` is not a host name: a host is written as the name it has under `hosts { ... }` in `topology!`, without quotes, e.g. `dns: nuc`",
-                            )
-                        },
-                        _,
-                    >("shop.example.com"),
-                )
+                .dns(__hp::str_literal("shop.example.com"))
                 .namespace(
                     __hp::str_value::<
                         {

@@ -675,8 +675,14 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                             span,
                         },
                     );
-                    let check = host_check(&hp_ident, kind, &key_str, lit, None);
-                    let value = literal_value(&hp_ident, lit, span, Some(&check));
+                    // Built only for a host-like string (the message costs expansion time).
+                    let check = match crate::literal::plain_lit(lit) {
+                        Some(syn::Lit::Str(s)) if crate::literal::may_be_host(&s.value()) => {
+                            Some(host_check(&hp_ident, kind, &key_str, lit, None))
+                        }
+                        _ => None,
+                    };
+                    let value = literal_value(&hp_ident, lit, span, check.as_ref());
                     calls.push(quote_spanned! {span=> .#key(#value) });
                     // A number that could be a port, whatever the field is called and however
                     // it is spelt (`8080` or `"8080"`); whether the field is a port is checked by
