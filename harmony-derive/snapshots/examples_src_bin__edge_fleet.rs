@@ -155,14 +155,14 @@ impl<
 > ::harmony_dsl::topology::HasLabel<__S, ::harmony_dsl::topology::label::edge>
 for greenhouses::east {}
 impl<__S: ?::core::marker::Sized> ProvidesFleet<__S> for Greenhouses {}
+impl ::harmony_dsl::topology::FleetDevice<Greenhouses> for greenhouses::north {}
+impl ::harmony_dsl::topology::FleetDevice<Greenhouses> for greenhouses::south {}
+impl ::harmony_dsl::topology::FleetDevice<Greenhouses> for greenhouses::east {}
 const _: () = ::harmony_dsl::__private::check_field(
     <NatsFleet as ::harmony_dsl::Provider>::FIELDS,
     "url",
     ::harmony_dsl::__private::Literal::Str("nats://nats.greenhouse.example:4222"),
 );
-impl ::harmony_dsl::topology::FleetDevice<Greenhouses> for greenhouses::north {}
-impl ::harmony_dsl::topology::FleetDevice<Greenhouses> for greenhouses::south {}
-impl ::harmony_dsl::topology::FleetDevice<Greenhouses> for greenhouses::east {}
 
 // ---- score! ----
 /// Sensor collection on the gateways that have sensors, the updater everywhere.

@@ -226,7 +226,7 @@ impl ::harmony_dsl::Provider for Keycloak {
     const FIELDS: &'static [::harmony_dsl::FieldInfo] = &[
         ::harmony_dsl::FieldInfo {
             name: "url",
-            kind: <Url as ::harmony_dsl::__private::ScoreField>::KIND,
+            kind: <HttpUrl as ::harmony_dsl::__private::ScoreField>::KIND,
             required: true,
         },
         ::harmony_dsl::FieldInfo {
@@ -312,10 +312,10 @@ impl Keycloak {
 )]
 pub trait KeycloakUrlIsSet {
     #[doc(hidden)]
-    fn __value(self) -> Url;
+    fn __value(self) -> HttpUrl;
 }
-impl KeycloakUrlIsSet for ::harmony_dsl::__private::Set<Url> {
-    fn __value(self) -> Url {
+impl KeycloakUrlIsSet for ::harmony_dsl::__private::Set<HttpUrl> {
+    fn __value(self) -> HttpUrl {
         self.0
     }
 }
@@ -342,8 +342,8 @@ impl<__T, __Realm> KeycloakBuilder<__T, ::harmony_dsl::__private::Unset, __Realm
     ///Sets `url` (required).
     pub fn url(
         self,
-        value: Url,
-    ) -> KeycloakBuilder<__T, ::harmony_dsl::__private::Set<Url>, __Realm> {
+        value: HttpUrl,
+    ) -> KeycloakBuilder<__T, ::harmony_dsl::__private::Set<HttpUrl>, __Realm> {
         KeycloakBuilder {
             url: ::harmony_dsl::__private::Set(value),
             realm: self.realm,
@@ -569,7 +569,7 @@ impl ::harmony_dsl::Provider for NatsFleet {
     const FIELDS: &'static [::harmony_dsl::FieldInfo] = &[
         ::harmony_dsl::FieldInfo {
             name: "url",
-            kind: <Url as ::harmony_dsl::__private::ScoreField>::KIND,
+            kind: <NatsUrl as ::harmony_dsl::__private::ScoreField>::KIND,
             required: true,
         },
         ::harmony_dsl::FieldInfo {
@@ -618,10 +618,10 @@ impl NatsFleet {
 )]
 pub trait NatsFleetUrlIsSet {
     #[doc(hidden)]
-    fn __value(self) -> Url;
+    fn __value(self) -> NatsUrl;
 }
-impl NatsFleetUrlIsSet for ::harmony_dsl::__private::Set<Url> {
-    fn __value(self) -> Url {
+impl NatsFleetUrlIsSet for ::harmony_dsl::__private::Set<NatsUrl> {
+    fn __value(self) -> NatsUrl {
         self.0
     }
 }
@@ -632,8 +632,8 @@ impl<__T> NatsFleetBuilder<__T, ::harmony_dsl::__private::Unset> {
     ///Sets `url` (required).
     pub fn url(
         self,
-        value: Url,
-    ) -> NatsFleetBuilder<__T, ::harmony_dsl::__private::Set<Url>> {
+        value: NatsUrl,
+    ) -> NatsFleetBuilder<__T, ::harmony_dsl::__private::Set<NatsUrl>> {
         NatsFleetBuilder {
             url: ::harmony_dsl::__private::Set(value),
             devices: self.devices,

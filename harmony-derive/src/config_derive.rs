@@ -166,7 +166,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
         inits.push(quote! { #ident: #local? });
     }
     let name = &parsed.ident;
-    let errors = errors.to_compile_errors();
+    let errors = errors.into_compile_errors();
     let (impl_generics, ty_generics, where_clause) = parsed.generics.split_for_impl();
     quote! {
         #errors

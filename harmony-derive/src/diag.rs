@@ -2,21 +2,38 @@
 
 use proc_macro2::{Span, TokenStream};
 
-/// Collects independent errors so a macro reports them all at once.
-#[derive(Default)]
+/// Collects independent errors so a macro reports them all at once, in the style of serde's
+/// `Ctxt`: every error is recorded, and the collection must be turned into the macro's output
+/// ([`Errors::into_compile_errors`] or [`Errors::check`]). Dropping it unchecked is a bug in the
+/// macro (its errors would be lost), so it panics, and the tests catch it.
 pub struct Errors {
-    errors: Vec<syn::Error>,
+    /// `None` once checked.
+    errors: Option<Vec<syn::Error>>,
+}
+
+impl Default for Errors {
+    fn default() -> Self {
+        Errors {
+            errors: Some(Vec::new()),
+        }
+    }
 }
 
 impl Errors {
+    fn list(&mut self) -> &mut Vec<syn::Error> {
+        self.errors
+            .as_mut()
+            .expect("errors recorded after the collection was checked")
+    }
+
     /// Records an error at `span`.
     pub fn at(&mut self, span: Span, message: impl std::fmt::Display) {
-        self.errors.push(syn::Error::new(span, message));
+        self.list().push(syn::Error::new(span, message));
     }
 
     /// Records an existing error.
     pub fn push(&mut self, error: syn::Error) {
-        self.errors.push(error);
+        self.list().push(error);
     }
 
     /// Whether `key` is new among the keys of one block: a repeated key is reported as a
@@ -53,12 +70,28 @@ impl Errors {
         );
     }
 
-    /// All errors as `compile_error!` invocations.
-    pub fn to_compile_errors(&self) -> TokenStream {
-        self.errors
-            .iter()
-            .map(syn::Error::to_compile_error)
-            .collect()
+    /// Checks the collection: `Err` with every error as `compile_error!` invocations, if any.
+    pub fn check(mut self) -> Result<(), TokenStream> {
+        let errors = self.errors.take().unwrap_or_default();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors.iter().map(syn::Error::to_compile_error).collect())
+        }
+    }
+
+    /// Checks the collection: every error as `compile_error!` invocations (none: empty), emitted
+    /// beside the generated code so that the rest of the input is still checked by the compiler.
+    pub fn into_compile_errors(self) -> TokenStream {
+        self.check().err().unwrap_or_default()
+    }
+}
+
+impl Drop for Errors {
+    fn drop(&mut self) {
+        if self.errors.is_some() && !std::thread::panicking() {
+            panic!("a macro's errors were dropped without being checked: they would be lost");
+        }
     }
 }
 
@@ -81,29 +114,17 @@ pub fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
         .collect()
 }
 
-/// Levenshtein distance between two short names.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = Vec::with_capacity(b.len() + 1);
-        cur.push(i + 1);
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            let best = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-            cur.push(best);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 /// The closest candidate to `name`, when it is close enough to be a likely typo.
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
     candidates
         .into_iter()
-        .map(|c| (distance(&name.to_lowercase(), &c.to_lowercase()), c))
+        .map(|c| {
+            (
+                strsim::levenshtein(&name.to_lowercase(), &c.to_lowercase()),
+                c,
+            )
+        })
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
@@ -133,24 +154,8 @@ pub fn with_suggestion(message: String, suggestion: String, rest: &str) -> Strin
 
 /// `home_lab` for `HomeLab`, `k8s_cluster` for `K8sCluster` (a raw `r#` prefix is dropped).
 pub fn snake_case(name: &str) -> String {
-    let name = name.strip_prefix("r#").unwrap_or(name);
-    let mut out = String::with_capacity(name.len() + 4);
-    let chars: Vec<char> = name.chars().collect();
-    for (i, c) in chars.iter().enumerate() {
-        if c.is_uppercase() {
-            let prev_lower =
-                i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
-            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-            let prev_upper = i > 0 && chars[i - 1].is_uppercase();
-            if i > 0 && (prev_lower || (prev_upper && next_lower)) {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
-        } else {
-            out.push(*c);
-        }
-    }
-    out
+    use heck::ToSnakeCase;
+    name.strip_prefix("r#").unwrap_or(name).to_snake_case()
 }
 
 /// An identifier for a generated item named `name` (from [`snake_case`]): a keyword gets a
@@ -172,17 +177,10 @@ pub fn generated_ident(name: &str, span: Span) -> proc_macro2::Ident {
 
 /// `Image` for `image`, `CpuLimit` for `cpu_limit` (a raw `r#` prefix is dropped).
 pub fn camel_case(name: &str) -> String {
-    let name = name.strip_prefix("r#").unwrap_or(name);
-    name.split('_')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let mut cs = p.chars();
-            match cs.next() {
-                Some(first) => first.to_uppercase().chain(cs).collect::<String>(),
-                None => String::new(),
-            }
-        })
-        .collect()
+    use heck::ToUpperCamelCase;
+    name.strip_prefix("r#")
+        .unwrap_or(name)
+        .to_upper_camel_case()
 }
 
 #[cfg(test)]
@@ -204,6 +202,26 @@ mod tests {
     }
 
     #[test]
+    fn checked_errors_become_compile_errors() {
+        let mut errors = Errors::default();
+        errors.at(Span::call_site(), "one");
+        errors.at(Span::call_site(), "two");
+        let tokens = errors.into_compile_errors().to_string();
+        assert!(
+            tokens.contains("\"one\"") && tokens.contains("\"two\""),
+            "{tokens}"
+        );
+        assert!(Errors::default().check().is_ok());
+    }
+
+    #[test]
+    #[should_panic(expected = "dropped without being checked")]
+    fn unchecked_errors_are_a_bug() {
+        let mut errors = Errors::default();
+        errors.at(Span::call_site(), "lost");
+    }
+
+    #[test]
     fn case_conversions() {
         assert_eq!(snake_case("HomeLab"), "home_lab");
         assert_eq!(snake_case("K8sCluster"), "k8s_cluster");
@@ -211,5 +229,7 @@ mod tests {
         assert_eq!(snake_case("EdgeFleet2"), "edge_fleet2");
         assert_eq!(camel_case("cpu_limit"), "CpuLimit");
         assert_eq!(camel_case("image"), "Image");
+        assert_eq!(camel_case("r#type"), "Type");
+        assert_eq!(snake_case("r#Type"), "type");
     }
 }

@@ -10,6 +10,9 @@ use syn::{Expr, Lit, UnOp};
 pub fn mask_of(expr: &Expr) -> Option<u32> {
     use crate::value::{Literal, literal_mask, literal_mask_str};
     let (lit, negative) = literal_parts(expr)?;
+    if leading_zero(lit).is_some() {
+        return None;
+    }
     Some(match lit {
         Lit::Str(s) if !negative => literal_mask_str(&s.value()),
         Lit::Int(i) => {
@@ -35,6 +38,19 @@ pub fn plain_lit(expr: &Expr) -> Option<&Lit> {
         (lit, false) => Some(lit),
         _ => None,
     }
+}
+
+/// The digits of an integer literal written with a leading zero (`0644`): read as octal by the
+/// shell and C, as decimal by Rust, so refused (`0o644` or `644` say which one is meant).
+fn leading_zero(lit: &Lit) -> Option<String> {
+    let Lit::Int(i) = lit else { return None };
+    let text = i.token().to_string();
+    let digits = text
+        .strip_suffix(i.suffix())
+        .unwrap_or(&text)
+        .replace('_', "");
+    (digits.len() > 1 && digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then_some(digits)
 }
 
 fn literal_parts(expr: &Expr) -> Option<(&Lit, bool)> {
@@ -91,6 +107,16 @@ fn literal_tokens(lit: &Lit, negative: bool, private: &TokenStream) -> Option<To
 /// large for any field is "out of range" (with the range), anything else says which literals a
 /// field takes.
 pub fn unsupported_message(expr: &Expr) -> String {
+    if let Some((lit, _)) = literal_parts(expr)
+        && let Some(digits) = leading_zero(lit)
+    {
+        let octal = digits.trim_start_matches('0');
+        let octal = if octal.is_empty() { "0" } else { octal };
+        return format!(
+            "`{digits}` is the decimal number {} in Rust, not an octal one: write a file mode as `0o{octal}`, or the number without its leading zero",
+            digits.trim_start_matches('0').parse::<u128>().unwrap_or(0)
+        );
+    }
     match literal_parts(expr) {
         Some((Lit::Int(i), negative)) if i.base10_parse::<u128>().is_err() => {
             let sign = if negative { "-" } else { "" };
@@ -114,4 +140,98 @@ pub fn unsupported_message(expr: &Expr) -> String {
         }
         _ => "this kind of literal is not supported here: use a string (`\"10Gi\"`), an integer (`3`), a number (`0.5`) or a boolean (`true`)".to_string(),
     }
+}
+
+/// The message for strings written where a host belongs (field `key`, the strings as written):
+/// the field rewritten with bare host names. `hosts` are the topology's hosts with their
+/// addresses when the macro knows them (`topology!`), so a misspelt name or an address becomes
+/// the host's name; `score!` does not know them, and a name that is not a host is then left to
+/// the compiler's own did-you-mean once the quotes are gone.
+pub fn host_as_string_message(
+    key: &str,
+    written: &[String],
+    list: bool,
+    hosts: Option<&[(String, Option<String>)]>,
+) -> String {
+    let notes = std::cell::RefCell::new(Vec::new());
+    let fix = |s: &str| -> Option<String> {
+        match hosts {
+            Some(hosts) => {
+                if let Some((name, _)) = hosts.iter().find(|(n, _)| n == s) {
+                    return Some(name.clone());
+                }
+                if let Some((name, _)) = hosts.iter().find(|(_, a)| a.as_deref() == Some(s)) {
+                    notes
+                        .borrow_mut()
+                        .push(format!("`{s}` is the address of host `{name}`"));
+                    return Some(name.clone());
+                }
+                let closest = crate::diag::closest(s, hosts.iter().map(|(n, _)| n.as_str()))?;
+                notes
+                    .borrow_mut()
+                    .push(format!("`{s}` is not a host; did you mean `{closest}`?"));
+                Some(closest.to_string())
+            }
+            None => match syn::parse_str::<syn::Ident>(s) {
+                Ok(ident) => Some(ident.to_string()),
+                Err(_) if syn::parse_str::<syn::Ident>(&format!("r#{s}")).is_ok() => {
+                    Some(format!("r#{s}"))
+                }
+                Err(_) => None,
+            },
+        }
+    };
+    let fixes: Vec<Option<String>> = written.iter().map(|s| fix(s)).collect();
+    let shape = |items: Vec<String>| {
+        if list {
+            format!("`{key}: [{}]`", items.join(", "))
+        } else {
+            format!("`{key}: {}`", items.join(", "))
+        }
+    };
+    let quoted = shape(written.iter().map(|s| format!("{s:?}")).collect());
+    if fixes.iter().all(Option::is_some) {
+        let fixed: Vec<String> = fixes.into_iter().flatten().collect();
+        let renamed = notes.into_inner();
+        let mut message = format!(
+            "a host is written as its name, without quotes: write {}, not {quoted}",
+            shape(fixed)
+        );
+        if !renamed.is_empty() {
+            message.push_str(&format!(" ({})", renamed.join("; ")));
+        }
+        message
+    } else {
+        let unknown: Vec<String> = written
+            .iter()
+            .zip(&fixes)
+            .filter(|(_, f)| f.is_none())
+            .map(|(w, _)| format!("`{w:?}`"))
+            .collect();
+        let example = match hosts.and_then(|h| h.first()) {
+            Some((name, _)) => name.clone(),
+            None => "nuc".to_string(),
+        };
+        let known = match hosts {
+            Some(hosts) if !hosts.is_empty() => format!(
+                "; the hosts of this topology are {}",
+                hosts
+                    .iter()
+                    .map(|(n, _)| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            _ => String::new(),
+        };
+        format!(
+            "{} is not a host name: a host is written as the name it has under `hosts {{ ... }}` in `topology!`, without quotes, e.g. `{key}: {example}`{known}",
+            unknown.join(", ")
+        )
+    }
+}
+
+/// Whether a string could be meant as a host: only these get the host check of a string (a
+/// const argument per literal); see `value::host_like`.
+pub fn may_be_host(s: &str) -> bool {
+    crate::value::host_like(s)
 }

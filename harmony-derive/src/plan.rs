@@ -539,10 +539,22 @@ fn literal_check(hp: &Ident, literal: &LiteralToCheck) -> TokenStream {
 /// The value of literal expression `expr` for the field it is written in, spanned on the
 /// literal: strings and integers through the short `str_literal`/`int_literal`, others through
 /// `FromLiteral`.
-fn literal_value(hp: &Ident, expr: &syn::Expr, span: Span) -> TokenStream {
+/// `host_check` is the const argument that says the field is not a host (`not_a_host`), so a
+/// string where a host belongs is one clear error; `None` inside a list (checked for the list).
+fn literal_value(
+    hp: &Ident,
+    expr: &syn::Expr,
+    span: Span,
+    host_check: Option<&TokenStream>,
+) -> TokenStream {
     let hp = ident_at(hp, span);
     match crate::literal::plain_lit(expr) {
-        Some(syn::Lit::Str(s)) => quote_spanned! {span=> #hp::str_literal(#s) },
+        Some(syn::Lit::Str(s)) => match host_check {
+            Some(check) if crate::literal::may_be_host(&s.value()) => {
+                quote_spanned! {span=> #hp::str_value::<#check, _>(#s) }
+            }
+            _ => quote_spanned! {span=> #hp::str_literal(#s) },
+        },
         Some(syn::Lit::Int(i)) if i.base10_parse::<u128>().is_ok() => {
             let value = i.base10_parse::<u128>().unwrap_or_default();
             let value = proc_macro2::Literal::u128_unsuffixed(value);
@@ -553,6 +565,35 @@ fn literal_value(hp: &Ident, expr: &syn::Expr, span: Span) -> TokenStream {
             quote_spanned! {span=> #hp::FromLiteral::from_literal(#tokens) }
         }
     }
+}
+
+/// The const argument of `str_value`/`list_value`: `false`, or the error (with the fix) when field
+/// `key` of score type `kind` is a host, written as string `lit` (or as the list `items`).
+fn host_check(
+    hp: &Ident,
+    kind: &Path,
+    key: &str,
+    lit: &syn::Expr,
+    items: Option<&[Value]>,
+) -> TokenStream {
+    let span = lit.span();
+    let strings = |v: &Value| match v {
+        Value::Lit(l) => match crate::literal::plain_lit(l) {
+            Some(syn::Lit::Str(s)) => Some(s.value()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let written: Vec<String> = match items {
+        Some(items) => items.iter().filter_map(strings).collect(),
+        None => match crate::literal::plain_lit(lit) {
+            Some(syn::Lit::Str(s)) => vec![s.value()],
+            _ => Vec::new(),
+        },
+    };
+    let message = crate::literal::host_as_string_message(key, &written, items.is_some(), None);
+    let hp = ident_at(hp, span);
+    quote_spanned! {span=> { #hp::not_a_host(<#kind as #hp::ScoreKind>::FIELDS, #key, #message) } }
 }
 
 /// Adds to `deps` each earlier score that the Rust expression `expr` reads an output of
@@ -660,7 +701,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
             );
         }
         // The function still exists (with the signature as written), so callers add no errors.
-        let errors = errors.to_compile_errors();
+        let errors = errors.into_compile_errors();
         return quote! {
             #(#attrs)*
             #vis fn #name(#inputs) -> #output {
@@ -755,9 +796,17 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                     Value::List(_, items) => items.iter().collect(),
                     single => vec![single],
                 };
+                let mut listed: Vec<&Ident> = Vec::new();
                 for target in targets {
                     match target {
+                        Value::Host(t) if listed.iter().any(|l| l.unraw() == t.unraw()) => {
+                            errors.at(
+                                t.span(),
+                                format!("`{}` is listed twice in `after: [...]`: the scores a score waits for are a set; remove the second `{}`", t.unraw(), t.unraw()),
+                            );
+                        }
                         Value::Host(t) => {
+                            listed.push(t);
                             check_ref(t, &mut errors, &mut deps);
                         }
                         other => errors.at(
@@ -785,7 +834,14 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                             span,
                         },
                     );
-                    let value = literal_value(&hp_ident, lit, span);
+                    // Built only for a host-like string (the message costs expansion time).
+                    let check = match crate::literal::plain_lit(lit) {
+                        Some(syn::Lit::Str(s)) if crate::literal::may_be_host(&s.value()) => {
+                            Some(host_check(&hp_ident, kind, &key_str, lit, None))
+                        }
+                        _ => None,
+                    };
+                    let value = literal_value(&hp_ident, lit, span, check.as_ref());
                     calls.push((key, quote_spanned! {span=> .#key(#value) }));
                     // A number that could be a port, whatever the field is called and however
                     // it is spelt (`8080` or `"8080"`); whether the field is a port is checked by
@@ -859,7 +915,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                                 Some(mask) => {
                                     let lspan = lit.span();
                                     field_checks.push(&hp_ident, (kind, &kind_str), &key_str, LiteralToCheck { expr: lit, mask, span: lspan });
-                                    elements.push(literal_value(&hp_ident, lit, lspan));
+                                    elements.push(literal_value(&hp_ident, lit, lspan, None));
                                 }
                                 None => errors.at(lit.span(), crate::literal::unsupported_message(lit)),
                             },
@@ -876,6 +932,18 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
                         }
                     }
                     let span = *span;
+                    // Strings where hosts belong (`devices: ["pi1"]`): one error with the fix.
+                    if let Some(Value::Lit(first)) = items.first()
+                        && matches!(crate::literal::plain_lit(first), Some(syn::Lit::Str(s)) if crate::literal::may_be_host(&s.value()))
+                    {
+                        let check = host_check(&hp_ident, kind, &key_str, first, Some(items));
+                        let hp = ident_at(&hp_ident, span);
+                        calls.push((
+                            key,
+                            quote_spanned! {span=> .#key(#hp::list_value::<#check, _, _>(::std::vec![#(#elements),*])) },
+                        ));
+                        continue;
+                    }
                     calls.push((
                         key,
                         quote_spanned! {span=> .#key(::std::vec![#(#elements),*]) },
@@ -1004,7 +1072,7 @@ fn expand_fn(plan: &PlanFn) -> TokenStream {
             const _: () = #hp::port_clash(&[#(#entries),*], #placed, #message);
         });
     }
-    let errors = errors.to_compile_errors();
+    let errors = errors.into_compile_errors();
     let mut checks_of: BTreeMap<usize, Vec<TokenStream>> = BTreeMap::new();
     for (instance, item) in field_checks.items(&hp_ident) {
         checks_of.entry(instance).or_default().push(item);

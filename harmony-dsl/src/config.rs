@@ -171,6 +171,9 @@ parsed_config_value!(
     crate::value::Quantity,
     crate::value::Duration,
     crate::value::Url,
+    crate::value::NatsUrl,
+    crate::value::HttpUrl,
+    crate::value::PostgresUrl,
 );
 
 impl<T: ConfigValue> ConfigValue for Option<T> {

@@ -63,7 +63,8 @@ pub mod prelude {
     pub use crate::endpoint::{Endpoint, Protocol};
     pub use crate::scores::*;
     pub use crate::value::{
-        Cidr, DomainName, Duration, ImageRef, IpAddress, Port, Quantity, Secret, Url,
+        Cidr, DomainName, Duration, HttpUrl, ImageRef, IpAddress, NatsUrl, Port, PostgresUrl,
+        Quantity, Secret, Url,
     };
     pub use crate::{
         Arch, Change, Decentralized, Error, ErrorKind, Failover, FailoverTiming, Operation,

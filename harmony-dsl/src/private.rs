@@ -46,6 +46,12 @@ pub const fn check_field(fields: &[FieldInfo], name: &str, literal: Literal) {
     let mut i = 0;
     while i < fields.len() {
         if str_eq(fields[i].name, name) {
+            // A string where a host belongs is reported by `not_a_host`, with the fix.
+            if let (ValueKind::Host, Literal::Str(s)) = (fields[i].kind, literal)
+                && crate::value::host_like(s)
+            {
+                return;
+            }
             if let Err(e) = check_literal(fields[i].kind, literal) {
                 panic!("{}", e.message())
             }
@@ -106,6 +112,12 @@ pub const fn check(field: FieldCheck, mask: u32, literal: Literal) {
 /// [`check`] of a string literal, passed as is (fewer tokens to expand and check).
 #[track_caller]
 pub const fn check_str(field: FieldCheck, mask: u32, literal: &'static str) {
+    // A string where a host belongs is reported by `not_a_host`, with the fix.
+    if let Some(ValueKind::Host) = field.kind
+        && crate::value::host_like(literal)
+    {
+        return;
+    }
     check(field, mask, Literal::Str(literal))
 }
 
@@ -152,6 +164,68 @@ pub const fn port_clash(claims: &[(Claim, usize)], placed: bool, message: &'stat
     if ports >= 2 {
         panic!("{}", message)
     }
+}
+
+/// A string literal's field, told apart by whether the field is a host: `Literal<false>` for a
+/// field of values. The macros write a string literal's value as
+/// `str_value::<{ not_a_host(FIELDS, "field", "message") }, _>("..")`, so that a string where a
+/// host belongs is one error, evaluated while the plan is type-checked (`message`, on the
+/// string), rather than rustc's "type annotations needed" about a type it cannot infer.
+pub struct LiteralIn<const HOST: bool>;
+
+/// The value of a string literal (or a list of them) in a field of values.
+pub trait LiteralValue<L, T> {
+    /// `literal` as the field's type.
+    fn value(literal: L) -> T;
+}
+
+impl<T: FromLiteral> LiteralValue<&'static str, T> for LiteralIn<false> {
+    fn value(literal: &'static str) -> T {
+        T::from_literal(Literal::Str(literal))
+    }
+}
+
+impl<T> LiteralValue<::std::vec::Vec<T>, ::std::vec::Vec<T>> for LiteralIn<false> {
+    fn value(literal: ::std::vec::Vec<T>) -> ::std::vec::Vec<T> {
+        literal
+    }
+}
+
+/// Never made: `not_a_host` panics rather than answer `true`. The impl below only exists so that
+/// after that error (an erroneous const argument, which matches either impl) the value's type is
+/// left open rather than taken from the `false` impl, and rustc adds no second error about it.
+pub enum HostWrittenAsString {}
+
+impl<L> LiteralValue<L, HostWrittenAsString> for LiteralIn<true> {
+    fn value(_: L) -> HostWrittenAsString {
+        unreachable!("`not_a_host` never answers `true`")
+    }
+}
+
+/// The value of string literal `literal` (`HOST` is always `false`: see [`not_a_host`]).
+pub fn str_value<const HOST: bool, T>(literal: &'static str) -> T
+where
+    LiteralIn<HOST>: LiteralValue<&'static str, T>,
+{
+    <LiteralIn<HOST> as LiteralValue<&'static str, T>>::value(literal)
+}
+
+/// A list of literals, as is (`HOST` is always `false`: see [`not_a_host`]).
+pub fn list_value<const HOST: bool, L, T>(list: L) -> T
+where
+    LiteralIn<HOST>: LiteralValue<L, T>,
+{
+    <LiteralIn<HOST> as LiteralValue<L, T>>::value(list)
+}
+
+/// `false`, or panics with `message` (written by the macro: the fix, with the host's name as
+/// written) when field `name` of `fields` is a host: a string was written where a host belongs.
+#[track_caller]
+pub const fn not_a_host(fields: &[FieldInfo], name: &str, message: &'static str) -> bool {
+    if let Some(ValueKind::Host) = field_check(fields, name).kind {
+        panic!("{}", message)
+    }
+    false
 }
 
 /// The value of a string literal for a field of type `T` (checked at compile time by
@@ -225,7 +299,10 @@ macro_rules! env_from_str {
             fn set_from_env(&mut self, var: &str) -> Result<()> {
                 if let Some(raw) = read_var(var)? {
                     *self = raw.parse().map_err(|e| {
-                        Error::permanent(format!("environment variable {var}=`{raw}`: {e}"))
+                        // A URL's credentials (refused, but written) are never printed.
+                        Error::permanent(crate::value::mask_url_credentials(&format!(
+                            "environment variable {var}=`{raw}`: {e}"
+                        )))
                     })?;
                 }
                 Ok(())
@@ -252,6 +329,9 @@ env_from_str!(
     crate::value::Quantity,
     crate::value::Duration,
     crate::value::Url,
+    crate::value::NatsUrl,
+    crate::value::HttpUrl,
+    crate::value::PostgresUrl,
 );
 
 impl<T: EnvField + Default> EnvField for Option<T> {

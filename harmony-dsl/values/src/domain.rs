@@ -56,6 +56,8 @@ pub(crate) const fn validate(s: &str) -> Result<(), ValueError> {
     DomainName::validate(s)
 }
 
+const SCHEME: &str = "invalid domain name: write the name alone, without a scheme or a path, e.g. `shop.example.com` rather than `https://shop.example.com/`";
+
 /// Checks `b[start..end]`; returns the end of the name without a trailing dot.
 pub(crate) const fn check(b: &[u8], start: usize, end: usize) -> Result<usize, &'static str> {
     let mut end = end;
@@ -64,6 +66,9 @@ pub(crate) const fn check(b: &[u8], start: usize, end: usize) -> Result<usize, &
     }
     if start >= end {
         return Err(EMPTY);
+    }
+    if super::scan::contains(b, start, end, b"://") {
+        return Err(SCHEME);
     }
     if end - start > 253 {
         return Err(TOO_LONG);

@@ -49,6 +49,11 @@ pub struct Duration {
 impl Duration {
     /// Parses a duration in a const context; the single validator for this type.
     pub const fn parse(s: &str) -> Result<Self, ValueError> {
+        if super::scan::number_space_unit(s.as_bytes()) {
+            return Err(err(
+                "invalid duration: write each number with its unit right after it, without a space; the units are ns, us, ms, s, m, h and d, e.g. `10s`, `10m` or `1h30m`",
+            ));
+        }
         let b = s.as_bytes();
         let len = b.len();
         if len == 0 {
@@ -227,7 +232,7 @@ mod tests {
             ("-5s", "whole number followed by a unit"),
             (" 5s", "whole number followed by a unit"),
             ("5s ", "whole number followed by a unit"),
-            ("5 s", "unknown unit"),
+            ("5 s", "without a space"),
             ("5sec", "whole number followed by a unit"),
             ("5w", "unknown unit"),
             ("5S", "unknown unit"),

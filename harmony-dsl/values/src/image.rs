@@ -95,6 +95,11 @@ const fn err(message: &'static str) -> ValueError {
 
 /// The single parser: splits and validates a reference.
 const fn parse(s: &str) -> Result<Parts, ValueError> {
+    if super::scan::contains(s.as_bytes(), 0, s.len(), b"://") {
+        return Err(err(
+            "invalid image reference: an image is named without a scheme, e.g. `ghcr.io/acme/web:1.0` rather than `https://ghcr.io/acme/web:1.0`",
+        ));
+    }
     let b = s.as_bytes();
     let len = b.len();
     if len == 0 {

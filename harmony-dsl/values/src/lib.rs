@@ -101,7 +101,7 @@ pub use quantity::Quantity;
 pub use redact::mask_url_credentials;
 pub use secret::Secret;
 pub use secret_ref::{SecretRef, ValueSource};
-pub use url::Url;
+pub use url::{HttpUrl, NatsUrl, PostgresUrl, Url};
 
 /// The kind of value a score field holds; decides how a literal is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -122,6 +122,12 @@ pub enum ValueKind {
     Duration,
     /// An absolute URL ([`Url`]).
     Url,
+    /// A NATS server URL, `nats://` or `tls://` ([`NatsUrl`]).
+    NatsUrl,
+    /// An HTTP endpoint, `http://` or `https://` ([`HttpUrl`]).
+    HttpUrl,
+    /// A PostgreSQL server URL, `postgres://` or `postgresql://` ([`PostgresUrl`]).
+    PostgresUrl,
     /// Free text (`String`, `&'static str`).
     Text,
     /// A boolean.
@@ -160,6 +166,9 @@ impl ValueKind {
             ValueKind::Quantity => "Kubernetes quantity",
             ValueKind::Duration => "duration",
             ValueKind::Url => "URL",
+            ValueKind::NatsUrl => "NATS URL",
+            ValueKind::HttpUrl => "HTTP URL",
+            ValueKind::PostgresUrl => "PostgreSQL URL",
             ValueKind::Text => "text",
             ValueKind::Bool => "boolean",
             ValueKind::Unsigned { .. } => "unsigned integer",
@@ -323,7 +332,22 @@ const fn check_str(kind: ValueKind, s: &str) -> Result<(), ValueError> {
         ValueKind::Quantity => quantity::validate(s),
         ValueKind::Duration => duration::validate(s),
         ValueKind::Url => url::validate(s),
+        ValueKind::NatsUrl => NatsUrl::validate(s),
+        ValueKind::HttpUrl => HttpUrl::validate(s),
+        ValueKind::PostgresUrl => PostgresUrl::validate(s),
         ValueKind::Text => Ok(()),
+        ValueKind::Bool => Err(ValueError::new(
+            kind,
+            "a boolean is written without quotes: `true` or `false`, e.g. `false` rather than `\"false\"`",
+        )),
+        ValueKind::Unsigned { .. } | ValueKind::Signed { .. } => Err(ValueError::new(
+            kind,
+            "a number is written without quotes, e.g. `3` rather than `\"3\"`",
+        )),
+        ValueKind::Float => Err(ValueError::new(
+            kind,
+            "a number is written without quotes, e.g. `0.5` rather than `\"0.5\"`",
+        )),
         _ => Err(wrong_type(kind)),
     }
 }
@@ -374,7 +398,7 @@ const fn check_int(kind: ValueKind, n: u128, negative: bool) -> Result<(), Value
 /// The kinds a literal mask ([`literal_mask_str`]...) has a bit for, in bit order. Other kinds
 /// (integers with unusual ranges, secrets, wired outputs) have no bit: their literal checks are
 /// cheap and always run.
-const MASKED_KINDS: [ValueKind; 19] = [
+const MASKED_KINDS: [ValueKind; 22] = [
     ValueKind::IpAddress,
     ValueKind::Cidr,
     ValueKind::Port,
@@ -412,6 +436,9 @@ const MASKED_KINDS: [ValueKind; 19] = [
         min: i64::MIN,
         max: i64::MAX,
     },
+    ValueKind::NatsUrl,
+    ValueKind::HttpUrl,
+    ValueKind::PostgresUrl,
 ];
 
 /// The bit of `kind` in a literal mask, or 0 when it has none (see [`MASKED_KINDS`]).
@@ -449,6 +476,9 @@ pub const fn kind_bit(kind: ValueKind) -> u32 {
             min: i64::MIN,
             max: i64::MAX,
         } => 18,
+        ValueKind::NatsUrl => 19,
+        ValueKind::HttpUrl => 20,
+        ValueKind::PostgresUrl => 21,
         _ => return 0,
     };
     1 << bit
@@ -460,6 +490,43 @@ fn mask_of(check: &dyn Fn(ValueKind) -> Result<(), ValueError>) -> u32 {
         .iter()
         .filter(|kind| check(**kind).is_ok())
         .fold(0, |mask, kind| mask | kind_bit(*kind))
+}
+
+/// Whether a string could be meant as a host: a name (`"nuc"`, `"pi-1"`) or an IPv4 address
+/// (`"192.168.1.10"`). The macros give such a string written where a host belongs its own error
+/// with the fix; the const checks leave it to that error, and report any other string in a host
+/// field themselves. One rule for both. Kept narrow: each string it accepts costs a const
+/// argument at compile time, and quantities, durations or domains (`"10Gi"`, `"5s"`,
+/// `"wiki.home.arpa"`) are not accepted.
+#[doc(hidden)]
+pub const fn host_like(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > 63 {
+        return false;
+    }
+    // A name: a letter or `_`, then letters, digits, `_` or `-`.
+    if b[0].is_ascii_alphabetic() || b[0] == b'_' {
+        let mut i = 1;
+        while i < b.len() {
+            if !(b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'-') {
+                return false;
+            }
+            i += 1;
+        }
+        return true;
+    }
+    // An IPv4 address: digits and exactly three dots.
+    let mut dots = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'.' {
+            dots += 1;
+        } else if !b[i].is_ascii_digit() {
+            return false;
+        }
+        i += 1;
+    }
+    dots == 3
 }
 
 /// Mask of the kinds a string literal is valid for, computed by the same validators as
@@ -512,6 +579,15 @@ const fn wrong_type(kind: ValueKind) -> ValueError {
         }
         ValueKind::Url => {
             "expected a string literal for a URL, e.g. `\"https://api.example.com/v1\"`"
+        }
+        ValueKind::NatsUrl => {
+            "expected a string literal for a NATS URL, e.g. `\"nats://nats.example.com:4222\"`"
+        }
+        ValueKind::HttpUrl => {
+            "expected a string literal for an HTTP URL, e.g. `\"https://sso.example.com\"`"
+        }
+        ValueKind::PostgresUrl => {
+            "expected a string literal for a PostgreSQL URL, e.g. `\"postgres://db.example.com:5432/app\"`"
         }
         ValueKind::Text => "expected a string literal for a text field, e.g. `\"web\"`",
         ValueKind::Bool => "expected `true` or `false` for a boolean field",

@@ -140,6 +140,11 @@ const fn err(message: &'static str) -> ValueError {
 
 /// The single parser: `[+-] (digits [. digits] | . digits) suffix`.
 const fn parse(s: &str) -> Result<Parts, ValueError> {
+    if super::scan::number_space_unit(s.as_bytes()) {
+        return Err(err(
+            "invalid Kubernetes quantity: write the number with its suffix right after it, without a space; the suffixes are Ki, Mi, Gi, Ti, Pi, Ei (binary) and m, k, M, G, T, P, E (decimal), e.g. `10Gi` or `500m`",
+        ));
+    }
     let b = s.as_bytes();
     let len = b.len();
     if len == 0 {
@@ -362,7 +367,7 @@ mod tests {
             ("10gi", "unknown suffix"),
             ("10KiB", "unknown suffix"),
             ("10K", "unknown suffix"),
-            ("1 Gi", "unknown suffix"),
+            ("1 Gi", "without a space"),
             ("1e", "unknown suffix"),
             ("1.2.3", "unknown suffix"),
             ("1Ex", "unknown suffix"),

@@ -98,3 +98,33 @@ pub(crate) const fn decimal(b: &[u8], start: usize, end: usize) -> Option<u64> {
     }
     Some(v)
 }
+
+/// Whether `pat` occurs in `b[start..end]`.
+pub(crate) const fn contains(b: &[u8], start: usize, end: usize, pat: &[u8]) -> bool {
+    let mut i = start;
+    while i + pat.len() <= end {
+        if eq_at(b, i, i + pat.len(), pat) {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Whether `b` has a number and a unit apart (`10 Gi`, `10 s`): a digit, spaces, a letter.
+pub(crate) const fn number_space_unit(b: &[u8]) -> bool {
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_digit() {
+            let mut j = i + 1;
+            while j < b.len() && b[j] == b' ' {
+                j += 1;
+            }
+            if j > i + 1 && j < b.len() && b[j].is_ascii_alphabetic() {
+                return true;
+            }
+        }
+        i += 1;
+    }
+    false
+}

@@ -199,11 +199,11 @@ fn wrong_literal_types() {
             "string literal for a text field",
         ),
         (ValueKind::Bool, Literal::Str("true"), "`true` or `false`"),
-        (ValueKind::Float, Literal::Str("1.0"), "number literal"),
+        (ValueKind::Float, Literal::Str("1.0"), "without quotes"),
         (
             <u8 as ScoreField>::KIND,
             Literal::Str("1"),
-            "integer literal",
+            "a number is written without quotes",
         ),
         (
             <i8 as ScoreField>::KIND,
@@ -423,5 +423,33 @@ proptest! {
     #[test]
     fn prop_url(s in "\\PC{0,24}|[a-z]{1,5}://[a-zA-Z0-9.:\\[\\]@-]{0,20}(/[ -~]{0,10})?") {
         check_property::<Url>(&s)?;
+    }
+}
+
+#[test]
+fn newcomer_spellings_get_the_fix() {
+    use crate::{DomainName, Duration, ImageRef, Quantity};
+    assert_invalid::<DomainName>("https://shop.example.com", "without a scheme or a path");
+    assert_invalid::<ImageRef>("https://ghcr.io/acme/web:1.0", "without a scheme");
+    assert_invalid::<Quantity>("10 Gi", "without a space");
+    assert_invalid::<Duration>("10 s", "without a space");
+}
+
+#[test]
+fn host_like_strings_are_names_and_addresses() {
+    for s in ["nuc", "pi1", "pi-2", "_x", "apps", "192.168.1.10"] {
+        assert!(crate::host_like(s), "{s}");
+    }
+    for s in [
+        "",
+        "10Gi",
+        "5s",
+        "wiki.home.arpa",
+        "a/b",
+        "nuc box",
+        "1.2.3",
+        "home_lab::nuc",
+    ] {
+        assert!(!crate::host_like(s), "{s}");
     }
 }

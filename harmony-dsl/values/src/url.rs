@@ -259,6 +259,147 @@ impl AsRef<str> for Url {
 
 super::string_value!(Url, ValueKind::Url);
 
+/// Whether `s` starts with one of `schemes` followed by `://`.
+const fn scheme_is(s: &str, schemes: &[&str]) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < schemes.len() {
+        let scheme = schemes[i].as_bytes();
+        let n = scheme.len();
+        if b.len() >= n + 3 && eq_at(b, 0, n, scheme) && eq_at(b, n, n + 3, b"://") {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// A URL type for one protocol: a [`Url`] whose scheme is one of the protocol's, checked by the
+/// same `const fn` at compile time (literals) and at run time (configuration, environment).
+macro_rules! scheme_url {
+    ($(#[$doc:meta])* $name:ident, $kind:expr, [$($scheme:literal),+], $message:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub struct $name(Url);
+
+        impl $name {
+            /// The schemes this URL may have.
+            pub const SCHEMES: &'static [&'static str] = &[$($scheme),+];
+
+            /// Validates the URL and its scheme in a const context.
+            pub const fn validate(s: &str) -> Result<(), ValueError> {
+                // The scheme first: its message names the accepted schemes, with an example
+                // that fits the field.
+                if !scheme_is(s, Self::SCHEMES) {
+                    return Err(ValueError::new($kind, $message));
+                }
+                match parse(s) {
+                    Ok(_) => Ok(()),
+                    Err(e) => Err(ValueError::new($kind, e.message())),
+                }
+            }
+
+            /// The URL.
+            pub fn as_url(&self) -> &Url {
+                &self.0
+            }
+
+            /// The URL as written.
+            pub fn as_str(&self) -> &str {
+                self.0.as_str()
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = Url;
+            fn deref(&self) -> &Url {
+                &self.0
+            }
+        }
+
+        impl From<$name> for Url {
+            fn from(url: $name) -> Url {
+                url.0
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = ParseValueError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match Self::validate(s) {
+                    Ok(()) => Ok($name(s.parse()?)),
+                    Err(e) => Err(ParseValueError::new(s, e)),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                self.0.as_str()
+            }
+        }
+
+        super::string_value!($name, $kind);
+    };
+}
+
+scheme_url!(
+    /// The URL of a NATS server: `nats://` or `tls://` (TLS required), e.g.
+    /// `nats://nats.example.com:4222`. The port defaults to 4222. WebSocket URLs (`ws://`,
+    /// `wss://`) are refused: Harmony's NATS client is built without WebSocket support, and would
+    /// otherwise speak plain NATS to a WebSocket port.
+    ///
+    /// ```
+    /// use harmony_values::NatsUrl;
+    /// let u: NatsUrl = "tls://nats.example.com:4443".parse().unwrap();
+    /// assert_eq!(u.scheme(), "tls");
+    /// assert!("http://nats.example.com:4222".parse::<NatsUrl>().is_err());
+    /// ```
+    NatsUrl,
+    ValueKind::NatsUrl,
+    ["nats", "tls"],
+    "invalid NATS URL: the scheme must be `nats://` or `tls://` (TLS), e.g. `nats://nats.example.com:4222`; WebSocket URLs (`ws://`, `wss://`) are not supported"
+);
+
+scheme_url!(
+    /// The URL of an HTTP endpoint: `http://` or `https://`, e.g. `https://sso.example.com`.
+    ///
+    /// ```
+    /// use harmony_values::HttpUrl;
+    /// let u: HttpUrl = "https://sso.example.com/realms".parse().unwrap();
+    /// assert_eq!(u.host(), "sso.example.com");
+    /// assert!("ftp://sso.example.com".parse::<HttpUrl>().is_err());
+    /// ```
+    HttpUrl,
+    ValueKind::HttpUrl,
+    ["http", "https"],
+    "invalid HTTP URL: the scheme must be `http://` or `https://`, e.g. `https://sso.example.com`"
+);
+
+scheme_url!(
+    /// The URL of a PostgreSQL server: `postgres://` or `postgresql://`, e.g.
+    /// `postgres://db.example.com:5432/app`. The port defaults to 5432; credentials are refused
+    /// like in every [`Url`] (a password belongs in a `Secret`).
+    ///
+    /// ```
+    /// use harmony_values::PostgresUrl;
+    /// let u: PostgresUrl = "postgresql://db.example.com/app".parse().unwrap();
+    /// assert_eq!(u.path(), "/app");
+    /// assert!("mysql://db.example.com/app".parse::<PostgresUrl>().is_err());
+    /// ```
+    PostgresUrl,
+    ValueKind::PostgresUrl,
+    ["postgres", "postgresql"],
+    "invalid PostgreSQL URL: the scheme must be `postgres://` or `postgresql://`, e.g. `postgres://db.example.com:5432/app`"
+);
+
 #[cfg(all(test, feature = "serde"))]
 mod tests {
     use super::*;
@@ -423,5 +564,54 @@ mod tests {
         ] {
             assert_invalid::<Url>(input, fragment);
         }
+    }
+
+    #[test]
+    fn urls_of_a_protocol_take_only_its_schemes() {
+        for input in [
+            "nats://127.0.0.1:4222",
+            "tls://nats.example.com",
+            "nats://[::1]:4222",
+        ] {
+            let u: NatsUrl = assert_valid_roundtrip(input);
+            assert_eq!(u.as_str(), input);
+        }
+        for input in ["http://127.0.0.1:8080/", "https://sso.example.com"] {
+            let _: HttpUrl = assert_valid_roundtrip(input);
+        }
+        for input in ["postgres://db:5432/app", "postgresql://db.example.com/app"] {
+            let _: PostgresUrl = assert_valid_roundtrip(input);
+        }
+        for input in [
+            "http://127.0.0.1:4222",
+            "ws://127.0.0.1:8080",
+            "wss://nats.example.com",
+            "natss://x",
+            "nat://x",
+        ] {
+            assert_invalid::<NatsUrl>(input, "the scheme must be `nats://` or `tls://`");
+        }
+        for input in ["ftp://x.example.com", "nats://x", "httpx://x"] {
+            assert_invalid::<HttpUrl>(input, "the scheme must be `http://` or `https://`");
+        }
+        for input in ["mysql://db/app", "postgre://db/app", "http://db/app"] {
+            assert_invalid::<PostgresUrl>(input, "`postgres://` or `postgresql://`");
+        }
+        // Other mistakes keep the URL's own message.
+        assert_invalid::<NatsUrl>("nats://user:pw@x:4222", "credentials");
+        assert_invalid::<NatsUrl>("127.0.0.1:4222", "the scheme must be `nats://` or `tls://`");
+        // The run-time message is the compile-time one, with the input.
+        let e = "http://x:4222".parse::<NatsUrl>().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`http://x:4222` is not a valid NATS URL: the scheme must be `nats://` or `tls://` (TLS), e.g. `nats://nats.example.com:4222`; WebSocket URLs (`ws://`, `wss://`) are not supported"
+        );
+        assert_eq!(
+            crate::check_literal(ValueKind::NatsUrl, crate::Literal::Str("http://x")),
+            Err(ValueError::new(
+                ValueKind::NatsUrl,
+                "invalid NATS URL: the scheme must be `nats://` or `tls://` (TLS), e.g. `nats://nats.example.com:4222`; WebSocket URLs (`ws://`, `wss://`) are not supported"
+            ))
+        );
     }
 }

@@ -19,7 +19,7 @@ pub use self::kube::{
     dns_configmap_name, pool_name,
 };
 
-use harmony_dsl::value::{DomainName, Url};
+use harmony_dsl::value::{DomainName, HttpUrl, NatsUrl};
 use harmony_dsl::{Placement, Provider};
 
 /// CoreDNS serving a zone, running on a control-plane host of a cluster: the records are a
@@ -46,8 +46,8 @@ pub struct CoreDns {
 /// [`keycloak`]).
 #[derive(Debug, Clone, Provider)]
 pub struct Keycloak {
-    /// Base URL, e.g. `https://sso.example.com`.
-    pub url: Url,
+    /// Base URL, e.g. `https://sso.example.com`: `http://` or `https://`.
+    pub url: HttpUrl,
     /// Realm the applications are registered in.
     pub realm: String,
     /// Realm of the client Harmony authenticates as.
@@ -79,8 +79,8 @@ pub struct Podman {
 #[derive(Debug, Clone, Provider)]
 #[provider(host(arch = aarch64))]
 pub struct NatsFleet {
-    /// NATS server URL.
-    pub url: Url,
+    /// NATS server URL: `nats://` or `tls://`, e.g. `nats://nats.example.com:4222`.
+    pub url: NatsUrl,
     /// The devices of the fleet.
     pub devices: Vec<Placement>,
 }

@@ -16,7 +16,9 @@ pub fn quickstart() -> PathBuf {
         .and_then(Path::parent)
         .expect("target/<profile>");
     let target_dir = nested_target_dir(profile_dir);
-    let path = target_dir.join(profile_dir.file_name().expect("profile")).join("quickstart");
+    let path = target_dir
+        .join(profile_dir.file_name().expect("profile"))
+        .join("quickstart");
     BUILT.call_once(|| {
         let mut build = Command::new(env!("CARGO"));
         build

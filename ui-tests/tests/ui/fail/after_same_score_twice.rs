@@ -1,0 +1,26 @@
+// The same score twice in `after:`: a list of dependencies is a set.
+use harmony_runtime::prelude::*;
+
+topology! {
+    pub HomeLab {
+        hosts {
+            nuc { arch: x86_64,  address: "192.168.1.10", labels: [control_plane, gpu] }
+            pi1 { arch: aarch64, address: "192.168.1.21" }
+            pi2 { arch: aarch64, address: "192.168.1.22" }
+        }
+        capabilities {
+            K8sCluster   => Kube { context: "homelab" },
+            LoadBalancer => MetalLb { pool: "192.168.1.200/29" },
+            Fleet        => NatsFleet { url: "nats://127.0.0.1:4222", devices: [pi1, pi2] },
+        }
+    }
+}
+
+score! {
+    pub fn lab() -> Plan<HomeLab> {
+        db = Postgres { storage: "10Gi", place: nuc };
+        web = WebApp { image: "registry.example.com/acme/web:1.0", after: [db, db] };
+    }
+}
+
+fn main() {}
