@@ -59,9 +59,16 @@ impl HomeLab {
         (
             Kube::builder::<HomeLab>()
                 .context(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str("homelab"),
-                    ),
+                    ::harmony_dsl::__private::str_value::<
+                        {
+                            ::harmony_dsl::__private::not_a_host(
+                                <Kube as ::harmony_dsl::Provider>::FIELDS,
+                                "context",
+                                "`\"homelab\"` is not a host name: a host is written as the name it has under `hosts { ... }` in `topology!`, without quotes, e.g. `context: nuc`; the hosts of this topology are `nuc`",
+                            )
+                        },
+                        _,
+                    >("homelab"),
                 )
                 .build(),
             CoreDns::builder::<HomeLab>()
@@ -180,7 +187,10 @@ pub fn lab() -> ::harmony_dsl::Plan<HomeLab> {
         [.image(__hp::str_literal("ghcr.io/requarks/wiki:2.5"))]) ([port]
         [.port(__hp::int_literal(3000))]) ([dns]
         [.dns(__hp::str_literal("wiki.home.arpa"))]) ([namespace]
-        [.namespace(__hp::str_literal("apps"))])] [.build()]
+        [.namespace(__hp::str_value:: < { __hp::not_a_host(< WebApp as __hp::ScoreKind >
+        ::FIELDS, "namespace",
+        "a host is written as its name, without quotes: write `namespace: apps`, not `namespace: \"apps\"`")
+        }, _ > ("apps"))])] [.build()]
     };
     let _ = &wiki;
     let photos = WebApp! {
@@ -189,7 +199,10 @@ pub fn lab() -> ::harmony_dsl::Plan<HomeLab> {
         [.image(__hp::str_literal("ghcr.io/photoprism/photoprism:240915"))]) ([port]
         [.port(__hp::int_literal(2342))]) ([dns]
         [.dns(__hp::str_literal("photos.home.arpa"))]) ([namespace]
-        [.namespace(__hp::str_literal("apps"))])] [.build()]
+        [.namespace(__hp::str_value:: < { __hp::not_a_host(< WebApp as __hp::ScoreKind >
+        ::FIELDS, "namespace",
+        "a host is written as its name, without quotes: write `namespace: apps`, not `namespace: \"apps\"`")
+        }, _ > ("apps"))])] [.build()]
     };
     let _ = &photos;
     __harmony_plan

@@ -77,9 +77,16 @@ impl OfficeRack {
         (
             Kube::builder::<OfficeRack>()
                 .context(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str("office"),
-                    ),
+                    ::harmony_dsl::__private::str_value::<
+                        {
+                            ::harmony_dsl::__private::not_a_host(
+                                <Kube as ::harmony_dsl::Provider>::FIELDS,
+                                "context",
+                                "`\"office\"` is not a host name: a host is written as the name it has under `hosts { ... }` in `topology!`, without quotes, e.g. `context: srv1`; the hosts of this topology are `srv1`, `srv2`, `store`",
+                            )
+                        },
+                        _,
+                    >("office"),
                 )
                 .build(),
             CoreDns::builder::<OfficeRack>()
@@ -259,8 +266,10 @@ pub fn shop(config: &ShopConfig) -> ::harmony_dsl::Plan<OfficeRack> {
         [Postgres::builder:: < OfficeRack > ()] [([version]
         [.version(__hp::int_literal(16))]) ([storage] [.storage(config.db_storage
         .clone())]) ([password] [.password(config.db_password.clone())]) ([place]
-        [.place(OfficeRack::store)]) ([namespace]
-        [.namespace(__hp::str_literal("shop"))])] [.build()]
+        [.place(OfficeRack::store)]) ([namespace] [.namespace(__hp::str_value:: < {
+        __hp::not_a_host(< Postgres as __hp::ScoreKind > ::FIELDS, "namespace",
+        "a host is written as its name, without quotes: write `namespace: shop`, not `namespace: \"shop\"`")
+        }, _ > ("shop"))])] [.build()]
     };
     let _ = &db;
     let app = WebApp! {
@@ -286,7 +295,10 @@ pub fn shop(config: &ShopConfig) -> ::harmony_dsl::Plan<OfficeRack> {
         [.replicas(config.app_replicas)]) ([port] [.port(__hp::int_literal(8080))])
         ([database] [.database(db.endpoint.clone())]) ([dns]
         [.dns(__hp::str_literal("www.shop.example.com"))]) ([namespace]
-        [.namespace(__hp::str_literal("shop"))])] [.build()]
+        [.namespace(__hp::str_value:: < { __hp::not_a_host(< WebApp as __hp::ScoreKind >
+        ::FIELDS, "namespace",
+        "a host is written as its name, without quotes: write `namespace: shop`, not `namespace: \"shop\"`")
+        }, _ > ("shop"))])] [.build()]
     };
     let _ = &app;
     let storefront = WebApp! {
@@ -299,7 +311,10 @@ pub fn shop(config: &ShopConfig) -> ::harmony_dsl::Plan<OfficeRack> {
         ([replicas] [.replicas(__hp::int_literal(2))]) ([port]
         [.port(__hp::int_literal(8081))]) ([dns]
         [.dns(__hp::str_literal("shop.example.com"))]) ([namespace]
-        [.namespace(__hp::str_literal("shop"))])] [.build()]
+        [.namespace(__hp::str_value:: < { __hp::not_a_host(< WebApp as __hp::ScoreKind >
+        ::FIELDS, "namespace",
+        "a host is written as its name, without quotes: write `namespace: shop`, not `namespace: \"shop\"`")
+        }, _ > ("shop"))])] [.build()]
     };
     let _ = &storefront;
     __harmony_plan

@@ -337,7 +337,7 @@ impl KeycloakRealmIsSet for ::harmony_dsl::__private::Set<String> {
 }
 #[allow(dead_code)]
 impl<__T, __Realm> KeycloakBuilder<__T, ::harmony_dsl::__private::Unset, __Realm> {
-    /// Base URL, e.g. `https://sso.example.com`.
+    /// Base URL, e.g. `https://sso.example.com`: `http://` or `https://`.
     ///
     ///Sets `url` (required).
     pub fn url(
@@ -627,7 +627,7 @@ impl NatsFleetUrlIsSet for ::harmony_dsl::__private::Set<NatsUrl> {
 }
 #[allow(dead_code)]
 impl<__T> NatsFleetBuilder<__T, ::harmony_dsl::__private::Unset> {
-    /// NATS server URL.
+    /// NATS server URL: `nats://` or `tls://`, e.g. `nats://nats.example.com:4222`.
     ///
     ///Sets `url` (required).
     pub fn url(
