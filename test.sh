@@ -30,6 +30,15 @@ echo "== tests (unit, integration, ui, doc tests of every crate and of the book)
 cargo test --workspace --locked
 
 echo "== package (each published crate builds from its .crate file alone; nothing is uploaded)"
+# The verification builds take our crates from a local registry, as version 0.1.0 every time, and
+# cargo never refreshes a registry crate of a version it has seen: it keeps the sources it unpacked
+# under $CARGO_HOME/registry/src and the builds in the target directory. Without removing both, a
+# second run verifies each crate against an earlier run's copy of the others.
+published=(harmony-values harmony-derive harmony-dsl harmony-runtime harmony-fleet-wire harmony-agent harmony-podman)
+for crate in "${published[@]}"; do
+  rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/"$crate"-0.1.0
+done
+cargo clean --quiet "${published[@]/#/-p}"
 cargo package --workspace --locked \
   --exclude ui-tests --exclude harmony-examples --exclude harmony-example-ca --exclude harmony-fleet-tests
 
