@@ -657,6 +657,50 @@ topology! {
     }
 }
 
+/// A prune removes the Service and releases the load balancer's fields on it in parallel. When
+/// the delete lands between the release's read and its apply, the apply must not create the
+/// Service again (it carries the read's `resourceVersion` as a precondition).
+#[test]
+fn releasing_the_load_balancer_never_recreates_a_service_deleted_meanwhile() {
+    let env = Env::new("metallb-race");
+    let lb = metallb_for(&env.server);
+    let service = harmony_dsl::resource::LbService {
+        namespace: "default".into(),
+        name: "web".into(),
+        port: "8080".parse().unwrap(),
+        pool: None,
+    };
+    env.server
+        .apply_as(
+            "harmony",
+            &json!({ "apiVersion": "v1", "kind": "Service",
+                     "metadata": { "name": "web", "namespace": "default" },
+                     "spec": { "ports": [{ "port": 8080 }] } }),
+        )
+        .unwrap();
+    let exposed = runtime()
+        .block_on(harmony_dsl::capability::LoadBalancer::apply(&lb, &service))
+        .unwrap();
+    assert!(matches!(exposed, Outcome::Changed { .. }), "{exposed:?}");
+    // The parallel prune's delete, landing just before the release's apply.
+    env.server
+        .before_next(Method::PATCH, "/services/web", |store| {
+            store
+                .delete(&ApiServer::kind("v1", "Service"), Some("default"), "web")
+                .expect("delete the Service");
+        });
+    let released = runtime()
+        .block_on(harmony_dsl::capability::LoadBalancer::remove(&lb, &service))
+        .unwrap();
+    assert_eq!(released, Outcome::Unchanged);
+    assert!(
+        env.server
+            .object("v1", "Service", Some("default"), "web")
+            .is_none(),
+        "the release recreated the deleted Service"
+    );
+}
+
 #[test]
 fn a_web_app_is_exposed_by_metallb_and_pruned_with_it() {
     let env = Env::new("metallb");

@@ -283,24 +283,46 @@ impl MetalLb {
     async fn remove_service(&self, service: &LbService) -> Result<Outcome> {
         let what = format!("Service {}/{}", service.namespace, service.name);
         let (_, api) = self.services(&service.namespace).await?;
-        let Some(live) = Self::get_service(&api, service).await? else {
-            return Ok(Outcome::Unchanged);
-        };
-        let released = api
-            .patch(
-                &service.name,
-                &PatchParams::apply(LB_FIELD_MANAGER),
-                &Patch::Apply(Self::service_intent(service, None)),
-            )
-            .await
-            .map_err(|e| from_kube(e, &format!("stop exposing {what}"), None))?;
-        if live.metadata.resource_version == released.metadata.resource_version {
-            Ok(Outcome::Unchanged)
-        } else {
-            Ok(Outcome::changed(format!(
-                "{what} is no longer exposed by the load balancer"
-            )))
+        // The apply that releases our fields carries the live object's `resourceVersion` as a
+        // precondition: a prune removes the Service in parallel, and an unconditional apply landing
+        // after that delete would create the Service again.
+        for _ in 0..5 {
+            let Some(live) = Self::get_service(&api, service).await? else {
+                return Ok(Outcome::Unchanged);
+            };
+            let mut release = Self::service_intent(service, None);
+            release["metadata"]["resourceVersion"] = live
+                .metadata
+                .resource_version
+                .clone()
+                .unwrap_or_default()
+                .into();
+            let released = match api
+                .patch(
+                    &service.name,
+                    &PatchParams::apply(LB_FIELD_MANAGER),
+                    &Patch::Apply(release),
+                )
+                .await
+            {
+                Ok(released) => released,
+                // Changed or deleted since we read it: read it again.
+                Err(kube::Error::Api(status)) if matches!(status.code, 404 | 409 | 422) => {
+                    continue;
+                }
+                Err(e) => return Err(from_kube(e, &format!("stop exposing {what}"), None)),
+            };
+            return if live.metadata.resource_version == released.metadata.resource_version {
+                Ok(Outcome::Unchanged)
+            } else {
+                Ok(Outcome::changed(format!(
+                    "{what} is no longer exposed by the load balancer"
+                )))
+            };
         }
+        Err(Error::transient(format!(
+            "stop exposing {what}: the Service kept changing while its load-balancer fields were released"
+        )))
     }
 }
 

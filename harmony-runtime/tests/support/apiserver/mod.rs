@@ -59,9 +59,18 @@ pub struct Logged {
     pub at: std::time::Instant,
 }
 
+/// Something done to the store just before the next request matching `method` and
+/// `path_contains` is served (a concurrent writer, at exactly the wrong moment).
+struct Hook {
+    method: Method,
+    path_contains: String,
+    action: Box<dyn FnOnce(&mut Store) + Send>,
+}
+
 #[derive(Default)]
 struct Extra {
     faults: Vec<Fault>,
+    hooks: Vec<Hook>,
     log: Vec<Logged>,
 }
 
@@ -139,6 +148,21 @@ impl ApiServer {
     }
 
     /// Injects a fault.
+    /// Runs `action` on the store just before the next `method` request whose path contains
+    /// `path_contains` is served.
+    pub fn before_next(
+        &self,
+        method: Method,
+        path_contains: &str,
+        action: impl FnOnce(&mut Store) + Send + 'static,
+    ) {
+        lock(&self.shared.extra).hooks.push(Hook {
+            method,
+            path_contains: path_contains.to_string(),
+            action: Box::new(action),
+        });
+    }
+
     pub fn inject(&self, fault: Fault) {
         lock(&self.shared.extra).faults.push(fault);
     }
@@ -332,6 +356,17 @@ async fn handle(shared: &Arc<Shared>, req: Request<Incoming>) -> Response<Respon
             (fault.code, status, fault.retry_after)
         }
         None => {
+            let hook = {
+                let mut extra = lock(&shared.extra);
+                let found = extra
+                    .hooks
+                    .iter()
+                    .position(|h| h.method == method && path.contains(h.path_contains.as_str()));
+                found.map(|i| extra.hooks.remove(i))
+            };
+            if let Some(hook) = hook {
+                (hook.action)(&mut lock(&shared.store));
+            }
             let result = route(shared, &method, &path, &query, &content_type, &body);
             match result {
                 Ok(Answer::Json(value)) => (200, value, None),
