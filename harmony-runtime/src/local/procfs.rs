@@ -234,7 +234,9 @@ mod tests {
         let inodes = [found[0].inode];
         assert_eq!(socket_holders(&inodes), vec![std::process::id() as i32]);
         drop(listener);
-        assert!(listeners(port).is_empty());
+        // Our socket is gone; the port itself may already be someone else's (tests bind ports in
+        // parallel, and the kernel reuses a freed one).
+        assert!(listeners(port).iter().all(|l| l.inode != inodes[0]));
     }
 
     #[test]
