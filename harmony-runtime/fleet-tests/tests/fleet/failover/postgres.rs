@@ -71,6 +71,63 @@ fn run(mut command: Command, what: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// Asks both sides whether they accept writes every 50 ms, until `stop` turns true.
+struct Sampler {
+    /// (when the sample was started, a accepts writes, b accepts writes)
+    samples: Arc<Mutex<Vec<(Instant, bool, bool)>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Sampler {
+    fn start(a: &Arc<Side>, b: &Arc<Side>, stop: &watch::Sender<bool>) -> Self {
+        let samples: Arc<Mutex<Vec<(Instant, bool, bool)>>> = Arc::default();
+        let (a, b, out, mut stop) = (a.clone(), b.clone(), samples.clone(), stop.subscribe());
+        let task = tokio::spawn(async move {
+            while !*stop.borrow_and_update() {
+                let (a2, b2) = (a.clone(), b.clone());
+                let at = Instant::now();
+                let (wa, wb) = tokio::join!(
+                    tokio::task::spawn_blocking(move || a2.accepts_writes()),
+                    tokio::task::spawn_blocking(move || b2.accepts_writes()),
+                );
+                out.lock().unwrap().push((at, wa.unwrap(), wb.unwrap()));
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        });
+        Sampler { samples, task }
+    }
+
+    /// Waits for the sampler to stop (send `true` on `stop` first) and returns its samples.
+    async fn finish(self) -> Samples {
+        self.task.await.unwrap();
+        Samples(self.samples.lock().unwrap().clone())
+    }
+}
+
+/// What a [`Sampler`] saw.
+struct Samples(Vec<(Instant, bool, bool)>);
+
+impl Samples {
+    /// Asserts that no sample saw both sides accept writes, and that `a` refused writes (after
+    /// `killed`) before `b` accepted them; returns those two instants.
+    fn fenced_then_promoted(&self, killed: Instant) -> (Instant, Instant) {
+        let both = self.0.iter().filter(|s| s.1 && s.2).count();
+        assert!(both == 0, "both sides accepted writes at {both} samples");
+        let fenced = self
+            .0
+            .iter()
+            .find(|s| s.0 >= killed && !s.1)
+            .expect("a fenced")
+            .0;
+        let promoted = self.0.iter().find(|s| s.2).expect("b promoted").0;
+        assert!(
+            fenced < promoted,
+            "the old primary fenced after the promotion"
+        );
+        (fenced, promoted)
+    }
+}
+
 /// One PostgreSQL server of the pair.
 struct Side {
     bin: PathBuf,
@@ -345,24 +402,7 @@ async fn failover_under_load_for(synchronous: bool, fault: Fault, settle: Durati
             }
         })
     };
-    // Writability of both sides every 50 ms.
-    // (when the sample was started, a accepts writes, b accepts writes)
-    let samples: Arc<Mutex<Vec<(Instant, bool, bool)>>> = Arc::default();
-    let sampler = {
-        let (a, b, samples, mut stop) = (a.clone(), b.clone(), samples.clone(), stop.subscribe());
-        tokio::spawn(async move {
-            while !*stop.borrow_and_update() {
-                let (a2, b2) = (a.clone(), b.clone());
-                let at = Instant::now();
-                let (wa, wb) = tokio::join!(
-                    tokio::task::spawn_blocking(move || a2.accepts_writes()),
-                    tokio::task::spawn_blocking(move || b2.accepts_writes()),
-                );
-                samples.lock().unwrap().push((at, wa.unwrap(), wb.unwrap()));
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        })
-    };
+    let sampler = Sampler::start(&a, &b, &stop);
     tokio::time::sleep(settle).await;
     let killed = Instant::now();
     match fault {
@@ -393,25 +433,8 @@ async fn failover_under_load_for(synchronous: bool, fault: Fault, settle: Durati
     tokio::time::sleep(settle).await;
     stop.send_replace(true);
     prober.await.unwrap();
-    sampler.await.unwrap();
+    let (fenced, _) = sampler.finish().await.fenced_then_promoted(killed);
     let (role_a, role_b) = (node_a.await.unwrap(), node_b.await.unwrap());
-    let samples = samples.lock().unwrap().clone();
-    let both: Vec<_> = samples.iter().filter(|s| s.1 && s.2).collect();
-    assert!(
-        both.is_empty(),
-        "both sides accepted writes at {} samples",
-        both.len()
-    );
-    let fenced = samples
-        .iter()
-        .find(|s| s.0 >= killed && !s.1)
-        .expect("a fenced")
-        .0;
-    let promoted_sample = samples.iter().find(|s| s.2).expect("b promoted").0;
-    assert!(
-        fenced < promoted_sample,
-        "the old primary fenced after the promotion"
-    );
     assert!(
         matches!(
             role_b,
@@ -647,23 +670,8 @@ async fn agent_processes_a_primary_agent_killed_with_sigkill_is_fenced_by_its_wa
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(a.accepts_writes(), "{}", agent_a.log());
 
-    let samples: Arc<Mutex<Vec<(Instant, bool, bool)>>> = Arc::default();
     let (stop, _) = watch::channel(false);
-    let sampler = {
-        let (a, b, samples, mut stop) = (a.clone(), b.clone(), samples.clone(), stop.subscribe());
-        tokio::spawn(async move {
-            while !*stop.borrow_and_update() {
-                let (a2, b2) = (a.clone(), b.clone());
-                let at = Instant::now();
-                let (wa, wb) = tokio::join!(
-                    tokio::task::spawn_blocking(move || a2.accepts_writes()),
-                    tokio::task::spawn_blocking(move || b2.accepts_writes()),
-                );
-                samples.lock().unwrap().push((at, wa.unwrap(), wb.unwrap()));
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        })
-    };
+    let sampler = Sampler::start(&a, &b, &stop);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let killed = Instant::now();
     agent_a.kill_hard();
@@ -679,19 +687,7 @@ async fn agent_processes_a_primary_agent_killed_with_sigkill_is_fenced_by_its_wa
     })
     .await;
     stop.send_replace(true);
-    sampler.await.unwrap();
-    let samples = samples.lock().unwrap().clone();
-    assert!(
-        samples.iter().all(|s| !(s.1 && s.2)),
-        "both sides accepted writes"
-    );
-    let fenced = samples
-        .iter()
-        .find(|s| s.0 >= killed && !s.1)
-        .expect("a fenced")
-        .0;
-    let promoted = samples.iter().find(|s| s.2).expect("b promoted").0;
-    assert!(fenced < promoted);
+    let (fenced, promoted) = sampler.finish().await.fenced_then_promoted(killed);
     eprintln!(
         "agent SIGKILL → old primary refuses writes {:?}, → standby accepts writes {:?}",
         fenced - killed,
