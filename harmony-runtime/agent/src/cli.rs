@@ -42,6 +42,10 @@ struct Args {
     /// Client key (PEM), with --tls-cert.
     #[arg(long, env = "HARMONY_NATS_TLS_KEY")]
     tls_key: Option<PathBuf>,
+    /// The hub's JetStream domain, when this device connects through a site's leaf node
+    /// (the hub's `jetstream { domain: ... }`).
+    #[arg(long, env = "HARMONY_NATS_JS_DOMAIN")]
+    js_domain: Option<String>,
     /// Heartbeat interval in milliseconds.
     #[arg(long, default_value_t = 5000)]
     heartbeat_ms: u64,
@@ -75,6 +79,7 @@ pub fn main() -> ExitCode {
             tls_key: args.tls_key,
             name: None,
             inbox_prefix: None,
+            jetstream_domain: args.js_domain,
         },
         heartbeat: Duration::from_millis(args.heartbeat_ms.max(100)),
     };

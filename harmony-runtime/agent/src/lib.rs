@@ -11,6 +11,15 @@
 //!   heartbeat interval.
 //! - When the connection or the watch is lost it reconnects with backoff and watches again; it
 //!   skips every value whose revision it already runs, so it resumes where it was.
+//! - It remembers which desired-state store its revisions come from (the stream's creation time):
+//!   when the store was recreated (stream deleted and created again, server restored from empty)
+//!   or went back in time (its last sequence is below a revision the agent runs), revisions start
+//!   over below the remembered ones, so the agent resyncs: it takes whatever the new store holds
+//!   for it, whatever the revision, and keeps running what the new store does not hold, reported
+//!   as [`Phase::Stale`] (never converged) until the operator applies it again or deletes it.
+//! - A configuration error retrying cannot fix (a password without a user, an unparsable URL,
+//!   refused credentials) makes it exit non-zero with the reason; a server that cannot be reached
+//!   is retried with bounded backoff.
 //! - On SIGTERM/SIGINT it stops its workloads and writes an `offline` status.
 
 pub mod backoff;
@@ -35,13 +44,16 @@ use harmony_fleet_wire::{
     DESIRED_BUCKET, DeviceStatus, Phase, WorkloadState, device_filter, key_token, now_ms,
     status_key,
 };
-pub use local::{Desired, LocalState, LocalStore};
+pub use local::{Desired, LocalState, LocalStore, STALE, StoreIdentity};
 pub use supervisor::Supervisor;
 
 /// First wait before reconnecting.
 const RECONNECT_START: Duration = Duration::from_millis(100);
 /// Longest wait between reconnection attempts.
 const RECONNECT_MAX: Duration = Duration::from_secs(5);
+/// Every this many heartbeats a connected agent checks that its desired-state stream is still
+/// the one it watches (one stream-info request).
+const STORE_CHECK_HEARTBEATS: u32 = 4;
 
 /// How an agent runs.
 #[derive(Debug, Clone)]
@@ -73,6 +85,8 @@ struct Agent {
     changed: Arc<Notify>,
     /// Why a key's value cannot run (not a device spec, wrong device).
     rejected: Vec<(String, String)>,
+    /// The name of the NATS server of the current or last connection (the site's leaf node).
+    server: Option<String>,
 }
 
 enum SessionEnd {
@@ -116,6 +130,7 @@ pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> Res
         state,
         changed,
         rejected: Vec::new(),
+        server: None,
     };
     if !agent.state.keys.is_empty() {
         say!(
@@ -144,6 +159,10 @@ pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> Res
                     "connected to {}",
                     harmony_values::mask_url_credentials(&agent.config.url)
                 );
+                // A server without a configured name reports its id as its name: no site.
+                let info = client.server_info();
+                agent.server = (!info.server_name.is_empty() && info.server_name != info.server_id)
+                    .then_some(info.server_name);
                 let connected = Instant::now();
                 let end = agent
                     .session(&client, &status_tx, status_rx.clone(), &mut shutdown)
@@ -155,6 +174,17 @@ pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> Res
                     backoff.reset();
                 }
                 end
+            }
+            // A permanent connection error is this agent's configuration (a password without
+            // a user, an unparsable URL, refused credentials, an untrusted certificate, a server
+            // too old): retrying cannot fix it, so the agent says so and exits non-zero.
+            Err(e) if !e.is_transient() => {
+                agent.supervisor.stop_all().await;
+                return Err(format!(
+                    "{}; this is a configuration error that retrying cannot fix: correct it and \
+                     start the agent again",
+                    harmony_values::mask_url_credentials(&e.to_string())
+                ));
             }
             Err(e) => SessionEnd::Lost(e.to_string()),
         };
@@ -224,6 +254,8 @@ impl Agent {
             || workloads.iter().any(|w| w.state == WorkloadState::Failed)
         {
             Phase::Failed
+        } else if self.state.stale_keys().next().is_some() {
+            Phase::Stale
         } else if workloads.iter().all(|w| w.state == WorkloadState::Running) {
             Phase::Converged
         } else {
@@ -253,6 +285,7 @@ impl Agent {
             workloads,
             heartbeat_ms: now_ms(),
             heartbeat_interval_ms: self.config.heartbeat.as_millis() as u64,
+            server: self.server.clone(),
         }
     }
 
@@ -275,7 +308,7 @@ impl Agent {
         shutdown: &mut (impl Future<Output = ()> + Unpin),
     ) -> SessionEnd {
         let url = self.config.url.clone();
-        let js = jetstream::new(client.clone());
+        let js = self.config.connect.jetstream(client.clone());
         let desired = match desired_bucket(&url, &js, false).await {
             Ok(kv) => kv,
             Err(e) => return SessionEnd::Lost(e.to_string()),
@@ -284,12 +317,14 @@ impl Agent {
             Ok(kv) => kv,
             Err(e) => return SessionEnd::Lost(e.to_string()),
         };
-        let stream = match js.get_stream(format!("KV_{DESIRED_BUCKET}")).await {
+        let mut stream = match js.get_stream(format!("KV_{DESIRED_BUCKET}")).await {
             Ok(stream) => stream,
             Err(e) => {
                 return SessionEnd::Lost(format!("cannot open the desired-state stream: {e}"));
             }
         };
+        let store = store_identity(stream.cached_info());
+        self.resync_if_reset(&store, stream.cached_info().state.last_sequence);
         let prefix = format!("$KV.{DESIRED_BUCKET}.");
         let consumer = stream
             .create_consumer(OrderedConfig {
@@ -320,6 +355,14 @@ impl Agent {
         for key in known {
             match desired.entry(key.as_str()).await {
                 Ok(Some(e)) if e.operation == jetstream::kv::Operation::Put => {}
+                // Kept from a store that was reset and never written in this one: it keeps
+                // running, reported stale, until it is written or deleted here.
+                Ok(None)
+                    if self
+                        .state
+                        .keys
+                        .get(&key)
+                        .is_some_and(|d| d.revision == STALE) => {}
                 Ok(_) => {
                     self.state.keys.remove(&key);
                     removed = true;
@@ -340,6 +383,7 @@ impl Agent {
         ));
         status_tx.send_replace(self.status(true));
         let mut heartbeat = tokio::time::interval(self.config.heartbeat);
+        let mut store_checked = Instant::now();
         let end = loop {
             tokio::select! {
                 _ = &mut *shutdown => {
@@ -375,6 +419,20 @@ impl Agent {
                 },
                 _ = heartbeat.tick() => {
                     status_tx.send_replace(self.status(true));
+                    // A stream recreated under a live watch can be rejoined by the ordered
+                    // consumer past its first sequences: check the store's identity now and then.
+                    if store_checked.elapsed() >= self.config.heartbeat * STORE_CHECK_HEARTBEATS {
+                        store_checked = Instant::now();
+                        match stream.info().await {
+                            Ok(info) if store_identity(info) == store => {}
+                            Ok(_) => break SessionEnd::Lost(
+                                "the desired-state store was recreated; resyncing".to_string(),
+                            ),
+                            Err(e) => break SessionEnd::Lost(format!(
+                                "cannot read the desired-state stream: {e}"
+                            )),
+                        }
+                    }
                 }
                 _ = self.changed.notified() => {
                     status_tx.send_replace(self.status(true));
@@ -387,6 +445,24 @@ impl Agent {
             let _ = tokio::time::timeout(Duration::from_secs(2), publisher).await;
         }
         end
+    }
+
+    /// Compares the store now read with the one the kept revisions came from; after a reset every
+    /// kept key becomes stale (revision 0, taken again at any revision the new store has).
+    fn resync_if_reset(&mut self, store: &StoreIdentity, last_sequence: u64) {
+        let reset = self.state.store_reset(store, last_sequence);
+        if let Some(why) = &reset {
+            say!(
+                self.config.device,
+                "the desired-state store was reset ({why}): resyncing from it; what it does not \
+                 hold keeps running and is reported stale"
+            );
+            self.state.forget_revisions();
+        }
+        if reset.is_some() || self.state.store.as_ref() != Some(store) {
+            self.state.store = Some(store.clone());
+            self.save();
+        }
     }
 
     /// Takes one watched value into the local state; whether anything changed.
@@ -413,6 +489,13 @@ impl Agent {
         say!(self.config.device, "{key} at revision {revision}");
         self.state.keys.insert(key, Desired { revision, value });
         true
+    }
+}
+
+/// The identity of the desired-state stream described by `info`.
+fn store_identity(info: &jetstream::stream::Info) -> StoreIdentity {
+    StoreIdentity {
+        created: info.created.unix_timestamp_nanos().to_string(),
     }
 }
 

@@ -18,8 +18,9 @@ pub const MIN_SERVER_VERSION: (u64, u64) = (2, 10);
 ///
 /// [`ConnectConfig::from_env`] reads it from `HARMONY_NATS_USER` / `HARMONY_NATS_PASSWORD`,
 /// `HARMONY_NATS_TOKEN`, `HARMONY_NATS_CREDS` (a `.creds` file with JWT and nkey seed),
-/// `HARMONY_NATS_TLS_CA`, `HARMONY_NATS_TLS_CERT` / `HARMONY_NATS_TLS_KEY` (client certificate)
-/// and `HARMONY_NATS_TLS_REQUIRED=1`.
+/// `HARMONY_NATS_TLS_CA`, `HARMONY_NATS_TLS_CERT` / `HARMONY_NATS_TLS_KEY` (client certificate),
+/// `HARMONY_NATS_TLS_REQUIRED=1` and `HARMONY_NATS_JS_DOMAIN` (the hub's JetStream domain, when
+/// connecting through a leaf node).
 #[derive(Clone, Default)]
 pub struct ConnectConfig {
     /// User name (with `password`).
@@ -43,6 +44,11 @@ pub struct ConnectConfig {
     /// Inbox prefix for replies (`_INBOX_north` for device north), so per-device permissions
     /// need not let a device subscribe to everybody's replies.
     pub inbox_prefix: Option<String>,
+    /// The JetStream domain holding the buckets, when they are reached through a leaf node: the
+    /// hub's `jetstream { domain: ... }`. A leaf node does not pass the plain JetStream API
+    /// (`$JS.API.>`) on to its hub (nats-server 2.15 answers it with no responders), only the
+    /// domain's (`$JS.<domain>.API.>`). `None` uses the server connected to.
+    pub jetstream_domain: Option<String>,
 }
 
 impl std::fmt::Debug for ConnectConfig {
@@ -58,6 +64,7 @@ impl std::fmt::Debug for ConnectConfig {
             .field("tls_required", &self.tls_required)
             .field("name", &self.name)
             .field("inbox_prefix", &self.inbox_prefix)
+            .field("jetstream_domain", &self.jetstream_domain)
             .finish()
     }
 }
@@ -80,6 +87,16 @@ impl ConnectConfig {
             tls_required: env("HARMONY_NATS_TLS_REQUIRED").is_some_and(|v| v != "0"),
             name: None,
             inbox_prefix: None,
+            jetstream_domain: env("HARMONY_NATS_JS_DOMAIN"),
+        }
+    }
+
+    /// The JetStream context of `client` for these settings: the domain's API when
+    /// [`jetstream_domain`](Self::jetstream_domain) is set.
+    pub fn jetstream(&self, client: async_nats::Client) -> jetstream::Context {
+        match &self.jetstream_domain {
+            Some(domain) => jetstream::with_domain(client, domain),
+            None => jetstream::new(client),
         }
     }
 
@@ -142,7 +159,8 @@ impl ConnectConfig {
 
 /// Connects to `url` and checks the server is recent enough and has JetStream.
 ///
-/// An unreachable server is a transient error; bad credentials or an old server are permanent.
+/// An unreachable server is a transient error; bad credentials, an unparsable URL or an old
+/// server are permanent.
 pub async fn connect(url: &str, config: &ConnectConfig) -> Result<async_nats::Client, Error> {
     let options = config.options().await?;
     let shown = harmony_values::mask_url_credentials(url);
@@ -152,7 +170,7 @@ pub async fn connect(url: &str, config: &ConnectConfig) -> Result<async_nats::Cl
         // An untrusted or invalid certificate surfaces as an I/O error: retrying cannot fix it.
         let certificate = e.to_string().contains("certificate");
         match e.kind() {
-            K::Authentication | K::AuthorizationViolation | K::Tls => {
+            K::Authentication | K::AuthorizationViolation | K::Tls | K::ServerParse => {
                 Error::permanent(message).with_source(e)
             }
             _ if certificate => Error::permanent(message).with_source(e),

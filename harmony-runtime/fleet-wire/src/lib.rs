@@ -142,6 +142,10 @@ pub enum Phase {
     Converged,
     /// Some desired workload cannot run (see its message).
     Failed,
+    /// The device runs desired state kept from a store that was reset (recreated, restored from
+    /// empty) and that the current store does not hold (revision 0 in `applied`): apply it again,
+    /// or delete its key, to settle it. Never reported as converged.
+    Stale,
     /// The agent stopped (written on a clean shutdown).
     Offline,
 }
@@ -195,6 +199,11 @@ pub struct DeviceStatus {
     /// How often the agent writes a heartbeat, in milliseconds: a status older than a few of
     /// these means the agent is offline.
     pub heartbeat_interval_ms: u64,
+    /// The name of the NATS server the agent is connected through (its site's leaf node, from
+    /// the server's `INFO`), which is how `status` groups devices into sites; `None` when the
+    /// server has no configured `server_name` or the status was written by an older agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
 }
 
 impl DeviceStatus {
@@ -209,6 +218,12 @@ impl DeviceStatus {
         self.online
             && now_ms.saturating_sub(self.heartbeat_ms)
                 <= self.heartbeat_interval_ms.saturating_mul(3)
+    }
+
+    /// Whether the agent went silent at `now_ms`: it was online when it last wrote, and its
+    /// heartbeat is now too old (a cleanly stopped agent is not silent: it said goodbye).
+    pub fn silent_at(&self, now_ms: u64) -> bool {
+        self.online && !self.online_at(now_ms)
     }
 }
 
@@ -286,6 +301,7 @@ mod tests {
             workloads: Vec::new(),
             heartbeat_ms: 10_000,
             heartbeat_interval_ms: 1_000,
+            server: None,
         };
         assert!(status.online_at(12_999));
         assert!(!status.online_at(13_001));

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use harmony_dsl::config::{ConfigLookup, Found, Lookup, ValueSource};
 use harmony_dsl::value::Secret;
 
+pub(crate) use secrets::env_has_refs;
 pub use secrets::{SecretResolver, has_secret_refs};
 pub use store::{StoreAnswer, VaultKv2};
 

@@ -40,7 +40,7 @@ pub fn has_secret_refs(operation: &Operation) -> bool {
     }
 }
 
-fn env_has_refs<'a>(mut values: impl Iterator<Item = &'a EnvValue>) -> bool {
+pub(crate) fn env_has_refs<'a>(mut values: impl Iterator<Item = &'a EnvValue>) -> bool {
     values.any(|v| matches!(v, EnvValue::SecretRef(_)))
 }
 
@@ -199,7 +199,8 @@ impl SecretResolver {
         Ok(Some(resolved))
     }
 
-    async fn resolve_env(
+    /// Replaces every reference in `env` by its value, read from its source now.
+    pub(crate) async fn resolve_env(
         &self,
         env: &mut std::collections::BTreeMap<String, EnvValue>,
     ) -> Result<(), Error> {

@@ -178,3 +178,64 @@ async fn an_agent_without_its_buckets_backs_off_and_never_prints_its_password() 
     assert!(log.contains("connected to nats://ops:***@"), "{log}");
     assert!(!log.contains("hunter2-secret"), "{log}");
 }
+
+/// A configuration error retrying cannot fix, seen by a real agent process: it exits non-zero
+/// with the reason and never prints the password.
+fn exits_on(url: &str, env: &[(&str, &str)], reason: &str, secret: &str) {
+    let dir = TempDir::new("fleet-config-error");
+    let mut agent = Agent::start_with_env(url, "west", &dir.path().join("west"), env);
+    let status = agent.wait_exit();
+    let log = agent.log();
+    assert!(!status.success(), "exited {status}:\n{log}");
+    assert!(log.contains(reason), "{log}");
+    assert!(log.contains("retrying cannot fix"), "{log}");
+    assert!(!log.contains(secret), "the password was printed:\n{log}");
+    assert!(
+        !log.contains("retrying in"),
+        "a permanent error was retried:\n{log}"
+    );
+}
+
+#[test]
+fn an_agent_with_a_password_but_no_user_exits_with_a_clear_error() {
+    let server = NatsServer::start(TempDir::new("fleet-pw-no-user").path());
+    exits_on(
+        &server.url(),
+        &[("HARMONY_NATS_PASSWORD", "lonely-password-81")],
+        "NATS user and password go together",
+        "lonely-password-81",
+    );
+}
+
+#[test]
+fn an_agent_with_an_unparsable_url_exits_with_a_clear_error() {
+    exits_on(
+        "nats://ops:url-password-82@127.0.0.1:notaport",
+        &[],
+        "cannot connect to NATS at nats://ops:***@127.0.0.1:notaport",
+        "url-password-82",
+    );
+}
+
+/// A server that is down is not a configuration error: the agent keeps retrying with backoff and
+/// converges once the server is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_whose_server_is_down_keeps_retrying_and_converges_when_it_is_back() {
+    let dir = TempDir::new("fleet-server-down");
+    let mut server = NatsServer::start(dir.path());
+    let url = server.url();
+    server.kill();
+    let mut agent = Agent::start(&url, "west", &dir.path().join("west"), &[]);
+    eventually("three retries", || async {
+        (agent.log().matches("retrying in").count() >= 3).then_some(())
+    })
+    .await;
+    assert!(agent.running(), "{}", agent.log());
+    server.restart();
+    let op = operator(&url).await;
+    let marker = dir.path().join("m");
+    let s = spec("west", vec![marker_workload("app", &marker, "up")]);
+    let (_, revision) = op.apply_with_revision(&s).await.expect("apply");
+    converged(&op, "west", &op.key(&s), revision).await;
+    assert!(agent.running(), "{}", agent.log());
+}

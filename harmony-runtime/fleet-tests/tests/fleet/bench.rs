@@ -103,6 +103,7 @@ async fn publish_and_converge_ten_thousand_simulated_devices() {
                 workloads: Vec::new(),
                 heartbeat_ms: now_ms(),
                 heartbeat_interval_ms: 5000,
+                server: None,
             };
             let status = status.clone();
             tokio::spawn(async move {

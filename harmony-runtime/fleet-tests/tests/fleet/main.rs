@@ -2,6 +2,7 @@
 //! `harmony-runtime` built once): a real nats-server, the operator side (`FleetStore`, `NatsFleet`)
 //! and `harmony-agent` processes (`fleet-test-agent`, the agent's own `main`).
 
+mod sites;
 mod support;
 // The example programs are harmony-runtime's; this package is not published, so its tests may
 // share the runtime's helpers for running them.
@@ -13,8 +14,11 @@ mod apply;
 mod bench;
 mod failover;
 mod permissions;
+mod plan_secrets;
+mod reset;
 mod restart;
 mod scale;
 mod secret_output;
+mod site_outage;
 mod status;
 mod tls;

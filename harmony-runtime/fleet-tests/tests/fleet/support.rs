@@ -170,15 +170,28 @@ pub struct Agent {
 
 impl Agent {
     pub fn start(url: &str, device: &str, state_dir: &Path, extra: &[&str]) -> Self {
-        Self::spawn(url, device, state_dir, extra, &[])
+        Self::spawn(None, url, device, state_dir, extra, &[])
     }
 
     /// Starts an agent with extra environment variables.
     pub fn start_with_env(url: &str, device: &str, state_dir: &Path, env: &[(&str, &str)]) -> Self {
-        Self::spawn(url, device, state_dir, &[], env)
+        Self::spawn(None, url, device, state_dir, &[], env)
+    }
+
+    /// Starts an agent inside network namespace `netns` (`ip netns exec`, which execs the agent:
+    /// the child is the agent itself).
+    pub fn start_in_netns(
+        netns: &str,
+        url: &str,
+        device: &str,
+        state_dir: &Path,
+        extra: &[&str],
+    ) -> Self {
+        Self::spawn(Some(netns), url, device, state_dir, extra, &[])
     }
 
     fn spawn(
+        netns: Option<&str>,
         url: &str,
         device: &str,
         state_dir: &Path,
@@ -192,7 +205,16 @@ impl Agent {
             .append(true)
             .open(&log)
             .expect("agent log");
-        let child = Command::new(env!("CARGO_BIN_EXE_fleet-test-agent"))
+        let agent = env!("CARGO_BIN_EXE_fleet-test-agent");
+        let mut command = match netns {
+            Some(netns) => {
+                let mut command = Command::new("ip");
+                command.args(["netns", "exec", netns, agent]);
+                command
+            }
+            None => Command::new(agent),
+        };
+        let child = command
             .args(["--nats", url, "--device", device, "--heartbeat-ms", "300"])
             .arg("--state-dir")
             .arg(state_dir)
@@ -211,6 +233,31 @@ impl Agent {
 
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits (up to [`DEADLINE`]) for the agent to exit by itself; its exit status.
+    pub fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let child = self.child.as_mut().expect("the agent was started");
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            if let Some(status) = child.try_wait().expect("agent status") {
+                self.child = None;
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the agent did not exit:\n{}",
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Whether the agent process still runs.
+    pub fn running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
 
     /// SIGKILL: the agent dies without stopping its workloads.
@@ -336,4 +383,36 @@ pub fn alive(pid: u32) -> bool {
             rest.chars().next()
         })
         .is_some_and(|state| state != 'Z' && state != 'X')
+}
+
+/// What [`race`] saw: the revision both plans read, the spec that was written, the other's error.
+pub struct Race {
+    pub read: harmony_dsl::outcome::Observed,
+    pub winner: DeviceSpec,
+    pub loser: harmony_dsl::Error,
+}
+
+/// Two operators plan `first` and `second` (the same key) against the same revision, then apply
+/// at once: exactly one wins, the other gets a conflict naming the key.
+pub async fn race(first: (&FleetStore, &DeviceSpec), second: (&FleetStore, &DeviceSpec)) -> Race {
+    let plan_a = first.0.inspect(first.1).await.expect("plan");
+    let plan_b = second.0.inspect(second.1).await.expect("plan");
+    assert_eq!(plan_a.observed, plan_b.observed, "both plans read the same");
+    let (a, b) = tokio::join!(
+        first.0.apply_at(first.1, &plan_a.observed),
+        second.0.apply_at(second.1, &plan_b.observed)
+    );
+    let (winner, loser) = match (a, b) {
+        (Ok(_), Err(e)) => (first.1.clone(), e),
+        (Err(e), Ok(_)) => (second.1.clone(), e),
+        other => panic!("expected exactly one winner, got {other:?}"),
+    };
+    assert_eq!(loser.kind(), harmony_dsl::ErrorKind::Conflict, "{loser}");
+    let key = first.0.key(first.1);
+    assert!(loser.message().contains(&key), "{loser}");
+    Race {
+        read: plan_a.observed,
+        winner,
+        loser,
+    }
 }

@@ -115,6 +115,7 @@ impl Fleet for NatsFleet {
             let store = self.store().await?;
             let now = wire::now_ms();
             let mut lines = Vec::new();
+            let mut reported = Vec::new();
             for device in &self.devices {
                 let line = match store.status(device.host()).await {
                     Err(e) => {
@@ -126,10 +127,15 @@ impl Fleet for NatsFleet {
                         state: "unknown".to_string(),
                         detail: "its agent has never reported".to_string(),
                     },
-                    Ok(Some(status)) => device_line(&status, now),
+                    Ok(Some(status)) => {
+                        let line = device_line(&status, now);
+                        reported.push(status);
+                        line
+                    }
                 };
                 lines.push(line);
             }
+            lines.extend(unreachable_sites(&reported, now));
             Ok(lines)
         })
     }
@@ -142,6 +148,7 @@ fn device_line(status: &wire::DeviceStatus, now_ms: u64) -> harmony_dsl::LiveSta
         wire::Phase::Converged => "converged",
         wire::Phase::Failed => "failed",
         wire::Phase::Offline => "stopped",
+        wire::Phase::Stale => "stale",
     };
     let online = if status.online_at(now_ms) {
         "online"
@@ -151,7 +158,10 @@ fn device_line(status: &wire::DeviceStatus, now_ms: u64) -> harmony_dsl::LiveSta
     let revisions: Vec<String> = status
         .applied
         .iter()
-        .map(|(key, rev)| format!("{key}@{rev}"))
+        .map(|(key, rev)| match rev {
+            0 => format!("{key} (kept from a reset store: apply it again or delete it)"),
+            _ => format!("{key}@{rev}"),
+        })
         .collect();
     let age_s = now_ms.saturating_sub(status.heartbeat_ms) / 1000;
     let failed: Vec<String> = status
@@ -167,6 +177,9 @@ fn device_line(status: &wire::DeviceStatus, now_ms: u64) -> harmony_dsl::LiveSta
             revisions.join(", ")
         }
     );
+    if let Some(server) = &status.server {
+        detail.push_str(&format!("; via {server}"));
+    }
     if !failed.is_empty() {
         detail.push_str(&format!("; {}", failed.join("; ")));
     }
@@ -175,4 +188,52 @@ fn device_line(status: &wire::DeviceStatus, now_ms: u64) -> harmony_dsl::LiveSta
         state: format!("{online} {phase}"),
         detail,
     }
+}
+
+/// A line `site <server> unreachable` for each NATS server (a site's leaf node, as the agents
+/// report in [`DeviceStatus::server`](wire::DeviceStatus::server)) through which every device
+/// that reported went silent and none is online: one device's stale heartbeat only says that
+/// device is quiet, but all of a site's devices going quiet together points at what they share,
+/// the leaf node or its uplink. A cut link and a site without power look the same from here, so
+/// the line says unreachable, not why. Devices stopped cleanly said goodbye and count for neither.
+pub fn unreachable_sites(
+    statuses: &[wire::DeviceStatus],
+    now_ms: u64,
+) -> Vec<harmony_dsl::LiveStatus> {
+    let mut sites: std::collections::BTreeMap<&str, Vec<&wire::DeviceStatus>> =
+        std::collections::BTreeMap::new();
+    for status in statuses {
+        if let Some(server) = &status.server {
+            sites.entry(server.as_str()).or_default().push(status);
+        }
+    }
+    sites
+        .into_iter()
+        .filter(|(_, devices)| {
+            !devices.iter().any(|d| d.online_at(now_ms))
+                && devices.iter().any(|d| d.silent_at(now_ms))
+        })
+        .map(|(server, devices)| {
+            let silent: Vec<&str> = devices
+                .iter()
+                .filter(|d| d.silent_at(now_ms))
+                .map(|d| d.device.as_str())
+                .collect();
+            let last = devices.iter().map(|d| d.heartbeat_ms).max().unwrap_or(0);
+            harmony_dsl::LiveStatus {
+                subject: format!("site {server}"),
+                state: "unreachable".to_string(),
+                detail: format!(
+                    "no device online through it; {} went silent ({}), last heartbeat {}s \
+                     ago; they keep running their last desired state",
+                    match silent.len() {
+                        1 => "1 device".to_string(),
+                        n => format!("{n} devices"),
+                    },
+                    silent.join(", "),
+                    now_ms.saturating_sub(last) / 1000
+                ),
+            }
+        })
+        .collect()
 }

@@ -1,14 +1,52 @@
 //! [`FleetStore`]: desired state in the `harmony-desired` bucket, with optimistic concurrency.
 
-use async_nats::jetstream::{self, kv};
+use async_nats::jetstream::kv;
 use harmony_dsl::outcome::{Change, Inspection, Observed};
-use harmony_dsl::resource::DeviceSpec;
+use harmony_dsl::resource::{DeviceSpec, EnvValue};
 use harmony_dsl::{Error, Outcome};
 
 use super::connect::{ConnectConfig, connect, desired_bucket, jetstream_error, status_bucket};
 use super::wire::{
     DESIRED_BUCKET, DeviceStatus, decode_spec, desired_key, encode_spec, redacted_json, status_key,
 };
+
+/// A copy of `spec` with its secret references read from their sources, or `None` when it has
+/// none. For comparing only: never print or record it.
+async fn resolve_secret_refs(spec: &DeviceSpec) -> Result<Option<DeviceSpec>, Error> {
+    use crate::config::env_has_refs;
+    if !spec.workloads.iter().any(|w| env_has_refs(w.env.values())) {
+        return Ok(None);
+    }
+    let resolver = crate::config::SecretResolver::new();
+    let mut resolved = spec.clone();
+    for workload in &mut resolved.workloads {
+        resolver.resolve_env(&mut workload.env).await?;
+    }
+    Ok(Some(resolved))
+}
+
+/// One line per secret whose value differs between `old` and `new` (same workload, same
+/// variable, both secrets), values redacted: the JSON diff shows `<redacted>` on both sides.
+fn changed_secrets(old: &DeviceSpec, new: &DeviceSpec) -> Vec<String> {
+    let mut lines = Vec::new();
+    for workload in &new.workloads {
+        let Some(before) = old.workloads.iter().find(|w| w.name == workload.name) else {
+            continue;
+        };
+        for (name, value) in &workload.env {
+            if let (EnvValue::Secret(now), Some(EnvValue::Secret(was))) =
+                (value, before.env.get(name))
+                && now.expose() != was.expose()
+            {
+                lines.push(format!(
+                    "~ workload `{}`: secret {name} changed (value redacted)",
+                    workload.name
+                ));
+            }
+        }
+    }
+    lines
+}
 
 /// What is stored under a key now.
 struct Current {
@@ -46,7 +84,7 @@ impl FleetStore {
         let client = connect(url, config).await?;
         // Only for messages: the password, if the URL has one, is masked.
         let url = crate::redact::mask_url_credentials(url);
-        let jetstream = jetstream::new(client.clone());
+        let jetstream = config.jetstream(client.clone());
         let desired = desired_bucket(&url, &jetstream, true).await?;
         let status = status_bucket(&url, &jetstream, true).await?;
         Ok(FleetStore {
@@ -85,10 +123,17 @@ impl FleetStore {
     }
 
     /// Reads the stored value of `spec`'s key and says what [`apply`](Self::apply) would change.
+    ///
+    /// The store holds secret values (the device needs them) while a plan's spec may hold
+    /// references to them ([`EnvValue::SecretRef`]), which apply reads from their sources just
+    /// before it writes: so they are read here too and the values compared, never the reference
+    /// against the value (which would show every such device as changed while apply leaves it
+    /// unchanged). A changed value shows as an update naming the variable, its value redacted.
     pub async fn inspect(&self, spec: &DeviceSpec) -> Result<Inspection, Error> {
         let key = self.key(spec);
         let current = self.current(&key).await?;
-        Ok(self.compare(&key, spec, current.as_ref()))
+        let resolved = resolve_secret_refs(spec).await?;
+        Ok(self.compare(&key, resolved.as_ref().unwrap_or(spec), current.as_ref()))
     }
 
     fn compare(&self, key: &str, spec: &DeviceSpec, current: Option<&Current>) -> Inspection {
@@ -120,6 +165,9 @@ impl FleetStore {
             Err(e) => format!("(not a device spec: {e})"),
         };
         let mut diff = crate::local::line_diff(&old, &redacted_json(spec), 1);
+        if let Ok(old) = decode_spec(&current.value) {
+            diff.extend(changed_secrets(&old, spec));
+        }
         if diff.is_empty() {
             diff.push("~ a secret value changed (redacted)".to_string());
         }
