@@ -273,3 +273,48 @@ async fn two_operators_at_the_hub_and_at_a_site_apply_at_once_one_wins_without_a
         .await;
     }
 }
+
+/// The topology itself: what a killed earlier run left (a namespace of the same prefix with a
+/// process still in it) is removed at start, and nothing of it is left after drop.
+#[test]
+fn the_topology_removes_what_a_killed_run_left_and_leaves_nothing_behind() {
+    let prefix = "hs-stale";
+    let names = |prefix: &str| -> Vec<String> {
+        let out = std::process::Command::new("ip")
+            .args(["netns", "list"])
+            .output()
+            .expect("ip netns list");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .filter(|n| n.starts_with(&format!("{prefix}-")))
+            .map(str::to_string)
+            .collect()
+    };
+    // A killed run's leftovers: its hub namespace, a process still running in it.
+    let ns = format!("{prefix}-hub");
+    let _ = std::process::Command::new("ip")
+        .args(["netns", "delete", &ns])
+        .stderr(std::process::Stdio::null())
+        .status();
+    let added = std::process::Command::new("ip")
+        .args(["netns", "add", &ns])
+        .status()
+        .expect("ip netns add");
+    assert!(added.success());
+    let mut leftover = std::process::Command::new("ip")
+        .args(["netns", "exec", &ns, "sleep", "600"])
+        .spawn()
+        .expect("a process in the namespace");
+    let pid = leftover.id();
+
+    let sites = Sites::start(prefix, 1, 1);
+    let _ = leftover.wait();
+    assert!(!alive(pid), "the leftover process still runs");
+    assert_eq!(
+        names(prefix),
+        [format!("{prefix}-hub"), format!("{prefix}-s1")]
+    );
+    drop(sites);
+    assert!(names(prefix).is_empty(), "left behind: {:?}", names(prefix));
+}

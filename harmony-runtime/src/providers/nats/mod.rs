@@ -237,3 +237,59 @@ pub fn unreachable_sites(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(
+        device: &str,
+        server: Option<&str>,
+        online: bool,
+        heartbeat_ms: u64,
+    ) -> wire::DeviceStatus {
+        wire::DeviceStatus {
+            device: device.into(),
+            phase: if online {
+                wire::Phase::Converged
+            } else {
+                wire::Phase::Offline
+            },
+            online,
+            applied: Default::default(),
+            workloads: Vec::new(),
+            heartbeat_ms,
+            heartbeat_interval_ms: 1_000,
+            server: server.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_site_is_unreachable_only_when_none_of_its_devices_answers_and_one_went_silent() {
+        let now = 60_000;
+        // site-a: one silent, one stopped cleanly: unreachable (the stopped one said goodbye).
+        // site-b: every device stopped cleanly: nothing is known to be wrong with the site.
+        // No server reported (an older agent): never grouped.
+        let statuses = [
+            status("a1", Some("site-a"), true, 10_000),
+            status("a2", Some("site-a"), false, 20_000),
+            status("b1", Some("site-b"), false, 10_000),
+            status("c1", None, true, 10_000),
+        ];
+        let lines = unreachable_sites(&statuses, now);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_eq!(lines[0].subject, "site site-a");
+        assert!(
+            lines[0].detail.contains("1 device went silent (a1)"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[0].detail.contains("last heartbeat 40s ago"),
+            "{lines:?}"
+        );
+        // One device answering is enough to call the site reachable.
+        let mut answering = statuses.to_vec();
+        answering.push(status("a3", Some("site-a"), true, 59_500));
+        assert!(unreachable_sites(&answering, now).is_empty());
+    }
+}
