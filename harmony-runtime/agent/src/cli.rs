@@ -12,7 +12,8 @@ use clap::Parser;
 #[derive(Debug, Parser)]
 #[command(name = "harmony-agent", version)]
 struct Args {
-    /// NATS server URL, e.g. nats://10.20.0.1:4222.
+    /// NATS server URL, `nats://` or `tls://`, e.g. nats://10.20.0.1:4222 (checked at start: a bad
+    /// one is a configuration error, exit 1).
     #[arg(long)]
     nats: String,
     /// This device's name, as in the topology.

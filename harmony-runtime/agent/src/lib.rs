@@ -96,6 +96,7 @@ enum SessionEnd {
 
 /// Runs the agent until `shutdown` completes.
 pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> Result<(), String> {
+    check_url(&config.url).map_err(|e| configuration_error(&e))?;
     let store = LocalStore::open(&config.state_dir).map_err(|e| {
         format!(
             "cannot use state directory {}: {e}",
@@ -180,11 +181,7 @@ pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> Res
             // too old): retrying cannot fix it, so the agent says so and exits non-zero.
             Err(e) if !e.is_transient() => {
                 agent.supervisor.stop_all().await;
-                return Err(format!(
-                    "{}; this is a configuration error that retrying cannot fix: correct it and \
-                     start the agent again",
-                    harmony_values::mask_url_credentials(&e.to_string())
-                ));
+                return Err(configuration_error(&e.to_string()));
             }
             Err(e) => SessionEnd::Lost(e.to_string()),
         };
@@ -492,6 +489,34 @@ impl Agent {
     }
 }
 
+/// `problem` (credentials masked), said to be a configuration error: what the agent exits with.
+fn configuration_error(problem: &str) -> String {
+    format!(
+        "{}; this is a configuration error that retrying cannot fix: correct it and start the \
+         agent again",
+        harmony_values::mask_url_credentials(problem)
+    )
+}
+
+/// Checks `url` as a topology's `NatsUrl` is checked (scheme `nats://` or `tls://`, a host, a
+/// valid port), credentials aside: an agent's URL may carry them, a topology's may not.
+fn check_url(url: &str) -> Result<(), String> {
+    let without_credentials = match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            match rest[..authority].rfind('@') {
+                Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+                None => url.to_string(),
+            }
+        }
+        None => url.to_string(),
+    };
+    without_credentials
+        .parse::<harmony_values::NatsUrl>()
+        .map(|_| ())
+        .map_err(|e| format!("--nats: {e}"))
+}
+
 /// The identity of the desired-state stream described by `info`.
 fn store_identity(info: &jetstream::stream::Info) -> StoreIdentity {
     StoreIdentity {
@@ -527,6 +552,32 @@ async fn publish_status(
         }
         if status.phase == Phase::Offline || rx.changed().await.is_err() {
             return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_checked_like_a_topologys_without_ever_showing_the_password() {
+        for ok in [
+            "nats://10.20.0.1:4222",
+            "tls://nats.example.com",
+            "nats://north:pw@10.20.0.1:4222",
+        ] {
+            assert_eq!(check_url(ok), Ok(()), "{ok}");
+        }
+        for (bad, why) in [
+            ("nats://", "host"),
+            ("http://10.0.0.1:4222", "scheme"),
+            ("10.0.0.1:4222", "scheme"),
+            ("nats://north:hunter2@10.0.0.1:notaport", "port"),
+        ] {
+            let e = check_url(bad).expect_err(bad);
+            assert!(e.contains(why), "{bad}: {e}");
+            assert!(!e.contains("hunter2"), "{e}");
         }
     }
 }

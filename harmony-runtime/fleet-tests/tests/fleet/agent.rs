@@ -209,12 +209,19 @@ fn an_agent_with_a_password_but_no_user_exits_with_a_clear_error() {
 
 #[test]
 fn an_agent_with_an_unparsable_url_exits_with_a_clear_error() {
-    exits_on(
-        "nats://ops:url-password-82@127.0.0.1:notaport",
-        &[],
-        "cannot connect to NATS at nats://ops:***@127.0.0.1:notaport",
-        "url-password-82",
-    );
+    for (url, reason) in [
+        (
+            "nats://ops:url-password-82@127.0.0.1:notaport",
+            "`nats://127.0.0.1:notaport` is not a valid NATS URL",
+        ),
+        ("nats://", "`nats://` is not a valid NATS URL"),
+        (
+            "http://ops:url-password-82@127.0.0.1:4222",
+            "the scheme must be `nats://` or `tls://`",
+        ),
+    ] {
+        exits_on(url, &[], reason, "url-password-82");
+    }
 }
 
 /// A server that is down is not a configuration error: the agent keeps retrying with backoff and
