@@ -65,8 +65,9 @@ struct Args {
     #[arg(long, default_value_t = 5000)]
     failover_timeout_ms: u64,
     /// How to reach the other side's server for replication, as a libpq connection string
-    /// without a password (`host=10.0.0.2 port=5432 user=replicator`); without it a deposed
-    /// primary stays down instead of rejoining as a replica.
+    /// without a password (`host=10.0.0.2 port=5432 user=replicator`): a deposed primary
+    /// rejoins as its replica, and a replica with no data directory yet starts from its base
+    /// backup. Without it, neither happens.
     #[arg(long)]
     peer_conninfo: Option<String>,
     #[command(flatten)]

@@ -80,10 +80,20 @@ pub fn check_peer_conninfo(conninfo: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The `primary_conninfo` line of `postgresql.auto.conf` for `conninfo`.
-fn primary_conninfo_line(conninfo: &str) -> String {
-    let quoted = conninfo.replace('\\', "\\\\").replace('\'', "''");
-    format!("primary_conninfo = '{quoted}'")
+/// `value` as a quoted string of PostgreSQL's configuration files.
+fn quoted(value: &str) -> String {
+    format!("'{}'", value.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+/// The lines a standby's `postgresql.auto.conf` gets: whom it follows, and where this server
+/// listens (a base backup copies the primary's settings).
+fn standby_settings(conninfo: &str, config: &PgConfig) -> String {
+    format!(
+        "primary_conninfo = {}\nport = {}\nunix_socket_directories = {}",
+        quoted(conninfo),
+        config.port,
+        quoted(&config.socket_dir.to_string_lossy())
+    )
 }
 
 /// Keeps this server's configuration files aside in `$2` unless an earlier, interrupted rejoin
@@ -96,11 +106,11 @@ for f in postgresql.conf postgresql.auto.conf pg_hba.conf pg_ident.conf; do
 done
 mv -- "$2.tmp" "$2""#;
 
-/// Puts the kept files back into data directory `$1`, sets `primary_conninfo` to the line `$3`,
-/// creates `standby.signal`, and drops the kept copy `$2`.
+/// Puts the kept files back into data directory `$1`, replaces the settings it sets with the
+/// lines `$3`, creates `standby.signal`, and drops the kept copy `$2`.
 const FOLLOW: &str = r#"set -e; umask 077; cd -- "$1"
 for f in "$2"/*; do if [ -f "$f" ] && [ -r "$f" ]; then cp -- "$f" ./; fi; done
-{ grep -v '^[[:space:]]*primary_conninfo' postgresql.auto.conf 2>/dev/null || true; } > postgresql.auto.conf.harmony
+{ grep -v -E '^[[:space:]]*(primary_conninfo|port|unix_socket_directories)[[:space:]]*=' postgresql.auto.conf 2>/dev/null || true; } > postgresql.auto.conf.harmony
 printf '%s\n' "$3" >> postgresql.auto.conf.harmony
 mv -- postgresql.auto.conf.harmony postgresql.auto.conf
 : > standby.signal
@@ -367,19 +377,32 @@ impl Database for PgDatabase {
         self.script(KEEP_CONFIG, &[&self.config.data_dir, &kept])
             .await
             .map_err(|e| format!("cannot keep the configuration aside: {e}"))?;
-        let how = match self.rewind(&conninfo).await {
-            Ok(how) => how,
-            Err(rewind) => {
-                self.base_backup(&conninfo)
-                    .await
-                    .map_err(|e| format!("{rewind}; then a base backup failed: {e}"))?;
-                format!("a fresh base backup, as {rewind}")
+        // A replica's first start has nothing to rewind: its data comes from a base backup.
+        let initialized =
+            std::fs::symlink_metadata(self.config.data_dir.join("PG_VERSION")).is_ok();
+        let how = if !initialized {
+            self.base_backup(&conninfo)
+                .await
+                .map_err(|e| format!("no data directory yet, and a base backup failed: {e}"))?;
+            "a base backup: no data directory yet".to_string()
+        } else {
+            match self.rewind(&conninfo).await {
+                Ok(how) => how,
+                Err(rewind) => {
+                    self.base_backup(&conninfo)
+                        .await
+                        .map_err(|e| format!("{rewind}; then a base backup failed: {e}"))?;
+                    format!("a fresh base backup, as {rewind}")
+                }
             }
         };
-        let line = primary_conninfo_line(&conninfo);
-        self.script(FOLLOW, &[&self.config.data_dir, &kept, Path::new(&line)])
-            .await
-            .map_err(|e| format!("cannot configure the standby: {e}"))?;
+        let settings = standby_settings(&conninfo, &self.config);
+        self.script(
+            FOLLOW,
+            &[&self.config.data_dir, &kept, Path::new(&settings)],
+        )
+        .await
+        .map_err(|e| format!("cannot configure the standby: {e}"))?;
         self.start().await?;
         Ok(how)
     }
@@ -399,10 +422,22 @@ mod tests {
     }
 
     #[test]
-    fn primary_conninfo_quotes_what_the_configuration_parser_would_read_otherwise() {
+    fn standby_settings_quote_what_the_configuration_parser_would_read_otherwise() {
+        let config = PgConfig {
+            bin_dir: "/usr/lib/postgresql/15/bin".into(),
+            data_dir: "/srv/pg/data".into(),
+            socket_dir: "/run/o'pg".into(),
+            port: 5433,
+            user: "postgres".into(),
+            log_file: "/srv/pg/log".into(),
+            run_as: None,
+            timeout: Duration::from_secs(1),
+            peer_conninfo: None,
+        };
         assert_eq!(
-            primary_conninfo_line("host=/tmp/it's user=a\\b"),
-            "primary_conninfo = 'host=/tmp/it''s user=a\\\\b'"
+            standby_settings("host=/tmp/it's user=a\\b", &config),
+            "primary_conninfo = 'host=/tmp/it''s user=a\\\\b'\nport = 5433\n\
+             unix_socket_directories = '/run/o''pg'"
         );
     }
 }

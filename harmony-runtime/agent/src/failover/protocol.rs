@@ -515,7 +515,9 @@ impl<K: LeaseKv, D: Database> Node<K, D> {
                     Err(KvError::Unavailable(reason)) => self.failed(events, reason),
                 }
             }
-            None => self.role = Role::Replica,
+            // Nobody leads yet: wait for the initial primary (a replica whose server has no
+            // data yet needs a primary to copy it from).
+            None => {}
             Some(record) => match decode_leader(&record) {
                 Some(leader) if leader.holder == self.name => {
                     self.leader_reason = leader.reason.clone();

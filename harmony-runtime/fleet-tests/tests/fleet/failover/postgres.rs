@@ -3,7 +3,7 @@
 //! streaming with synchronous replication over Unix sockets (`peer` authentication: no password
 //! anywhere), each driven by a failover node with `PgDatabase`, over a real nats-server.
 
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -290,33 +290,8 @@ fn replicated_pair(dir: &Path, synchronous: bool) -> (Side, Side) {
 }
 
 fn replicated_pair_with(dir: &Path, synchronous: bool, wal_log_hints: bool) -> (Side, Side) {
-    let bin = pg_bin();
-    let a = Side::new(&bin, &dir.join("a"));
-    let b = Side::new(&bin, &dir.join("b"));
-    let mut initdb = as_nobody(&bin, "initdb");
-    initdb
-        .arg("-D")
-        .arg(&a.data)
-        .args(["-U", "nobody", "--auth-local=peer", "--auth-host=reject"])
-        .args(["--no-locale", "-E", "UTF8", "--no-sync"]);
-    run(initdb, "initdb");
-    a.own_conf();
-    a.append_conf(
-        "wal_level = replica\nmax_wal_senders = 4\nhot_standby = on\nfsync = off\n\
-         max_connections = 30\n\
-         # Kept for pg_rewind: the checkpoint of a server's shutdown or crash recovery would\n\
-         # otherwise remove the WAL back to where the two histories forked.\n\
-         wal_keep_size = '64MB'\n",
-    );
-    a.append_conf(if wal_log_hints {
-        "wal_log_hints = on\n"
-    } else {
-        "wal_log_hints = off\n"
-    });
-    a.start();
-    a.sql("create table probe (n bigint primary key)")
-        .expect("create table");
-    let mut backup = as_nobody(&bin, "pg_basebackup");
+    let (a, b) = primary_and_empty_side(dir, wal_log_hints);
+    let mut backup = as_nobody(&a.bin, "pg_basebackup");
     backup
         .arg("-D")
         .arg(&b.data)
@@ -351,6 +326,37 @@ fn replicated_pair_with(dir: &Path, synchronous: bool, wal_log_hints: bool) -> (
         assert!(Instant::now() < deadline, "the standby does not stream");
         std::thread::sleep(Duration::from_millis(100));
     }
+    (a, b)
+}
+
+/// A running primary `a` with the table `probe`, and a side `b` without a data directory.
+fn primary_and_empty_side(dir: &Path, wal_log_hints: bool) -> (Side, Side) {
+    let bin = pg_bin();
+    let a = Side::new(&bin, &dir.join("a"));
+    let b = Side::new(&bin, &dir.join("b"));
+    let mut initdb = as_nobody(&bin, "initdb");
+    initdb
+        .arg("-D")
+        .arg(&a.data)
+        .args(["-U", "nobody", "--auth-local=peer", "--auth-host=reject"])
+        .args(["--no-locale", "-E", "UTF8", "--no-sync"]);
+    run(initdb, "initdb");
+    a.own_conf();
+    a.append_conf(
+        "wal_level = replica\nmax_wal_senders = 4\nhot_standby = on\nfsync = off\n\
+         max_connections = 30\n\
+         # Kept for pg_rewind: the checkpoint of a server's shutdown or crash recovery would\n\
+         # otherwise remove the WAL back to where the two histories forked.\n\
+         wal_keep_size = '64MB'\n",
+    );
+    a.append_conf(if wal_log_hints {
+        "wal_log_hints = on\n"
+    } else {
+        "wal_log_hints = off\n"
+    });
+    a.start();
+    a.sql("create table probe (n bigint primary key)")
+        .expect("create table");
     (a, b)
 }
 
@@ -1195,5 +1201,36 @@ async fn agent_processes_agent_and_watchdog_both_sigkilled_the_standby_waits_out
          failover_timeout {:?})",
         pg_timing().lease(),
         pg_timing().failover_timeout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_processes_a_replica_without_data_is_made_by_its_agent_from_a_base_backup_and_streams()
+ {
+    let dir = TempDir::new("failover-new-replica");
+    let server = NatsServer::start(dir.path());
+    let url = server.url();
+    let (a, b) = primary_and_empty_side(dir.path(), true);
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    assert!(!b.data.exists());
+    // b's agent starts first: it waits for a leader before it takes any role.
+    let agent_b = FailoverAgent::start(&url, "b", false, &b, &a, dir.path());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let _agent_a = FailoverAgent::start(&url, "a", true, &a, &b, dir.path());
+    until(&b, Side::is_standby, "b made a standby of a").await;
+    assert!(a.sql("insert into probe values (1)").is_some());
+    caught_up(&b, &a).await;
+    let log = agent_b.log();
+    assert!(
+        log.contains("rejoined as a replica of a (a base backup: no data directory yet)"),
+        "{log}"
+    );
+    // Made by the server's account, private.
+    let meta = std::fs::metadata(&b.data).unwrap();
+    assert_eq!((meta.uid(), meta.mode() & 0o777), (nobody().0, 0o700));
+    // It listens where its agent was told, not where the copied settings of a said.
+    assert_eq!(
+        b.sql("show port").as_deref(),
+        Some(b.port.to_string().as_str())
     );
 }
