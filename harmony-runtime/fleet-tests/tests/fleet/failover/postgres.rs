@@ -1234,3 +1234,44 @@ async fn agent_processes_a_replica_without_data_is_made_by_its_agent_from_a_base
         Some(b.port.to_string().as_str())
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attack_the_operator_commands_never_show_the_nats_password_and_explain_what_is_missing() {
+    const PASSWORD: &str = "operator-s3cret-pw";
+    // Nothing listens on this port.
+    let dead = format!("nats://operator:{PASSWORD}@127.0.0.1:{}", free_port());
+    for command in [
+        vec!["status", "--nats", &dead, "--pair", "pg"],
+        vec!["switchover", "--nats", &dead, "--pair", "pg", "--to", "b"],
+    ] {
+        let out = failover_command(&command).await;
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+        assert!(
+            !stdout.contains(PASSWORD) && !stderr.contains(PASSWORD),
+            "{stderr}"
+        );
+        assert!(stderr.contains("127.0.0.1"), "{stderr}");
+    }
+    // A server without the pair: each command says what is missing.
+    let dir = TempDir::new("failover-operator");
+    let server = NatsServer::start(dir.path());
+    let url = server.url();
+    let out = failover_command(&["status", "--nats", &url, "--pair", "pg"]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("pair `pg` has no leader entry: is it running?"),
+        "{stderr}"
+    );
+    let out = failover_command(&["switchover", "--nats", &url, "--pair", "pg", "--to", "b"]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("node `b` of pair `pg` has never reported"),
+        "{stderr}"
+    );
+}
