@@ -458,6 +458,8 @@ struct Figures {
     unavailable: Duration,
     /// How the old primary rejoined (`pg_rewind`, `a fresh base backup`...).
     rejoined: String,
+    /// The standby accepts writes → the old primary answers as its standby.
+    rejoin_time: Duration,
 }
 
 /// Breaks the primary under a write load (a row at a time, to whichever side the leader entry
@@ -550,6 +552,7 @@ async fn failover_under_load_for(
     // the load goes on on the new primary.
     a_link.cut(false);
     until(&a, Side::is_standby, "a rejoined as a standby").await;
+    let rejoin_time = killed.elapsed() - promoted;
     tokio::time::sleep(settle).await;
     stop.send_replace(true);
     let acked = prober.finish().await;
@@ -607,6 +610,7 @@ async fn failover_under_load_for(
         fenced: fenced.saturating_duration_since(killed),
         unavailable,
         rejoined,
+        rejoin_time,
     }
 }
 
@@ -925,24 +929,29 @@ async fn attack_the_failover_agent_never_shows_the_nats_password_and_its_watchdo
 /// 20 times: a fresh synchronous pair, a second of load, `kill -9` of the primary's postmaster,
 /// until the standby accepts writes. Prints the distribution of the failover time (kill → standby
 /// accepts writes) and of the write unavailability window (the longest time between two
-/// acknowledged rows), with the timing used. Failover time is governed by the timing, not by the
-/// build: a debug build measures the same.
+/// acknowledged rows), and of the time the old primary takes to come back as the new primary's
+/// standby (`pg_rewind`, crash recovery included), with the timing used. Failover time is
+/// governed by the timing, not by the build: a debug build measures the same.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark: run with --ignored --nocapture"]
 async fn bench_failover_time_over_20_kills() {
     const KILLS: usize = 20;
     let mut promoted = Vec::new();
     let mut unavailable = Vec::new();
+    let mut rejoin = Vec::new();
     let mut lost = 0;
     for _ in 0..KILLS {
         let figures =
             failover_under_load_for(true, Fault::KillPostgres, Duration::from_secs(1), true).await;
         promoted.push(figures.promoted);
         unavailable.push(figures.unavailable);
+        rejoin.push(figures.rejoin_time);
+        assert!(rewound(&figures.rejoined), "{}", figures.rejoined);
         lost += figures.missing;
     }
     promoted.sort();
     unavailable.sort();
+    rejoin.sort();
     let pick = |v: &[Duration], q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
     let t = pg_timing();
     println!(
@@ -953,6 +962,10 @@ async fn bench_failover_time_over_20_kills() {
     for (name, v) in [
         ("kill → standby accepts writes", &promoted),
         ("write unavailability window", &unavailable),
+        (
+            "promotion → old primary back as its standby (pg_rewind)",
+            &rejoin,
+        ),
     ] {
         println!(
             "  {name}: min {:?}, p50 {:?}, p90 {:?}, max {:?}",
