@@ -872,10 +872,13 @@ impl<K: LeaseKv, D: Database> Node<K, D> {
                 });
                 self.role = Role::Replica;
             }
-            Err(e) => events.push(Event::Failed(format!(
-                "cannot rejoin as a replica of {}: {e}",
-                leader.holder
-            ))),
+            Err(e) => {
+                let message = format!("cannot rejoin as a replica of {}: {e}", leader.holder);
+                // Said once, not on every round while it lasts.
+                if self.last_event.as_deref() != Some(message.as_str()) {
+                    events.push(Event::Failed(message));
+                }
+            }
         }
     }
 

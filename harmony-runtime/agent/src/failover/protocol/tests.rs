@@ -773,3 +773,61 @@ async fn the_pair_status_shows_roles_fencing_token_ages_lag_and_the_last_failove
     );
     pair.stop().await;
 }
+
+/// A database that cannot rejoin (no way to reach the new primary).
+struct CannotRejoin(FakeDb);
+
+impl Database for CannotRejoin {
+    async fn state(&mut self) -> DbState {
+        self.0.state().await
+    }
+    async fn fence(&mut self) -> Result<(), String> {
+        self.0.fence().await
+    }
+    async fn unfence(&mut self) -> Result<(), String> {
+        self.0.unfence().await
+    }
+    async fn promote(&mut self) -> Result<(), String> {
+        self.0.promote().await
+    }
+    async fn rejoin(&mut self) -> Result<String, String> {
+        Err("no --peer-conninfo".into())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_old_primary_that_cannot_rejoin_stays_fenced_and_says_so_once() {
+    let server = Server::shared();
+    let value = serde_json::to_vec(&LeaderRecord {
+        holder: "b".into(),
+        epoch: 2,
+        reason: "primary a silent".into(),
+        write: "w".into(),
+        writable: true,
+        last_event: None,
+        token: 0,
+        handover_to: None,
+    })
+    .unwrap();
+    server
+        .lock()
+        .unwrap()
+        .write("db.leader", value, Some(0))
+        .unwrap();
+    // a comes back with its server still a writable primary.
+    let db = FakeDb::new(Sim::Writable);
+    let kv = FakeKv::new(&server);
+    let mut node = Node::new("db", "a", timing(), true, kv, CannotRejoin(db.clone())).unwrap();
+    let mut events = Vec::new();
+    for _ in 0..10 {
+        events.extend(node.step().await);
+        tokio::time::sleep_until(node.next_wake()).await;
+    }
+    assert_eq!(db.get(), Sim::Fenced);
+    assert_eq!(node.role(), &Role::Deposed { by: "b".into() });
+    let failed: Vec<_> = events
+        .iter()
+        .filter(|e| matches!(e, Event::Failed(m) if m.contains("cannot rejoin")))
+        .collect();
+    assert_eq!(failed.len(), 1, "{events:?}");
+}
