@@ -582,13 +582,13 @@ async fn an_agent_starting_without_nats_fences_its_writable_database() {
     assert_eq!(db.get(), Sim::Writable, "{all:?}");
 }
 
-#[tokio::test(start_paused = true)]
-async fn two_replicas_racing_for_a_silent_leader_exactly_one_wins() {
+/// A server whose leader entry of pair `db` names `holder` (writable) at `epoch`.
+fn server_led_by(holder: &str, epoch: u64) -> Arc<Mutex<Server>> {
     let server = Server::shared();
     let value = serde_json::to_vec(&LeaderRecord {
-        holder: "gone".into(),
-        epoch: 1,
-        reason: "bootstrap".into(),
+        holder: holder.into(),
+        epoch,
+        reason: "test".into(),
         write: "w1".into(),
         writable: true,
         last_event: None,
@@ -601,6 +601,12 @@ async fn two_replicas_racing_for_a_silent_leader_exactly_one_wins() {
         .unwrap()
         .write("db.leader", value, Some(0))
         .unwrap();
+    server
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_replicas_racing_for_a_silent_leader_exactly_one_wins() {
+    let server = server_led_by("gone", 1);
     let mut nodes: Vec<_> = ["b", "c"]
         .into_iter()
         .map(|name| {
@@ -797,23 +803,7 @@ impl Database for CannotRejoin {
 
 #[tokio::test(start_paused = true)]
 async fn an_old_primary_that_cannot_rejoin_stays_fenced_and_says_so_once() {
-    let server = Server::shared();
-    let value = serde_json::to_vec(&LeaderRecord {
-        holder: "b".into(),
-        epoch: 2,
-        reason: "primary a silent".into(),
-        write: "w".into(),
-        writable: true,
-        last_event: None,
-        token: 0,
-        handover_to: None,
-    })
-    .unwrap();
-    server
-        .lock()
-        .unwrap()
-        .write("db.leader", value, Some(0))
-        .unwrap();
+    let server = server_led_by("b", 2);
     // a comes back with its server still a writable primary.
     let db = FakeDb::new(Sim::Writable);
     let kv = FakeKv::new(&server);
