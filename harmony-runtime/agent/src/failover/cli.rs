@@ -10,7 +10,8 @@ use harmony_fleet_wire::now_ms;
 
 use super::Timing;
 use super::nats::NatsKv;
-use super::postgres::{PgConfig, PgDatabase};
+use super::operator::{PairStatus, request_switchover};
+use super::postgres::{PgConfig, PgDatabase, check_peer_conninfo};
 use super::protocol::{Database, DbState, Node};
 use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
@@ -63,6 +64,19 @@ struct Args {
     /// heartbeat_timeout × failure_threshold.
     #[arg(long, default_value_t = 5000)]
     failover_timeout_ms: u64,
+    /// How to reach the other side's server for replication, as a libpq connection string
+    /// without a password (`host=10.0.0.2 port=5432 user=replicator`): a deposed primary
+    /// rejoins as its replica, and a replica with no data directory yet starts from its base
+    /// backup. Without it, neither happens.
+    #[arg(long)]
+    peer_conninfo: Option<String>,
+    #[command(flatten)]
+    auth: NatsAuth,
+}
+
+/// How to log in to NATS.
+#[derive(Debug, clap::Args)]
+struct NatsAuth {
     /// User name (the password comes from HARMONY_NATS_PASSWORD).
     #[arg(long, env = "HARMONY_NATS_USER")]
     user: Option<String>,
@@ -75,6 +89,56 @@ struct Args {
     /// CA certificate to trust (PEM); implies TLS.
     #[arg(long, env = "HARMONY_NATS_TLS_CA")]
     tls_ca: Option<PathBuf>,
+}
+
+impl NatsAuth {
+    fn config(&self, name: String) -> ConnectConfig {
+        ConnectConfig {
+            user: self.user.clone(),
+            password: self.password.clone(),
+            creds: self.creds.clone(),
+            tls_required: self.tls_ca.is_some(),
+            tls_ca: self.tls_ca.clone(),
+            name: Some(name),
+            ..Default::default()
+        }
+    }
+}
+
+/// `harmony-agent failover switchover`: the primary fences its server and hands leadership to
+/// the replica, which promotes; the old primary then rejoins as a replica.
+#[derive(Debug, Parser)]
+#[command(name = "harmony-agent failover switchover", version)]
+struct SwitchoverArgs {
+    /// NATS server URL.
+    #[arg(long)]
+    nats: String,
+    /// The pair's name.
+    #[arg(long)]
+    pair: String,
+    /// The replica that takes over.
+    #[arg(long)]
+    to: String,
+    /// How long to wait for it to accept writes (ms).
+    #[arg(long, default_value_t = 60_000)]
+    wait_ms: u64,
+    #[command(flatten)]
+    auth: NatsAuth,
+}
+
+/// `harmony-agent failover status`: each side's role, the leader's revision and fencing token,
+/// heartbeat ages (server time), replication lag, and the last failover with its reason.
+#[derive(Debug, Parser)]
+#[command(name = "harmony-agent failover status", version)]
+struct StatusArgs {
+    /// NATS server URL.
+    #[arg(long)]
+    nats: String,
+    /// The pair's name.
+    #[arg(long)]
+    pair: String,
+    #[command(flatten)]
+    auth: NatsAuth,
 }
 
 /// `harmony-agent failover-watchdog`: started by the agent itself (see [`super::watchdog`]).
@@ -123,6 +187,7 @@ pub fn watchdog_main(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exit
         log_file: args.pg_log,
         run_as: Some(run_as),
         timeout: Duration::from_secs(1),
+        peer_conninfo: None,
     });
     match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -154,9 +219,26 @@ macro_rules! say {
 }
 
 /// Parses `harmony-agent failover ...` (`args` without the program name's `failover`) and runs
-/// until SIGTERM or Ctrl-C; a primary fences itself before it exits.
+/// until SIGTERM or Ctrl-C; a primary fences itself before it exits. `failover switchover` and
+/// `failover status` are the operator's commands.
 pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
+    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    match args.get(1).and_then(|a| a.to_str()) {
+        Some("switchover") => {
+            let args = SwitchoverArgs::parse_from(args.iter().skip(1));
+            return operator_command(&args.nats, &args.auth, switchover(&args));
+        }
+        Some("status") => {
+            let args = StatusArgs::parse_from(args.iter().skip(1));
+            return operator_command(&args.nats, &args.auth, status(&args));
+        }
+        _ => {}
+    }
     let args = Args::parse_from(args);
+    if let Some(Err(e)) = args.peer_conninfo.as_deref().map(check_peer_conninfo) {
+        eprintln!("harmony-agent failover: --peer-conninfo: {e}");
+        return ExitCode::FAILURE;
+    }
     let timing = Timing {
         heartbeat_timeout: Duration::from_millis(args.heartbeat_timeout_ms),
         failure_threshold: args.failure_threshold,
@@ -183,26 +265,15 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
         log_file: args.pg_log.clone(),
         run_as: Some(run_as),
         timeout: timing.heartbeat_timeout.max(Duration::from_secs(1)),
+        peer_conninfo: args.peer_conninfo.clone(),
     };
-    let connect_config = ConnectConfig {
-        user: args.user.clone(),
-        password: args.password.clone(),
-        creds: args.creds.clone(),
-        tls_required: args.tls_ca.is_some(),
-        tls_ca: args.tls_ca.clone(),
-        name: Some(format!("harmony-agent failover {}", args.node)),
-        ..Default::default()
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("harmony-agent failover: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let connect_config = args
+        .auth
+        .config(format!("harmony-agent failover {}", args.node));
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.worker_threads(2);
+    let Some(runtime) = runtime(builder) else {
+        return ExitCode::FAILURE;
     };
     runtime.block_on(serve(args, timing, pg, connect_config))
 }
@@ -306,4 +377,91 @@ async fn serve(args: Args, timing: Timing, pg: PgConfig, config: ConnectConfig) 
     }
     say!(args.node, "stopped");
     ExitCode::SUCCESS
+}
+
+/// How long one request of an operator command may take.
+const OPERATOR_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs an operator command: connects to `url`, opens the bucket, runs `command` on it; prints
+/// its error (credentials masked) and exits 1 when it fails.
+fn operator_command<F>(url: &str, auth: &NatsAuth, command: F) -> ExitCode
+where
+    F: AsyncFnOnce(NatsKv) -> Result<(), String>,
+{
+    let Some(runtime) = runtime(tokio::runtime::Builder::new_current_thread()) else {
+        return ExitCode::FAILURE;
+    };
+    let result = runtime.block_on(async {
+        let client = tokio::time::timeout(
+            OPERATOR_TIMEOUT,
+            connect(url, &auth.config("harmony-agent failover operator".into())),
+        )
+        .await
+        .map_err(|_| {
+            format!(
+                "no answer from {} within {OPERATOR_TIMEOUT:?}",
+                harmony_values::mask_url_credentials(url)
+            )
+        })?
+        .map_err(|e| e.to_string())?;
+        let kv = NatsKv::open(url, &client).await?;
+        command(kv).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!(
+                "harmony-agent failover: {}",
+                harmony_values::mask_url_credentials(&e)
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn switchover(args: &SwitchoverArgs) -> impl AsyncFnOnce(NatsKv) -> Result<(), String> {
+    async move |kv: NatsKv| {
+        let revision = request_switchover(&kv, &args.pair, &args.to, OPERATOR_TIMEOUT).await?;
+        println!(
+            "asked the primary of pair {} to hand over to {} (request at revision {revision})",
+            args.pair, args.to
+        );
+        let deadline = Instant::now() + Duration::from_millis(args.wait_ms);
+        loop {
+            let nodes = kv.node_names(&args.pair).await?;
+            let status = PairStatus::read(&kv, &args.pair, &nodes, OPERATOR_TIMEOUT).await?;
+            if status.leader == args.to && status.nodes[0].writable {
+                println!(
+                    "{} leads pair {} and accepts writes (epoch {}, fencing token {})",
+                    args.to, args.pair, status.epoch, status.fencing_token
+                );
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "the switchover did not finish within {} ms; the pair now:\n{status}",
+                    args.wait_ms
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+fn status(args: &StatusArgs) -> impl AsyncFnOnce(NatsKv) -> Result<(), String> {
+    async move |kv: NatsKv| {
+        let nodes = kv.node_names(&args.pair).await?;
+        let status = PairStatus::read(&kv, &args.pair, &nodes, OPERATOR_TIMEOUT).await?;
+        print!("{status}");
+        Ok(())
+    }
+}
+
+/// The async runtime `builder` makes (with I/O and timers), or `None` after saying why not.
+fn runtime(mut builder: tokio::runtime::Builder) -> Option<tokio::runtime::Runtime> {
+    builder
+        .enable_all()
+        .build()
+        .inspect_err(|e| eprintln!("harmony-agent failover: cannot start the async runtime: {e}"))
+        .ok()
 }

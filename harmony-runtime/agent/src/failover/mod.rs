@@ -24,6 +24,7 @@
 
 pub mod cli;
 pub mod nats;
+pub mod operator;
 pub mod postgres;
 pub mod protocol;
 pub mod timing;

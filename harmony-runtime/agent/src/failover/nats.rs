@@ -43,6 +43,27 @@ impl NatsKv {
     }
 }
 
+impl NatsKv {
+    /// The names of the nodes that have reported in pair `pair`.
+    pub async fn node_names(&self, pair: &str) -> Result<Vec<String>, String> {
+        use futures_util::StreamExt;
+        let prefix = format!("{pair}.node.");
+        let mut keys = self
+            .store
+            .keys()
+            .await
+            .map_err(|e| format!("cannot list the failover bucket: {e}"))?;
+        let mut names = Vec::new();
+        while let Some(key) = keys.next().await {
+            let key = key.map_err(|e| format!("cannot list the failover bucket: {e}"))?;
+            if let Some(name) = key.strip_prefix(&prefix) {
+                names.push(name.to_string());
+            }
+        }
+        Ok(names)
+    }
+}
+
 fn stamp_ms(created: &async_nats::jetstream::kv::Entry) -> u64 {
     (created.created.unix_timestamp_nanos() / 1_000_000).max(0) as u64
 }

@@ -11,8 +11,19 @@
 //! A server that stopped on its own (killed, crashed) is reported [`DbState::Down`], not fenced:
 //! its primary stops heartbeating and the replica takes over; the agent does not restart it
 //! behind the replica's back.
+//!
+//! **Rejoining** ([`Database::rejoin`]) makes a deposed primary a standby of the new one:
+//! `pg_rewind` against it (which needs `wal_log_hints = on` or data checksums, and runs crash
+//! recovery in single-user mode first when the server was killed), or, when that fails, a fresh
+//! base backup swapped in for the data directory. Both copy the primary's configuration files,
+//! so this server's own are kept aside first (in `<data>.harmony-kept`, which also survives an
+//! interrupted rejoin) and put back; then `standby.signal` and `primary_conninfo` are written
+//! before the server starts, so it never starts writable. Every file operation in and beside
+//! the data directory runs as the server's account, not as root: a link planted there by that
+//! account leads nowhere it could not already write.
 
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -39,7 +50,77 @@ pub struct PgConfig {
     pub run_as: Option<(u32, u32)>,
     /// How long a query may take; starting and stopping may take ten times this.
     pub timeout: Duration,
+    /// How to reach the other side's server for replication (a libpq connection string without
+    /// a password: `host=10.0.0.2 port=5432 user=replicator`); a deposed primary cannot rejoin
+    /// without it. See [`check_peer_conninfo`].
+    pub peer_conninfo: Option<String>,
 }
+
+/// How long a rejoin's `pg_rewind` or base backup may take.
+const REJOIN_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Refuses a connection string that would put a secret on a command line or in a
+/// configuration file, or that cannot be written into `primary_conninfo`.
+pub fn check_peer_conninfo(conninfo: &str) -> Result<(), String> {
+    if conninfo.to_ascii_lowercase().contains("password") {
+        return Err(
+            "the peer's connection string must not carry a password: put it in the \
+             server account's ~/.pgpass (or use peer or certificate authentication)"
+                .to_string(),
+        );
+    }
+    if conninfo.chars().any(char::is_control) {
+        return Err(
+            "the peer's connection string must be one line without control characters".to_string(),
+        );
+    }
+    if conninfo.trim().is_empty() {
+        return Err("the peer's connection string is empty".to_string());
+    }
+    Ok(())
+}
+
+/// `value` as a quoted string of PostgreSQL's configuration files.
+fn quoted(value: &str) -> String {
+    format!("'{}'", value.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+/// The lines a standby's `postgresql.auto.conf` gets: whom it follows, and where this server
+/// listens (a base backup copies the primary's settings).
+fn standby_settings(conninfo: &str, config: &PgConfig) -> String {
+    format!(
+        "primary_conninfo = {}\nport = {}\nunix_socket_directories = {}",
+        quoted(conninfo),
+        config.port,
+        quoted(&config.socket_dir.to_string_lossy())
+    )
+}
+
+/// Keeps this server's configuration files aside in `$2` unless an earlier, interrupted rejoin
+/// already did (`$1`: the data directory).
+const KEEP_CONFIG: &str = r#"set -e; umask 077
+if [ -d "$2" ] && [ ! -L "$2" ]; then exit 0; fi
+rm -rf -- "$2" "$2.tmp"; mkdir -- "$2.tmp"
+for f in postgresql.conf postgresql.auto.conf pg_hba.conf pg_ident.conf; do
+  if [ -f "$1/$f" ] && [ ! -L "$1/$f" ]; then cp -- "$1/$f" "$2.tmp/"; fi
+done
+mv -- "$2.tmp" "$2""#;
+
+/// Puts the kept files back into data directory `$1`, replaces the settings it sets with the
+/// lines `$3`, creates `standby.signal`, and drops the kept copy `$2`.
+const FOLLOW: &str = r#"set -e; umask 077; cd -- "$1"
+for f in "$2"/*; do if [ -f "$f" ] && [ -r "$f" ]; then cp -- "$f" ./; fi; done
+{ grep -v -E '^[[:space:]]*(primary_conninfo|port|unix_socket_directories)[[:space:]]*=' postgresql.auto.conf 2>/dev/null || true; } > postgresql.auto.conf.harmony
+printf '%s\n' "$3" >> postgresql.auto.conf.harmony
+mv -- postgresql.auto.conf.harmony postgresql.auto.conf
+: > standby.signal
+rm -rf -- "$2""#;
+
+/// Replaces data directory `$1` by the fresh base backup `$2` (`$3`: where the old one goes
+/// until it is removed).
+const SWAP_IN: &str = r#"set -e; rm -rf -- "$3"
+if [ -d "$1" ]; then mv -- "$1" "$3"; fi
+mv -- "$2" "$1"; rm -rf -- "$3""#;
 
 /// A local PostgreSQL server.
 pub struct PgDatabase {
@@ -58,7 +139,12 @@ impl PgDatabase {
     }
 
     fn command(&self, program: &str) -> Command {
-        let mut command = Command::new(self.config.bin_dir.join(program));
+        self.command_at(self.config.bin_dir.join(program))
+    }
+
+    /// `program` as the server's account, with a cleared environment.
+    fn command_at(&self, program: impl AsRef<Path>) -> Command {
+        let mut command = Command::new(program.as_ref());
         command
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
@@ -86,6 +172,75 @@ impl PgDatabase {
             let first = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
             Err(format!("{} ({})", first.trim(), output.status))
         }
+    }
+
+    /// Runs a shell script as the server's account, with `args` as `$1`....
+    async fn script(&self, script: &str, args: &[&Path]) -> Result<String, String> {
+        let mut command = self.command_at("/bin/sh");
+        command.arg("-c").arg(script).arg("sh").args(args);
+        self.run(command, REJOIN_TIMEOUT).await
+    }
+
+    /// A sibling of the data directory: `<data><suffix>`.
+    fn beside_data(&self, suffix: &str) -> PathBuf {
+        let mut name: OsString = self.config.data_dir.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    }
+
+    /// `pg_rewind` of the data directory against the peer; it says whether anything was
+    /// rewound.
+    async fn rewind(&self, conninfo: &str) -> Result<String, String> {
+        let source = if conninfo.contains("dbname=") {
+            conninfo.to_string()
+        } else {
+            format!("{conninfo} dbname=postgres")
+        };
+        let mut command = self.command("pg_rewind");
+        command
+            .arg("-D")
+            .arg(&self.config.data_dir)
+            .arg(format!("--source-server={source}"));
+        let output = tokio::time::timeout(REJOIN_TIMEOUT, command.output())
+            .await
+            .map_err(|_| format!("pg_rewind: no answer within {REJOIN_TIMEOUT:?}"))?
+            .map_err(|e| format!("cannot run pg_rewind: {e}"))?;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if !output.status.success() {
+            let line = stderr
+                .lines()
+                .rev()
+                .find(|l| l.contains("error") || l.contains("fatal"))
+                .or_else(|| stderr.lines().rev().find(|l| !l.trim().is_empty()))
+                .unwrap_or("");
+            return Err(format!("pg_rewind: {} ({})", line.trim(), output.status));
+        }
+        Ok(if stderr.contains("no rewind required") {
+            "no rewind was needed".to_string()
+        } else {
+            "pg_rewind".to_string()
+        })
+    }
+
+    /// A fresh base backup of the peer, swapped in for the data directory.
+    async fn base_backup(&self, conninfo: &str) -> Result<(), String> {
+        let fresh = self.beside_data(".harmony-rejoin");
+        let old = self.beside_data(".harmony-replaced");
+        self.script(r#"rm -rf -- "$1""#, &[&fresh]).await?;
+        let mut command = self.command("pg_basebackup");
+        command
+            .arg("-D")
+            .arg(&fresh)
+            .arg("-d")
+            .arg(conninfo)
+            .args(["-X", "stream", "-c", "fast"]);
+        self.run(command, REJOIN_TIMEOUT)
+            .await
+            .map_err(|e| format!("pg_basebackup: {e}"))?;
+        self.script(SWAP_IN, &[&self.config.data_dir, &fresh, &old])
+            .await
+            .map_err(|e| format!("cannot swap the base backup in: {e}"))?;
+        Ok(())
     }
 
     /// Runs SQL over the socket; the unaligned, tuples-only output.
@@ -205,5 +360,84 @@ impl Database for PgDatabase {
             .await
             .map_err(|e| format!("cannot reload the configuration: {e}"))?;
         Ok(())
+    }
+
+    async fn rejoin(&mut self) -> Result<String, String> {
+        let Some(conninfo) = self.config.peer_conninfo.clone() else {
+            return Err(
+                "no --peer-conninfo: this server cannot follow the new primary; \
+                 rejoin it by hand"
+                    .to_string(),
+            );
+        };
+        check_peer_conninfo(&conninfo)?;
+        // Stopped first (fast: a clean shutdown spares pg_rewind the crash recovery).
+        self.fence().await?;
+        let kept = self.beside_data(".harmony-kept");
+        self.script(KEEP_CONFIG, &[&self.config.data_dir, &kept])
+            .await
+            .map_err(|e| format!("cannot keep the configuration aside: {e}"))?;
+        // A replica's first start has nothing to rewind: its data comes from a base backup.
+        let initialized =
+            std::fs::symlink_metadata(self.config.data_dir.join("PG_VERSION")).is_ok();
+        let how = if !initialized {
+            self.base_backup(&conninfo)
+                .await
+                .map_err(|e| format!("no data directory yet, and a base backup failed: {e}"))?;
+            "a base backup: no data directory yet".to_string()
+        } else {
+            match self.rewind(&conninfo).await {
+                Ok(how) => how,
+                Err(rewind) => {
+                    self.base_backup(&conninfo)
+                        .await
+                        .map_err(|e| format!("{rewind}; then a base backup failed: {e}"))?;
+                    format!("a fresh base backup, as {rewind}")
+                }
+            }
+        };
+        let settings = standby_settings(&conninfo, &self.config);
+        self.script(
+            FOLLOW,
+            &[&self.config.data_dir, &kept, Path::new(&settings)],
+        )
+        .await
+        .map_err(|e| format!("cannot configure the standby: {e}"))?;
+        self.start().await?;
+        Ok(how)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peer_connection_string_with_a_password_is_refused() {
+        assert!(check_peer_conninfo("host=10.0.0.2 user=rep").is_ok());
+        let error = check_peer_conninfo("host=10.0.0.2 user=rep PassWord=x").unwrap_err();
+        assert!(error.contains("~/.pgpass"), "{error}");
+        assert!(check_peer_conninfo("host=a\nrestore_command='x'").is_err());
+        assert!(check_peer_conninfo(" ").is_err());
+    }
+
+    #[test]
+    fn standby_settings_quote_what_the_configuration_parser_would_read_otherwise() {
+        let config = PgConfig {
+            bin_dir: "/usr/lib/postgresql/15/bin".into(),
+            data_dir: "/srv/pg/data".into(),
+            socket_dir: "/run/o'pg".into(),
+            port: 5433,
+            user: "postgres".into(),
+            log_file: "/srv/pg/log".into(),
+            run_as: None,
+            timeout: Duration::from_secs(1),
+            peer_conninfo: None,
+        };
+        assert_eq!(
+            standby_settings("host=/tmp/it's user=a\\b", &config),
+            "primary_conninfo = 'host=/tmp/it''s user=a\\\\b'\nport = 5433\n\
+             unix_socket_directories = '/run/o''pg'"
+        );
     }
 }

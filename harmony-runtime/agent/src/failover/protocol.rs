@@ -101,6 +101,9 @@ pub trait Database {
     fn unfence(&mut self) -> impl Future<Output = Result<(), String>> + Send;
     /// Turns a standby into a primary that accepts writes.
     fn promote(&mut self) -> impl Future<Output = Result<(), String>> + Send;
+    /// Makes a deposed primary's database a standby of the current leader's, without ever
+    /// letting it accept writes on the way; says how (`pg_rewind`, `a fresh base backup`...).
+    fn rejoin(&mut self) -> impl Future<Output = Result<String, String>> + Send;
 }
 
 /// The value of the leader entry.
@@ -121,6 +124,25 @@ pub struct LeaderRecord {
     /// The holder's last notable event.
     #[serde(default)]
     pub last_event: Option<String>,
+    /// The revision of the write that made the holder leader (its fencing token); 0 in that
+    /// write itself, whose own revision it is.
+    #[serde(default)]
+    pub token: u64,
+    /// Set by `harmony-agent failover switchover`: the holder is asked to fence its database and
+    /// hand leadership to this node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handover_to: Option<String>,
+}
+
+impl LeaderRecord {
+    /// The leader's fencing token, given the revision of the record it was read from.
+    pub fn fencing_token(&self, revision: u64) -> u64 {
+        if self.token == 0 {
+            revision
+        } else {
+            self.token
+        }
+    }
 }
 
 /// What each node writes under its own key on every round (for `status`, and as the replica's
@@ -129,7 +151,7 @@ pub struct LeaderRecord {
 pub struct NodeReport {
     /// The node.
     pub node: String,
-    /// `primary`, `replica` or `deposed`.
+    /// `replica` or `deposed` (the primary reports in its heartbeat, the leader entry).
     pub role: String,
     /// Whether its database accepts writes.
     pub writable: bool,
@@ -204,6 +226,20 @@ pub enum Event {
     },
     /// Another node changed the leader entry first.
     LostRace,
+    /// A switchover: this primary fenced its database and gave leadership to `to`.
+    HandedOver {
+        /// The new holder.
+        to: String,
+        /// The revision of the hand-over write (the new holder's fencing token).
+        revision: u64,
+    },
+    /// A deposed primary's database became a standby of the leader's.
+    Rejoined {
+        /// The leader it follows.
+        leader: String,
+        /// How (`pg_rewind`, `a fresh base backup`...).
+        how: String,
+    },
     /// A database or store operation failed.
     Failed(String),
 }
@@ -231,6 +267,12 @@ impl std::fmt::Display for Event {
                 "promoted at revision {revision}: the primary was silent for {silent_ms} ms"
             ),
             Event::LostRace => write!(f, "another node changed leadership first"),
+            Event::HandedOver { to, revision } => {
+                write!(f, "handed leadership over to {to} at revision {revision}")
+            }
+            Event::Rejoined { leader, how } => {
+                write!(f, "rejoined as a replica of {leader} ({how})")
+            }
             Event::Failed(reason) => write!(f, "{reason}"),
         }
     }
@@ -277,8 +319,8 @@ impl<K: LeaseKv, D: Database> Node<K, D> {
         timing.check()?;
         Ok(Node {
             name: name.to_string(),
-            leader_key: format!("{pair}.leader"),
-            node_key: format!("{pair}.node.{name}"),
+            leader_key: super::operator::leader_key(pair),
+            node_key: super::operator::node_key(pair, name),
             timing,
             initial_primary,
             kv,
@@ -366,6 +408,13 @@ impl<K: LeaseKv, D: Database> Node<K, D> {
             write: write.to_string(),
             writable: matches!(self.role, Role::Primary { fenced: false, .. }),
             last_event: self.last_event.clone(),
+            token: match self.role {
+                Role::Primary {
+                    token, epoch: e, ..
+                } if e == epoch => token,
+                _ => 0,
+            },
+            handover_to: None,
         })
         .unwrap_or_default()
     }
@@ -466,30 +515,42 @@ impl<K: LeaseKv, D: Database> Node<K, D> {
                     Err(KvError::Unavailable(reason)) => self.failed(events, reason),
                 }
             }
-            None => self.role = Role::Replica,
+            // Nobody leads yet: wait for the initial primary (a replica whose server has no
+            // data yet needs a primary to copy it from).
+            None => {}
             Some(record) => match decode_leader(&record) {
                 Some(leader) if leader.holder == self.name => {
                     self.leader_reason = leader.reason.clone();
                     self.role = Role::Primary {
                         epoch: leader.epoch,
                         revision: record.revision,
-                        token: record.revision,
+                        token: leader.fencing_token(record.revision),
                         lease_from: None,
                         fenced: !writable,
                         needs_promote: matches!(state, DbState::Standby { .. }),
                     };
-                    self.primary_round(events).await;
+                    match leader.handover_to {
+                        // A switchover asked for while this node was away.
+                        Some(to) => {
+                            self.hand_over(events, leader.epoch, record.revision, to)
+                                .await
+                        }
+                        None => self.primary_round(events).await,
+                    }
                 }
                 Some(leader) => {
-                    if writable || state == DbState::Fenced {
-                        // A primary's database while another node leads: an old primary back.
-                        self.fence(events, "another node holds leadership").await;
+                    if matches!(state, DbState::Standby { .. }) {
+                        self.role = Role::Replica;
+                    } else {
+                        // Not a standby while another node leads: an old primary back (running,
+                        // fenced, or down after a crash). It rejoins as a replica.
+                        if writable {
+                            self.fence(events, "another node holds leadership").await;
+                        }
                         events.push(Event::Deposed {
                             by: leader.holder.clone(),
                         });
                         self.role = Role::Deposed { by: leader.holder };
-                    } else {
-                        self.role = Role::Replica;
                     }
                 }
                 None => events.push(Event::Failed(format!(
@@ -590,6 +651,16 @@ impl<K: LeaseKv, D: Database> Node<K, D> {
         if let DbState::Down(reason) = state {
             self.failed(events, format!("database down: {reason}"));
             self.enforce(events).await;
+            // Still read leadership: once another node has taken over, this one rejoins.
+            if let Ok(Some(record)) = self.kv.read(&self.leader_key, self.op_timeout()).await
+                && let Some(leader) = decode_leader(&record)
+                && leader.holder != self.name
+            {
+                events.push(Event::Deposed {
+                    by: leader.holder.clone(),
+                });
+                self.role = Role::Deposed { by: leader.holder };
+            }
             return;
         }
         let timeout = self.op_timeout();
@@ -623,6 +694,15 @@ impl<K: LeaseKv, D: Database> Node<K, D> {
                 };
                 match current {
                     Ok(Some(record)) => match decode_leader(&record) {
+                        Some(LeaderRecord {
+                            holder,
+                            epoch: e,
+                            handover_to: Some(to),
+                            ..
+                        }) if holder == self.name && e == epoch => {
+                            self.hand_over(events, epoch, record.revision, to).await;
+                            return;
+                        }
                         Some(leader) if leader.holder == self.name && leader.epoch == epoch => {
                             // One of this node's own heartbeats, applied after its timeout.
                             let landed = self
@@ -689,16 +769,27 @@ impl<K: LeaseKv, D: Database> Node<K, D> {
             )));
             return;
         };
+        if state == DbState::Writable && leader.holder != self.name {
+            // Someone made this standby a primary behind the role's back.
+            self.fence(events, "a replica's database accepted writes")
+                .await;
+            events.push(Event::Deposed {
+                by: leader.holder.clone(),
+            });
+            self.role = Role::Deposed { by: leader.holder };
+            return;
+        }
         // The entry was read after our write: no heartbeat between it and `now_ms` is missing.
         let silent_ms = now_ms.saturating_sub(record.stamp_ms);
         if leader.holder == self.name {
             // A takeover whose answer was lost on the way back: it was applied, this node leads.
             // Its lease is unknown, so it heartbeats before its database accepts writes.
             self.leader_reason = leader.reason.clone();
+            // Also the way a switchover arrives: the old primary fenced and wrote this entry.
             self.role = Role::Primary {
                 epoch: leader.epoch,
                 revision: record.revision,
-                token: record.revision,
+                token: leader.fencing_token(record.revision),
                 lease_from: None,
                 fenced: true,
                 needs_promote: true,
@@ -754,11 +845,93 @@ impl<K: LeaseKv, D: Database> Node<K, D> {
     }
 
     async fn deposed_round(&mut self, events: &mut Vec<Event>) {
-        if self.db.state().await == DbState::Writable {
+        let state = self.db.state().await;
+        if state == DbState::Writable {
             self.fence(events, "deposed: another node holds leadership")
                 .await;
         }
         self.report("deposed", events).await;
+        let leader = match self.kv.read(&self.leader_key, self.op_timeout()).await {
+            Ok(Some(record)) => decode_leader(&record),
+            Ok(None) => None,
+            Err(KvError::Unavailable(reason)) => return self.failed(events, reason),
+            Err(KvError::Conflict) => None,
+        };
+        // Follow a leader whose database accepts writes (a standby needs a primary to stream
+        // from); until then, stay fenced.
+        let Some(leader) = leader.filter(|l| l.holder != self.name && l.writable) else {
+            return;
+        };
+        self.succeeded();
+        match self.db.rejoin().await {
+            Ok(how) => {
+                self.lag_bytes = None;
+                events.push(Event::Rejoined {
+                    leader: leader.holder,
+                    how,
+                });
+                self.role = Role::Replica;
+            }
+            Err(e) => {
+                let message = format!("cannot rejoin as a replica of {}: {e}", leader.holder);
+                // Said once, not on every round while it lasts.
+                if self.last_event.as_deref() != Some(message.as_str()) {
+                    events.push(Event::Failed(message));
+                }
+            }
+        }
+    }
+
+    /// A switchover was asked for: fences this database, then gives leadership to `to` by a
+    /// compare-and-set over the request (revision `expected`). The hand-over write follows the
+    /// fence, so the new holder may promote as soon as it reads it. Retried on the next round
+    /// when either step fails.
+    async fn hand_over(&mut self, events: &mut Vec<Event>, epoch: u64, expected: u64, to: String) {
+        self.in_flight.clear();
+        // From here on it is fenced and holds no lease: writable again only after fresh
+        // heartbeats, should the hand-over not happen.
+        self.set_fenced(true, false);
+        if let Role::Primary { lease_from, .. } = &mut self.role {
+            *lease_from = None;
+        }
+        self.successes = 0;
+        if let Err(e) = self.db.fence().await {
+            return events.push(Event::Failed(format!(
+                "cannot fence for the switchover to {to}: {e}"
+            )));
+        }
+        events.push(Event::Fenced {
+            reason: format!("switchover to {to}"),
+        });
+        let id = self.next_id();
+        let value = serde_json::to_vec(&LeaderRecord {
+            holder: to.clone(),
+            epoch: epoch + 1,
+            reason: format!("switchover: {} handed over to {to}", self.name),
+            write: id,
+            writable: false,
+            last_event: None,
+            token: 0,
+            handover_to: None,
+        })
+        .unwrap_or_default();
+        let timeout = self.timing.heartbeat_timeout;
+        match self
+            .kv
+            .update(&self.leader_key, value, expected, timeout)
+            .await
+        {
+            Ok(revision) => {
+                events.push(Event::HandedOver {
+                    to: to.clone(),
+                    revision,
+                });
+                self.role = Role::Deposed { by: to };
+            }
+            // Changed meanwhile (a takeover): the next round reads who leads.
+            Err(KvError::Conflict) => {}
+            Err(KvError::Unavailable(reason)) => self.failed(events, reason),
+        }
     }
 
     /// Writes this node's report; the server's timestamp of it (ms), when it could be read back.

@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::*;
+use crate::failover::operator;
 
 const T: Duration = Duration::from_millis(500);
 
@@ -212,6 +213,10 @@ impl Database for FakeDb {
             Sim::Down => Err("down".into()),
         }
     }
+    async fn rejoin(&mut self) -> Result<String, String> {
+        *self.0.lock().unwrap() = Sim::Standby;
+        Ok("simulated".into())
+    }
 }
 
 type Log = Arc<Mutex<Vec<(Instant, &'static str, Event)>>>;
@@ -346,6 +351,25 @@ impl Pair {
         (a, b, self.both_writable.lock().unwrap().clone())
     }
 
+    /// Stops both nodes and checks the end of a change of leadership: b leads (epoch 2) and
+    /// accepts writes, a follows it, and the two were never writable together.
+    async fn stop_with_b_leading_and_a_following(self) {
+        let (a, b, both) = self.stop().await;
+        assert_eq!(a, Role::Replica);
+        assert!(
+            matches!(
+                b,
+                Role::Primary {
+                    epoch: 2,
+                    fenced: false,
+                    ..
+                }
+            ),
+            "{b:?}"
+        );
+        assert!(both.is_empty(), "two writable databases at {both:?}");
+    }
+
     fn leader(&self) -> LeaderRecord {
         let server = self.server.lock().unwrap();
         serde_json::from_slice(&server.entries["db.leader"].value).unwrap()
@@ -379,7 +403,7 @@ async fn the_initial_primary_takes_leadership_and_the_replica_follows() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_primary_cut_from_nats_fences_before_the_replica_promotes_and_rejoins_deposed() {
+async fn a_primary_cut_from_nats_fences_before_the_replica_promotes_and_rejoins_as_a_replica() {
     let pair = Pair::start();
     pass(Duration::from_secs(5)).await;
     let cut = Instant::now();
@@ -407,24 +431,19 @@ async fn a_primary_cut_from_nats_fences_before_the_replica_promotes_and_rejoins_
     assert_eq!(pair.b_db.get(), Sim::Writable);
     assert_eq!(pair.leader().holder, "b");
     assert_eq!(pair.leader().epoch, 2);
-    // The link comes back: a's next heartbeat is refused, it stays fenced, deposed.
+    // The link comes back: a's next heartbeat is refused, it is deposed, and rejoins as a
+    // standby of b (never writable on the way).
     pair.a_kv.cut(false);
     pass(Duration::from_secs(5)).await;
-    assert_eq!(pair.a_db.get(), Sim::Fenced);
-    let (a, b, both) = pair.stop().await;
-    assert_eq!(a, Role::Deposed { by: "b".into() });
-    assert!(
-        matches!(
-            b,
-            Role::Primary {
-                epoch: 2,
-                fenced: false,
-                ..
-            }
+    assert_eq!(pair.a_db.get(), Sim::Standby);
+    assert_eq!(
+        pair.count(
+            "a",
+            |e| matches!(e, Event::Rejoined { leader, .. } if leader == "b")
         ),
-        "{b:?}"
+        1
     );
-    assert!(both.is_empty(), "two writable databases at {both:?}");
+    pair.stop_with_b_leading_and_a_following().await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -466,13 +485,17 @@ async fn a_dead_primary_database_is_replaced_within_failover_timeout_and_two_hea
         "{:?}",
         promoted - killed
     );
-    // The old primary's database comes back (restarted by someone) as a writable primary: its
-    // agent fences it at once, since the entry names b.
+    // Its agent saw b lead and rejoined its database as a standby.
+    assert_eq!(pair.a_db.get(), Sim::Standby);
+    assert_eq!(pair.count("a", |e| matches!(e, Event::Rejoined { .. })), 1);
+    // Someone restarts it as a writable primary behind the agent's back: it is fenced at once,
+    // since the entry names b, and rejoins again.
     pair.a_db.set(Sim::Writable);
     pass(Duration::from_secs(3)).await;
-    assert_eq!(pair.a_db.get(), Sim::Fenced);
+    assert_eq!(pair.a_db.get(), Sim::Standby);
+    assert_eq!(pair.count("a", |e| matches!(e, Event::Rejoined { .. })), 2);
     let (a, _, both) = pair.stop().await;
-    assert_eq!(a, Role::Deposed { by: "b".into() });
+    assert_eq!(a, Role::Replica);
     // At most one sample may see both when a's database came back behind the agent's back.
     assert!(both.len() <= 1, "{both:?}");
 }
@@ -559,16 +582,18 @@ async fn an_agent_starting_without_nats_fences_its_writable_database() {
     assert_eq!(db.get(), Sim::Writable, "{all:?}");
 }
 
-#[tokio::test(start_paused = true)]
-async fn two_replicas_racing_for_a_silent_leader_exactly_one_wins() {
+/// A server whose leader entry of pair `db` names `holder` (writable) at `epoch`.
+fn server_led_by(holder: &str, epoch: u64) -> Arc<Mutex<Server>> {
     let server = Server::shared();
     let value = serde_json::to_vec(&LeaderRecord {
-        holder: "gone".into(),
-        epoch: 1,
-        reason: "bootstrap".into(),
+        holder: holder.into(),
+        epoch,
+        reason: "test".into(),
         write: "w1".into(),
         writable: true,
         last_event: None,
+        token: 0,
+        handover_to: None,
     })
     .unwrap();
     server
@@ -576,6 +601,12 @@ async fn two_replicas_racing_for_a_silent_leader_exactly_one_wins() {
         .unwrap()
         .write("db.leader", value, Some(0))
         .unwrap();
+    server
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_replicas_racing_for_a_silent_leader_exactly_one_wins() {
+    let server = server_led_by("gone", 1);
     let mut nodes: Vec<_> = ["b", "c"]
         .into_iter()
         .map(|name| {
@@ -629,4 +660,164 @@ fn a_node_refuses_timing_that_could_split() {
         error.contains("smallest valid failover_timeout is 1.501s"),
         "{error}"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_switchover_fences_the_primary_before_the_replica_promotes_and_the_old_primary_rejoins() {
+    let pair = Pair::start();
+    pass(Duration::from_secs(5)).await;
+    let operator = FakeKv::new(&pair.server);
+    let asked = Instant::now();
+    operator::request_switchover(&operator, "db", "b", T)
+        .await
+        .expect("switchover asked");
+    pass(Duration::from_secs(5)).await;
+    let samples = pair.samples.lock().unwrap().clone();
+    let fenced = samples
+        .iter()
+        .find(|s| s.0 > asked && !s.1)
+        .expect("a fenced")
+        .0;
+    let promoted = samples.iter().find(|s| s.2).expect("b promoted").0;
+    assert!(fenced < promoted, "fenced {fenced:?} promoted {promoted:?}");
+    let leader = pair.leader();
+    assert_eq!((leader.holder.as_str(), leader.epoch), ("b", 2));
+    assert_eq!(leader.reason, "switchover: a handed over to b");
+    assert!(leader.writable);
+    assert_eq!(pair.a_db.get(), Sim::Standby);
+    assert_eq!(
+        pair.count(
+            "a",
+            |e| matches!(e, Event::HandedOver { to, .. } if to == "b")
+        ),
+        1
+    );
+    // No takeover by timeout: the hand-over was the only change of leadership.
+    assert_eq!(pair.count("b", is_promoted), 0);
+    pair.stop_with_b_leading_and_a_following().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_switchover_to_the_leader_or_to_a_node_that_never_reported_is_refused() {
+    let pair = Pair::start();
+    pass(Duration::from_secs(3)).await;
+    let operator = FakeKv::new(&pair.server);
+    let error = operator::request_switchover(&operator, "db", "c", T)
+        .await
+        .unwrap_err();
+    assert!(
+        error.contains("`c` of pair `db` has never reported"),
+        "{error}"
+    );
+    // `a` leads: its report (from its replica days) does not exist, and leading refuses too.
+    let error = operator::request_switchover(&operator, "db", "a", T)
+        .await
+        .unwrap_err();
+    assert!(
+        error.contains("never reported") || error.contains("already leads"),
+        "{error}"
+    );
+    pass(Duration::from_secs(3)).await;
+    assert_eq!(pair.leader().holder, "a");
+    assert!(pair.leader().handover_to.is_none());
+    let (_, _, both) = pair.stop().await;
+    assert!(both.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_pair_status_shows_roles_fencing_token_ages_lag_and_the_last_failover() {
+    let pair = Pair::start();
+    pass(Duration::from_secs(5)).await;
+    pair.a_kv.cut(true);
+    pass(Duration::from_secs(5)).await;
+    pair.a_kv.cut(false);
+    pass(Duration::from_secs(5)).await;
+    let operator = FakeKv::new(&pair.server);
+    let nodes = vec!["a".to_string(), "b".to_string()];
+    let status = operator::PairStatus::read(&operator, "db", &nodes, T)
+        .await
+        .expect("status");
+    assert_eq!((status.leader.as_str(), status.epoch), ("b", 2));
+    assert!(status.fencing_token < status.revision, "{status:?}");
+    assert!(
+        status.reason.starts_with("primary a silent for "),
+        "{}",
+        status.reason
+    );
+    let roles: Vec<_> = status
+        .nodes
+        .iter()
+        .map(|n| (n.node.as_str(), n.role.as_str(), n.writable, n.lag_bytes))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("b", "primary", true, None),
+            ("a", "replica", false, Some(0))
+        ]
+    );
+    // Both wrote within the last round (server time).
+    assert!(
+        status
+            .nodes
+            .iter()
+            .all(|n| n.age_ms <= 2 * T.as_millis() as u64),
+        "{status:?}"
+    );
+    let shown = status.to_string();
+    assert!(
+        shown.starts_with(&format!(
+            "pair db: leader b (epoch 2, revision {}, fencing token {})\n  last failover: primary a silent for ",
+            status.revision, status.fencing_token
+        )),
+        "{shown}"
+    );
+    assert!(shown.contains("replica  read-only  lag 0 B"), "{shown}");
+    assert!(
+        shown.contains("last: rejoined as a replica of b (simulated)"),
+        "{shown}"
+    );
+    pair.stop().await;
+}
+
+/// A database that cannot rejoin (no way to reach the new primary).
+struct CannotRejoin(FakeDb);
+
+impl Database for CannotRejoin {
+    async fn state(&mut self) -> DbState {
+        self.0.state().await
+    }
+    async fn fence(&mut self) -> Result<(), String> {
+        self.0.fence().await
+    }
+    async fn unfence(&mut self) -> Result<(), String> {
+        self.0.unfence().await
+    }
+    async fn promote(&mut self) -> Result<(), String> {
+        self.0.promote().await
+    }
+    async fn rejoin(&mut self) -> Result<String, String> {
+        Err("no --peer-conninfo".into())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_old_primary_that_cannot_rejoin_stays_fenced_and_says_so_once() {
+    let server = server_led_by("b", 2);
+    // a comes back with its server still a writable primary.
+    let db = FakeDb::new(Sim::Writable);
+    let kv = FakeKv::new(&server);
+    let mut node = Node::new("db", "a", timing(), true, kv, CannotRejoin(db.clone())).unwrap();
+    let mut events = Vec::new();
+    for _ in 0..10 {
+        events.extend(node.step().await);
+        tokio::time::sleep_until(node.next_wake()).await;
+    }
+    assert_eq!(db.get(), Sim::Fenced);
+    assert_eq!(node.role(), &Role::Deposed { by: "b".into() });
+    let failed: Vec<_> = events
+        .iter()
+        .filter(|e| matches!(e, Event::Failed(m) if m.contains("cannot rejoin")))
+        .collect();
+    assert_eq!(failed.len(), 1, "{events:?}");
 }

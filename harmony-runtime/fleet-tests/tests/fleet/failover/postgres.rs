@@ -3,7 +3,7 @@
 //! streaming with synchronous replication over Unix sockets (`peer` authentication: no password
 //! anywhere), each driven by a failover node with `PgDatabase`, over a real nats-server.
 
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -174,33 +174,78 @@ impl Side {
         run(command, "pg_ctl start");
     }
 
-    /// Runs SQL; `None` when the server does not answer.
-    fn sql(&self, sql: &str) -> Option<String> {
+    /// `psql` running `sql` over the socket, unaligned and tuples only, errors not shown.
+    fn psql(&self, sql: &str) -> Command {
         let mut command = as_nobody(&self.bin, "psql");
         command
             .args(["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-h"])
             .arg(&self.socket)
-            .args([
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "nobody",
-                "-d",
-                "postgres",
-            ])
-            .args(["-c", sql])
+            .args(["-p", &self.port.to_string(), "-U", "nobody"])
+            .args(["-d", "postgres", "-c", sql])
             .stderr(Stdio::null());
+        command
+    }
+
+    /// Runs SQL; `None` when the server does not answer.
+    fn sql(&self, sql: &str) -> Option<String> {
+        let mut command = self.psql(sql);
         let out = command.output().ok()?;
         out.status
             .success()
             .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
     }
 
+    /// Runs SQL, giving up (and killing `psql`) after `timeout`; `None` when it failed or did
+    /// not finish: the statement was not acknowledged.
+    fn sql_within(&self, sql: &str, timeout: Duration) -> Option<String> {
+        let mut command = self.psql(sql);
+        command.stdout(Stdio::piped());
+        let mut child = command.spawn().ok()?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = child.try_wait().ok()? {
+                let mut out = String::new();
+                std::io::Read::read_to_string(&mut child.stdout.take()?, &mut out).ok()?;
+                return status.success().then(|| out.trim().to_string());
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn accepts_writes(&self) -> bool {
         self.sql("select not pg_is_in_recovery()").as_deref() == Some("t")
     }
 
-    fn database(&self) -> PgDatabase {
+    /// How the other side reaches this server for replication (and `pg_rewind`).
+    fn conninfo(&self) -> String {
+        format!(
+            "host={} port={} user=nobody",
+            self.socket.display(),
+            self.port
+        )
+    }
+
+    /// Whether the server answers as a standby.
+    fn is_standby(&self) -> bool {
+        self.sql("select pg_is_in_recovery()").as_deref() == Some("t")
+    }
+
+    /// The probe rows this server has.
+    fn rows(&self) -> Option<std::collections::BTreeSet<i64>> {
+        Some(
+            self.sql("select n from probe")?
+                .lines()
+                .filter_map(|l| l.parse().ok())
+                .collect(),
+        )
+    }
+
+    fn database(&self, peer: &Side) -> PgDatabase {
         PgDatabase::new(PgConfig {
             bin_dir: self.bin.clone(),
             data_dir: self.data.clone(),
@@ -210,6 +255,7 @@ impl Side {
             log_file: self.log.clone(),
             run_as: Some(nobody()),
             timeout: Duration::from_secs(1),
+            peer_conninfo: Some(peer.conninfo()),
         })
     }
 
@@ -237,27 +283,15 @@ impl Drop for Side {
 }
 
 /// A primary `a` and a standby `b` made from its base backup, streaming; `synchronous` makes
-/// `b` a synchronous standby.
+/// `b` a synchronous standby. With `wal_log_hints` on (and no data checksums) `pg_rewind` can
+/// rewind either side.
 fn replicated_pair(dir: &Path, synchronous: bool) -> (Side, Side) {
-    let bin = pg_bin();
-    let a = Side::new(&bin, &dir.join("a"));
-    let b = Side::new(&bin, &dir.join("b"));
-    let mut initdb = as_nobody(&bin, "initdb");
-    initdb
-        .arg("-D")
-        .arg(&a.data)
-        .args(["-U", "nobody", "--auth-local=peer", "--auth-host=reject"])
-        .args(["--no-locale", "-E", "UTF8", "--no-sync"]);
-    run(initdb, "initdb");
-    a.own_conf();
-    a.append_conf(
-        "wal_level = replica\nmax_wal_senders = 4\nhot_standby = on\nfsync = off\n\
-         max_connections = 30\nwal_log_hints = on\n",
-    );
-    a.start();
-    a.sql("create table probe (n bigint primary key)")
-        .expect("create table");
-    let mut backup = as_nobody(&bin, "pg_basebackup");
+    replicated_pair_with(dir, synchronous, true)
+}
+
+fn replicated_pair_with(dir: &Path, synchronous: bool, wal_log_hints: bool) -> (Side, Side) {
+    let (a, b) = primary_and_empty_side(dir, wal_log_hints);
+    let mut backup = as_nobody(&a.bin, "pg_basebackup");
     backup
         .arg("-D")
         .arg(&b.data)
@@ -295,6 +329,37 @@ fn replicated_pair(dir: &Path, synchronous: bool) -> (Side, Side) {
     (a, b)
 }
 
+/// A running primary `a` with the table `probe`, and a side `b` without a data directory.
+fn primary_and_empty_side(dir: &Path, wal_log_hints: bool) -> (Side, Side) {
+    let bin = pg_bin();
+    let a = Side::new(&bin, &dir.join("a"));
+    let b = Side::new(&bin, &dir.join("b"));
+    let mut initdb = as_nobody(&bin, "initdb");
+    initdb
+        .arg("-D")
+        .arg(&a.data)
+        .args(["-U", "nobody", "--auth-local=peer", "--auth-host=reject"])
+        .args(["--no-locale", "-E", "UTF8", "--no-sync"]);
+    run(initdb, "initdb");
+    a.own_conf();
+    a.append_conf(
+        "wal_level = replica\nmax_wal_senders = 4\nhot_standby = on\nfsync = off\n\
+         max_connections = 30\n\
+         # Kept for pg_rewind: the checkpoint of a server's shutdown or crash recovery would\n\
+         # otherwise remove the WAL back to where the two histories forked.\n\
+         wal_keep_size = '64MB'\n",
+    );
+    a.append_conf(if wal_log_hints {
+        "wal_log_hints = on\n"
+    } else {
+        "wal_log_hints = off\n"
+    });
+    a.start();
+    a.sql("create table probe (n bigint primary key)")
+        .expect("create table");
+    (a, b)
+}
+
 fn pg_timing() -> Timing {
     Timing {
         heartbeat_timeout: Duration::from_millis(500),
@@ -313,6 +378,74 @@ enum Fault {
     CutLink,
 }
 
+/// Whether the leader entry of pair `pg` names `node`.
+async fn leader_is(kv: &NatsKv, node: &str) -> bool {
+    match kv.read("pg.leader", OP).await {
+        Ok(Some(r)) => {
+            String::from_utf8_lossy(&r.value).contains(&format!("\"holder\":\"{node}\""))
+        }
+        _ => false,
+    }
+}
+
+/// Writes a row at a time (numbered 1, 2, ...) to whichever side the leader entry names, and
+/// records the acknowledged ones, until `stop` turns true.
+struct Prober {
+    acked: Arc<Mutex<Vec<(i64, Instant)>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Prober {
+    async fn start(url: &str, a: &Arc<Side>, b: &Arc<Side>, stop: &watch::Sender<bool>) -> Self {
+        let acked: Arc<Mutex<Vec<(i64, Instant)>>> = Arc::default();
+        let (a, b, out, mut stop) = (a.clone(), b.clone(), acked.clone(), stop.subscribe());
+        let leader = kv(url).await;
+        let task = tokio::spawn(async move {
+            let mut n = 0i64;
+            while !*stop.borrow_and_update() {
+                n += 1;
+                let holder = if leader_is(&leader, "b").await {
+                    b.clone()
+                } else {
+                    a.clone()
+                };
+                let sql = format!("insert into probe values ({n})");
+                let ok = tokio::task::spawn_blocking(move || holder.sql(&sql).is_some())
+                    .await
+                    .unwrap();
+                if ok {
+                    out.lock().unwrap().push((n, Instant::now()));
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        });
+        Prober { acked, task }
+    }
+
+    /// Waits for the prober to stop (send `true` on `stop` first); the acknowledged rows.
+    async fn finish(self) -> Vec<(i64, Instant)> {
+        self.task.await.unwrap();
+        self.acked.lock().unwrap().clone()
+    }
+}
+
+/// Waits until `side` is a standby that has every row of `primary` (read after the writers
+/// stopped).
+async fn caught_up(side: &Arc<Side>, primary: &Arc<Side>) {
+    let (side, primary) = (side.clone(), primary.clone());
+    eventually("the rejoined side catches up", || {
+        let (side, primary) = (side.clone(), primary.clone());
+        async move {
+            tokio::task::spawn_blocking(move || {
+                (side.is_standby() && side.rows()? == primary.rows()?).then_some(())
+            })
+            .await
+            .unwrap()
+        }
+    })
+    .await;
+}
+
 /// What one failover under load showed.
 struct Figures {
     acked: usize,
@@ -323,20 +456,31 @@ struct Figures {
     fenced: Duration,
     /// The longest time between two acknowledged rows.
     unavailable: Duration,
+    /// How the old primary rejoined (`pg_rewind`, `a fresh base backup`...).
+    rejoined: String,
+    /// The standby accepts writes → the old primary answers as its standby.
+    rejoin_time: Duration,
 }
 
 /// Breaks the primary under a write load (a row at a time, to whichever side the leader entry
 /// names) while both sides are sampled every 50 ms; the standby is promoted.
+/// The old primary then rejoins as a standby of the new one and catches up.
 async fn failover_under_load(synchronous: bool, fault: Fault) -> Figures {
-    failover_under_load_for(synchronous, fault, Duration::from_secs(2)).await
+    failover_under_load_for(synchronous, fault, Duration::from_secs(2), true).await
 }
 
-/// [`failover_under_load`] with `settle` of load before the fault and after the promotion.
-async fn failover_under_load_for(synchronous: bool, fault: Fault, settle: Duration) -> Figures {
+/// [`failover_under_load`] with `settle` of load before the fault and after the promotion, and
+/// `wal_log_hints` on the pair's servers.
+async fn failover_under_load_for(
+    synchronous: bool,
+    fault: Fault,
+    settle: Duration,
+    wal_log_hints: bool,
+) -> Figures {
     let dir = TempDir::new("failover-pg");
     let server = NatsServer::start(dir.path());
     let a_link = Proxy::start(server.port).await;
-    let (a, b) = replicated_pair(dir.path(), synchronous);
+    let (a, b) = replicated_pair_with(dir.path(), synchronous, wal_log_hints);
     let a = Arc::new(a);
     let b = Arc::new(b);
     let log: Log = Arc::default();
@@ -345,7 +489,7 @@ async fn failover_under_load_for(synchronous: bool, fault: Fault, settle: Durati
         "a",
         true,
         a_link.url(),
-        a.database(),
+        a.database(&b),
         pg_timing(),
         &log,
         &stop,
@@ -354,7 +498,7 @@ async fn failover_under_load_for(synchronous: bool, fault: Fault, settle: Durati
         "b",
         false,
         server.url(),
-        b.database(),
+        b.database(&a),
         pg_timing(),
         &log,
         &stop,
@@ -371,37 +515,23 @@ async fn failover_under_load_for(synchronous: bool, fault: Fault, settle: Durati
     })
     .await;
 
-    // The prober: a row at a time to whichever side the leader entry names.
-    let acked: Arc<Mutex<Vec<(i64, Instant)>>> = Arc::default();
-    let prober = {
-        let (a, b, acked, mut stop) = (a.clone(), b.clone(), acked.clone(), stop.subscribe());
-        let leader = kv(&server.url()).await;
-        tokio::spawn(async move {
-            let mut n = 0i64;
-            loop {
-                if *stop.borrow_and_update() {
-                    return;
-                }
-                n += 1;
-                let holder = match leader.read("pg.leader", OP).await {
-                    Ok(Some(r))
-                        if String::from_utf8_lossy(&r.value).contains("\"holder\":\"b\"") =>
-                    {
-                        b.clone()
-                    }
-                    _ => a.clone(),
-                };
-                let sql = format!("insert into probe values ({n})");
-                let ok = tokio::task::spawn_blocking(move || holder.sql(&sql).is_some())
-                    .await
-                    .unwrap();
-                if ok {
-                    acked.lock().unwrap().push((n, Instant::now()));
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        })
-    };
+    // The attack: the server's account plants the rejoin's keeping place as a link to a
+    // directory of root's holding a root-only file. Run as root, the rejoin would copy it in.
+    let secret_dir = dir.path().join("root-only");
+    std::fs::create_dir(&secret_dir).unwrap();
+    std::fs::write(secret_dir.join("pg_hba.conf"), "ROOT-ONLY-SECRET\n").unwrap();
+    std::fs::set_permissions(
+        secret_dir.join("pg_hba.conf"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    let mut kept = a.data.as_os_str().to_owned();
+    kept.push(".harmony-kept");
+    std::os::unix::fs::symlink(&secret_dir, &kept).unwrap();
+    let (uid, gid) = nobody();
+    std::os::unix::fs::lchown(&kept, Some(uid), Some(gid)).unwrap();
+
+    let prober = Prober::start(&server.url(), &a, &b, &stop).await;
     let sampler = Sampler::start(&a, &b, &stop);
     tokio::time::sleep(settle).await;
     let killed = Instant::now();
@@ -416,23 +546,29 @@ async fn failover_under_load_for(synchronous: bool, fault: Fault, settle: Durati
         }
         Fault::CutLink => a_link.cut(true),
     }
-    let b2 = b.clone();
-    eventually("b promoted", || {
-        let b = b2.clone();
-        async move {
-            tokio::task::spawn_blocking(move || b.accepts_writes())
-                .await
-                .unwrap()
-                .then_some(())
-        }
-    })
-    .await;
+    until(&b, Side::accepts_writes, "b promoted").await;
     let promoted = killed.elapsed();
-    // The link comes back: the old primary finds itself deposed and stays fenced.
+    // The link comes back: the old primary finds itself deposed and rejoins as a standby, while
+    // the load goes on on the new primary.
     a_link.cut(false);
+    until(&a, Side::is_standby, "a rejoined as a standby").await;
+    let rejoin_time = killed.elapsed() - promoted;
     tokio::time::sleep(settle).await;
     stop.send_replace(true);
-    prober.await.unwrap();
+    let acked = prober.finish().await;
+    // Rows written on b while a was away (and since) reach a.
+    caught_up(&a, &b).await;
+    // Root's file stayed where it was, and out of the rejoined server.
+    assert_eq!(
+        std::fs::read_to_string(secret_dir.join("pg_hba.conf")).unwrap(),
+        "ROOT-ONLY-SECRET\n"
+    );
+    let hba = std::fs::read_to_string(a.data.join("pg_hba.conf")).unwrap();
+    assert!(!hba.contains("ROOT-ONLY-SECRET"));
+    assert!(
+        std::fs::symlink_metadata(&kept).is_err(),
+        "the keeping place is gone"
+    );
     let (fenced, _) = sampler.finish().await.fenced_then_promoted(killed);
     let (role_a, role_b) = (node_a.await.unwrap(), node_b.await.unwrap());
     assert!(
@@ -447,18 +583,18 @@ async fn failover_under_load_for(synchronous: bool, fault: Fault, settle: Durati
         "{role_b:?} {:?}",
         log.lock().unwrap()
     );
-    assert!(
-        !matches!(role_a, Role::Primary { fenced: false, .. }),
-        "{role_a:?}"
-    );
+    assert_eq!(role_a, Role::Replica, "{:?}", log.lock().unwrap());
     assert!(!a.accepts_writes());
-    let rows: std::collections::BTreeSet<i64> = b
-        .sql("select n from probe")
-        .expect("read rows on b")
-        .lines()
-        .filter_map(|l| l.parse().ok())
-        .collect();
-    let acked = acked.lock().unwrap().clone();
+    let rows = b.rows().expect("read rows on b");
+    let rejoined = log
+        .lock()
+        .unwrap()
+        .iter()
+        .find_map(|(_, node, e)| match e {
+            Event::Rejoined { leader, how } if *node == "a" && leader == "b" => Some(how.clone()),
+            _ => None,
+        })
+        .expect("a rejoined");
     let missing = acked.iter().filter(|(n, _)| !rows.contains(n)).count();
     // The longest time without an acknowledged row: the window the fault cost the writers (a row
     // acknowledged just after the kill signal was sent still went to the old primary).
@@ -467,16 +603,20 @@ async fn failover_under_load_for(synchronous: bool, fault: Fault, settle: Durati
         .map(|w| w[1].1 - w[0].1)
         .max()
         .unwrap_or(Duration::MAX);
-    if fault == Fault::CutLink {
-        assert_eq!(role_a, Role::Deposed { by: "b".into() });
-    }
     Figures {
         acked: acked.len(),
         missing,
         promoted,
         fenced: fenced.saturating_duration_since(killed),
         unavailable,
+        rejoined,
+        rejoin_time,
     }
+}
+
+/// A server rejoined by `pg_rewind` (`wal_log_hints` is on), not by a base backup.
+fn rewound(how: &str) -> bool {
+    how == "pg_rewind" || how == "no rewind was needed"
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -486,51 +626,66 @@ async fn killing_the_primary_postgres_promotes_the_standby_and_loses_no_acknowle
         acked,
         missing,
         promoted,
+        rejoined,
         ..
     } = failover_under_load(true, Fault::KillPostgres).await;
     eprintln!(
         "synchronous: {acked} rows acknowledged, {missing} missing on the new primary; \
-         kill -9 → standby accepts writes: {promoted:?} (failover_timeout {:?}, heartbeat {:?})",
+         kill -9 → standby accepts writes: {promoted:?} (failover_timeout {:?}, heartbeat {:?}); \
+         the old primary rejoined by {rejoined}",
         pg_timing().failover_timeout,
         pg_timing().heartbeat_timeout
     );
     assert!(acked > 20, "the prober wrote too little: {acked}");
     assert_eq!(missing, 0);
+    // Killed mid-write: pg_rewind ran crash recovery in single-user mode, then rewound.
+    assert!(rewound(&rejoined), "{rejoined}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_the_primary_postgres_with_asynchronous_replication_promotes_the_standby() {
     // Asynchronous replication may lose the last acknowledged rows: the figure is printed, the
-    // promotion is what is checked.
+    // promotion is what is checked. Without wal_log_hints (nor data checksums), pg_rewind
+    // refuses: the old primary rejoins from a fresh base backup.
     let Figures {
         acked,
         missing,
         promoted,
+        rejoined,
         ..
-    } = failover_under_load(false, Fault::KillPostgres).await;
+    } = failover_under_load_for(false, Fault::KillPostgres, Duration::from_secs(2), false).await;
     eprintln!(
         "asynchronous: {acked} rows acknowledged, {missing} missing on the new primary; \
-         kill -9 → standby accepts writes: {promoted:?}"
+         kill -9 → standby accepts writes: {promoted:?}; the old primary rejoined by {rejoined}"
     );
     assert!(acked > 20, "the prober wrote too little: {acked}");
+    assert!(
+        rejoined.starts_with("a fresh base backup, as pg_rewind:")
+            && rejoined.contains("wal_log_hints"),
+        "{rejoined}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_primary_cut_from_nats_stops_its_postgres_before_the_standby_is_promoted() {
+async fn a_primary_cut_from_nats_stops_its_postgres_before_the_standby_is_promoted_and_rejoins_as_its_standby()
+ {
     let Figures {
         acked,
         missing,
         promoted,
         fenced,
+        rejoined,
         ..
     } = failover_under_load(true, Fault::CutLink).await;
     eprintln!(
         "cut: {acked} rows acknowledged, {missing} missing on the new primary; cut → old primary \
-         refuses writes {fenced:?}, cut → standby accepts writes {promoted:?} (lease {:?})",
+         refuses writes {fenced:?}, cut → standby accepts writes {promoted:?} (lease {:?}); \
+         the old primary rejoined by {rejoined}",
         pg_timing().lease()
     );
     assert!(acked > 20, "the prober wrote too little: {acked}");
     assert_eq!(missing, 0);
+    assert!(rewound(&rejoined), "{rejoined}");
 }
 
 /// A `harmony-agent failover` process for one side; SIGTERM on drop.
@@ -540,8 +695,8 @@ struct FailoverAgent {
 }
 
 impl FailoverAgent {
-    fn start(url: &str, name: &str, initial: bool, side: &Side, dir: &Path) -> Self {
-        Self::start_with_env(url, name, initial, side, dir, &[])
+    fn start(url: &str, name: &str, initial: bool, side: &Side, peer: &Side, dir: &Path) -> Self {
+        Self::start_with_env(url, name, initial, side, Some(peer), dir, &[])
     }
 
     fn start_with_env(
@@ -549,11 +704,17 @@ impl FailoverAgent {
         name: &str,
         initial: bool,
         side: &Side,
+        peer: Option<&Side>,
         dir: &Path,
         env: &[(&str, &str)],
     ) -> Self {
         let log = dir.join(format!("agent-{name}.log"));
-        let file = std::fs::File::create(&log).unwrap();
+        // Appended to: a restarted agent's log follows its predecessor's.
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
         let mut command = Command::new(env!("CARGO_BIN_EXE_fleet-test-agent"));
         command
             .args(["failover", "--nats", url, "--pair", "pg", "--node", name])
@@ -581,6 +742,9 @@ impl FailoverAgent {
             .stderr(file);
         if initial {
             command.arg("--initial-primary");
+        }
+        if let Some(peer) = peer {
+            command.arg("--peer-conninfo").arg(peer.conninfo());
         }
         FailoverAgent {
             child: Some(command.spawn().expect("spawn the failover agent")),
@@ -619,8 +783,8 @@ async fn agent_processes_a_stopped_primary_agent_fences_its_postgres_and_the_sta
     let dir = TempDir::new("failover-agents");
     let server = NatsServer::start(dir.path());
     let (a, b) = replicated_pair(dir.path(), true);
-    let mut agent_a = FailoverAgent::start(&server.url(), "a", true, &a, dir.path());
-    let mut agent_b = FailoverAgent::start(&server.url(), "b", false, &b, dir.path());
+    let mut agent_a = FailoverAgent::start(&server.url(), "a", true, &a, &b, dir.path());
+    let mut agent_b = FailoverAgent::start(&server.url(), "b", false, &b, &a, dir.path());
     let leader = kv(&server.url()).await;
     eventually("a leads", || {
         let leader = &leader;
@@ -654,8 +818,8 @@ async fn agent_processes_a_primary_agent_killed_with_sigkill_is_fenced_by_its_wa
     let server = NatsServer::start(dir.path());
     let (a, b) = replicated_pair(dir.path(), true);
     let (a, b) = (Arc::new(a), Arc::new(b));
-    let mut agent_a = FailoverAgent::start(&server.url(), "a", true, &a, dir.path());
-    let _agent_b = FailoverAgent::start(&server.url(), "b", false, &b, dir.path());
+    let mut agent_a = FailoverAgent::start(&server.url(), "a", true, &a, &b, dir.path());
+    let _agent_b = FailoverAgent::start(&server.url(), "b", false, &b, &a, dir.path());
     let leader = kv(&server.url()).await;
     eventually("a leads", || {
         let leader = &leader;
@@ -675,17 +839,7 @@ async fn agent_processes_a_primary_agent_killed_with_sigkill_is_fenced_by_its_wa
     tokio::time::sleep(Duration::from_millis(500)).await;
     let killed = Instant::now();
     agent_a.kill_hard();
-    let b2 = b.clone();
-    eventually("b promoted", || {
-        let b = b2.clone();
-        async move {
-            tokio::task::spawn_blocking(move || b.accepts_writes())
-                .await
-                .unwrap()
-                .then_some(())
-        }
-    })
-    .await;
+    until(&b, Side::accepts_writes, "b promoted").await;
     stop.send_replace(true);
     let (fenced, promoted) = sampler.finish().await.fenced_then_promoted(killed);
     eprintln!(
@@ -726,6 +880,7 @@ async fn attack_the_failover_agent_never_shows_the_nats_password_and_its_watchdo
         "a",
         true,
         &side,
+        None,
         dir.path(),
         &[
             ("HARMONY_NATS_USER", "operator"),
@@ -774,24 +929,29 @@ async fn attack_the_failover_agent_never_shows_the_nats_password_and_its_watchdo
 /// 20 times: a fresh synchronous pair, a second of load, `kill -9` of the primary's postmaster,
 /// until the standby accepts writes. Prints the distribution of the failover time (kill → standby
 /// accepts writes) and of the write unavailability window (the longest time between two
-/// acknowledged rows), with the timing used. Failover time is governed by the timing, not by the
-/// build: a debug build measures the same.
+/// acknowledged rows), and of the time the old primary takes to come back as the new primary's
+/// standby (`pg_rewind`, crash recovery included), with the timing used. Failover time is
+/// governed by the timing, not by the build: a debug build measures the same.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark: run with --ignored --nocapture"]
 async fn bench_failover_time_over_20_kills() {
     const KILLS: usize = 20;
     let mut promoted = Vec::new();
     let mut unavailable = Vec::new();
+    let mut rejoin = Vec::new();
     let mut lost = 0;
     for _ in 0..KILLS {
         let figures =
-            failover_under_load_for(true, Fault::KillPostgres, Duration::from_secs(1)).await;
+            failover_under_load_for(true, Fault::KillPostgres, Duration::from_secs(1), true).await;
         promoted.push(figures.promoted);
         unavailable.push(figures.unavailable);
+        rejoin.push(figures.rejoin_time);
+        assert!(rewound(&figures.rejoined), "{}", figures.rejoined);
         lost += figures.missing;
     }
     promoted.sort();
     unavailable.sort();
+    rejoin.sort();
     let pick = |v: &[Duration], q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
     let t = pg_timing();
     println!(
@@ -802,6 +962,10 @@ async fn bench_failover_time_over_20_kills() {
     for (name, v) in [
         ("kill → standby accepts writes", &promoted),
         ("write unavailability window", &unavailable),
+        (
+            "promotion → old primary back as its standby (pg_rewind)",
+            &rejoin,
+        ),
     ] {
         println!(
             "  {name}: min {:?}, p50 {:?}, p90 {:?}, max {:?}",
@@ -813,4 +977,314 @@ async fn bench_failover_time_over_20_kills() {
     }
     println!("  acknowledged rows lost: {lost}; upstream's target is about 2 minutes per failover");
     assert_eq!(lost, 0);
+}
+
+/// Runs `fleet-test-agent failover <args>` (an operator command) to its end.
+async fn failover_command(args: &[&str]) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_fleet-test-agent"));
+    command
+        .arg("failover")
+        .args(args)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .stdin(Stdio::null());
+    tokio::task::spawn_blocking(move || command.output().expect("run the failover command"))
+        .await
+        .unwrap()
+}
+
+/// Agent processes for `a` (the initial primary) and `b`, each given the other as its peer;
+/// returns once `a` leads, accepts writes, and `b` has reported as a replica.
+async fn agent_pair(
+    url: &str,
+    a: &Side,
+    b: &Side,
+    dir: &Path,
+) -> (FailoverAgent, FailoverAgent, NatsKv) {
+    let agent_a = FailoverAgent::start(url, "a", true, a, b, dir);
+    let agent_b = FailoverAgent::start(url, "b", false, b, a, dir);
+    let kv = kv(url).await;
+    eventually("a leads and b reports", || {
+        let kv = &kv;
+        async move {
+            let b_report = kv.read("pg.node.b", OP).await.ok()??;
+            (leader_is(kv, "a").await
+                && String::from_utf8_lossy(&b_report.value).contains("\"role\":\"replica\""))
+            .then_some(())
+        }
+    })
+    .await;
+    eventually("a accepts writes", || async {
+        a.accepts_writes().then_some(())
+    })
+    .await;
+    (agent_a, agent_b, kv)
+}
+
+/// Waits until `check` holds for `side` (asked off the async threads: `psql` blocks).
+async fn until(side: &Arc<Side>, check: fn(&Side) -> bool, what: &str) {
+    let side = side.clone();
+    eventually(what, || {
+        let side = side.clone();
+        async move {
+            tokio::task::spawn_blocking(move || check(&side).then_some(()))
+                .await
+                .unwrap()
+        }
+    })
+    .await;
+}
+
+/// Runs `failover switchover --to <to>` and checks that it says `to` leads at `epoch`;
+/// `giver`'s log goes into the failure message.
+async fn switchover(url: &str, to: &str, epoch: u64, giver: &FailoverAgent) {
+    let out = failover_command(&["switchover", "--nats", url, "--pair", "pg", "--to", to]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        giver.log()
+    );
+    let done = format!("{to} leads pair pg and accepts writes (epoch {epoch}, fencing token ");
+    assert!(stdout.contains(&done), "{stdout}");
+}
+
+/// The longest time between two acknowledged rows within `[from, to]`.
+fn longest_gap(acked: &[(i64, Instant)], from: Instant, to: Instant) -> Duration {
+    acked
+        .iter()
+        .filter(|(_, at)| *at >= from && *at <= to)
+        .collect::<Vec<_>>()
+        .windows(2)
+        .map(|w| w[1].1 - w[0].1)
+        .max()
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_processes_switchover_and_back_under_load_lose_no_acknowledged_row_and_status_shows_the_pair()
+ {
+    let dir = TempDir::new("failover-switchover");
+    let server = NatsServer::start(dir.path());
+    let url = server.url();
+    let (a, b) = replicated_pair(dir.path(), true);
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    let (agent_a, agent_b, _kv) = agent_pair(&url, &a, &b, dir.path()).await;
+    let (stop, _) = watch::channel(false);
+    let prober = Prober::start(&url, &a, &b, &stop).await;
+    let sampler = Sampler::start(&a, &b, &stop);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    // a hands over to b: a fences, then writes b as the holder; b promotes; a rejoins.
+    let first = Instant::now();
+    switchover(&url, "b", 2, &agent_a).await;
+    let first_done = Instant::now();
+    until(&a, Side::is_standby, "a rejoined as b's standby").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    // And back: b hands over to a, which was rejoined as a standby.
+    let second = Instant::now();
+    switchover(&url, "a", 3, &agent_b).await;
+    let second_done = Instant::now();
+    until(&b, Side::is_standby, "b rejoined as a's standby").await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    stop.send_replace(true);
+    let acked = prober.finish().await;
+    let samples = sampler.finish().await;
+    let both = samples.0.iter().filter(|s| s.1 && s.2).count();
+    assert_eq!(both, 0, "both sides accepted writes at {both} samples");
+    caught_up(&b, &a).await;
+    let rows = a.rows().expect("rows on a");
+    let missing = acked.iter().filter(|(n, _)| !rows.contains(n)).count();
+    eprintln!(
+        "switchover a → b → a under load: {} rows acknowledged, {missing} missing; longest gap \
+         between acknowledged rows: {:?} (a → b), {:?} (b → a)",
+        acked.len(),
+        longest_gap(&acked, first, first_done + Duration::from_secs(1)),
+        longest_gap(&acked, second, second_done + Duration::from_secs(1)),
+    );
+    assert_eq!(missing, 0);
+    assert!(
+        acked.iter().any(|(_, at)| *at > first_done && *at < second),
+        "b took writes"
+    );
+    assert!(
+        agent_a.log().contains("handed leadership over to b"),
+        "{}",
+        agent_a.log()
+    );
+    assert!(
+        agent_a.log().contains("rejoined as a replica of b (")
+            && !agent_a.log().contains("base backup"),
+        "{}",
+        agent_a.log()
+    );
+
+    // The status of the pair, from the operator's side.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let out = failover_command(&["status", "--nats", &url, "--pair", "pg"]).await;
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{shown}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{shown}");
+    let lines: Vec<&str> = shown.lines().collect();
+    assert!(
+        lines[0].starts_with("pair pg: leader a (epoch 3, revision ")
+            && lines[0].contains(", fencing token "),
+        "{shown}"
+    );
+    assert_eq!(
+        lines[1], "  last failover: switchover: b handed over to a",
+        "{shown}"
+    );
+    assert!(
+        lines[2].starts_with("  a            primary  writable   -              heartbeat "),
+        "{shown}"
+    );
+    assert!(
+        lines[3].starts_with("  b            replica  read-only  lag ")
+            && lines[3].contains("last: rejoined as a replica of a"),
+        "{shown}"
+    );
+    assert_eq!(lines.len(), 4, "{shown}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_processes_agent_and_watchdog_both_sigkilled_the_standby_waits_out_the_lease_and_the_orphan_acknowledges_nothing()
+ {
+    let dir = TempDir::new("failover-orphan");
+    let server = NatsServer::start(dir.path());
+    let url = server.url();
+    let (a, b) = replicated_pair(dir.path(), true);
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    let (mut agent_a, _agent_b, _kv) = agent_pair(&url, &a, &b, dir.path()).await;
+    assert!(a.sql("insert into probe values (1)").is_some());
+    let data = a.data.display().to_string();
+    let watchdog = processes_with("failover-watchdog")
+        .into_iter()
+        .find(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            String::from_utf8_lossy(&cmdline).contains(&data)
+        })
+        .expect("a's watchdog");
+
+    // The whole failover role on a dies at once: nothing is left to fence its server.
+    let killed = Instant::now();
+    agent_a.kill_hard();
+    let status = Command::new("kill")
+        .args(["-KILL", &watchdog.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    until(&b, Side::accepts_writes, "b promoted").await;
+    let promoted = killed.elapsed();
+    // The standby waited for failover_timeout of silence (server time), longer than the lease.
+    assert!(promoted > pg_timing().lease(), "{promoted:?}");
+    // The orphan still runs as a primary...
+    assert!(a.accepts_writes());
+    // ...but its synchronous standby is gone: a commit on it is never acknowledged.
+    assert_eq!(
+        a.sql_within("insert into probe values (-1)", Duration::from_secs(3)),
+        None
+    );
+    assert!(b.sql("insert into probe values (2)").is_some());
+
+    // The agent comes back (its service manager restarts it): it finds its server writable
+    // while b leads, fences it, and rejoins it by pg_rewind: the unacknowledged row is gone.
+    let agent_a = FailoverAgent::start(&url, "a", true, &a, &b, dir.path());
+    until(&a, Side::is_standby, "a rejoined as b's standby").await;
+    caught_up(&a, &b).await;
+    let rows = a.rows().expect("rows on a");
+    assert_eq!(rows.into_iter().collect::<Vec<_>>(), [1, 2]);
+    let log = agent_a.log();
+    assert!(
+        log.contains("fenced: another node holds leadership"),
+        "{log}"
+    );
+    assert!(
+        log.contains("rejoined as a replica of b (pg_rewind)"),
+        "{log}"
+    );
+    eprintln!(
+        "agent and watchdog SIGKILL → standby accepts writes {promoted:?} (lease {:?}, \
+         failover_timeout {:?})",
+        pg_timing().lease(),
+        pg_timing().failover_timeout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_processes_a_replica_without_data_is_made_by_its_agent_from_a_base_backup_and_streams()
+ {
+    let dir = TempDir::new("failover-new-replica");
+    let server = NatsServer::start(dir.path());
+    let url = server.url();
+    let (a, b) = primary_and_empty_side(dir.path(), true);
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    assert!(!b.data.exists());
+    // b's agent starts first: it waits for a leader before it takes any role.
+    let agent_b = FailoverAgent::start(&url, "b", false, &b, &a, dir.path());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let _agent_a = FailoverAgent::start(&url, "a", true, &a, &b, dir.path());
+    until(&b, Side::is_standby, "b made a standby of a").await;
+    assert!(a.sql("insert into probe values (1)").is_some());
+    caught_up(&b, &a).await;
+    let log = agent_b.log();
+    assert!(
+        log.contains("rejoined as a replica of a (a base backup: no data directory yet)"),
+        "{log}"
+    );
+    // Made by the server's account, private.
+    let meta = std::fs::metadata(&b.data).unwrap();
+    assert_eq!((meta.uid(), meta.mode() & 0o777), (nobody().0, 0o700));
+    // It listens where its agent was told, not where the copied settings of a said.
+    assert_eq!(
+        b.sql("show port").as_deref(),
+        Some(b.port.to_string().as_str())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attack_the_operator_commands_never_show_the_nats_password_and_explain_what_is_missing() {
+    const PASSWORD: &str = "operator-s3cret-pw";
+    // Nothing listens on this port.
+    let dead = format!("nats://operator:{PASSWORD}@127.0.0.1:{}", free_port());
+    for command in [
+        vec!["status", "--nats", &dead, "--pair", "pg"],
+        vec!["switchover", "--nats", &dead, "--pair", "pg", "--to", "b"],
+    ] {
+        let out = failover_command(&command).await;
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+        assert!(
+            !stdout.contains(PASSWORD) && !stderr.contains(PASSWORD),
+            "{stderr}"
+        );
+        assert!(stderr.contains("127.0.0.1"), "{stderr}");
+    }
+    // A server without the pair: each command says what is missing.
+    let dir = TempDir::new("failover-operator");
+    let server = NatsServer::start(dir.path());
+    let url = server.url();
+    let out = failover_command(&["status", "--nats", &url, "--pair", "pg"]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("pair `pg` has no leader entry: is it running?"),
+        "{stderr}"
+    );
+    let out = failover_command(&["switchover", "--nats", &url, "--pair", "pg", "--to", "b"]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("node `b` of pair `pg` has never reported"),
+        "{stderr}"
+    );
 }
