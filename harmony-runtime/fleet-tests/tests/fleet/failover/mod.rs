@@ -371,12 +371,23 @@ async fn over_real_nats_latency_close_to_the_heartbeat_timeout_does_not_fence_or
     })));
     let log: Log = Arc::default();
     let (stop, _) = watch::channel(false);
-    let a = spawn_node("a", true, a_link.url(), a_db.clone(), &log, &stop);
-    let b = spawn_node("b", false, server.url(), b_db.clone(), &log, &stop);
+    // The same ratio as `timing()`'s simulated runs (a round trip of 75% of the heartbeat
+    // timeout), at five times the scale: over real sockets the remaining quarter must also
+    // absorb the scheduling delays of a loaded machine (at 200 ms, 50 ms of slack was not
+    // enough at a load of 14 on 2 cores, and the primary fenced).
+    let timing = Timing {
+        heartbeat_timeout: Duration::from_millis(1000),
+        failure_threshold: 3,
+        success_threshold: 2,
+        failover_timeout: Duration::from_millis(5000),
+    };
+    let a = spawn_node_with("a", true, a_link.url(), a_db.clone(), timing, &log, &stop);
+    let b = spawn_node_with("b", false, server.url(), b_db.clone(), timing, &log, &stop);
     eventually("a leads", || async { a_db.writable().then_some(()) }).await;
-    // 75 ms each way: a heartbeat's round trip is about 150 ms of the 200 ms timeout.
-    a_link.delay(Duration::from_millis(75));
-    tokio::time::sleep(Duration::from_secs(8)).await;
+    // 375 ms each way: a heartbeat's round trip is about 750 ms of the 1 s timeout.
+    a_link.delay(Duration::from_millis(375));
+    // 20 heartbeats near the timeout.
+    tokio::time::sleep(Duration::from_secs(20)).await;
     stop.send_replace(true);
     let (a, b) = (a.await.unwrap(), b.await.unwrap());
     let log = log.lock().unwrap().clone();
