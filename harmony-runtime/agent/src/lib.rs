@@ -11,10 +11,14 @@
 //!   heartbeat interval.
 //! - When the connection or the watch is lost it reconnects with backoff and watches again; it
 //!   skips every value whose revision it already runs, so it resumes where it was.
+//! - While connected, it answers device commands on its own subject ([`commands`]).
+//! - It never reads a stream's info, so per-device permissions need not allow it ([`buckets`]).
 //! - On SIGTERM/SIGINT it stops its workloads and writes an `offline` status.
 
 pub mod backoff;
+pub mod buckets;
 pub mod cli;
+pub mod commands;
 pub mod failover;
 pub mod local;
 pub mod supervisor;
@@ -30,7 +34,7 @@ use harmony_fleet_wire::Workload;
 use tokio::sync::{Notify, watch};
 
 pub use harmony_fleet_wire::connect::ConnectConfig;
-use harmony_fleet_wire::connect::{connect, desired_bucket, status_bucket};
+use harmony_fleet_wire::connect::connect;
 use harmony_fleet_wire::{
     DESIRED_BUCKET, DeviceStatus, Phase, WorkloadState, device_filter, key_token, now_ms,
     status_key,
@@ -82,6 +86,7 @@ enum SessionEnd {
 
 /// Runs the agent until `shutdown` completes.
 pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> Result<(), String> {
+    let started = Instant::now();
     let store = LocalStore::open(&config.state_dir).map_err(|e| {
         format!(
             "cannot use state directory {}: {e}",
@@ -145,9 +150,16 @@ pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> Res
                     harmony_values::mask_url_credentials(&agent.config.url)
                 );
                 let connected = Instant::now();
+                let responder = commands::Responder {
+                    device: agent.config.device.clone(),
+                    started,
+                    workloads: agent.supervisor.registry(),
+                };
+                let responder = tokio::spawn(responder.serve(client.clone()));
                 let end = agent
                     .session(&client, &status_tx, status_rx.clone(), &mut shutdown)
                     .await;
+                responder.abort();
                 drop(client);
                 // Only a session that lasted resets the backoff: one that ends at once (its
                 // bucket missing, a permission refused) would otherwise reconnect every 100 ms.
@@ -274,22 +286,12 @@ impl Agent {
         status_rx: watch::Receiver<DeviceStatus>,
         shutdown: &mut (impl Future<Output = ()> + Unpin),
     ) -> SessionEnd {
-        let url = self.config.url.clone();
         let js = jetstream::new(client.clone());
-        let desired = match desired_bucket(&url, &js, false).await {
-            Ok(kv) => kv,
-            Err(e) => return SessionEnd::Lost(e.to_string()),
-        };
-        let status = match status_bucket(&url, &js, true).await {
-            Ok(kv) => kv,
-            Err(e) => return SessionEnd::Lost(e.to_string()),
-        };
-        let stream = match js.get_stream(format!("KV_{DESIRED_BUCKET}")).await {
+        let stream = match buckets::desired_stream(&js).await {
             Ok(stream) => stream,
-            Err(e) => {
-                return SessionEnd::Lost(format!("cannot open the desired-state stream: {e}"));
-            }
+            Err(e) => return SessionEnd::Lost(e),
         };
+        let status = buckets::StatusWriter::new(js.clone(), &status_key(&self.config.device));
         let prefix = format!("$KV.{DESIRED_BUCKET}.");
         let consumer = stream
             .create_consumer(OrderedConfig {
@@ -297,7 +299,7 @@ impl Agent {
                 name: Some(format!(
                     "agent-{}-{}",
                     key_token(&self.config.device),
-                    now_ms()
+                    unguessable_suffix()
                 )),
                 description: Some(format!("harmony-agent {}", self.config.device)),
                 filter_subject: format!("{prefix}{}", device_filter(&self.config.device)),
@@ -318,13 +320,13 @@ impl Agent {
         let known: Vec<String> = self.state.keys.keys().cloned().collect();
         let mut removed = false;
         for key in known {
-            match desired.entry(key.as_str()).await {
-                Ok(Some(e)) if e.operation == jetstream::kv::Operation::Put => {}
-                Ok(_) => {
+            match buckets::desired_key_exists(&stream, &key).await {
+                Ok(true) => {}
+                Ok(false) => {
                     self.state.keys.remove(&key);
                     removed = true;
                 }
-                Err(e) => return SessionEnd::Lost(format!("cannot read {key}: {e}")),
+                Err(e) => return SessionEnd::Lost(e),
             }
         }
         if removed {
@@ -334,7 +336,6 @@ impl Agent {
 
         let publisher = tokio::spawn(publish_status(
             status,
-            status_key(&self.config.device),
             status_rx,
             self.config.device.clone(),
         ));
@@ -431,19 +432,31 @@ async fn flush_status(client: &async_nats::Client) {
 
 /// Writes the latest status whenever it changes; a failed write is retried with the next one.
 async fn publish_status(
-    bucket: jetstream::kv::Store,
-    key: String,
+    writer: buckets::StatusWriter,
     mut rx: watch::Receiver<DeviceStatus>,
     device: String,
 ) {
     loop {
         let status = rx.borrow_and_update().clone();
         let bytes = serde_json::to_vec(&status).unwrap_or_default();
-        if let Err(e) = bucket.put(key.as_str(), bytes.into()).await {
+        if let Err(e) = writer.put(bytes).await {
             say!(device, "cannot write status: {e}");
         }
         if status.phase == Phase::Offline || rx.changed().await.is_err() {
             return;
         }
     }
+}
+
+/// 64 random bits from the kernel, in hex: the watch consumer's name ends with it, so that no
+/// other device can guess it (subject permissions cannot limit a consumer's name by prefix).
+fn unguessable_suffix() -> String {
+    use std::io::Read as _;
+    let mut bytes = [0u8; 8];
+    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
+    if read.is_err() {
+        // No /dev/urandom: the time and a non-cryptographic generator, still unique.
+        bytes = (now_ms() ^ fastrand::u64(..)).to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

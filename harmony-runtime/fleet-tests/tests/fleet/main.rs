@@ -11,6 +11,7 @@ mod common;
 mod agent;
 mod apply;
 mod bench;
+mod commands;
 mod failover;
 mod permissions;
 mod restart;
