@@ -37,6 +37,8 @@ use harmony_runtime::providers::nats::wire::{
 
 const DEVICES: usize = 10_000;
 const IN_FLIGHT: usize = 64;
+/// The wider window of the last publish-only round (and its own raw baseline).
+const WIDE: usize = 256;
 
 /// When each (device, revision) was first seen converged.
 type Seen = HashMap<(String, u64), Instant>;
@@ -114,18 +116,8 @@ async fn publish_and_converge_ten_thousand_simulated_devices() {
         })
         .await
         .expect("raw bucket");
-    let started = Instant::now();
-    let results: Vec<_> = futures_util::stream::iter(0..DEVICES)
-        .map(|i| {
-            let raw = raw.clone();
-            let payload = payload.clone();
-            async move { raw.put(format!("k{i}"), payload).await }
-        })
-        .buffer_unordered(IN_FLIGHT)
-        .collect()
-        .await;
-    let raw_time = started.elapsed();
-    assert!(results.iter().all(|r| r.is_ok()));
+    let raw_time = raw_puts(&raw, &payload, "k", IN_FLIGHT).await;
+    let raw_wide_time = raw_puts(&raw, &payload, "w", WIDE).await;
     let raw_rate = DEVICES as f64 / raw_time.as_secs_f64();
 
     // The operator watches statuses and notes when each device first reports converged at
@@ -154,14 +146,15 @@ async fn publish_and_converge_ten_thousand_simulated_devices() {
     // Phase 1, no device watching: the publish rates alone.
     let (create, _) = per_device(&op, "v1").await;
     let (update, _) = per_device(&op, "v2").await;
-    let (snapshot_time, bulk_time, _) = bulk(&op, "v3").await;
+    let (snapshot_time, bulk_time, _) = bulk(&op, "v3", IN_FLIGHT).await;
+    let (_, bulk_wide_time, _) = bulk(&op, "v3w", WIDE).await;
 
     // Phase 2, devices converging: the latencies.
     let simulator = tokio::spawn(simulate_devices(js.clone()));
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (update_live, acked) = per_device(&op, "v4").await;
     let update_latencies = converged_latencies(&seen, &acked).await;
-    let (_, bulk_live, acked) = bulk(&op, "v5").await;
+    let (_, bulk_live, acked) = bulk(&op, "v5", IN_FLIGHT).await;
     let bulk_latencies = converged_latencies(&seen, &acked).await;
     observer.abort();
     simulator.abort();
@@ -188,6 +181,14 @@ async fn publish_and_converge_ten_thousand_simulated_devices() {
         "    apply_all, update (one snapshot + compare-and-set at its revisions): {} \
          (of which the snapshot of {DEVICES} keys {snapshot_time:?})",
         rate(bulk_time)
+    );
+    let raw_wide_rate = DEVICES as f64 / raw_wide_time.as_secs_f64();
+    let bulk_wide_rate = DEVICES as f64 / bulk_wide_time.as_secs_f64();
+    println!(
+        "    with {WIDE} in flight: raw {raw_wide_rate:.0} puts/s; apply_all {bulk_wide_rate:.0} devices/s \
+         ({bulk_wide_time:?}), {:.2}x the raw rate at {IN_FLIGHT}, {:.2}x the raw rate at {WIDE}",
+        bulk_wide_rate / raw_rate,
+        bulk_wide_rate / raw_wide_rate
     );
     println!("  {DEVICES} simulated devices converging:");
     println!("    apply per device, update: {}", rate(update_live));
@@ -221,14 +222,14 @@ async fn per_device(op: &FleetStore, version: &str) -> (Duration, Acked) {
 }
 
 /// One round of snapshot + `apply_each`: the snapshot's time, the whole round's time, the acks.
-async fn bulk(op: &FleetStore, version: &str) -> (Duration, Duration, Acked) {
+async fn bulk(op: &FleetStore, version: &str, in_flight: usize) -> (Duration, Duration, Acked) {
     let specs: Vec<_> = (0..DEVICES).map(|i| device_version(i, version)).collect();
     let mut acked = Acked::with_capacity(DEVICES);
     let started = Instant::now();
     let snapshot = op.snapshot().await.expect("snapshot");
     let snapshot_time = started.elapsed();
     assert_eq!(snapshot.len(), DEVICES);
-    let mut writes = std::pin::pin!(op.apply_each(&snapshot, &specs, IN_FLIGHT));
+    let mut writes = std::pin::pin!(op.apply_each(&snapshot, &specs, in_flight));
     while let Some((i, result)) = writes.next().await {
         let (outcome, revision) = result.expect("apply_each");
         assert!(outcome.is_changed());
@@ -274,4 +275,24 @@ fn print_latencies(latencies: &[Duration]) {
         percentile(latencies, 0.99),
         latencies[latencies.len() - 1]
     );
+}
+
+/// `DEVICES` raw KV puts of `payload` under keys `<prefix><i>`, `in_flight` at once: the time.
+async fn raw_puts(
+    raw: &kv::Store,
+    payload: &bytes::Bytes,
+    prefix: &str,
+    in_flight: usize,
+) -> Duration {
+    let started = Instant::now();
+    let results: Vec<_> = futures_util::stream::iter(0..DEVICES)
+        .map(|i| {
+            let payload = payload.clone();
+            async move { raw.put(format!("{prefix}{i}"), payload).await }
+        })
+        .buffer_unordered(in_flight)
+        .collect()
+        .await;
+    assert!(results.iter().all(|r| r.is_ok()));
+    started.elapsed()
 }
