@@ -68,7 +68,8 @@ impl fmt::Display for CommandError {
         match self {
             CommandError::Offline { device } => write!(
                 f,
-                "device `{device}` is offline: no agent answers on {}",
+                "device `{device}` is offline: no agent listens on {} (an agent the server does \
+                 not allow to subscribe there cannot answer either)",
                 command_subject(device)
             ),
             CommandError::Timeout { device, after } => write!(
