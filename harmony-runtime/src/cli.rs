@@ -1,10 +1,11 @@
-//! The command line: `plan`, `apply`, `render`, `status`, `smoke`. A user's `main` is one
+//! The command line: `plan`, `apply`, `render`, `status`, `smoke`, and `device` commands. A user's `main` is one
 //! [`App`] (or one call to [`cli`]). It parses arguments (environment defaults:
 //! `HARMONY_STATE_DIR`, `HARMONY_CONFIG_FILE`, `HARMONY_PARALLELISM`), builds an
 //! [`Engine`], calls it and prints. Exit codes are [`ExitStatus`]; JSON
 //! documents are described in `SCHEMA.md`.
 
 mod apply;
+mod device;
 mod plan;
 mod progress;
 mod status;
@@ -115,6 +116,25 @@ enum Command {
     Status,
     /// Run only the plan's smoke tests (each score's checks), changing nothing.
     Smoke,
+    /// Ask one device of the fleet: `ping`, a workload's `logs`, `restart` a workload
+    /// (credentials from HARMONY_NATS_*, as for apply).
+    Device {
+        /// The fleet's NATS server, e.g. nats://nats.example.com:4222 (prefer the environment
+        /// variable when the URL carries a password).
+        #[arg(
+            long,
+            value_name = "URL",
+            env = "HARMONY_NATS_URL",
+            hide_env_values = true
+        )]
+        nats: Option<String>,
+        /// Seconds to wait for the device's answer.
+        #[arg(long, value_name = "SECONDS", default_value_t = 5,
+              value_parser = clap::value_parser!(u16).range(1..=300))]
+        timeout: u16,
+        #[command(subcommand)]
+        action: device::DeviceAction,
+    },
 }
 
 impl Command {
@@ -125,6 +145,7 @@ impl Command {
             Command::Render { .. } => "render",
             Command::Status => "status",
             Command::Smoke => "smoke",
+            Command::Device { .. } => "device",
         }
     }
 }
@@ -311,6 +332,17 @@ fn run<T: Topology>(
         json: args.json,
         command: args.command.name(),
     };
+    // Device commands need neither the plan nor the topology: only the fleet's server.
+    let args = match args.command {
+        Command::Device {
+            nats,
+            timeout,
+            action,
+        } => {
+            return device::run(&out, nats, Duration::from_secs(u64::from(timeout)), action);
+        }
+        command => Args { command, ..args },
+    };
     // `status` reads the state only: it needs no plan, hence no configuration (nor secrets).
     let built = match args.command {
         Command::Status => Ok((Plan::new("status"), Vec::new())),
@@ -329,17 +361,9 @@ fn run<T: Topology>(
             );
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match out.runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            return out.fail(
-                ExitStatus::StateIo,
-                format!("cannot start the async runtime: {e}"),
-            );
-        }
+        Err(status) => return status,
     };
     let force_conflicts = matches!(
         args.command,
@@ -394,6 +418,8 @@ fn run<T: Topology>(
                 Ok(doc) => status::print(&out, &engine, &doc),
                 Err(e) => out.error(e),
             },
+            // Answered above, before the plan and the topology are built.
+            Command::Device { .. } => ExitStatus::Usage,
         }
     });
     // Steps still running after a cancellation (a provider ignoring it) must not keep us alive.
@@ -491,6 +517,19 @@ impl Output {
             });
         }
         status
+    }
+
+    /// The async runtime commands run on, or the error reported.
+    fn runtime(&self) -> Result<tokio::runtime::Runtime, ExitStatus> {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                self.fail(
+                    ExitStatus::StateIo,
+                    format!("cannot start the async runtime: {e}"),
+                )
+            })
     }
 
     /// Reports an engine error.

@@ -11,19 +11,27 @@
 //!   heartbeat interval.
 //! - When the connection or the watch is lost it reconnects with backoff and watches again; it
 //!   skips every value whose revision it already runs, so it resumes where it was.
-//! - It remembers which desired-state store its revisions come from (the stream's creation time):
-//!   when the store was recreated (stream deleted and created again, server restored from empty)
-//!   or went back in time (its last sequence is below a revision the agent runs), revisions start
-//!   over below the remembered ones, so the agent resyncs: it takes whatever the new store holds
-//!   for it, whatever the revision, and keeps running what the new store does not hold, reported
-//!   as [`Phase::Stale`] (never converged) until the operator applies it again or deletes it.
+//! - It notices when the desired-state store was reset (stream deleted and created again, server
+//!   restored from empty): revisions then start over below the ones it runs. It does not decide
+//!   that from a remembered revision alone but from what the store says of its own keys: a key it
+//!   runs that the store holds nothing for (not even a deletion), or whose last value is at a lower
+//!   revision, or at the same revision written at another server time, cannot come from the store
+//!   it read (a stream's sequences and timestamps never go back). It then resyncs: it takes
+//!   whatever the new store holds for it, whatever the revision, and keeps running what the new
+//!   store does not hold, reported as [`Phase::Stale`] (never converged) until the operator
+//!   applies it again or deletes it. It reads no stream information to tell, so per-device
+//!   permissions need not allow it.
 //! - A configuration error retrying cannot fix (a password without a user, an unparsable URL,
 //!   refused credentials) makes it exit non-zero with the reason; a server that cannot be reached
 //!   is retried with bounded backoff.
+//! - While connected, it answers device commands on its own subject ([`commands`]).
+//! - It never reads a stream's info, so per-device permissions need not allow it ([`buckets`]).
 //! - On SIGTERM/SIGINT it stops its workloads and writes an `offline` status.
 
 pub mod backoff;
+pub mod buckets;
 pub mod cli;
+pub mod commands;
 pub mod failover;
 pub mod local;
 pub mod supervisor;
@@ -34,17 +42,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, consumer::push::OrderedConfig};
+use buckets::KeyLast;
 use futures_util::StreamExt;
 use harmony_fleet_wire::Workload;
 use tokio::sync::{Notify, watch};
 
 pub use harmony_fleet_wire::connect::ConnectConfig;
-use harmony_fleet_wire::connect::{connect, desired_bucket, status_bucket};
+use harmony_fleet_wire::connect::connect;
 use harmony_fleet_wire::{
     DESIRED_BUCKET, DeviceStatus, Phase, WorkloadState, device_filter, key_token, now_ms,
     status_key,
 };
-pub use local::{Desired, LocalState, LocalStore, STALE, StoreIdentity};
+pub use local::{Desired, LocalState, LocalStore, STALE};
 pub use supervisor::Supervisor;
 
 /// First wait before reconnecting.
@@ -97,6 +106,7 @@ enum SessionEnd {
 /// Runs the agent until `shutdown` completes.
 pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> Result<(), String> {
     check_url(&config.url).map_err(|e| configuration_error(&e))?;
+    let started = Instant::now();
     let store = LocalStore::open(&config.state_dir).map_err(|e| {
         format!(
             "cannot use state directory {}: {e}",
@@ -165,9 +175,16 @@ pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> Res
                 agent.server = (!info.server_name.is_empty() && info.server_name != info.server_id)
                     .then_some(info.server_name);
                 let connected = Instant::now();
+                let responder = commands::Responder {
+                    device: agent.config.device.clone(),
+                    started,
+                    workloads: agent.supervisor.registry(),
+                };
+                let responder = tokio::spawn(responder.serve(client.clone()));
                 let end = agent
                     .session(&client, &status_tx, status_rx.clone(), &mut shutdown)
                     .await;
+                responder.abort();
                 drop(client);
                 // Only a session that lasted resets the backoff: one that ends at once (its
                 // bucket missing, a permission refused) would otherwise reconnect every 100 ms.
@@ -304,24 +321,16 @@ impl Agent {
         status_rx: watch::Receiver<DeviceStatus>,
         shutdown: &mut (impl Future<Output = ()> + Unpin),
     ) -> SessionEnd {
-        let url = self.config.url.clone();
         let js = self.config.connect.jetstream(client.clone());
-        let desired = match desired_bucket(&url, &js, false).await {
-            Ok(kv) => kv,
-            Err(e) => return SessionEnd::Lost(e.to_string()),
-        };
-        let status = match status_bucket(&url, &js, true).await {
-            Ok(kv) => kv,
-            Err(e) => return SessionEnd::Lost(e.to_string()),
-        };
-        let mut stream = match js.get_stream(format!("KV_{DESIRED_BUCKET}")).await {
+        let stream = match buckets::desired_stream(&js).await {
             Ok(stream) => stream,
-            Err(e) => {
-                return SessionEnd::Lost(format!("cannot open the desired-state stream: {e}"));
-            }
+            Err(e) => return SessionEnd::Lost(e),
         };
-        let store = store_identity(stream.cached_info());
-        self.resync_if_reset(&store, stream.cached_info().state.last_sequence);
+        let status = buckets::StatusWriter::new(
+            js.clone(),
+            &status_key(&self.config.device),
+            self.config.connect.jetstream_domain.as_deref(),
+        );
         let prefix = format!("$KV.{DESIRED_BUCKET}.");
         let consumer = stream
             .create_consumer(OrderedConfig {
@@ -329,7 +338,7 @@ impl Agent {
                 name: Some(format!(
                     "agent-{}-{}",
                     key_token(&self.config.device),
-                    now_ms()
+                    unguessable_suffix()
                 )),
                 description: Some(format!("harmony-agent {}", self.config.device)),
                 filter_subject: format!("{prefix}{}", device_filter(&self.config.device)),
@@ -346,25 +355,27 @@ impl Agent {
             Err(e) => return SessionEnd::Lost(format!("cannot watch desired state: {e}")),
         };
 
-        // Keys deleted while this device was away: the watch only shows what exists.
+        // Keys deleted while this device was away (the watch only shows what exists), and whether
+        // the store is still the one the kept revisions came from.
         let known: Vec<String> = self.state.keys.keys().cloned().collect();
         let mut removed = false;
         for key in known {
-            match desired.entry(key.as_str()).await {
-                Ok(Some(e)) if e.operation == jetstream::kv::Operation::Put => {}
-                // Kept from a store that was reset and never written in this one: it keeps
-                // running, reported stale, until it is written or deleted here.
-                Ok(None)
-                    if self
-                        .state
-                        .keys
-                        .get(&key)
-                        .is_some_and(|d| d.revision == STALE) => {}
-                Ok(_) => {
+            match buckets::desired_key_last(&stream, &key).await {
+                Ok(KeyLast::Value { revision, stamp }) => {
+                    if let Some(why) = self.state.reset_by(&key, revision, stamp) {
+                        self.resync(&why);
+                    }
+                }
+                Ok(KeyLast::Absent) => {
+                    if let Some(why) = self.state.reset_by_absence(&key) {
+                        self.resync(&why);
+                    }
+                }
+                Ok(KeyLast::Deleted) => {
                     self.state.keys.remove(&key);
                     removed = true;
                 }
-                Err(e) => return SessionEnd::Lost(format!("cannot read {key}: {e}")),
+                Err(e) => return SessionEnd::Lost(e),
             }
         }
         if removed {
@@ -374,7 +385,6 @@ impl Agent {
 
         let publisher = tokio::spawn(publish_status(
             status,
-            status_key(&self.config.device),
             status_rx,
             self.config.device.clone(),
         ));
@@ -396,8 +406,11 @@ impl Agent {
                             continue;
                         };
                         let key = key.to_string();
-                        let revision = match message.info() {
-                            Ok(info) => info.stream_sequence,
+                        let at = match message.info() {
+                            Ok(info) => (
+                                info.stream_sequence,
+                                nanos(info.published.unix_timestamp_nanos()),
+                            ),
                             Err(e) => break SessionEnd::Lost(format!("bad message on the watch: {e}")),
                         };
                         let deleted = message
@@ -405,7 +418,7 @@ impl Agent {
                             .as_ref()
                             .and_then(|h| h.get("KV-Operation"))
                             .is_some_and(|op| op.as_str() == "DEL" || op.as_str() == "PURGE");
-                        if self.accept(key, revision, deleted, &message.payload) {
+                        if self.accept(key, at, deleted, &message.payload) {
                             self.save();
                             self.reconcile().await;
                             status_tx.send_replace(self.status(true));
@@ -417,17 +430,15 @@ impl Agent {
                 _ = heartbeat.tick() => {
                     status_tx.send_replace(self.status(true));
                     // A stream recreated under a live watch can be rejoined by the ordered
-                    // consumer past its first sequences: check the store's identity now and then.
+                    // consumer past its first sequences: ask the store about our keys now and then.
                     if store_checked.elapsed() >= self.config.heartbeat * STORE_CHECK_HEARTBEATS {
                         store_checked = Instant::now();
-                        match stream.info().await {
-                            Ok(info) if store_identity(info) == store => {}
-                            Ok(_) => break SessionEnd::Lost(
-                                "the desired-state store was recreated; resyncing".to_string(),
-                            ),
-                            Err(e) => break SessionEnd::Lost(format!(
-                                "cannot read the desired-state stream: {e}"
+                        match self.store_reset(&stream).await {
+                            Ok(None) => {}
+                            Ok(Some(why)) => break SessionEnd::Lost(format!(
+                                "the desired-state store was reset ({why}); resyncing"
                             )),
+                            Err(e) => break SessionEnd::Lost(e),
                         }
                     }
                 }
@@ -444,32 +455,54 @@ impl Agent {
         end
     }
 
-    /// Compares the store now read with the one the kept revisions came from; after a reset every
-    /// kept key becomes stale (revision 0, taken again at any revision the new store has).
-    fn resync_if_reset(&mut self, store: &StoreIdentity, last_sequence: u64) {
-        let reset = self.state.store_reset(store, last_sequence);
-        if let Some(why) = &reset {
-            say!(
-                self.config.device,
-                "the desired-state store was reset ({why}): resyncing from it; what it does not \
-                 hold keeps running and is reported stale"
-            );
-            self.state.forget_revisions();
+    /// Why the store no longer is the one the kept revisions came from, as its last value of
+    /// each key this device runs shows (see [`LocalState::reset_by`]); `None` when it still is.
+    async fn store_reset(
+        &self,
+        stream: &jetstream::stream::Stream<()>,
+    ) -> Result<Option<String>, String> {
+        for key in self.state.keys.keys() {
+            let why = match buckets::desired_key_last(stream, key).await? {
+                KeyLast::Value { revision, stamp } => self.state.reset_by(key, revision, stamp),
+                KeyLast::Absent => self.state.reset_by_absence(key),
+                KeyLast::Deleted => None,
+            };
+            if why.is_some() {
+                return Ok(why);
+            }
         }
-        if reset.is_some() || self.state.store.as_ref() != Some(store) {
-            self.state.store = Some(store.clone());
-            self.save();
-        }
+        Ok(None)
+    }
+
+    /// After a reset every kept key becomes stale (revision 0, taken again at any revision the
+    /// new store has).
+    fn resync(&mut self, why: &str) {
+        say!(
+            self.config.device,
+            "the desired-state store was reset ({why}): resyncing from it; what it does not hold \
+             keeps running and is reported stale"
+        );
+        self.state.forget_revisions();
+        self.save();
     }
 
     /// Takes one watched value into the local state; whether anything changed.
-    fn accept(&mut self, key: String, revision: u64, deleted: bool, payload: &[u8]) -> bool {
+    fn accept(
+        &mut self,
+        key: String,
+        (revision, stamp): (u64, u64),
+        deleted: bool,
+        payload: &[u8],
+    ) -> bool {
         if deleted {
             let had = self.state.keys.remove(&key).is_some();
             if had {
                 say!(self.config.device, "{key} deleted at revision {revision}");
             }
             return had;
+        }
+        if let Some(why) = self.state.reset_by(&key, revision, stamp) {
+            self.resync(&why);
         }
         if self
             .state
@@ -484,7 +517,14 @@ impl Agent {
             Err(e) => serde_json::Value::String(format!("(unreadable: {e})")),
         };
         say!(self.config.device, "{key} at revision {revision}");
-        self.state.keys.insert(key, Desired { revision, value });
+        self.state.keys.insert(
+            key,
+            Desired {
+                revision,
+                stamp: Some(stamp),
+                value,
+            },
+        );
         true
     }
 }
@@ -517,11 +557,9 @@ fn check_url(url: &str) -> Result<(), String> {
         .map_err(|e| format!("--nats: {e}"))
 }
 
-/// The identity of the desired-state stream described by `info`.
-fn store_identity(info: &jetstream::stream::Info) -> StoreIdentity {
-    StoreIdentity {
-        created: info.created.unix_timestamp_nanos().to_string(),
-    }
+/// A server timestamp in nanoseconds since the Unix epoch, as stored (0 before 1970).
+pub(crate) fn nanos(since_epoch: i128) -> u64 {
+    u64::try_from(since_epoch).unwrap_or(0)
 }
 
 /// The status written on a clean shutdown: offline, no workloads.
@@ -539,21 +577,33 @@ async fn flush_status(client: &async_nats::Client) {
 
 /// Writes the latest status whenever it changes; a failed write is retried with the next one.
 async fn publish_status(
-    bucket: jetstream::kv::Store,
-    key: String,
+    writer: buckets::StatusWriter,
     mut rx: watch::Receiver<DeviceStatus>,
     device: String,
 ) {
     loop {
         let status = rx.borrow_and_update().clone();
         let bytes = serde_json::to_vec(&status).unwrap_or_default();
-        if let Err(e) = bucket.put(key.as_str(), bytes.into()).await {
+        if let Err(e) = writer.put(bytes).await {
             say!(device, "cannot write status: {e}");
         }
         if status.phase == Phase::Offline || rx.changed().await.is_err() {
             return;
         }
     }
+}
+
+/// 64 random bits from the kernel, in hex: the watch consumer's name ends with it, so that no
+/// other device can guess it (subject permissions cannot limit a consumer's name by prefix).
+fn unguessable_suffix() -> String {
+    use std::io::Read as _;
+    let mut bytes = [0u8; 8];
+    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
+    if read.is_err() {
+        // No /dev/urandom: the time and a non-cryptographic generator, still unique.
+        bytes = (now_ms() ^ fastrand::u64(..)).to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -19,6 +19,10 @@ pub struct Desired {
     /// Its revision in the desired bucket; [`STALE`] when it was kept from a store that was reset
     /// and the current store has not delivered it (JetStream sequences start at 1).
     pub revision: u64,
+    /// The server time the value was written at, in nanoseconds since the Unix epoch (`None` in
+    /// a state saved by an agent that did not record it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamp: Option<u64>,
     /// The value as stored (a device spec with secrets in clear).
     pub value: serde_json::Value,
 }
@@ -34,52 +38,45 @@ impl Desired {
 /// by the current one.
 pub const STALE: u64 = 0;
 
-/// Which desired-state store revisions come from: the stream's creation time, as the server
-/// reports it (nanoseconds since the Unix epoch, in decimal). A stream deleted and created again,
-/// or a server restored from an empty disk, has another one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoreIdentity {
-    /// The stream's creation time.
-    pub created: String,
-}
-
 /// Everything the device should run, by desired key.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LocalState {
     /// Desired keys and their values.
     pub keys: BTreeMap<String, Desired>,
-    /// The store the revisions come from (`None` before the first connection, and in a state
-    /// saved by an agent that did not record it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub store: Option<StoreIdentity>,
 }
 
 impl LocalState {
-    /// Why the store now read (`current`, whose last sequence is `last_sequence`) is not the one
-    /// the kept revisions came from, or `None` when it is. Never decided from a remembered
-    /// revision alone: either the stream's identity changed, or the stream's last sequence (which
-    /// never decreases in a stream) is below a revision the device runs.
-    pub fn store_reset(&self, current: &StoreIdentity, last_sequence: u64) -> Option<String> {
-        if let Some(known) = &self.store
-            && known != current
-        {
+    /// Why the store's last value of `key`, at `revision` written at server time `stamp`, cannot
+    /// come from the store this device read `key` from; `None` when it can. In one stream
+    /// sequences and timestamps never go back, so a lower revision, or the same revision written
+    /// at another time, means the store was reset. A newer revision is just a newer value. Keys
+    /// already stale (or unknown) never make a reset.
+    pub fn reset_by(&self, key: &str, revision: u64, stamp: u64) -> Option<String> {
+        let kept = self.keys.get(key).filter(|d| d.revision != STALE)?;
+        if revision < kept.revision {
             return Some(format!(
-                "the desired-state stream was created again (created {} ns, was {} ns)",
-                current.created, known.created
+                "`{key}` is at revision {revision} in the store, below revision {} this device \
+                 runs",
+                kept.revision
             ));
         }
-        let highest = self
-            .keys
-            .values()
-            .map(|d| d.revision)
-            .max()
-            .unwrap_or(STALE);
-        (last_sequence < highest).then(|| {
+        (revision == kept.revision && kept.stamp.is_some_and(|s| s != stamp)).then(|| {
             format!(
-                "the desired-state stream ends at sequence {last_sequence}, below revision \
-                 {highest} this device runs"
+                "`{key}` revision {revision} in the store was written at another time than the \
+                 one this device runs"
             )
         })
+    }
+
+    /// Why the store holding nothing for `key` (not even a deletion) means it was reset; `None`
+    /// when this device does not run `key` from a store, or runs it already stale.
+    pub fn reset_by_absence(&self, key: &str) -> Option<String> {
+        let kept = self.keys.get(key).filter(|d| d.revision != STALE)?;
+        Some(format!(
+            "the store holds nothing for `{key}`, not even a deletion, though this device runs \
+             its revision {}",
+            kept.revision
+        ))
     }
 
     /// After a reset: every kept key is [`STALE`] until the current store delivers it, which it
@@ -166,6 +163,7 @@ mod tests {
             "default.north.a".into(),
             Desired {
                 revision: 3,
+                stamp: Some(1),
                 value: serde_json::json!({"device": "north", "workloads": []}),
             },
         );
@@ -184,17 +182,13 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
-    fn state_at(revision: u64, created: &str) -> LocalState {
-        let mut state = LocalState {
-            store: Some(StoreIdentity {
-                created: created.into(),
-            }),
-            ..LocalState::default()
-        };
+    fn state_at(revision: u64, stamp: Option<u64>) -> LocalState {
+        let mut state = LocalState::default();
         state.keys.insert(
             "default.north.a".into(),
             Desired {
                 revision,
+                stamp,
                 value: serde_json::json!({"device": "north", "workloads": []}),
             },
         );
@@ -203,44 +197,39 @@ mod tests {
 
     #[test]
     fn a_recreated_or_rewound_store_is_a_reset_and_the_same_one_is_not() {
-        let same = StoreIdentity {
-            created: "100".into(),
-        };
-        let other = StoreIdentity {
-            created: "200".into(),
-        };
-        let state = state_at(7, "100");
-        assert_eq!(state.store_reset(&same, 7), None);
-        assert_eq!(state.store_reset(&same, 12), None);
-        // Created again: a reset even when the new stream already went past revision 7.
-        let why = state.store_reset(&other, 40).expect("recreated");
-        assert!(why.contains("created again"), "{why}");
-        // Same creation time (a restored backup) but gone back in time: a reset.
-        let why = state.store_reset(&same, 3).expect("rewound");
+        let key = "default.north.a";
+        let state = state_at(7, Some(100));
+        // The same value, and a newer one: the same store.
+        assert_eq!(state.reset_by(key, 7, 100), None);
+        assert_eq!(state.reset_by(key, 12, 300), None);
+        // Gone back below the revision the device runs: a reset, whatever the time.
+        let why = state.reset_by(key, 3, 500).expect("rewound");
         assert!(why.contains("below revision 7"), "{why}");
-        // A state saved without the identity: only the sequence can tell.
-        let old = LocalState {
-            store: None,
-            ..state.clone()
-        };
-        assert_eq!(old.store_reset(&other, 9), None);
-        assert!(old.store_reset(&other, 2).is_some());
+        // Created again and written up to the same revision, at another time: a reset.
+        let why = state.reset_by(key, 7, 200).expect("recreated");
+        assert!(why.contains("another time"), "{why}");
+        // Nothing at all for a key the device runs: a reset; a key it does not run: nothing.
+        let why = state.reset_by_absence(key).expect("absent");
+        assert!(why.contains("not even a deletion"), "{why}");
+        assert_eq!(state.reset_by_absence("default.north.b"), None);
+        assert_eq!(state.reset_by("default.north.b", 1, 1), None);
+        // A state saved without stamps: only the revision can tell.
+        let old = state_at(7, None);
+        assert_eq!(old.reset_by(key, 7, 200), None);
+        assert!(old.reset_by(key, 2, 200).is_some());
         // After the resync every kept key is stale, and stale keys never make a reset.
         let mut resynced = state;
         resynced.forget_revisions();
-        assert_eq!(
-            resynced.stale_keys().collect::<Vec<_>>(),
-            ["default.north.a"]
-        );
-        resynced.store = Some(other.clone());
-        assert_eq!(resynced.store_reset(&other, 0), None);
+        assert_eq!(resynced.stale_keys().collect::<Vec<_>>(), [key]);
+        assert_eq!(resynced.reset_by(key, 1, 900), None);
+        assert_eq!(resynced.reset_by_absence(key), None);
     }
 
     #[test]
-    fn a_state_saved_before_store_identities_still_loads() {
+    fn a_state_saved_before_stamps_still_loads() {
         let old = r#"{"keys": {"default.north.a": {"revision": 3, "value": {"device": "north", "workloads": []}}}}"#;
         let state: LocalState = serde_json::from_str(old).unwrap();
-        assert_eq!(state.store, None);
+        assert_eq!(state.keys["default.north.a"].stamp, None);
         assert_eq!(state.keys["default.north.a"].revision, 3);
     }
 }

@@ -39,8 +39,44 @@ struct Running {
     workload: Workload,
     status: Arc<Mutex<WorkloadStatus>>,
     stop: watch::Sender<bool>,
+    restart: Arc<Notify>,
+    output: Output,
     task: JoinHandle<()>,
 }
+
+/// Where a workload's output can be read.
+#[derive(Debug, Clone)]
+pub enum Output {
+    /// A process workload: its standard output and error, appended to this file.
+    File(PathBuf),
+    /// A container workload: `podman logs` of the agent's container of this logical name.
+    Container {
+        /// The podman program.
+        program: PathBuf,
+        /// The agent's podman state directory.
+        state: PathBuf,
+        /// The container's logical name (`<key>/<workload>`).
+        logical: String,
+    },
+}
+
+/// What a device command reaches of one running workload (see [`crate::commands`]).
+#[derive(Debug, Clone)]
+pub struct WorkloadHandle {
+    /// The workload's name.
+    pub name: String,
+    /// The desired key it comes from.
+    pub key: String,
+    /// Its current state.
+    pub status: Arc<Mutex<WorkloadStatus>>,
+    /// Where its output is.
+    pub output: Output,
+    /// Notified to restart it now.
+    pub restart: Arc<Notify>,
+}
+
+/// The running workloads as device commands see them, kept current by the [`Supervisor`].
+pub type WorkloadRegistry = Arc<Mutex<Vec<WorkloadHandle>>>;
 
 /// The workloads running on this device.
 pub struct Supervisor {
@@ -51,6 +87,7 @@ pub struct Supervisor {
     orphans_checked: bool,
     log_dir: PathBuf,
     run_dir: PathBuf,
+    registry: WorkloadRegistry,
 }
 
 /// Owner scope of the agent's containers.
@@ -87,7 +124,30 @@ impl Supervisor {
             orphans_checked: false,
             log_dir,
             run_dir,
+            registry: WorkloadRegistry::default(),
         })
+    }
+
+    /// The running workloads for device commands; updated on every reconcile.
+    pub fn registry(&self) -> WorkloadRegistry {
+        self.registry.clone()
+    }
+
+    fn publish_registry(&self) {
+        let handles = self
+            .running
+            .values()
+            .map(|r| WorkloadHandle {
+                name: r.workload.name.clone(),
+                key: r.key.clone(),
+                status: r.status.clone(),
+                output: r.output.clone(),
+                restart: r.restart.clone(),
+            })
+            .collect();
+        if let Ok(mut registry) = self.registry.lock() {
+            *registry = handles;
+        }
     }
 
     /// Stops processes left running by a previous agent (recorded in pid files whose process
@@ -155,12 +215,22 @@ impl Supervisor {
                 message: None,
             }));
             let (stop_tx, stop_rx) = watch::channel(false);
+            let restart = Arc::new(Notify::new());
+            let log = self.log_dir.join(format!("{}.log", key_token(&id)));
+            let output = match (&workload.run, &self.podman) {
+                (WorkloadRun::Container { .. }, Some(program)) => Output::Container {
+                    program: program.clone(),
+                    state: self.podman_state.clone(),
+                    logical: id.clone(),
+                },
+                _ => Output::File(log.clone()),
+            };
             let launch = Launch {
                 id: id.clone(),
                 workload: workload.clone(),
                 podman: self.podman.clone(),
                 podman_state: self.podman_state.clone(),
-                log: self.log_dir.join(format!("{}.log", key_token(&id))),
+                log,
                 pid_file: self.run_dir.join(format!("{}.pid", key_token(&id))),
             };
             let task = tokio::spawn(supervise(
@@ -168,6 +238,7 @@ impl Supervisor {
                 status.clone(),
                 self.changed.clone(),
                 stop_rx,
+                restart.clone(),
             ));
             self.running.insert(
                 id,
@@ -176,10 +247,13 @@ impl Supervisor {
                     workload,
                     status,
                     stop: stop_tx,
+                    restart,
+                    output,
                     task,
                 },
             );
         }
+        self.publish_registry();
         self.changed.notify_one();
     }
 
@@ -219,7 +293,9 @@ impl Supervisor {
 
     /// Stops everything.
     pub async fn stop_all(&mut self) {
-        for (_, running) in std::mem::take(&mut self.running) {
+        let all = std::mem::take(&mut self.running);
+        self.publish_registry();
+        for (_, running) in all {
             stop(running).await;
         }
     }
@@ -359,10 +435,11 @@ async fn supervise(
     status: Arc<Mutex<WorkloadStatus>>,
     changed: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
+    restart: Arc<Notify>,
 ) {
     if let WorkloadRun::Container { image } = &launch.workload.run {
         let image = image.to_string();
-        return supervise_container(launch, image, status, changed, stop).await;
+        return supervise_container(launch, image, status, changed, stop, restart).await;
     }
     let mut backoff = Backoff::new(BACKOFF_START, BACKOFF_MAX);
     loop {
@@ -416,6 +493,18 @@ async fn supervise(
                             s.message = Some(message);
                         });
                     }
+                    _ = restart.notified() => {
+                        // Asked by the operator: a new process now, no backoff.
+                        terminate(&mut child).await;
+                        let _ = std::fs::remove_file(&launch.pid_file);
+                        set(&status, &changed, |s| {
+                            s.restarts += 1;
+                            s.state = WorkloadState::Starting;
+                            s.pid = None;
+                            s.message = Some("restarted by the operator".to_string());
+                        });
+                        continue;
+                    }
                     _ = stopped(&mut stop) => {
                         terminate(&mut child).await;
                         let _ = std::fs::remove_file(&launch.pid_file);
@@ -426,6 +515,7 @@ async fn supervise(
         }
         tokio::select! {
             _ = tokio::time::sleep(backoff.current()) => {}
+            _ = restart.notified() => {}
             _ = stopped(&mut stop) => return,
         }
         backoff.advance();
@@ -445,6 +535,7 @@ async fn supervise_container(
     status: Arc<Mutex<WorkloadStatus>>,
     changed: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
+    restart: Arc<Notify>,
 ) {
     let podman = match launch.podman() {
         Ok(podman) => podman,
@@ -520,6 +611,11 @@ async fn supervise_container(
             }
             tokio::select! {
                 _ = tokio::time::sleep(CONTAINER_POLL) => {}
+                _ = restart.notified() => {
+                    // Asked by the operator: a new container, applied again below.
+                    let _ = podman.remove(&spec.name).await;
+                    break;
+                }
                 _ = stopped(&mut stop) => {
                     let _ = podman.remove(&spec.name).await;
                     return;

@@ -1,13 +1,15 @@
 //! The agent's container workloads against real podman (`harmony_podman::testing`
 //! installs it and builds the local busybox image; without it the test prints `skipped: <reason>`
 //! and returns): a valid container name from a key that podman would refuse as is, the secret
-//! in no argv and not in `podman inspect`, podman's restart, and removal when no longer desired.
+//! in no argv and not in `podman inspect`, podman's restart, device commands (logs, restart),
+//! and removal when no longer desired.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use harmony_agent::Supervisor;
+use harmony_fleet_wire::command::CommandReply;
 use harmony_fleet_wire::{EnvValue, Workload, WorkloadRun, WorkloadState};
 use harmony_values::Secret;
 
@@ -78,6 +80,38 @@ async fn container_workloads_run_in_podman_with_valid_names_and_secrets_out_of_a
         if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
             assert!(!String::from_utf8_lossy(&cmdline).contains(&secret));
         }
+    }
+
+    // Device commands reach the container: its logs (`podman logs`, nothing of its secret),
+    // and a restart that gives a new container process.
+    let responder = harmony_agent::commands::Responder {
+        device: "d1".into(),
+        started: Instant::now(),
+        workloads: supervisor.registry(),
+    };
+    let logs = responder
+        .answer(br#"{"command":"logs","workload":"camera","lines":10}"#)
+        .await;
+    assert!(matches!(logs, CommandReply::Logs { .. }), "{logs:?}");
+    assert!(!format!("{logs:?}").contains(&secret));
+    let restarted = responder
+        .answer(br#"{"command":"restart","workload":"camera"}"#)
+        .await;
+    match restarted {
+        CommandReply::Restarted { previous_pid, .. } => assert_eq!(previous_pid, status.pid),
+        other => panic!("{other:?}"),
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let statuses = supervisor.statuses();
+        if statuses
+            .iter()
+            .any(|s| s.state == WorkloadState::Running && s.pid.is_some() && s.pid != status.pid)
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not restarted: {statuses:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
     // No longer desired: the container and its secret are removed.

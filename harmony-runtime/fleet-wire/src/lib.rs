@@ -18,11 +18,17 @@
 //! `*.<device>.*` ([`device_filter`]), which is what its agent watches and what the per-device
 //! permissions allow. The namespace is the fleet's topology, `default` unless
 //! `HARMONY_FLEET_NAMESPACE` names another one.
+//!
+//! # Device commands
+//!
+//! Beside the buckets, each agent answers requests on its own subject `harmony.cmd.<device>`
+//! (ping, a workload's last log lines, restart a workload): see [`command`].
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub mod command;
 #[cfg(feature = "nats")]
 pub mod connect;
 mod error;

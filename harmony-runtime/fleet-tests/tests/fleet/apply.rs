@@ -188,3 +188,56 @@ async fn a_device_outside_the_fleet_is_refused() {
         "{err}"
     );
 }
+
+/// Many devices at once (`FleetStore::snapshot` + `apply_on`): unchanged specs are not written,
+/// absent keys are created, changed ones are written at the snapshot's revision, and a key
+/// someone else changed after the snapshot is a conflict for that device only, its value kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_all_writes_at_the_snapshot_revisions_and_never_over_a_later_change() {
+    let dir = TempDir::new("fleet-apply-all");
+    let server = NatsServer::start(dir.path());
+    let op = operator(&server.url()).await;
+    let other = operator(&server.url()).await;
+    let marker = dir.path().join("m");
+    let version = |device: &str, tag: &str| spec(device, vec![marker_workload("w", &marker, tag)]);
+    op.apply(&version("a", "1")).await.unwrap();
+    op.apply(&version("b", "1")).await.unwrap();
+    op.apply(&version("d", "1")).await.unwrap();
+    op.remove(&version("d", "1")).await.unwrap();
+
+    let snapshot = op.snapshot().await.expect("snapshot");
+    assert_eq!(snapshot.len(), 2, "a and b; d was deleted");
+    let a_rev = snapshot.revision(&op.key(&version("a", "1"))).expect("a");
+    // Someone else changes b after the snapshot.
+    other.apply(&version("b", "theirs")).await.unwrap();
+
+    let specs = [
+        version("a", "1"),
+        version("b", "2"),
+        version("c", "1"),
+        version("d", "2"),
+    ];
+    let results = op.apply_on(&snapshot, &specs, 8).await;
+    assert_eq!(results.len(), 4);
+    let (outcome, revision) = results[0].as_ref().expect("a");
+    assert!(!outcome.is_changed());
+    assert_eq!(*revision, a_rev);
+    let conflict = results[1]
+        .as_ref()
+        .expect_err("b changed after the snapshot");
+    assert_eq!(conflict.kind(), ErrorKind::Conflict, "{conflict}");
+    assert!(
+        conflict.to_string().contains(&op.key(&specs[1])),
+        "{conflict}"
+    );
+    for (i, created) in [(2, "c"), (3, "d")] {
+        let (outcome, _) = results[i].as_ref().expect(created);
+        assert!(outcome.is_changed(), "{created}");
+    }
+    // b still holds the other operator's value.
+    let b = op.inspect(&version("b", "theirs")).await.unwrap();
+    assert_eq!(b.change, Change::None);
+    // apply_all reads a new snapshot: now everything is in place.
+    let again = op.apply_all(&specs[..1], 4).await.expect("apply_all");
+    assert!(!again[0].as_ref().unwrap().0.is_changed());
+}

@@ -12,6 +12,7 @@ mod common;
 mod agent;
 mod apply;
 mod bench;
+mod commands;
 mod failover;
 mod permissions;
 mod plan_secrets;

@@ -8,6 +8,7 @@
 //! ([`ConnectConfig::from_env`]: `HARMONY_NATS_USER`/`_PASSWORD`, `_TOKEN`, `_CREDS`, `_TLS_*`),
 //! so no secret is written in an infrastructure file.
 
+pub mod commands;
 pub mod store;
 
 /// The wire contract shared with `harmony-agent` (the `harmony-fleet-wire` crate).
@@ -19,6 +20,7 @@ use harmony_dsl::capability::Fleet;
 use harmony_dsl::resource::DeviceSpec;
 use harmony_dsl::{BoxFuture, Error, Inspection, Outcome, Result};
 
+pub use commands::{CommandError, DeviceCommands};
 pub use connect::{ConnectConfig, MIN_SERVER_VERSION};
 pub use store::FleetStore;
 pub use wire::{DeviceStatus, Phase, WorkloadState, WorkloadStatus};

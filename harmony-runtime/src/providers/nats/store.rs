@@ -1,4 +1,7 @@
 //! [`FleetStore`]: desired state in the `harmony-desired` bucket, with optimistic concurrency.
+//! Many devices at once: [`FleetStore::apply_all`] ([`fanout`]).
+
+pub mod fanout;
 
 use async_nats::jetstream::kv;
 use harmony_dsl::outcome::{Change, Inspection, Observed};
@@ -212,7 +215,18 @@ impl FleetStore {
         spec: &DeviceSpec,
         observed: &Observed,
     ) -> Result<(Outcome, u64), Error> {
-        let bytes = bytes::Bytes::from(encode_spec(spec));
+        self.write_encoded(key, spec, encode_spec(spec).into(), observed)
+            .await
+    }
+
+    /// [`write`](Self::write) of `spec` already encoded as `bytes`.
+    async fn write_encoded(
+        &self,
+        key: &str,
+        spec: &DeviceSpec,
+        bytes: bytes::Bytes,
+        observed: &Observed,
+    ) -> Result<(Outcome, u64), Error> {
         let result = match observed {
             Observed::Absent => self.desired.create(key, bytes).await.map_err(|e| {
                 if e.kind() == kv::CreateErrorKind::AlreadyExists {
