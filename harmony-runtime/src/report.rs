@@ -69,6 +69,22 @@ pub struct StepReport {
 }
 
 impl StepReport {
+    /// The report of `step` with `status` and nothing else yet: no time, no attempt, no message.
+    pub fn of_step(step: &harmony_dsl::Step, status: StepStatus) -> StepReport {
+        StepReport {
+            step: Some(step.id.0),
+            score: Some(step.score.clone()),
+            operation: step.operation.to_string(),
+            resource: step.operation.resource_id(),
+            status,
+            duration_ms: 0,
+            attempts: 0,
+            message: None,
+            error_kind: None,
+            caused_by: None,
+        }
+    }
+
     /// The step's duration.
     pub fn duration(&self) -> Duration {
         Duration::from_millis(self.duration_ms)

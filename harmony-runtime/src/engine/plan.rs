@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use harmony_dsl::{
-    Change, Error, Inspection, Interpret, Observed, Operation, Plan, StepPolicy, Topology,
+    Change, Error, Inspection, Interpret, Observed, Operation, Plan, Step, StepPolicy, Topology,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
@@ -31,6 +31,21 @@ pub struct PlannedStep {
     pub observed: Option<Observed>,
     /// Why inspection failed (the step's state is unknown).
     pub error: Option<String>,
+}
+
+impl PlannedStep {
+    /// `step` as listed before (or without) inspection: change, observation and error unknown.
+    pub fn not_inspected(step: &Step) -> PlannedStep {
+        PlannedStep {
+            step: step.id.0,
+            score: step.score.clone(),
+            operation: step.operation.to_string(),
+            resource: step.operation.resource_id(),
+            change: None,
+            observed: None,
+            error: None,
+        }
+    }
 }
 
 /// A resource that would be removed because the plan no longer declares it.
@@ -150,15 +165,7 @@ impl<T: Topology> Engine<T> {
         let steps = selected
             .steps
             .iter()
-            .map(|step| PlannedStep {
-                step: step.id.0,
-                score: step.score.clone(),
-                operation: step.operation.to_string(),
-                resource: step.operation.resource_id(),
-                change: None,
-                observed: None,
-                error: None,
-            })
+            .map(PlannedStep::not_inspected)
             .collect();
         let summary = PlanSummary {
             delete: removals.len(),
@@ -166,17 +173,7 @@ impl<T: Topology> Engine<T> {
             ..PlanSummary::default()
         };
         crate::state::redact_private_content(&mut selected);
-        Ok(PlanDocument {
-            schema_version: SCHEMA_VERSION,
-            command: "plan".into(),
-            plan: selected,
-            removals,
-            steps,
-            summary,
-            left_in_place,
-            config: self.config.clone(),
-            program: None,
-        })
+        Ok(self.document(selected, removals, steps, summary, left_in_place))
     }
 
     /// Inspects `plan` (and what `full` no longer declares) against the world.
@@ -250,16 +247,25 @@ impl<T: Topology> Engine<T> {
                 }
             };
             steps.push(PlannedStep {
-                step: step.id.0,
-                score: step.score.clone(),
-                operation: step.operation.to_string(),
-                resource: step.operation.resource_id(),
                 change,
                 observed,
                 error,
+                ..PlannedStep::not_inspected(step)
             });
         }
-        Ok(PlanDocument {
+        Ok(self.document(plan, removals, steps, summary, left_in_place))
+    }
+
+    /// A plan document of this engine (its configuration's sources), naming no program yet.
+    fn document(
+        &self,
+        plan: Plan<T>,
+        removals: Vec<PlannedRemoval>,
+        steps: Vec<PlannedStep>,
+        summary: PlanSummary,
+        left_in_place: Vec<LeftInPlace>,
+    ) -> PlanDocument<T> {
+        PlanDocument {
             schema_version: SCHEMA_VERSION,
             command: "plan".into(),
             plan,
@@ -269,7 +275,7 @@ impl<T: Topology> Engine<T> {
             left_in_place,
             config: self.config.clone(),
             program: None,
-        })
+        }
     }
 }
 

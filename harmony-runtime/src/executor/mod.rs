@@ -242,16 +242,9 @@ pub fn not_started(
     caused_by: Option<usize>,
 ) -> StepReport {
     StepReport {
-        step: Some(step.id.0),
-        score: Some(step.score.clone()),
-        operation: step.operation.to_string(),
-        resource: step.operation.resource_id(),
-        status,
-        duration_ms: 0,
-        attempts: 0,
         message: Some(message),
-        error_kind: None,
         caused_by,
+        ..StepReport::of_step(step, status)
     }
 }
 

@@ -35,16 +35,11 @@ impl Attempted {
             ),
         };
         StepReport {
-            step: Some(step.id.0),
-            score: Some(step.score.clone()),
-            operation: step.operation.to_string(),
-            resource: step.operation.resource_id(),
-            status,
             duration_ms,
             attempts: self.attempts,
             message: message.map(|m| crate::redact::mask_url_credentials(&m).into_owned()),
             error_kind,
-            caused_by: None,
+            ..StepReport::of_step(step, status)
         }
     }
 }

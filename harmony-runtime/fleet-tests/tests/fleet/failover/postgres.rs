@@ -71,7 +71,8 @@ fn run(mut command: Command, what: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-/// Asks both sides whether they accept writes every 50 ms, until `stop` turns true.
+/// Asks both sides whether they accept writes every 50 ms, until `stop` turns true, and once
+/// more after that.
 struct Sampler {
     /// (when the sample was started, a accepts writes, b accepts writes)
     samples: Arc<Mutex<Vec<(Instant, bool, bool)>>>,
@@ -83,7 +84,10 @@ impl Sampler {
         let samples: Arc<Mutex<Vec<(Instant, bool, bool)>>> = Arc::default();
         let (a, b, out, mut stop) = (a.clone(), b.clone(), samples.clone(), stop.subscribe());
         let task = tokio::spawn(async move {
-            while !*stop.borrow_and_update() {
+            // One sample more after `stop`: what the test waited for before stopping (a
+            // promotion) may have happened after the last sample of the loop.
+            loop {
+                let stopping = *stop.borrow_and_update();
                 let (a2, b2) = (a.clone(), b.clone());
                 let at = Instant::now();
                 let (wa, wb) = tokio::join!(
@@ -91,6 +95,9 @@ impl Sampler {
                     tokio::task::spawn_blocking(move || b2.accepts_writes()),
                 );
                 out.lock().unwrap().push((at, wa.unwrap(), wb.unwrap()));
+                if stopping {
+                    break;
+                }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         });
