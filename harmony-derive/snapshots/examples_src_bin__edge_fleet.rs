@@ -62,11 +62,16 @@ impl Greenhouses {
         (
             NatsFleet::builder::<Greenhouses>()
                 .url(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str(
-                            "nats://nats.greenhouse.example:4222",
-                        ),
-                    ),
+                    ::harmony_dsl::__private::str_value::<
+                        {
+                            ::harmony_dsl::__private::not_a_host(
+                                <NatsFleet as ::harmony_dsl::Provider>::FIELDS,
+                                "url",
+                                "`\"nats://nats.greenhouse.example:4222\"` is not a host name: a host is written as the name it has under `hosts { ... }` in `topology!`, without quotes, e.g. `url: north`; the hosts of this topology are `north`, `south`, `east`",
+                            )
+                        },
+                        _,
+                    >("nats://nats.greenhouse.example:4222"),
                 )
                 .devices(greenhouses::north)
                 .devices(greenhouses::south)
@@ -154,7 +159,7 @@ impl<
     __S: ?::core::marker::Sized,
 > ::harmony_dsl::topology::HasLabel<__S, ::harmony_dsl::topology::label::edge>
 for greenhouses::east {}
-impl<__S: ?::core::marker::Sized> ProvidesFleet<__S> for Greenhouses {}
+impl ::harmony_dsl::topology::HasCapability<dyn Fleet> for Greenhouses {}
 impl ::harmony_dsl::topology::FleetDevice<Greenhouses> for greenhouses::north {}
 impl ::harmony_dsl::topology::FleetDevice<Greenhouses> for greenhouses::south {}
 impl ::harmony_dsl::topology::FleetDevice<Greenhouses> for greenhouses::east {}

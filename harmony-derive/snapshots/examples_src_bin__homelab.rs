@@ -74,16 +74,30 @@ impl HomeLab {
             CoreDns::builder::<HomeLab>()
                 .on(home_lab::nuc)
                 .zone(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str("home.arpa"),
-                    ),
+                    ::harmony_dsl::__private::str_value::<
+                        {
+                            ::harmony_dsl::__private::not_a_host(
+                                <CoreDns as ::harmony_dsl::Provider>::FIELDS,
+                                "zone",
+                                "`\"home.arpa\"` is not a host name: a host is written as the name it has under `hosts { ... }` in `topology!`, without quotes, e.g. `zone: nuc`; the hosts of this topology are `nuc`",
+                            )
+                        },
+                        _,
+                    >("home.arpa"),
                 )
                 .build(),
             MetalLb::builder::<HomeLab>()
                 .pool(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str("192.168.1.200/29"),
-                    ),
+                    ::harmony_dsl::__private::str_value::<
+                        {
+                            ::harmony_dsl::__private::not_a_host(
+                                <MetalLb as ::harmony_dsl::Provider>::FIELDS,
+                                "pool",
+                                "`\"192.168.1.200/29\"` is not a host name: a host is written as the name it has under `hosts { ... }` in `topology!`, without quotes, e.g. `pool: nuc`; the hosts of this topology are `nuc`",
+                            )
+                        },
+                        _,
+                    >("192.168.1.200/29"),
                 )
                 .build(),
         )
@@ -141,19 +155,19 @@ impl<
     __S: ?::core::marker::Sized,
 > ::harmony_dsl::topology::HasLabel<__S, ::harmony_dsl::topology::label::storage>
 for home_lab::nuc {}
-impl<__S: ?::core::marker::Sized> ProvidesK8sCluster<__S> for HomeLab {}
+impl ::harmony_dsl::topology::HasCapability<dyn K8sCluster> for HomeLab {}
 const _: () = ::harmony_dsl::__private::check_field(
     <Kube as ::harmony_dsl::Provider>::FIELDS,
     "context",
     ::harmony_dsl::__private::Literal::Str("homelab"),
 );
-impl<__S: ?::core::marker::Sized> ProvidesDnsServer<__S> for HomeLab {}
+impl ::harmony_dsl::topology::HasCapability<dyn DnsServer> for HomeLab {}
 const _: () = ::harmony_dsl::__private::check_field(
     <CoreDns as ::harmony_dsl::Provider>::FIELDS,
     "zone",
     ::harmony_dsl::__private::Literal::Str("home.arpa"),
 );
-impl<__S: ?::core::marker::Sized> ProvidesLoadBalancer<__S> for HomeLab {}
+impl ::harmony_dsl::topology::HasCapability<dyn LoadBalancer> for HomeLab {}
 const _: () = ::harmony_dsl::__private::check_field(
     <MetalLb as ::harmony_dsl::Provider>::FIELDS,
     "pool",

@@ -92,16 +92,30 @@ impl OfficeRack {
             CoreDns::builder::<OfficeRack>()
                 .on(office_rack::srv1)
                 .zone(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str("shop.example.com"),
-                    ),
+                    ::harmony_dsl::__private::str_value::<
+                        {
+                            ::harmony_dsl::__private::not_a_host(
+                                <CoreDns as ::harmony_dsl::Provider>::FIELDS,
+                                "zone",
+                                "`\"shop.example.com\"` is not a host name: a host is written as the name it has under `hosts { ... }` in `topology!`, without quotes, e.g. `zone: srv1`; the hosts of this topology are `srv1`, `srv2`, `store`",
+                            )
+                        },
+                        _,
+                    >("shop.example.com"),
                 )
                 .build(),
             MetalLb::builder::<OfficeRack>()
                 .pool(
-                    ::harmony_dsl::__private::FromLiteral::from_literal(
-                        ::harmony_dsl::__private::Literal::Str("10.0.0.240/28"),
-                    ),
+                    ::harmony_dsl::__private::str_value::<
+                        {
+                            ::harmony_dsl::__private::not_a_host(
+                                <MetalLb as ::harmony_dsl::Provider>::FIELDS,
+                                "pool",
+                                "`\"10.0.0.240/28\"` is not a host name: a host is written as the name it has under `hosts { ... }` in `topology!`, without quotes, e.g. `pool: srv1`; the hosts of this topology are `srv1`, `srv2`, `store`",
+                            )
+                        },
+                        _,
+                    >("10.0.0.240/28"),
                 )
                 .build(),
         )
@@ -185,19 +199,19 @@ impl<
     __S: ?::core::marker::Sized,
 > ::harmony_dsl::topology::HasLabel<__S, ::harmony_dsl::topology::label::storage>
 for office_rack::store {}
-impl<__S: ?::core::marker::Sized> ProvidesK8sCluster<__S> for OfficeRack {}
+impl ::harmony_dsl::topology::HasCapability<dyn K8sCluster> for OfficeRack {}
 const _: () = ::harmony_dsl::__private::check_field(
     <Kube as ::harmony_dsl::Provider>::FIELDS,
     "context",
     ::harmony_dsl::__private::Literal::Str("office"),
 );
-impl<__S: ?::core::marker::Sized> ProvidesDnsServer<__S> for OfficeRack {}
+impl ::harmony_dsl::topology::HasCapability<dyn DnsServer> for OfficeRack {}
 const _: () = ::harmony_dsl::__private::check_field(
     <CoreDns as ::harmony_dsl::Provider>::FIELDS,
     "zone",
     ::harmony_dsl::__private::Literal::Str("shop.example.com"),
 );
-impl<__S: ?::core::marker::Sized> ProvidesLoadBalancer<__S> for OfficeRack {}
+impl ::harmony_dsl::topology::HasCapability<dyn LoadBalancer> for OfficeRack {}
 const _: () = ::harmony_dsl::__private::check_field(
     <MetalLb as ::harmony_dsl::Provider>::FIELDS,
     "pool",

@@ -101,7 +101,7 @@ fn expand_def(def: &CapabilityDef) -> TokenStream {
         "add `{cap} => <provider>` to the `capabilities` of `{{Self}}` in its `topology!`, or place `{{S}}` in a plan for a topology that provides it"
     );
     let provides_doc = format!(
-        "Marker: the topology provides [`{cap}`] to score `S`. Implemented by `topology!`."
+        "Marker: the topology provides [`{cap}`] to score `S`. Implemented for every topology that has `HasCapability<dyn {cap}>` (`topology!` writes that one)."
     );
     quote! {
         #(#attrs)*
@@ -158,10 +158,12 @@ fn expand_def(def: &CapabilityDef) -> TokenStream {
         /// they name only the capability as the user wrote it.
         impl<__T: #provides<__S>, __S: ?::core::marker::Sized> ::harmony_dsl::__private::ProvidedBy<__T, __S> for dyn #name {}
 
+        /// Every topology that has the capability provides it (`topology!` implements
+        /// `HasCapability<dyn Cap>`, never this marker, so a misspelt capability is one error; a
+        /// `Failover<T>` or `Decentralized<T>` has it when `T` does). Not recommended, so that a
+        /// missing capability is reported with this marker's message.
         #[diagnostic::do_not_recommend]
-        impl<__T: #provides<__S>, __S: ?::core::marker::Sized> #provides<__S> for ::harmony_dsl::higher_order::Failover<__T> {}
-        #[diagnostic::do_not_recommend]
-        impl<__T: #provides<__S>, __S: ?::core::marker::Sized> #provides<__S> for ::harmony_dsl::higher_order::Decentralized<__T> {}
+        impl<__T: ?::core::marker::Sized + ::harmony_dsl::topology::HasCapability<dyn #name>, __S: ?::core::marker::Sized> #provides<__S> for __T {}
 
         #operations
     }

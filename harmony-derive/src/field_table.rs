@@ -5,7 +5,11 @@
 //! them while typing), and their setter calls are dropped (no "no method named ... found for
 //! struct `PostgresBuilder<__T>`" on top).
 //!
-//! Input: `"Kind" [("field" required) ...] [Kind as written] [literal checks] [plan.add::<Kind>]
+//! A literal written in a host field (`place: "nuc.local"`, `devices: ["pi1"]`) is reported here
+//! too, with the field rewritten with bare host names: the field table says which fields are
+//! hosts, so no string literal costs a compile-time check for it.
+//!
+//! Input: `"Kind" [("field" required host) ...] [Kind as written] [literal checks] [plan.add::<Kind>]
 //! [&mut plan, "name"] [&[dependencies]] [builder start] [([key] [calls]) ...] [.build()]`;
 //! output: `Plan::add::<Kind>(&mut plan, "name", { checks; builder.calls().build() }, &[deps])`.
 
@@ -25,6 +29,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
     };
     let kind = unquote(&kind.to_string());
     let mut fields = Vec::new();
+    let mut host_fields = Vec::new();
     for entry in table.stream() {
         let TokenTree::Group(entry) = entry else {
             continue;
@@ -33,7 +38,11 @@ pub fn expand(input: TokenStream) -> TokenStream {
         if let (Some(TokenTree::Literal(name)), Some(TokenTree::Ident(required))) =
             (parts.next(), parts.next())
         {
-            fields.push((unquote(&name.to_string()), required == "true"));
+            let name = unquote(&name.to_string());
+            if matches!(parts.next(), Some(TokenTree::Ident(host)) if host == "true") {
+                host_fields.push(name.clone());
+            }
+            fields.push((name, required == "true"));
         }
     }
     let groups: Vec<TokenStream> = tokens
@@ -49,6 +58,8 @@ pub fn expand(input: TokenStream) -> TokenStream {
     let mut kept = TokenStream::new();
     let mut written: Vec<String> = Vec::new();
     let mut completions = TokenStream::new();
+    // A setter left out after its error: the score's value is then not built (see below).
+    let mut dropped = false;
     for call in calls.clone() {
         let TokenTree::Group(call) = call else {
             continue;
@@ -72,6 +83,14 @@ pub fn expand(input: TokenStream) -> TokenStream {
             continue;
         }
         written.push(name.clone());
+        if known
+            && host_fields.contains(&name)
+            && let Some(error) = literal_in_host_field(&name, setters.stream())
+        {
+            errors.extend(error.to_compile_error());
+            dropped = true;
+            continue;
+        }
         if known {
             kept.extend(setters.stream());
         } else {
@@ -106,11 +125,49 @@ pub fn expand(input: TokenStream) -> TokenStream {
         errors.extend(
             syn::Error::new(span, missing_fields_message(&kind, &missing)).to_compile_error(),
         );
+    }
+    if !missing.is_empty() || dropped {
         return call(quote! {
             { #errors #checks #completions let _ = #start #kept; <#kind_path>::__harmony_unfinished() }
         });
     }
     call(quote! { { #errors #checks #completions #start #kept #build } })
+}
+
+/// The error for literals written in host field `key` (its setter calls `setters`, as `score!`
+/// wrote them: the user's literals keep their spans, and the const arguments `score!` adds are
+/// in braces, as is a Rust expression): a host is written as its name, so the message rewrites
+/// the field that way. `None` when the field holds no literal.
+fn literal_in_host_field(key: &str, setters: TokenStream) -> Option<syn::Error> {
+    fn collect(tokens: TokenStream, literals: &mut Vec<proc_macro2::Literal>, list: &mut bool) {
+        for token in tokens {
+            match token {
+                TokenTree::Literal(literal) => literals.push(literal),
+                TokenTree::Group(group) if group.delimiter() != Delimiter::Brace => {
+                    *list |= group.delimiter() == Delimiter::Bracket;
+                    collect(group.stream(), literals, list);
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut literals = Vec::new();
+    let mut list = false;
+    collect(setters, &mut literals, &mut list);
+    let strings: Vec<String> = literals
+        .iter()
+        .filter_map(|l| syn::parse2::<syn::LitStr>(TokenTree::Literal(l.clone()).into()).ok())
+        .map(|s| s.value())
+        .collect();
+    let message = if strings.len() == literals.len() {
+        crate::literal::host_as_string_message(key, &strings, list, None)
+    } else {
+        format!(
+            "`{key}` takes a host, written as the name it has under `hosts {{ ... }}` in `topology!`, e.g. `{key}: nuc`, not a value"
+        )
+    };
+    let tokens: TokenStream = literals.into_iter().map(TokenTree::Literal).collect();
+    (!tokens.is_empty()).then(|| syn::Error::new_spanned(tokens, message))
 }
 
 /// Whether this expansion runs in rust-analyzer's proc-macro server (which sets this variable for

@@ -227,16 +227,6 @@ pub fn provides_bound(cap: &Path, owner: &Ident) -> TokenStream {
     quote! { dyn #cap: ::harmony_dsl::__private::ProvidedBy<__T, #owner> }
 }
 
-/// Turns `K8sCluster` (or `a::b::K8sCluster`) into `ProvidesK8sCluster` (or `a::b::ProvidesK8sCluster`).
-pub fn provides_path(capability: &Path) -> Path {
-    let mut path = capability.clone();
-    if let Some(last) = path.segments.last_mut() {
-        let name = syn::ext::IdentExt::unraw(&last.ident);
-        last.ident = Ident::new(&format!("Provides{name}"), last.ident.span());
-    }
-    path
-}
-
 /// Label path: a bare identifier names a built-in label in `harmony_dsl::topology::label`.
 pub fn label_path(label: &Path) -> TokenStream {
     match label.get_ident() {

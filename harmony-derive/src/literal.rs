@@ -154,6 +154,8 @@ pub fn host_as_string_message(
     hosts: Option<&[(String, Option<String>)]>,
 ) -> String {
     let notes = std::cell::RefCell::new(Vec::new());
+    // DNS names written where a host belongs, noted together (`score!`, hosts unknown).
+    let dns_names = std::cell::RefCell::new(Vec::new());
     let fix = |s: &str| -> Option<String> {
         match hosts {
             Some(hosts) => {
@@ -166,7 +168,13 @@ pub fn host_as_string_message(
                         .push(format!("`{s}` is the address of host `{name}`"));
                     return Some(name.clone());
                 }
-                let closest = crate::diag::closest(s, hosts.iter().map(|(n, _)| n.as_str()))?;
+                // A DNS name whose first label is a host (`nuc.local`), or a typo.
+                let label = dns_first_label(s);
+                let closest = hosts
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .find(|n| Some(*n) == label)
+                    .or_else(|| crate::diag::closest(s, hosts.iter().map(|(n, _)| n.as_str())))?;
                 notes
                     .borrow_mut()
                     .push(format!("`{s}` is not a host; did you mean `{closest}`?"));
@@ -177,7 +185,11 @@ pub fn host_as_string_message(
                 Err(_) if syn::parse_str::<syn::Ident>(&format!("r#{s}")).is_ok() => {
                     Some(format!("r#{s}"))
                 }
-                Err(_) => None,
+                Err(_) => {
+                    let label = dns_first_label(s)?;
+                    dns_names.borrow_mut().push(format!("`{s}`"));
+                    Some(label.to_string())
+                }
             },
         }
     };
@@ -192,7 +204,17 @@ pub fn host_as_string_message(
     let quoted = shape(written.iter().map(|s| format!("{s:?}")).collect());
     if fixes.iter().all(Option::is_some) {
         let fixed: Vec<String> = fixes.into_iter().flatten().collect();
-        let renamed = notes.into_inner();
+        let mut renamed = notes.into_inner();
+        match dns_names.into_inner().as_slice() {
+            [] => {}
+            [one] => renamed.push(format!(
+                "{one} is a DNS name; a host's name is the one under `hosts {{ ... }}` in `topology!`"
+            )),
+            [names @ .., last] => renamed.push(format!(
+                "{} and {last} are DNS names; a host's name is the one under `hosts {{ ... }}` in `topology!`",
+                names.join(", ")
+            )),
+        }
         let mut message = format!(
             "a host is written as its name, without quotes: write {}, not {quoted}",
             shape(fixed)
@@ -230,8 +252,45 @@ pub fn host_as_string_message(
     }
 }
 
+/// The first label of a DNS name (`nuc` of `nuc.local`) when it could be a host's name: a Rust
+/// identifier that is not a keyword.
+fn dns_first_label(s: &str) -> Option<&str> {
+    let (label, rest) = s.split_once('.')?;
+    (!rest.is_empty() && syn::parse_str::<syn::Ident>(label).is_ok()).then_some(label)
+}
+
 /// Whether a string could be meant as a host: only these get the host check of a string (a
 /// const argument per literal); see `value::host_like`.
 pub fn may_be_host(s: &str) -> bool {
     crate::value::host_like(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_as_string_message;
+
+    #[test]
+    fn a_dns_name_where_a_host_belongs_is_rewritten_as_the_host() {
+        let written = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // `score!`: the topology's hosts are not known, the first label is the fix.
+        assert_eq!(
+            host_as_string_message("place", &written(&["nuc.local"]), false, None),
+            "a host is written as its name, without quotes: write `place: nuc`, not `place: \"nuc.local\"` (`nuc.local` is a DNS name; a host's name is the one under `hosts { ... }` in `topology!`)"
+        );
+        assert_eq!(
+            host_as_string_message("devices", &written(&["pi1.lan", "pi2.lan"]), true, None),
+            "a host is written as its name, without quotes: write `devices: [pi1, pi2]`, not `devices: [\"pi1.lan\", \"pi2.lan\"]` (`pi1.lan` and `pi2.lan` are DNS names; a host's name is the one under `hosts { ... }` in `topology!`)"
+        );
+        // `topology!`: the host whose name the DNS name starts with.
+        let hosts = [("nuc".to_string(), Some("192.168.1.10".to_string()))];
+        assert_eq!(
+            host_as_string_message("on", &written(&["nuc.home.arpa"]), false, Some(&hosts)),
+            "a host is written as its name, without quotes: write `on: nuc`, not `on: \"nuc.home.arpa\"` (`nuc.home.arpa` is not a host; did you mean `nuc`?)"
+        );
+        // Nothing to start from: the rule, with an example.
+        assert!(
+            host_as_string_message("place", &written(&["10.0.0.7/8"]), false, None)
+                .starts_with("`\"10.0.0.7/8\"` is not a host name")
+        );
+    }
 }

@@ -312,6 +312,7 @@ fn field_table_macro(name: &Ident, vis: &Visibility, fields: &[Field]) -> TokenS
     let kind = name.unraw().to_string();
     let names: Vec<String> = fields.iter().map(|f| f.ident.unraw().to_string()).collect();
     let required = fields.iter().map(Field::required);
+    let host = fields.iter().map(Field::is_host);
     // A stable name from the score and its fields (FNV-1a): two scores of one crate differ.
     let mut hash: u32 = 0x811c_9dc5;
     for byte in kind.bytes().chain(names.join(",").bytes()) {
@@ -327,7 +328,7 @@ fn field_table_macro(name: &Ident, vis: &Visibility, fields: &[Field]) -> TokenS
         #[allow(non_local_definitions, non_snake_case)]
         macro_rules! #macro_name {
             ($($input:tt)*) => {
-                ::harmony_dsl::__private::score_fields! { #kind [#((#names #required))*] $($input)* }
+                ::harmony_dsl::__private::score_fields! { #kind [#((#names #required #host))*] $($input)* }
             };
         }
         #[doc(hidden)]

@@ -115,10 +115,10 @@ pub(crate) fn message(port: u16, host: Option<&str>, scores: (&str, &str)) -> St
 #[cfg(test)]
 mod tests {
     use crate::Plan;
-    use crate::capability::ProvidesProcessSupervisor;
+    use crate::capability::ProcessSupervisor;
     use crate::plan::PlanProblem;
     use crate::scores::LocalService;
-    use crate::topology::{CapabilityMap, HostInfo, Topology};
+    use crate::topology::{CapabilityMap, HasCapability, HostInfo, Topology};
     use crate::value::Port;
 
     struct Here;
@@ -131,7 +131,7 @@ mod tests {
             unimplemented!("not needed to build a plan")
         }
     }
-    impl<S: ?Sized> ProvidesProcessSupervisor<S> for Here {}
+    impl HasCapability<dyn ProcessSupervisor> for Here {}
 
     fn service(command: &str, port: u16) -> LocalService {
         LocalService::builder::<Here>()

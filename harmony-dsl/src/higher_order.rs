@@ -1,10 +1,10 @@
 //! Higher-order topologies: [`Failover<T>`] (a primary and a replica of any topology) and
 //! [`Decentralized<T>`] (many sites of one topology).
 //!
-//! They offer a capability exactly when their inner topology does, through blanket impls that
-//! `capability!` generates (`impl<T: ProvidesK8sCluster<S>, S> ProvidesK8sCluster<S> for Failover<T>`),
-//! so placing a score on `Failover<HomeLab>` compiles when `HomeLab` provides what it needs and
-//! the error otherwise names `HomeLab`. At run time each capability is lifted: a failover applies
+//! They offer a capability exactly when their inner topology does
+//! (`impl<C, T: HasCapability<C>> HasCapability<C> for Failover<T>`, which each capability's
+//! `Provides*` marker follows), so placing a score on `Failover<HomeLab>` compiles when `HomeLab`
+//! provides what it needs. At run time each capability is lifted: a failover applies
 //! to both sides and reads from the primary; a decentralized topology applies to every site and
 //! aggregates the outcomes. No trait objects for topologies: they stay compile-time types.
 
@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::outcome::{Change, Inspection, LiveStatus, Observed, Outcome};
-use crate::topology::{CapabilityMap, HostInfo, HostOf, Topology};
+use crate::topology::{CapabilityMap, HasCapability, HostInfo, HostOf, Topology};
 
 /// A primary and a replica of topology `T`: every operation is applied to both.
 pub struct Failover<T> {
@@ -115,6 +115,10 @@ impl<T: Topology> Topology for Decentralized<T> {
 /// A host of `T` is a host of `Failover<T>` and of `Decentralized<T>`.
 impl<T, H: HostOf<T>> HostOf<Failover<T>> for H {}
 impl<T, H: HostOf<T>> HostOf<Decentralized<T>> for H {}
+
+// A pair or a set of sites has a capability exactly when its topology does.
+impl<C: ?Sized, T: HasCapability<C>> HasCapability<C> for Failover<T> {}
+impl<C: ?Sized, T: HasCapability<C>> HasCapability<C> for Decentralized<T> {}
 
 /// A capability provider over a primary and a replica (built by [`Capability::failover`](crate::Capability::failover)).
 pub struct Sides<C: ?Sized> {

@@ -168,6 +168,19 @@ pub trait Host: Send + Sync + 'static {
     const ARCH: Arch;
 }
 
+/// The topology offers capability `C` (`dyn K8sCluster`...): implemented by `topology!` for each
+/// capability it binds to a provider, and by hand for a topology written without it
+/// (`impl HasCapability<dyn FileSystem> for Localhost {}`). Each capability's `Provides*` marker
+/// (from `capability!`) is implemented for every topology that has the capability, so
+/// `topology!` never names that marker: a misspelt capability is one error, on the name as
+/// written.
+#[diagnostic::on_unimplemented(
+    message = "topology `{Self}` does not provide capability `{C}`",
+    label = "`{Self}` lacks `{C}`",
+    note = "add the capability to the `capabilities` of `{Self}` in its `topology!`"
+)]
+pub trait HasCapability<C: ?Sized> {}
+
 /// Placement: the host belongs to topology `T`.
 #[diagnostic::on_unimplemented(
     message = "host `{Self}` does not belong to topology `{T}`",

@@ -1,8 +1,8 @@
 //! The editor, checked with rust-analyzer: a scratch copy of the `homelab` example is opened in
 //! the toolchain's `rust-analyzer`, spoken to over LSP on stdio, and each case asserts what a
 //! person typing in an editor sees: diagnostics before and after a save (with their ranges),
-//! completion at field, score-type and host positions, hover and go-to-definition on a score
-//! type. Figures (how long each took) are printed; run with `--nocapture` to read them.
+//! completion at field, score-type and host positions in `score!` and at capability and provider
+//! positions in `topology!`, hover and go-to-definition on a score type. Figures (how long each took) are printed; run with `--nocapture` to read them.
 //!
 //! Skipped, with a message, where `rust-analyzer` is not installed
 //! (`rustup component add rust-analyzer`; `test.sh` adds it). It runs with the workspace's tests
@@ -441,6 +441,22 @@ fn rust_analyzer_sees_scores() {
     let hosts = completion(&mut lsp, host_text, at);
     println!("completion at `place: n|`: {} items", hosts.len());
 
+    // In `topology!`: a capability being typed (in a whole entry, and on a line of its own), and
+    // a provider after `=>`.
+    let capability_text = original.replace("K8sCluster   => Kube", "K8s => Kube");
+    let at = pos(&capability_text, "K8s => Kube", 3);
+    let capabilities = completion(&mut lsp, capability_text, at);
+    println!("completion at `K8s| => Kube`: {} items", capabilities.len());
+    let new_line = "LoadBalancer => MetalLb { pool: \"192.168.1.200/29\" },\n";
+    let typing_text = original.replace(new_line, &format!("{new_line}            Identi\n"));
+    let at = pos(&typing_text, "            Identi\n", 18);
+    let typing = completion(&mut lsp, typing_text, at);
+    println!("completion at a new line `Identi|`: {} items", typing.len());
+    let provider_text = original.replace("=> Kube {", "=> Ku {");
+    let at = pos(&provider_text, "=> Ku {", 5);
+    let providers = completion(&mut lsp, provider_text, at);
+    println!("completion at `=> Ku|`: {} items", providers.len());
+
     // A misspelt field, while typing: the macro's own error, on the field.
     let misspelt = original.replace("storage: \"10Gi\"", "storrage: \"10Gi\"");
     version += 1;
@@ -522,6 +538,18 @@ fn rust_analyzer_sees_scores() {
     assert!(bare.iter().any(|l| l.starts_with("storage")), "{bare:?}");
     assert!(kinds.iter().any(|l| l.starts_with("Postgres")), "{kinds:?}");
     assert!(hosts.iter().any(|l| l.starts_with("nuc")), "{hosts:?}");
+    assert!(
+        capabilities.iter().any(|l| l.starts_with("K8sCluster")),
+        "{capabilities:?}"
+    );
+    assert!(
+        typing.iter().any(|l| l.starts_with("IdentityProvider")),
+        "{typing:?}"
+    );
+    assert!(
+        providers.iter().any(|l| l.starts_with("Kube")),
+        "{providers:?}"
+    );
     assert!(field_hover.contains("Volume size"), "{field_hover}");
     assert!(text.contains("Volume size"), "{text}");
     assert!(items <= 2, "{text}");

@@ -440,7 +440,7 @@ pub mod sites {
 
     use harmony_runtime::prelude::*;
 
-    use super::{CertificateAuthority, LocalCa, ProvidesCertificateAuthority, TlsCertificate};
+    use super::{CertificateAuthority, LocalCa, TlsCertificate};
 
     topology! {
         /// This machine, with a certificate authority kept in `./pki`.

@@ -130,8 +130,10 @@ fn check_sections(def: &TopologyDef, errors: &mut Errors) {
     }
 
     let name = &def.name;
+    // (Not after an entry that did not parse: the topology is then not empty, only unfinished.)
     if def.hosts.iter().all(|s| s.items.is_empty())
         && def.capabilities.iter().all(|s| s.items.is_empty())
+        && def.syntax_errors.is_empty()
     {
         errors.at(
             name.span(),
@@ -389,9 +391,9 @@ fn provider_value(
                 errors.at(lit.span(), crate::literal::unsupported_message(lit));
                 return None;
             };
-            if let Some(syn::Lit::Str(s)) = crate::literal::plain_lit(lit)
-                && crate::literal::may_be_host(&s.value())
-            {
+            // Every string goes through the host check (a topology has few literals): a string
+            // where a host belongs is one error, with the fix, whatever it looks like.
+            if let Some(syn::Lit::Str(s)) = crate::literal::plain_lit(lit) {
                 let lspan = lit.span();
                 let check = context.host_check(provider, key, &[s.value()], false, lspan);
                 out.calls.push(quote_spanned! {lspan=> .#key(::harmony_dsl::__private::str_value::<#check, _>(#s)) });
@@ -463,7 +465,7 @@ fn provider_value(
                     _ => None,
                 })
                 .collect();
-            if written.is_empty() || !written.iter().any(|w| crate::literal::may_be_host(w)) {
+            if written.is_empty() {
                 out.calls
                     .push(quote_spanned! {span=> .#key(::std::vec![#(#elements),*]) });
             } else {

@@ -118,12 +118,13 @@ pub(super) fn generate(model: &Model) -> TokenStream {
         } = cap;
         let capability = &cap_def.capability;
         let provider = &cap_def.provider;
-        let provides = crate::fields::provides_path(capability);
         let param = generated_ident(&snake_case(cap_name), Span::call_site());
         let span = provider.span();
         params.push(quote! { #param: #provider });
+        // The capability as written, and no `Provides*` name made from it: a misspelt one is
+        // one error, on the user's token, whose did-you-mean is the capability.
         items.push(quote! {
-            impl<__S: ?::core::marker::Sized> #provides<__S> for #name {}
+            impl ::harmony_dsl::topology::HasCapability<dyn #capability> for #name {}
         });
         if cap_name == "Fleet" {
             for host in model.hosts.iter().filter_map(|h| h.fleet_device) {
@@ -158,6 +159,13 @@ pub(super) fn generate(model: &Model) -> TokenStream {
         declared.push(value);
         env_overrides.push(quote! {
             ::harmony_dsl::Provider::apply_env(&mut #param, #env_prefix)?;
+        });
+    }
+    // A capability being typed, where a trait goes: an editor completes it there, and the
+    // compiler says whether it exists (with a did-you-mean).
+    for partial in &def.partial_capabilities {
+        items.push(quote! {
+            const _: ::core::option::Option<&'static dyn #partial> = ::core::option::Option::None;
         });
     }
     let provider_types = model.capabilities.iter().map(|c| &c.def.provider);

@@ -4,6 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::ext::IdentExt;
+use syn::parse::discouraged::Speculative;
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Attribute, Ident, Path, Token, Visibility, braced};
@@ -38,6 +39,9 @@ pub(super) struct TopologyDef {
     pub(super) unknown_sections: Vec<Ident>,
     /// Syntax errors the parser recovered from.
     pub(super) syntax_errors: Vec<syn::Error>,
+    /// The capability of each entry being typed (`Dns` of `capabilities { Dns }`), reported and
+    /// skipped, and re-emitted where a trait goes so that an editor completes it.
+    pub(super) partial_capabilities: Vec<Path>,
 }
 
 pub(super) const SECTIONS: [&str; 2] = ["hosts", "capabilities"];
@@ -106,17 +110,52 @@ impl Parse for CapabilityDef {
     }
 }
 
-fn parse_items<T: Parse>(input: ParseStream) -> syn::Result<Vec<T>> {
+/// The entries of a section, recovering: an entry that does not parse (being typed, say) is
+/// recorded in `errors` and skipped up to the next `,`, and the others are kept. Returns the
+/// entries and the tokens of each skipped one.
+fn parse_items<T: Parse>(
+    input: ParseStream,
+    errors: &mut Vec<syn::Error>,
+) -> syn::Result<(Vec<T>, Vec<TokenStream>)> {
     let content;
     braced!(content in input);
     let mut items = Vec::new();
+    let mut skipped = Vec::new();
     while !content.is_empty() {
-        items.push(content.parse()?);
+        let fork = content.fork();
+        match fork.parse::<T>() {
+            Ok(item) => {
+                content.advance_to(&fork);
+                items.push(item);
+            }
+            Err(error) => {
+                errors.push(error);
+                let mut tokens = TokenStream::new();
+                while !content.is_empty() && !content.peek(Token![,]) {
+                    let token: proc_macro2::TokenTree = content.parse()?;
+                    tokens.extend([token]);
+                }
+                skipped.push(tokens);
+            }
+        }
         if content.peek(Token![,]) {
             content.parse::<Token![,]>()?;
         }
     }
-    Ok(items)
+    Ok((items, skipped))
+}
+
+/// The capability an entry being typed starts with (`Dns` of `Dns`, `Dns =>`), if any.
+fn partial_capability(tokens: TokenStream) -> Option<Path> {
+    syn::parse::Parser::parse2(
+        |input: ParseStream| {
+            let path = input.call(Path::parse_mod_style)?;
+            input.parse::<TokenStream>()?;
+            Ok(path)
+        },
+        tokens,
+    )
+    .ok()
 }
 
 impl Parse for TopologyDef {
@@ -159,6 +198,7 @@ impl Parse for TopologyDef {
             capabilities: Vec::new(),
             unknown_sections: Vec::new(),
             syntax_errors,
+            partial_capabilities: Vec::new(),
         };
         while !content.is_empty() {
             let section: Ident = content.call(Ident::parse_any).map_err(|e| {
@@ -175,14 +215,16 @@ impl Parse for TopologyDef {
             }
             match section.unraw().to_string().as_str() {
                 "hosts" => {
-                    let items = parse_items(&content)?;
+                    let (items, _) = parse_items(&content, &mut def.syntax_errors)?;
                     def.hosts.push(Section {
                         name: section,
                         items,
                     });
                 }
                 "capabilities" => {
-                    let items = parse_items(&content)?;
+                    let (items, skipped) = parse_items(&content, &mut def.syntax_errors)?;
+                    def.partial_capabilities
+                        .extend(skipped.into_iter().filter_map(partial_capability));
                     def.capabilities.push(Section {
                         name: section,
                         items,

@@ -11,9 +11,8 @@ mod procfs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use harmony_dsl::capability::{
-    FileSystem, ProcessSupervisor, ProvidesFileSystem, ProvidesProcessSupervisor,
-};
+use harmony_dsl::capability::{FileSystem, ProcessSupervisor};
+use harmony_dsl::topology::HasCapability;
 use harmony_dsl::value::IpAddress;
 use harmony_dsl::{Arch, CapabilityMap, Error, HostInfo, Topology};
 
@@ -141,5 +140,5 @@ impl Topology for Localhost {
     }
 }
 
-impl<S: ?Sized> ProvidesFileSystem<S> for Localhost {}
-impl<S: ?Sized> ProvidesProcessSupervisor<S> for Localhost {}
+impl HasCapability<dyn FileSystem> for Localhost {}
+impl HasCapability<dyn ProcessSupervisor> for Localhost {}
