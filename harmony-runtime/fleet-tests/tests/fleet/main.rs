@@ -14,6 +14,8 @@ mod bench;
 mod failover;
 mod permissions;
 mod restart;
+mod rollout;
+mod rollout_bench;
 mod scale;
 mod secret_output;
 mod status;
