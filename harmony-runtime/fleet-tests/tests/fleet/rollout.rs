@@ -478,3 +478,32 @@ async fn a_device_offline_for_the_whole_rollout_fails_at_its_timeout_and_status_
     assert_eq!(bytes, encode_spec(&fleet.v1("d3")));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attack_a_secret_in_the_new_or_previous_state_is_in_no_progress_line_status_or_reason() {
+    const SECRET: &str = "s3cr3t-rollout-value";
+    let fleet = Fleet::start("rollout-secret", 2, &[]).await;
+    let rollouts = fleet.rollouts(Duration::from_secs(15)).await;
+    let mut target = fleet.target(2, policy(2, 1, 1, 1, 1), &["d1"]);
+    for spec in &mut target.specs {
+        spec.workloads[0]
+            .env
+            .insert("TOKEN".to_string(), EnvValue::Plain(SECRET.to_string()));
+    }
+    let lines = Lines::default();
+    let report = rollouts
+        .run(&target, &|l| lines.push(l))
+        .await
+        .expect("run");
+    assert_eq!(report.view.record.phase, RolloutPhase::Halted);
+    let mut shown = lines.all();
+    shown.push_str(&report.view.summary());
+    shown.push_str(&report.view.stage_lines().join("\n"));
+    shown.push_str(&format!("{:?}", report.view.record));
+    for line in harmony_runtime::providers::nats::rollout::status_lines(&fleet.store)
+        .await
+        .expect("status")
+    {
+        shown.push_str(&format!("{} {} {}", line.subject, line.state, line.detail));
+    }
+    assert!(!shown.contains(SECRET), "{shown}");
+}
