@@ -24,6 +24,11 @@ impl ::harmony_dsl::ScoreKind for EdgeService {
             kind: <Vec<Placement> as ::harmony_dsl::__private::ScoreField>::KIND,
             required: false,
         },
+        ::harmony_dsl::FieldInfo {
+            name: "rollout",
+            kind: <Option<RolloutPolicy> as ::harmony_dsl::__private::ScoreField>::KIND,
+            required: false,
+        },
     ];
 }
 impl ::harmony_dsl::__private::serde::Serialize for EdgeService {
@@ -34,7 +39,7 @@ impl ::harmony_dsl::__private::serde::Serialize for EdgeService {
         let mut state = ::harmony_dsl::__private::serde::Serializer::serialize_struct(
             serializer,
             "EdgeService",
-            2usize,
+            3usize,
         )?;
         ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
             &mut state,
@@ -45,6 +50,11 @@ impl ::harmony_dsl::__private::serde::Serialize for EdgeService {
             &mut state,
             "devices",
             &self.devices,
+        )?;
+        ::harmony_dsl::__private::serde::ser::SerializeStruct::serialize_field(
+            &mut state,
+            "rollout",
+            &self.rollout,
         )?;
         ::harmony_dsl::__private::serde::ser::SerializeStruct::end(state)
     }
@@ -69,6 +79,7 @@ impl ::harmony_dsl::ScoreOutputs for EdgeService {
 pub struct EdgeServiceBuilder<__T, __Image> {
     image: __Image,
     devices: Vec<Placement>,
+    rollout: Option<RolloutPolicy>,
     __topology: ::core::marker::PhantomData<fn() -> (__T, __Image)>,
 }
 #[allow(dead_code)]
@@ -78,6 +89,7 @@ impl EdgeService {
         EdgeServiceBuilder {
             image: ::harmony_dsl::__private::Unset,
             devices: ::std::vec::Vec::new(),
+            rollout: ::core::option::Option::None,
             __topology: ::core::marker::PhantomData,
         }
     }
@@ -110,6 +122,7 @@ impl<__T> EdgeServiceBuilder<__T, ::harmony_dsl::__private::Unset> {
         EdgeServiceBuilder {
             image: ::harmony_dsl::__private::Set(value),
             devices: self.devices,
+            rollout: self.rollout,
             __topology: ::core::marker::PhantomData,
         }
     }
@@ -129,6 +142,15 @@ impl<__T, __Image> EdgeServiceBuilder<__T, __Image> {
         self.devices.push(::harmony_dsl::Placement::of::<__H>());
         self
     }
+    /// How a new version reaches the devices: canary, waves, failure threshold; written with
+    /// [`rollout!`](crate::rollout!) (`rollout: { rollout! { .. } }`). Without it, every device
+    /// is written at once.
+    ///
+    ///Sets `rollout` (optional).
+    pub fn rollout(mut self, value: RolloutPolicy) -> Self {
+        self.rollout = ::core::option::Option::Some(value);
+        self
+    }
     /// Builds the score; compiles only once every required field is set.
     pub fn build(self) -> EdgeService
     where
@@ -137,6 +159,7 @@ impl<__T, __Image> EdgeServiceBuilder<__T, __Image> {
         EdgeService {
             image: EdgeServiceImageIsSet::__value(self.image),
             devices: self.devices,
+            rollout: self.rollout,
         }
     }
 }
@@ -158,16 +181,17 @@ impl<
 /**Fields of this score, as written in `score!`:
 
 - `image: ImageRef` (required): Container image (an arm64 build).
-- `devices: Vec<Placement>` (optional): Devices it runs on: devices of the topology's fleet.*/
+- `devices: Vec<Placement>` (optional): Devices it runs on: devices of the topology's fleet.
+- `rollout: Option<RolloutPolicy>` (optional): How a new version reaches the devices: canary, waves, failure threshold; written with [`rollout!`](crate::rollout!) (`rollout: { rollout! { .. } }`). Without it, every device is written at once.*/
 #[doc(hidden)]
 #[macro_export]
 #[allow(non_local_definitions, non_snake_case)]
-macro_rules! EdgeService_score_73a613a3 {
+macro_rules! EdgeService_score_0b15d86a {
     ($($input:tt)*) => {
-        ::harmony_dsl::__private::score_fields! { "EdgeService"[("image" true false)
-        ("devices" false true)] $($input)* }
+        ::harmony_dsl::__private::score_fields! { "EdgeService"[("image" true) ("devices"
+        false) ("rollout" false)] $($input)* }
     };
 }
 #[doc(hidden)]
 #[allow(unused_imports)]
-pub use EdgeService_score_73a613a3 as EdgeService;
+pub use EdgeService_score_0b15d86a as EdgeService;

@@ -12,6 +12,7 @@ mod fields;
 mod literal;
 mod plan;
 mod provider_derive;
+mod rollout;
 mod score_derive;
 mod syntax;
 mod topology;
@@ -62,6 +63,14 @@ pub fn topology(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
 #[proc_macro]
 pub fn score(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     plan::expand(input.into()).into()
+}
+
+/// A fleet score's rollout policy, checked at compile time:
+/// `rollout! { group: [cam1, cam2, cam3], canary: 1, waves: 2, max_unavailable: 1, failure_threshold: 1 }`
+/// (also `group: label(sensors)`, `canary: 10%`, `healthy_for: "10s"`, `timeout: "2m"`).
+#[proc_macro]
+pub fn rollout(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    rollout::expand(input.into()).into()
 }
 
 /// Internal to `score!`: checks a score's builder chain against its field table (see

@@ -120,21 +120,22 @@ const fn smallest_above(nanos: u64) -> u64 {
     }
 }
 
-/// A message built in a `const` context (no `format!` there).
-struct Message {
+/// A message built in a `const` context (no `format!` there); also used by
+/// [`rollout`](crate::rollout)'s checks.
+pub(crate) struct Message {
     bytes: [u8; 512],
     len: usize,
 }
 
 impl Message {
-    const fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         Message {
             bytes: [0; 512],
             len: 0,
         }
     }
 
-    const fn text(mut self, s: &str) -> Self {
+    pub(crate) const fn text(mut self, s: &str) -> Self {
         let b = s.as_bytes();
         let mut i = 0;
         while i < b.len() && self.len < self.bytes.len() {
@@ -145,7 +146,7 @@ impl Message {
         self
     }
 
-    const fn number(mut self, mut n: u64) -> Self {
+    pub(crate) const fn number(mut self, mut n: u64) -> Self {
         let mut digits = [0u8; 20];
         let mut count = 0;
         loop {
@@ -165,7 +166,7 @@ impl Message {
     }
 
     /// `1500ms`, or nanoseconds when the duration is not whole milliseconds.
-    const fn duration(self, nanos: u64) -> Self {
+    pub(crate) const fn duration(self, nanos: u64) -> Self {
         if nanos.is_multiple_of(MS) {
             self.number(nanos / MS).text("ms")
         } else {
@@ -173,7 +174,7 @@ impl Message {
         }
     }
 
-    const fn as_str(&self) -> &str {
+    pub(crate) const fn as_str(&self) -> &str {
         match std::str::from_utf8(self.bytes.split_at(self.len).0) {
             Ok(s) => s,
             Err(_) => "(message)",

@@ -25,6 +25,7 @@ pub mod outcome;
 pub mod plan;
 pub mod provider;
 pub mod resource;
+pub mod rollout;
 pub mod score;
 pub mod scores;
 pub mod smoke;
@@ -40,12 +41,13 @@ pub use endpoint::{Endpoint, Protocol};
 pub use error::{Error, ErrorKind, Result};
 pub use failover_timing::FailoverTiming;
 pub use future::BoxFuture;
-pub use harmony_derive::{Provider, Score, capability, score, topology};
+pub use harmony_derive::{Provider, Score, capability, rollout, score, topology};
 pub use higher_order::{Decentralized, Failover};
 pub use operation::{Artifact, Interpret, Operation};
 pub use outcome::{Change, Inspection, LiveStatus, Observed, Outcome};
 pub use plan::{Placement, Plan, ScoreHandle, ScoreId, Step, StepId, StepPolicy};
 pub use provider::Provider;
+pub use rollout::RolloutPolicy;
 pub use score::{FieldInfo, NoOutputs, Operations, Score, ScoreContext, ScoreKind, ScoreOutputs};
 pub use smoke::{SmokeCheck, SmokeTest, SqlLogin};
 pub use topology::{Arch, CapabilityMap, HostInfo, Topology};
@@ -68,7 +70,8 @@ pub mod prelude {
     };
     pub use crate::{
         Arch, Change, Decentralized, Error, ErrorKind, Failover, FailoverTiming, Operation,
-        Operations, Outcome, Placement, Plan, Provider, Score, ScoreContext, ScoreKind,
-        ScoreOutputs, SmokeCheck, SmokeTest, SqlLogin, Topology, failover_timing, score, topology,
+        Operations, Outcome, Placement, Plan, Provider, RolloutPolicy, Score, ScoreContext,
+        ScoreKind, ScoreOutputs, SmokeCheck, SmokeTest, SqlLogin, Topology, failover_timing,
+        rollout, score, topology,
     };
 }

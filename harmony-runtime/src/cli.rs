@@ -135,6 +135,42 @@ enum Command {
         #[command(subcommand)]
         action: device::DeviceAction,
     },
+    /// Staged rollouts of fleet scores (`status` shows them): resume a halted one, or abort one.
+    Rollout {
+        #[command(subcommand)]
+        action: RolloutAction,
+    },
+}
+
+/// `rollout resume SCORE` / `rollout abort SCORE`.
+#[derive(Debug, Subcommand)]
+enum RolloutAction {
+    /// Move a halted rollout on: its failed and rolled-back devices are tried again, then the
+    /// next waves follow.
+    Resume {
+        /// The fleet score whose rollout halted.
+        score: String,
+    },
+    /// Abort a rollout: every device it updated goes back to its previous desired state.
+    Abort {
+        /// The fleet score whose rollout to abort.
+        score: String,
+    },
+}
+
+impl RolloutAction {
+    fn score(&self) -> &str {
+        match self {
+            RolloutAction::Resume { score } | RolloutAction::Abort { score } => score,
+        }
+    }
+
+    fn command(&self) -> crate::providers::nats::rollout::RolloutCommand {
+        match self {
+            RolloutAction::Resume { .. } => crate::providers::nats::rollout::RolloutCommand::Resume,
+            RolloutAction::Abort { .. } => crate::providers::nats::rollout::RolloutCommand::Abort,
+        }
+    }
 }
 
 impl Command {
@@ -146,6 +182,7 @@ impl Command {
             Command::Status => "status",
             Command::Smoke => "smoke",
             Command::Device { .. } => "device",
+            Command::Rollout { .. } => "rollout",
         }
     }
 }
@@ -372,13 +409,32 @@ fn run<T: Topology>(
             ..
         }
     );
+    // `rollout resume|abort SCORE` is an apply of that score only, its rollout told what to do.
+    let only = match &args.command {
+        Command::Rollout { action } => {
+            let score = action.score();
+            let has_policy = plan
+                .score(score)
+                .is_some_and(|s| s.spec.get("rollout").is_some_and(|r| !r.is_null()));
+            if !has_policy {
+                return out.fail(
+                    ExitStatus::Usage,
+                    format!(
+                        "score `{score}` is not a fleet score with a rollout policy in this plan"
+                    ),
+                );
+            }
+            Some(score.to_string())
+        }
+        _ => args.only.clone(),
+    };
     let mut engine = Engine::new(topology)
         .state_dir(
             args.state_dir
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(".harmony")),
         )
-        .only(args.only.clone())
+        .only(only)
         .config_sources(config)
         .options(RunOptions { force_conflicts });
     if let Some(n) = args.parallelism {
@@ -395,6 +451,16 @@ fn run<T: Topology>(
                 cancel.cancel_on_signals();
                 let engine = engine.cancel_token(cancel);
                 apply::run(&out, tty, &engine, plan, file, false).await
+            }
+            Command::Rollout { action } => {
+                engine
+                    .context()
+                    .rollouts
+                    .command(action.score(), action.command());
+                let cancel = CancelToken::new();
+                cancel.cancel_on_signals();
+                let engine = engine.cancel_token(cancel);
+                apply::run(&out, tty, &engine, plan, None, false).await
             }
             Command::Smoke => {
                 let cancel = CancelToken::new();

@@ -3,6 +3,7 @@ use std::collections::BTreeMap;
 use crate::operation::Operation;
 use crate::plan::Placement;
 use crate::resource::{DeviceSpec, Workload, WorkloadRun};
+use crate::rollout::RolloutPolicy;
 use crate::score::{Operations, ScoreContext};
 use crate::value::ImageRef;
 use crate::{Score, capability::*};
@@ -16,6 +17,10 @@ pub struct EdgeService {
     /// Devices it runs on: devices of the topology's fleet.
     #[score(fleet_device)]
     pub devices: Vec<Placement>,
+    /// How a new version reaches the devices: canary, waves, failure threshold; written with
+    /// [`rollout!`](crate::rollout!) (`rollout: { rollout! { .. } }`). Without it, every device
+    /// is written at once.
+    pub rollout: Option<RolloutPolicy>,
 }
 
 impl Operations for EdgeService {

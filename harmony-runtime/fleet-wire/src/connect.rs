@@ -247,7 +247,8 @@ pub async fn status_bucket(
     bucket(url, js, STATUS_BUCKET, 1, create).await
 }
 
-async fn bucket(
+/// Bucket `name`, created when missing (file storage, `history` revisions) when `create`.
+pub async fn bucket(
     url: &str,
     js: &jetstream::Context,
     name: &str,

@@ -17,6 +17,7 @@ use harmony_dsl::smoke::Prober;
 
 use crate::providers::kube::client::{Connection, Target};
 use crate::providers::nats::FleetStore;
+use crate::providers::nats::rollout::RolloutRegistry;
 
 tokio::task_local! {
     static CURRENT: Arc<RunContext>;
@@ -38,6 +39,8 @@ pub struct RunContext {
     pub prober: Arc<dyn Prober>,
     kube: Mutex<HashMap<Target, Connection>>,
     nats: Mutex<HashMap<(String, String), FleetStore>>,
+    /// The fleet scores with a rollout policy in the current `apply`, and what to do with them.
+    pub rollouts: RolloutRegistry,
 }
 
 impl std::fmt::Debug for RunContext {
@@ -62,6 +65,7 @@ impl RunContext {
             prober,
             kube: Mutex::new(HashMap::new()),
             nats: Mutex::new(HashMap::new()),
+            rollouts: RolloutRegistry::default(),
         }
     }
 

@@ -18,6 +18,8 @@ mod permissions;
 mod plan_secrets;
 mod reset;
 mod restart;
+mod rollout;
+mod rollout_bench;
 mod scale;
 mod secret_output;
 mod site_outage;

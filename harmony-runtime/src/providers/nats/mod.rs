@@ -9,6 +9,7 @@
 //! so no secret is written in an infrastructure file.
 
 pub mod commands;
+pub mod rollout;
 pub mod store;
 
 /// The wire contract shared with `harmony-agent` (the `harmony-fleet-wire` crate).
@@ -92,6 +93,9 @@ impl Fleet for NatsFleet {
     fn apply<'a>(&'a self, spec: &'a DeviceSpec) -> BoxFuture<'a, Result<Outcome>> {
         Box::pin(async move {
             self.check_device(spec)?;
+            if let Some(outcome) = rollout::apply_in_rollout(self, spec).await {
+                return outcome;
+            }
             let result = self.store().await?.apply(spec).await;
             if let Err(e) = &result {
                 self.forget(e);
@@ -138,6 +142,7 @@ impl Fleet for NatsFleet {
                 lines.push(line);
             }
             lines.extend(unreachable_sites(&reported, now));
+            lines.extend(rollout::status_lines(&store).await?);
             Ok(lines)
         })
     }

@@ -209,6 +209,15 @@ impl FleetStore {
         Ok(self.write(&key, spec, observed).await?.0)
     }
 
+    /// [`apply_at`](Self::apply_at), also returning the revision now stored.
+    pub async fn apply_at_with_revision(
+        &self,
+        spec: &DeviceSpec,
+        observed: &Observed,
+    ) -> Result<(Outcome, u64), Error> {
+        self.write(&self.key(spec), spec, observed).await
+    }
+
     async fn write(
         &self,
         key: &str,
@@ -277,6 +286,42 @@ impl FleetStore {
         Ok((outcome, result))
     }
 
+    /// The namespace (first key token) of this store's keys.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// The server's URL, credentials masked: for messages.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The revision and bytes now stored under `spec`'s key, if any.
+    pub async fn entry(&self, spec: &DeviceSpec) -> Result<Option<(u64, bytes::Bytes)>, Error> {
+        Ok(self
+            .current(&self.key(spec))
+            .await?
+            .map(|c| (c.revision, c.value)))
+    }
+
+    /// Deletes `key` only if it is still at `revision`.
+    pub async fn remove_key_at(&self, key: &str, revision: u64) -> Result<(), Error> {
+        self.desired
+            .delete_expect_revision(&key, Some(revision))
+            .await
+            .map_err(|e| {
+                if e.kind() == kv::UpdateErrorKind::WrongLastRevision {
+                    Error::conflict(format!(
+                        "{} changed after it was read at revision {revision}; it was not deleted",
+                        self.where_(key)
+                    ))
+                } else {
+                    jetstream_error(&self.url, &format!("cannot delete {}", self.where_(key)), e)
+                        .into()
+                }
+            })
+    }
+
     /// The revision now stored for `spec`, if any.
     pub async fn revision(&self, spec: &DeviceSpec) -> Result<Option<u64>, Error> {
         Ok(self.current(&self.key(spec)).await?.map(|c| c.revision))
@@ -288,25 +333,7 @@ impl FleetStore {
         let Some(current) = self.current(&key).await? else {
             return Ok(Outcome::Unchanged);
         };
-        self.desired
-            .delete_expect_revision(&key, Some(current.revision))
-            .await
-            .map_err(|e| {
-                if e.kind() == kv::UpdateErrorKind::WrongLastRevision {
-                    Error::conflict(format!(
-                        "{} changed after it was read at revision {}; it was not deleted",
-                        self.where_(&key),
-                        current.revision
-                    ))
-                } else {
-                    jetstream_error(
-                        &self.url,
-                        &format!("cannot delete {}", self.where_(&key)),
-                        e,
-                    )
-                    .into()
-                }
-            })?;
+        self.remove_key_at(&key, current.revision).await?;
         Ok(Outcome::changed(format!(
             "deleted desired state of device `{}` at {}",
             spec.device,
