@@ -24,11 +24,21 @@ score! {
         detector = EdgeService {
             image: "registry.example.com/factory/detector:2.3.1",
             devices: [cam1, cam2, cam3],
+            rollout: { rollout! {
+                group: [cam3, cam1, cam2],
+                canary: 1,
+                waves: 2,
+                max_unavailable: 1,
+                failure_threshold: 1,
+                healthy_for: "10s",
+                timeout: "5m",
+            } },
         };
         uploader = EdgeService {
             image: "registry.example.com/factory/uploader@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
             devices: [cam1],
             after: detector,
+            rollout: { rollout! { group: label(sensors), canary: 50%, waves: 1, max_unavailable: 0 } },
         };
     }
 }
@@ -38,4 +48,9 @@ fn main() {
     assert_eq!(plan.scores.len(), 2);
     assert_eq!(plan.score("uploader").unwrap().depends_on, ["detector"]);
     assert_eq!(Factory::declared().hosts().len(), 4);
+    let rollout = &plan.score("detector").unwrap().spec["rollout"];
+    assert_eq!(rollout["canary"]["devices"], 1);
+    assert_eq!(rollout["group"]["devices"][0], "cam3");
+    assert_eq!(rollout["healthy_for"], "10s");
+    assert_eq!(plan.score("uploader").unwrap().spec["rollout"]["group"]["label"], "sensors");
 }
