@@ -7,11 +7,10 @@ mod builder;
 mod capability;
 mod config_derive;
 mod diag;
-mod field_table;
 mod fields;
 mod literal;
-mod plan;
 mod provider_derive;
+mod score;
 mod score_derive;
 mod syntax;
 mod topology;
@@ -61,7 +60,7 @@ pub fn topology(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
 /// Declares plan functions: score instances in dependency order, with typed wiring.
 #[proc_macro]
 pub fn score(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
-    plan::expand(input.into()).into()
+    score::expand(input.into()).into()
 }
 
 /// Internal to `score!`: checks a score's builder chain against its field table (see
@@ -69,7 +68,7 @@ pub fn score(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
 #[doc(hidden)]
 #[proc_macro]
 pub fn score_fields(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
-    field_table::expand(input.into()).into()
+    score::table::expand(input.into()).into()
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::{DeriveInput, Ident, Token, Type, Visibility};
 
+use crate::diag::Errors;
 use crate::fields::{self, Field, HostRequirements};
 
 /// One declared output: `name: Type`.
@@ -103,7 +104,8 @@ pub fn expand(input: TokenStream) -> TokenStream {
         )
         .to_compile_error();
     }
-    let mut errors = darling::Error::accumulator();
+    // Every error of the derive, in one collection (see `diag::Errors`).
+    let mut errors = Errors::default();
     // On a struct-level attribute error, still generate the score (without the broken
     // attribute's effect), so its uses do not add "no function `builder`" noise to the real error.
     let parsed = errors
@@ -129,28 +131,22 @@ pub fn expand(input: TokenStream) -> TokenStream {
         if seen_outputs.contains(&&output.name) {
             errors.push(
                 darling::Error::custom(format!("duplicate output `{}`", output.name))
-                    .with_span(&output.name),
+                    .with_span(&output.name)
+                    .into(),
             );
         }
         seen_outputs.push(&output.name);
     }
     let mut generated = generate(&parsed, &fields, &mut errors);
     generated.extend(field_table_macro(&parsed.ident, &parsed.vis, &fields));
-    match errors.finish() {
+    match errors.check() {
         Ok(()) => generated,
         // The errors, plus the score as far as it could be understood (see above).
-        Err(e) => {
-            let errs = e.write_errors();
-            quote! { #errs #generated }
-        }
+        Err(errs) => quote! { #errs #generated },
     }
 }
 
-fn generate(
-    input: &ScoreInput,
-    fields: &[Field],
-    errors: &mut darling::error::Accumulator,
-) -> TokenStream {
+fn generate(input: &ScoreInput, fields: &[Field], errors: &mut Errors) -> TokenStream {
     let name = &input.ident;
     let vis = &input.vis;
     let kind = name.unraw().to_string();

@@ -1,9 +1,10 @@
-//! `score_fields!`, the other half of the field table a `#[derive(Score)]` emits as a hidden
-//! `macro_rules!` under the score's name: `score!` hands each score's builder chain to
-//! `Postgres! { ... }`, which adds the field table and calls this. Here unknown fields are
-//! reported in the user's words, on the field as written, at expansion time (so an editor shows
-//! them while typing), and their setter calls are dropped (no "no method named ... found for
-//! struct `PostgresBuilder<__T>`" on top).
+//! `score!`, step 4, one expansion later: `score_fields!`, the other half of the field table a
+//! `#[derive(Score)]` emits as a hidden `macro_rules!` under the score's name. `score!` hands
+//! each score's builder chain to `Postgres! { ... }`, which adds the field table and calls this.
+//! Here unknown fields are reported in the user's words, on the field as written, at expansion
+//! time (so an editor shows them while typing), and their setter calls are dropped (no "no method
+//! named ... found for struct `PostgresBuilder<__T>`" on top). Its errors go through the same
+//! [`Errors`] collection as the other steps'.
 //!
 //! Input: `"Kind" [("field" required) ...] [Kind as written] [literal checks] [plan.add::<Kind>]
 //! [&mut plan, "name"] [&[dependencies]] [builder start] [([key] [calls]) ...] [.build()]`;
@@ -13,7 +14,7 @@ use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use quote::quote;
 use syn::ext::IdentExt;
 
-use crate::diag::{did_you_mean, with_suggestion};
+use crate::diag::{Errors, did_you_mean, with_suggestion};
 
 /// Expands `score_fields!` (see the module doc).
 pub fn expand(input: TokenStream) -> TokenStream {
@@ -45,7 +46,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
     let [kind_path, checks, add, name, deps, start, calls, build] = groups.as_slice() else {
         return quote! { ::core::compile_error!("internal: malformed `score_fields!` input") };
     };
-    let mut errors = TokenStream::new();
+    let mut errors = Errors::default();
     let mut kept = TokenStream::new();
     let mut written: Vec<String> = Vec::new();
     let mut completions = TokenStream::new();
@@ -78,8 +79,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
             if under_rust_analyzer() {
                 completions.extend(quote! { let _ = #start.#key; });
             }
-            let message = unknown_field_message(&kind, &name, &fields);
-            errors.extend(syn::Error::new(key.span(), message).to_compile_error());
+            errors.at(key.span(), unknown_field_message(&kind, &name, &fields));
         }
     }
     // Required fields not written: said here, at expansion time, on the score type; the chain
@@ -103,13 +103,13 @@ pub fn expand(input: TokenStream) -> TokenStream {
         quote! { #add #args }
     };
     if !missing.is_empty() {
-        errors.extend(
-            syn::Error::new(span, missing_fields_message(&kind, &missing)).to_compile_error(),
-        );
+        errors.at(span, missing_fields_message(&kind, &missing));
+        let errors = errors.into_compile_errors();
         return call(quote! {
             { #errors #checks #completions let _ = #start #kept; <#kind_path>::__harmony_unfinished() }
         });
     }
+    let errors = errors.into_compile_errors();
     call(quote! { { #errors #checks #completions #start #kept #build } })
 }
 
