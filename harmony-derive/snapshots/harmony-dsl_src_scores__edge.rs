@@ -164,8 +164,8 @@ impl<
 #[allow(non_local_definitions, non_snake_case)]
 macro_rules! EdgeService_score_73a613a3 {
     ($($input:tt)*) => {
-        ::harmony_dsl::__private::score_fields! { "EdgeService"[("image" true) ("devices"
-        false)] $($input)* }
+        ::harmony_dsl::__private::score_fields! { "EdgeService image! devices" $($input)*
+        }
     };
 }
 #[doc(hidden)]

@@ -196,8 +196,8 @@ impl<__T, __Path, __Content> ConfigFileBuilder<__T, __Path, __Content> {
 #[allow(non_local_definitions, non_snake_case)]
 macro_rules! ConfigFile_score_2e2c6eea {
     ($($input:tt)*) => {
-        ::harmony_dsl::__private::score_fields! { "ConfigFile"[("path" true) ("content"
-        true) ("mode" false)] $($input)* }
+        ::harmony_dsl::__private::score_fields! { "ConfigFile path! content! mode"
+        $($input)* }
     };
 }
 #[doc(hidden)]
@@ -325,7 +325,7 @@ impl<__T, __Path> DirectoryBuilder<__T, __Path> {
 #[allow(non_local_definitions, non_snake_case)]
 macro_rules! Directory_score_3ae1101f {
     ($($input:tt)*) => {
-        ::harmony_dsl::__private::score_fields! { "Directory"[("path" true)] $($input)* }
+        ::harmony_dsl::__private::score_fields! { "Directory path!" $($input)* }
     };
 }
 #[doc(hidden)]
@@ -600,9 +600,9 @@ const _: () = ::harmony_dsl::__private::check_kind(
 #[allow(non_local_definitions, non_snake_case)]
 macro_rules! LocalService_score_f8889a11 {
     ($($input:tt)*) => {
-        ::harmony_dsl::__private::score_fields! { "LocalService"[("command" false)
-        ("port" true) ("health_path" false) ("health_timeout" false) ("restart_on" false)
-        ("env" false) ("secret_env" false)] $($input)* }
+        ::harmony_dsl::__private::score_fields! {
+        "LocalService command port! health_path health_timeout restart_on env secret_env"
+        $($input)* }
     };
 }
 #[doc(hidden)]

@@ -197,8 +197,8 @@ const _: () = ::harmony_dsl::__private::check_kind(
 #[allow(non_local_definitions, non_snake_case)]
 macro_rules! Postgres_score_8c87ec50 {
     ($($input:tt)*) => {
-        ::harmony_dsl::__private::score_fields! { "Postgres"[("version" false) ("storage"
-        false) ("place" false) ("namespace" false) ("password" false)] $($input)* }
+        ::harmony_dsl::__private::score_fields! {
+        "Postgres version storage place namespace password" $($input)* }
     };
 }
 #[doc(hidden)]

@@ -367,10 +367,9 @@ const _: () = ::harmony_dsl::__private::check_kind(
 #[allow(non_local_definitions, non_snake_case)]
 macro_rules! WebApp_score_8c91741d {
     ($($input:tt)*) => {
-        ::harmony_dsl::__private::score_fields! { "WebApp"[("image" true) ("replicas"
-        false) ("port" false) ("database" false) ("dns" false) ("namespace" false)
-        ("ingress" false) ("ingress_path" false) ("tls_secret" false) ("config" false)
-        ("secrets" false)] $($input)* }
+        ::harmony_dsl::__private::score_fields! {
+        "WebApp image! replicas port database dns namespace ingress ingress_path tls_secret config secrets"
+        $($input)* }
     };
 }
 #[doc(hidden)]

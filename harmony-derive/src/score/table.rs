@@ -6,7 +6,7 @@
 //! named ... found for struct `PostgresBuilder<__T>`" on top). Its errors go through the same
 //! [`Errors`] collection as the other steps'.
 //!
-//! Input: `"Kind" [("field" required) ...] [Kind as written] [literal checks] [plan.add::<Kind>]
+//! Input: `"Kind field required_field! ..." [Kind as written] [literal checks] [plan.add::<Kind>]
 //! [&mut plan, "name"] [&[dependencies]] [builder start] [([key] [calls]) ...] [.build()]`;
 //! output: `Plan::add::<Kind>(&mut plan, "name", { checks; builder.calls().build() }, &[deps])`.
 
@@ -19,24 +19,19 @@ use crate::diag::{Errors, did_you_mean, with_suggestion};
 /// Expands `score_fields!` (see the module doc).
 pub fn expand(input: TokenStream) -> TokenStream {
     let mut tokens = input.into_iter();
-    let (Some(TokenTree::Literal(kind)), Some(TokenTree::Group(table))) =
-        (tokens.next(), tokens.next())
-    else {
+    let Some(TokenTree::Literal(table)) = tokens.next() else {
         return quote! { ::core::compile_error!("internal: malformed `score_fields!` input") };
     };
-    let kind = unquote(&kind.to_string());
-    let mut fields = Vec::new();
-    for entry in table.stream() {
-        let TokenTree::Group(entry) = entry else {
-            continue;
-        };
-        let mut parts = entry.stream().into_iter();
-        if let (Some(TokenTree::Literal(name)), Some(TokenTree::Ident(required))) =
-            (parts.next(), parts.next())
-        {
-            fields.push((unquote(&name.to_string()), required == "true"));
-        }
-    }
+    // One literal, read with one call into the compiler (this runs once per score).
+    let table = unquote(&table.to_string());
+    let mut words = table.split(' ');
+    let kind = words.next().unwrap_or_default().to_string();
+    let fields: Vec<(String, bool)> = words
+        .map(|word| match word.strip_suffix('!') {
+            Some(required) => (required.to_string(), true),
+            None => (word.to_string(), false),
+        })
+        .collect();
     let groups: Vec<TokenStream> = tokens
         .filter_map(|t| match t {
             TokenTree::Group(g) if g.delimiter() == Delimiter::Bracket => Some(g.stream()),
@@ -67,18 +62,14 @@ pub fn expand(input: TokenStream) -> TokenStream {
         let known = fields.iter().any(|(f, _)| *f == name);
         if setters.stream().is_empty() {
             // A key without a value yet (reported by `score!`): for completion only.
-            if under_rust_analyzer() {
-                completions.extend(quote! { let _ = #start #kept.#key; });
-            }
+            completions.extend(quote! { #[cfg(rust_analyzer)] let _ = #start #kept.#key; });
             continue;
         }
         written.push(name.clone());
         if known {
             kept.extend(setters.stream());
         } else {
-            if under_rust_analyzer() {
-                completions.extend(quote! { let _ = #start.#key; });
-            }
+            completions.extend(quote! { #[cfg(rust_analyzer)] let _ = #start.#key; });
             errors.at(key.span(), unknown_field_message(&kind, &name, &fields));
         }
     }
@@ -90,12 +81,13 @@ pub fn expand(input: TokenStream) -> TokenStream {
         .filter(|(f, required)| *required && !written.contains(f))
         .map(|(f, _)| f.as_str())
         .collect();
+    let completions = for_completion_only(completions);
     let span = kind_path
         .clone()
         .into_iter()
         .last()
         .map_or_else(proc_macro2::Span::call_site, |t| t.span());
-    // The call's parentheses on the score type (see `plan.rs`).
+    // The call's parentheses on the score type (see `score!`'s generate step).
     let call = |value: TokenStream| {
         let mut args =
             proc_macro2::Group::new(Delimiter::Parenthesis, quote! { #name, #value, #deps });
@@ -113,14 +105,22 @@ pub fn expand(input: TokenStream) -> TokenStream {
     call(quote! { { #errors #checks #completions #start #kept #build } })
 }
 
-/// Whether this expansion runs in rust-analyzer's proc-macro server (which sets this variable for
-/// itself; it is not an interface, so the editor test `ui-tests/tests/editor.rs` checks that it
-/// still works). There, a field name not known yet (half-typed, or misspelt) is also written as a
-/// member of the typed builder, carrying the user's span, so that completion lists the builder's
-/// setters: the field names, with their docs. The compiler never sees that code (it would add
-/// "no method named ..." about the builder to the error above).
-fn under_rust_analyzer() -> bool {
-    std::env::var_os("RUST_ANALYZER_INTERNALS_DO_NOT_USE").is_some()
+/// `statements` (each `#[cfg(rust_analyzer)]`), for the editor only: a field name not known yet
+/// (half-typed, or misspelt) written as a member of the typed builder, carrying the user's span,
+/// so that rust-analyzer's completion lists the builder's setters there: the field names, with
+/// their docs. rust-analyzer enables `cfg(rust_analyzer)` for the workspace's crates (its
+/// documented escape hatch for code only it should see); the compiler never sees these
+/// statements, which would add "no method named ..." about the builder to the error above. No
+/// check-cfg knows that name, hence the `allow`. The editor test (`ui-tests/tests/editor.rs`)
+/// checks that completion still works this way.
+fn for_completion_only(statements: TokenStream) -> TokenStream {
+    if statements.is_empty() {
+        return statements;
+    }
+    quote! {
+        #[allow(unexpected_cfgs)]
+        let () = { #statements };
+    }
 }
 
 /// "`Postgres` has no field `storrage`; did you mean `storage`? Its fields: ...".
@@ -160,7 +160,8 @@ pub fn missing_fields_message(kind: &str, missing: &[&str]) -> String {
     }
 }
 
-/// The text of a string literal token as written by the derive (`"storage"`: no escapes).
+/// The text of a string literal token as written by the derive (`"Postgres storage"`: no
+/// escapes).
 fn unquote(literal: &str) -> String {
     literal.trim_matches('"').to_string()
 }
