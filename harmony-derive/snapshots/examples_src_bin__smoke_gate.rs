@@ -247,8 +247,8 @@ impl<__T, __Server, __Url, __File> PageServedBuilder<__T, __Server, __Url, __Fil
 #[allow(non_local_definitions, non_snake_case)]
 macro_rules! PageServed_score_9426dc49 {
     ($($input:tt)*) => {
-        ::harmony_dsl::__private::score_fields! { "PageServed"[("server" true false)
-        ("url" true false) ("file" true false)] $($input)* }
+        ::harmony_dsl::__private::score_fields! { "PageServed server! url! file!"
+        $($input)* }
     };
 }
 #[doc(hidden)]

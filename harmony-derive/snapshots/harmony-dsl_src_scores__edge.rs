@@ -188,8 +188,8 @@ impl<
 #[allow(non_local_definitions, non_snake_case)]
 macro_rules! EdgeService_score_0b15d86a {
     ($($input:tt)*) => {
-        ::harmony_dsl::__private::score_fields! { "EdgeService"[("image" true) ("devices"
-        false) ("rollout" false)] $($input)* }
+        ::harmony_dsl::__private::score_fields! { "EdgeService image! devices@ rollout"
+        $($input)* }
     };
 }
 #[doc(hidden)]

@@ -241,9 +241,9 @@ const _: () = ::harmony_dsl::__private::check_kind(
 #[allow(non_local_definitions, non_snake_case)]
 macro_rules! HelmChart_score_979d8a7f {
     ($($input:tt)*) => {
-        ::harmony_dsl::__private::score_fields! { "HelmChart"[("chart" true false)
-        ("release" false false) ("namespace" false false) ("values_files" false false)
-        ("values" false false) ("check_schema" false false)] $($input)* }
+        ::harmony_dsl::__private::score_fields! {
+        "HelmChart chart! release namespace values_files values check_schema" $($input)*
+        }
     };
 }
 #[doc(hidden)]

@@ -196,8 +196,8 @@ impl<__T, __Path, __Content> ConfigFileBuilder<__T, __Path, __Content> {
 #[allow(non_local_definitions, non_snake_case)]
 macro_rules! ConfigFile_score_2e2c6eea {
     ($($input:tt)*) => {
-        ::harmony_dsl::__private::score_fields! { "ConfigFile"[("path" true false)
-        ("content" true false) ("mode" false false)] $($input)* }
+        ::harmony_dsl::__private::score_fields! { "ConfigFile path! content! mode"
+        $($input)* }
     };
 }
 #[doc(hidden)]
@@ -325,8 +325,7 @@ impl<__T, __Path> DirectoryBuilder<__T, __Path> {
 #[allow(non_local_definitions, non_snake_case)]
 macro_rules! Directory_score_3ae1101f {
     ($($input:tt)*) => {
-        ::harmony_dsl::__private::score_fields! { "Directory"[("path" true false)]
-        $($input)* }
+        ::harmony_dsl::__private::score_fields! { "Directory path!" $($input)* }
     };
 }
 #[doc(hidden)]
@@ -601,9 +600,8 @@ const _: () = ::harmony_dsl::__private::check_kind(
 #[allow(non_local_definitions, non_snake_case)]
 macro_rules! LocalService_score_f8889a11 {
     ($($input:tt)*) => {
-        ::harmony_dsl::__private::score_fields! { "LocalService"[("command" false false)
-        ("port" true false) ("health_path" false false) ("health_timeout" false false)
-        ("restart_on" false false) ("env" false false) ("secret_env" false false)]
+        ::harmony_dsl::__private::score_fields! {
+        "LocalService command port! health_path health_timeout restart_on env secret_env"
         $($input)* }
     };
 }

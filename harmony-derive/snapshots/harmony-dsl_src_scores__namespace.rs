@@ -157,8 +157,8 @@ impl<__T> NamespaceBuilder<__T> {
 #[allow(non_local_definitions, non_snake_case)]
 macro_rules! Namespace_score_eceadeec {
     ($($input:tt)*) => {
-        ::harmony_dsl::__private::score_fields! { "Namespace"[("cpu" false false)
-        ("memory" false false) ("storage" false false) ("pods" false false)] $($input)* }
+        ::harmony_dsl::__private::score_fields! { "Namespace cpu memory storage pods"
+        $($input)* }
     };
 }
 #[doc(hidden)]

@@ -197,9 +197,8 @@ const _: () = ::harmony_dsl::__private::check_kind(
 #[allow(non_local_definitions, non_snake_case)]
 macro_rules! Postgres_score_8c87ec50 {
     ($($input:tt)*) => {
-        ::harmony_dsl::__private::score_fields! { "Postgres"[("version" false false)
-        ("storage" false false) ("place" false true) ("namespace" false false)
-        ("password" false false)] $($input)* }
+        ::harmony_dsl::__private::score_fields! {
+        "Postgres version storage place@ namespace password" $($input)* }
     };
 }
 #[doc(hidden)]

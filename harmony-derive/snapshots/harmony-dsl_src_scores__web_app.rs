@@ -367,11 +367,9 @@ const _: () = ::harmony_dsl::__private::check_kind(
 #[allow(non_local_definitions, non_snake_case)]
 macro_rules! WebApp_score_8c91741d {
     ($($input:tt)*) => {
-        ::harmony_dsl::__private::score_fields! { "WebApp"[("image" true false)
-        ("replicas" false false) ("port" false false) ("database" false false) ("dns"
-        false false) ("namespace" false false) ("ingress" false false) ("ingress_path"
-        false false) ("tls_secret" false false) ("config" false false) ("secrets" false
-        false)] $($input)* }
+        ::harmony_dsl::__private::score_fields! {
+        "WebApp image! replicas port database dns namespace ingress ingress_path tls_secret config secrets"
+        $($input)* }
     };
 }
 #[doc(hidden)]

@@ -7,7 +7,7 @@ use quote::{format_ident, quote};
 use syn::ext::IdentExt;
 use syn::{Ident, Visibility};
 
-use crate::diag::camel_case;
+use crate::diag::{Errors, camel_case};
 use crate::fields::{self, DefaultValue, Field, HostRequirements, Shape};
 
 /// The builder of `name` (a `what`: "score" or "provider"), its setters, `build()` and the
@@ -18,7 +18,7 @@ pub fn generate(
     fields: &[Field],
     host: &HostRequirements,
     what: &str,
-    errors: &mut darling::error::Accumulator,
+    errors: &mut Errors,
 ) -> TokenStream {
     let builder = format_ident!("{}Builder", name);
     // Builder: typestate parameters for required fields.
@@ -65,7 +65,7 @@ pub fn generate(
         for span in spans {
             errors.push(darling::Error::custom(format!(
                 "`host(...)` requirements apply to the host a {what} is placed on, but {what} `{name}` has no host field, so they would never be checked: add one, e.g. `place: Placement`, or remove the requirement (a {what} without a host field runs on this machine)"
-            )).with_span(&span));
+            )).with_span(&span).into());
         }
     }
     let fleet_bound = quote! { #host_param: ::harmony_dsl::topology::FleetDevice<__T> };

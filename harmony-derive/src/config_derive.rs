@@ -81,18 +81,10 @@ pub fn expand(input: TokenStream) -> TokenStream {
         Ok(d) => d,
         Err(e) => return e.to_compile_error(),
     };
-    let mut darling_errors = darling::Error::accumulator();
-    let Some(parsed) = darling_errors.handle(ConfigInput::from_derive_input(&derive_input)) else {
-        return darling_errors
-            .finish()
-            .err()
-            .map(|e| e.write_errors())
-            .unwrap_or_default();
-    };
     let mut errors = Errors::default();
-    if let Err(e) = darling_errors.finish() {
-        errors.push(e.into());
-    }
+    let Some(parsed) = errors.handle(ConfigInput::from_derive_input(&derive_input)) else {
+        return errors.into_compile_errors();
+    };
     if !parsed.generics.params.is_empty() {
         errors.at(
             parsed.generics.span(),

@@ -36,6 +36,12 @@ impl Errors {
         self.list().push(error);
     }
 
+    /// The value of a darling parse (an attribute read by `#[derive(..)]`), or `None` with its
+    /// errors recorded.
+    pub fn handle<T>(&mut self, result: darling::Result<T>) -> Option<T> {
+        result.map_err(|e| self.push(e.into())).ok()
+    }
+
     /// Whether `key` is new among the keys of one block: a repeated key is reported as a
     /// duplicate `what` (and `false` returned, so the caller skips it); a new one is remembered.
     pub fn first_time<'a>(

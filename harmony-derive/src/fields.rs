@@ -8,6 +8,8 @@ use quote::quote;
 use syn::ext::IdentExt;
 use syn::{GenericArgument, Ident, Path, PathArguments, Type};
 
+use crate::diag::Errors;
+
 /// `#[score(...)]` / `#[provider(...)]` on a field.
 #[derive(Debug, FromField)]
 #[darling(attributes(score, provider))]
@@ -147,7 +149,7 @@ pub fn shape_of(ty: &Type) -> Shape {
 }
 
 /// Analyses named fields, collecting attribute errors.
-pub fn analyse(fields: &syn::FieldsNamed, errors: &mut darling::error::Accumulator) -> Vec<Field> {
+pub fn analyse(fields: &syn::FieldsNamed, errors: &mut Errors) -> Vec<Field> {
     let mut out = Vec::new();
     for field in &fields.named {
         // On an attribute error, keep the field as if it had no attribute: the error is reported,
@@ -163,7 +165,11 @@ pub fn analyse(fields: &syn::FieldsNamed, errors: &mut darling::error::Accumulat
             });
         let Some(ident) = attrs.ident else { continue };
         if ident == "_" {
-            errors.push(darling::Error::custom("a field needs a name").with_span(&ident));
+            errors.push(
+                darling::Error::custom("a field needs a name")
+                    .with_span(&ident)
+                    .into(),
+            );
             continue;
         }
         let shape = shape_of(&attrs.ty);
@@ -172,7 +178,8 @@ pub fn analyse(fields: &syn::FieldsNamed, errors: &mut darling::error::Accumulat
                 darling::Error::custom(
                     "`default` only applies to required fields: `Option` fields default to `None` and `Vec` fields to empty",
                 )
-                .with_span(&ident),
+                .with_span(&ident)
+                .into(),
             );
         }
         if attrs.fleet_device.is_present()
@@ -182,7 +189,8 @@ pub fn analyse(fields: &syn::FieldsNamed, errors: &mut darling::error::Accumulat
                 darling::Error::custom(
                     "`fleet_device` applies to host fields: `Placement`, `Option<Placement>` or `Vec<Placement>`",
                 )
-                .with_span(&attrs.fleet_device.span()),
+                .with_span(&attrs.fleet_device.span())
+                .into(),
             );
         }
         out.push(Field {
@@ -285,7 +293,7 @@ pub fn host_bounds(
     owner: &Ident,
     vis: &syn::Visibility,
     reqs: &HostRequirements,
-    errors: &mut darling::error::Accumulator,
+    errors: &mut Errors,
 ) -> (Vec<TokenStream>, TokenStream) {
     let mut bounds = vec![quote! { #host: ::harmony_dsl::topology::Host }];
     let mut items = TokenStream::new();

@@ -7,12 +7,11 @@ mod builder;
 mod capability;
 mod config_derive;
 mod diag;
-mod field_table;
 mod fields;
 mod literal;
-mod plan;
 mod provider_derive;
 mod rollout;
+mod score;
 mod score_derive;
 mod syntax;
 mod topology;
@@ -62,7 +61,7 @@ pub fn topology(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
 /// Declares plan functions: score instances in dependency order, with typed wiring.
 #[proc_macro]
 pub fn score(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
-    plan::expand(input.into()).into()
+    score::expand(input.into()).into()
 }
 
 /// A fleet score's rollout policy, checked at compile time:
@@ -78,7 +77,7 @@ pub fn rollout(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
 #[doc(hidden)]
 #[proc_macro]
 pub fn score_fields(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
-    field_table::expand(input.into()).into()
+    score::table::expand(input.into()).into()
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use quote::quote;
 use syn::ext::IdentExt;
 use syn::{DeriveInput, Ident};
 
+use crate::diag::Errors;
 use crate::fields::{self, HostRequirements};
 
 #[derive(Debug, FromDeriveInput)]
@@ -26,18 +27,15 @@ pub fn expand(input: TokenStream) -> TokenStream {
         Ok(d) => d,
         Err(e) => return e.to_compile_error(),
     };
-    let mut errors = darling::Error::accumulator();
+    let mut errors = Errors::default();
     let Some(parsed) = errors.handle(ProviderInput::from_derive_input(&derive_input)) else {
-        return errors
-            .finish()
-            .err()
-            .map(|e| e.write_errors())
-            .unwrap_or_default();
+        return errors.into_compile_errors();
     };
     if !parsed.generics.params.is_empty() {
         errors.push(
             darling::Error::custom("providers cannot have generic parameters")
-                .with_span(&parsed.generics),
+                .with_span(&parsed.generics)
+                .into(),
         );
     }
     let fields = match &derive_input.data {
@@ -77,8 +75,8 @@ pub fn expand(input: TokenStream) -> TokenStream {
 
         #builder
     };
-    match errors.finish() {
+    match errors.check() {
         Ok(()) => generated,
-        Err(e) => e.write_errors(),
+        Err(errors) => errors,
     }
 }

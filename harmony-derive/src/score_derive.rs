@@ -10,6 +10,7 @@ use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::{DeriveInput, Ident, Token, Type, Visibility};
 
+use crate::diag::Errors;
 use crate::fields::{self, Field, HostRequirements};
 
 /// One declared output: `name: Type`.
@@ -103,7 +104,8 @@ pub fn expand(input: TokenStream) -> TokenStream {
         )
         .to_compile_error();
     }
-    let mut errors = darling::Error::accumulator();
+    // Every error of the derive, in one collection (see `diag::Errors`).
+    let mut errors = Errors::default();
     // On a struct-level attribute error, still generate the score (without the broken
     // attribute's effect), so its uses do not add "no function `builder`" noise to the real error.
     let parsed = errors
@@ -129,28 +131,22 @@ pub fn expand(input: TokenStream) -> TokenStream {
         if seen_outputs.contains(&&output.name) {
             errors.push(
                 darling::Error::custom(format!("duplicate output `{}`", output.name))
-                    .with_span(&output.name),
+                    .with_span(&output.name)
+                    .into(),
             );
         }
         seen_outputs.push(&output.name);
     }
     let mut generated = generate(&parsed, &fields, &mut errors);
     generated.extend(field_table_macro(&parsed.ident, &parsed.vis, &fields));
-    match errors.finish() {
+    match errors.check() {
         Ok(()) => generated,
         // The errors, plus the score as far as it could be understood (see above).
-        Err(e) => {
-            let errs = e.write_errors();
-            quote! { #errs #generated }
-        }
+        Err(errs) => quote! { #errs #generated },
     }
 }
 
-fn generate(
-    input: &ScoreInput,
-    fields: &[Field],
-    errors: &mut darling::error::Accumulator,
-) -> TokenStream {
+fn generate(input: &ScoreInput, fields: &[Field], errors: &mut Errors) -> TokenStream {
     let name = &input.ident;
     let vis = &input.vis;
     let kind = name.unraw().to_string();
@@ -311,8 +307,20 @@ fn hover_doc(fields: &[Field]) -> String {
 fn field_table_macro(name: &Ident, vis: &Visibility, fields: &[Field]) -> TokenStream {
     let kind = name.unraw().to_string();
     let names: Vec<String> = fields.iter().map(|f| f.ident.unraw().to_string()).collect();
-    let required = fields.iter().map(Field::required);
-    let host = fields.iter().map(Field::is_host);
+    // The table as one literal, `"Postgres version storage place"`, a required field marked
+    // `image!`, a host field `place@`: `score_fields!` reads it with one call into the compiler,
+    // once per score.
+    let mut table = kind.clone();
+    for (name, field) in names.iter().zip(fields) {
+        table.push(' ');
+        table.push_str(name);
+        if field.required() {
+            table.push('!');
+        }
+        if field.is_host() {
+            table.push('@');
+        }
+    }
     // A stable name from the score and its fields (FNV-1a): two scores of one crate differ.
     let mut hash: u32 = 0x811c_9dc5;
     for byte in kind.bytes().chain(names.join(",").bytes()) {
@@ -328,7 +336,7 @@ fn field_table_macro(name: &Ident, vis: &Visibility, fields: &[Field]) -> TokenS
         #[allow(non_local_definitions, non_snake_case)]
         macro_rules! #macro_name {
             ($($input:tt)*) => {
-                ::harmony_dsl::__private::score_fields! { #kind [#((#names #required #host))*] $($input)* }
+                ::harmony_dsl::__private::score_fields! { #table $($input)* }
             };
         }
         #[doc(hidden)]

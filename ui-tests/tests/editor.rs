@@ -378,7 +378,8 @@ fn rust_analyzer_sees_scores() {
     }
     println!("loaded in {:.1} s", started.elapsed().as_secs_f64());
 
-    // Hover on a score type: the score (its doc) and its field table (each field's doc).
+    // Hover on a score type: the score (its doc) and its field table (each field's doc and
+    // default).
     let text = hover_text(&hover);
     if std::env::var_os("EDITOR_TEST_DEBUG").is_some() {
         eprintln!("hover text: {text}");
@@ -552,6 +553,7 @@ fn rust_analyzer_sees_scores() {
     );
     assert!(field_hover.contains("Volume size"), "{field_hover}");
     assert!(text.contains("Volume size"), "{text}");
+    assert!(text.contains("(default `"), "{text}");
     assert!(items <= 2, "{text}");
     assert_eq!(target_count, 1, "{targets}");
 }

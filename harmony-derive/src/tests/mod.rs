@@ -12,7 +12,7 @@ type Expander = fn(TokenStream) -> TokenStream;
 /// Every expansion function, by name.
 pub(crate) const EXPANDERS: &[(&str, Expander)] = &[
     ("topology!", crate::topology::expand),
-    ("score!", crate::plan::expand),
+    ("score!", crate::score::expand),
     ("derive(Score)", crate::score_derive::expand),
     ("derive(Provider)", crate::provider_derive::expand),
     ("capability!", crate::capability::expand),

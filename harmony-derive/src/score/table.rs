@@ -1,15 +1,16 @@
-//! `score_fields!`, the other half of the field table a `#[derive(Score)]` emits as a hidden
-//! `macro_rules!` under the score's name: `score!` hands each score's builder chain to
-//! `Postgres! { ... }`, which adds the field table and calls this. Here unknown fields are
-//! reported in the user's words, on the field as written, at expansion time (so an editor shows
-//! them while typing), and their setter calls are dropped (no "no method named ... found for
-//! struct `PostgresBuilder<__T>`" on top).
+//! `score!`, step 4, one expansion later: `score_fields!`, the other half of the field table a
+//! `#[derive(Score)]` emits as a hidden `macro_rules!` under the score's name. `score!` hands
+//! each score's builder chain to `Postgres! { ... }`, which adds the field table and calls this.
+//! Here unknown fields are reported in the user's words, on the field as written, at expansion
+//! time (so an editor shows them while typing), and their setter calls are dropped (no "no method
+//! named ... found for struct `PostgresBuilder<__T>`" on top). Its errors go through the same
+//! [`Errors`] collection as the other steps'.
 //!
 //! A literal written in a host field (`place: "nuc.local"`, `devices: ["pi1"]`) is reported here
 //! too, with the field rewritten with bare host names: the field table says which fields are
 //! hosts, so no string literal costs a compile-time check for it.
 //!
-//! Input: `"Kind" [("field" required host) ...] [Kind as written] [literal checks] [plan.add::<Kind>]
+//! Input: `"Kind field required_field! host_field@ ..." [Kind as written] [literal checks] [plan.add::<Kind>]
 //! [&mut plan, "name"] [&[dependencies]] [builder start] [([key] [calls]) ...] [.build()]`;
 //! output: `Plan::add::<Kind>(&mut plan, "name", { checks; builder.calls().build() }, &[deps])`.
 
@@ -17,34 +18,34 @@ use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use quote::quote;
 use syn::ext::IdentExt;
 
-use crate::diag::{did_you_mean, with_suggestion};
+use crate::diag::{Errors, did_you_mean, with_suggestion};
 
 /// Expands `score_fields!` (see the module doc).
 pub fn expand(input: TokenStream) -> TokenStream {
     let mut tokens = input.into_iter();
-    let (Some(TokenTree::Literal(kind)), Some(TokenTree::Group(table))) =
-        (tokens.next(), tokens.next())
-    else {
+    let Some(TokenTree::Literal(table)) = tokens.next() else {
         return quote! { ::core::compile_error!("internal: malformed `score_fields!` input") };
     };
-    let kind = unquote(&kind.to_string());
-    let mut fields = Vec::new();
+    // One literal, read with one call into the compiler (this runs once per score).
+    let table = unquote(&table.to_string());
+    let mut words = table.split(' ');
+    let kind = words.next().unwrap_or_default().to_string();
     let mut host_fields = Vec::new();
-    for entry in table.stream() {
-        let TokenTree::Group(entry) = entry else {
-            continue;
-        };
-        let mut parts = entry.stream().into_iter();
-        if let (Some(TokenTree::Literal(name)), Some(TokenTree::Ident(required))) =
-            (parts.next(), parts.next())
-        {
-            let name = unquote(&name.to_string());
-            if matches!(parts.next(), Some(TokenTree::Ident(host)) if host == "true") {
-                host_fields.push(name.clone());
+    let fields: Vec<(String, bool)> = words
+        .map(|word| {
+            let word = match word.strip_suffix('@') {
+                Some(host) => {
+                    host_fields.push(host.trim_end_matches('!').to_string());
+                    host
+                }
+                None => word,
+            };
+            match word.strip_suffix('!') {
+                Some(required) => (required.to_string(), true),
+                None => (word.to_string(), false),
             }
-            fields.push((name, required == "true"));
-        }
-    }
+        })
+        .collect();
     let groups: Vec<TokenStream> = tokens
         .filter_map(|t| match t {
             TokenTree::Group(g) if g.delimiter() == Delimiter::Bracket => Some(g.stream()),
@@ -54,7 +55,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
     let [kind_path, checks, add, name, deps, start, calls, build] = groups.as_slice() else {
         return quote! { ::core::compile_error!("internal: malformed `score_fields!` input") };
     };
-    let mut errors = TokenStream::new();
+    let mut errors = Errors::default();
     let mut kept = TokenStream::new();
     let mut written: Vec<String> = Vec::new();
     let mut completions = TokenStream::new();
@@ -77,9 +78,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
         let known = fields.iter().any(|(f, _)| *f == name);
         if setters.stream().is_empty() {
             // A key without a value yet (reported by `score!`): for completion only.
-            if under_rust_analyzer() {
-                completions.extend(quote! { let _ = #start #kept.#key; });
-            }
+            completions.extend(quote! { #[cfg(rust_analyzer)] let _ = #start #kept.#key; });
             continue;
         }
         written.push(name.clone());
@@ -87,18 +86,15 @@ pub fn expand(input: TokenStream) -> TokenStream {
             && host_fields.contains(&name)
             && let Some(error) = literal_in_host_field(&name, setters.stream())
         {
-            errors.extend(error.to_compile_error());
+            errors.push(error);
             dropped = true;
             continue;
         }
         if known {
             kept.extend(setters.stream());
         } else {
-            if under_rust_analyzer() {
-                completions.extend(quote! { let _ = #start.#key; });
-            }
-            let message = unknown_field_message(&kind, &name, &fields);
-            errors.extend(syn::Error::new(key.span(), message).to_compile_error());
+            completions.extend(quote! { #[cfg(rust_analyzer)] let _ = #start.#key; });
+            errors.at(key.span(), unknown_field_message(&kind, &name, &fields));
         }
     }
     // Required fields not written: said here, at expansion time, on the score type; the chain
@@ -109,12 +105,13 @@ pub fn expand(input: TokenStream) -> TokenStream {
         .filter(|(f, required)| *required && !written.contains(f))
         .map(|(f, _)| f.as_str())
         .collect();
+    let completions = for_completion_only(completions);
     let span = kind_path
         .clone()
         .into_iter()
         .last()
         .map_or_else(proc_macro2::Span::call_site, |t| t.span());
-    // The call's parentheses on the score type (see `plan.rs`).
+    // The call's parentheses on the score type (see `score!`'s generate step).
     let call = |value: TokenStream| {
         let mut args =
             proc_macro2::Group::new(Delimiter::Parenthesis, quote! { #name, #value, #deps });
@@ -122,15 +119,15 @@ pub fn expand(input: TokenStream) -> TokenStream {
         quote! { #add #args }
     };
     if !missing.is_empty() {
-        errors.extend(
-            syn::Error::new(span, missing_fields_message(&kind, &missing)).to_compile_error(),
-        );
+        errors.at(span, missing_fields_message(&kind, &missing));
     }
     if !missing.is_empty() || dropped {
+        let errors = errors.into_compile_errors();
         return call(quote! {
             { #errors #checks #completions let _ = #start #kept; <#kind_path>::__harmony_unfinished() }
         });
     }
+    let errors = errors.into_compile_errors();
     call(quote! { { #errors #checks #completions #start #kept #build } })
 }
 
@@ -170,14 +167,22 @@ fn literal_in_host_field(key: &str, setters: TokenStream) -> Option<syn::Error> 
     (!tokens.is_empty()).then(|| syn::Error::new_spanned(tokens, message))
 }
 
-/// Whether this expansion runs in rust-analyzer's proc-macro server (which sets this variable for
-/// itself; it is not an interface, so the editor test `ui-tests/tests/editor.rs` checks that it
-/// still works). There, a field name not known yet (half-typed, or misspelt) is also written as a
-/// member of the typed builder, carrying the user's span, so that completion lists the builder's
-/// setters: the field names, with their docs. The compiler never sees that code (it would add
-/// "no method named ..." about the builder to the error above).
-fn under_rust_analyzer() -> bool {
-    std::env::var_os("RUST_ANALYZER_INTERNALS_DO_NOT_USE").is_some()
+/// `statements` (each `#[cfg(rust_analyzer)]`), for the editor only: a field name not known yet
+/// (half-typed, or misspelt) written as a member of the typed builder, carrying the user's span,
+/// so that rust-analyzer's completion lists the builder's setters there: the field names, with
+/// their docs. rust-analyzer enables `cfg(rust_analyzer)` for the workspace's crates (its
+/// documented escape hatch for code only it should see); the compiler never sees these
+/// statements, which would add "no method named ..." about the builder to the error above. No
+/// check-cfg knows that name, hence the `allow`. The editor test (`ui-tests/tests/editor.rs`)
+/// checks that completion still works this way.
+fn for_completion_only(statements: TokenStream) -> TokenStream {
+    if statements.is_empty() {
+        return statements;
+    }
+    quote! {
+        #[allow(unexpected_cfgs)]
+        let () = { #statements };
+    }
 }
 
 /// "`Postgres` has no field `storrage`; did you mean `storage`? Its fields: ...".
@@ -217,7 +222,8 @@ pub fn missing_fields_message(kind: &str, missing: &[&str]) -> String {
     }
 }
 
-/// The text of a string literal token as written by the derive (`"storage"`: no escapes).
+/// The text of a string literal token as written by the derive (`"Postgres storage"`: no
+/// escapes).
 fn unquote(literal: &str) -> String {
     literal.trim_matches('"').to_string()
 }
