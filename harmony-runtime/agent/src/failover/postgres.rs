@@ -268,9 +268,22 @@ impl PgDatabase {
 
     /// Whether the server runs (`pg_ctl status`).
     async fn running(&self) -> bool {
-        self.run(self.pg_ctl("status"), self.config.timeout)
+        self.server_status().await == Ok(true)
+    }
+
+    /// Whether the server runs (`pg_ctl status`: exit 0 runs; exit 3 does not, nor exit 4, no
+    /// data directory yet); an error when that is not known (no answer in time, any other
+    /// failure): a fence must not take an unknown for "stopped".
+    async fn server_status(&self) -> Result<bool, String> {
+        let output = tokio::time::timeout(self.config.timeout, self.pg_ctl("status").output())
             .await
-            .is_ok()
+            .map_err(|_| format!("pg_ctl status: no answer within {:?}", self.config.timeout))?
+            .map_err(|e| format!("pg_ctl status: cannot run: {e}"))?;
+        match output.status.code() {
+            Some(0) => Ok(true),
+            Some(3 | 4) => Ok(false),
+            _ => Err(format!("pg_ctl status: {}", output.status)),
+        }
     }
 
     async fn start(&mut self) -> Result<(), String> {
@@ -310,10 +323,13 @@ impl Database for PgDatabase {
     }
 
     async fn fence(&mut self) -> Result<(), String> {
-        if !self.running().await {
+        if self.server_status().await == Ok(false) {
             // Nothing accepts writes. Not marked as stopped by us: a crashed server stays down.
             return Ok(());
         }
+        // Running, or not known (no answer in time): stopped either way, since an unknown must
+        // not leave a writable server behind. A postmaster killed a moment ago still shows as
+        // running until its zombie is reaped, so "running" here does not prove it was alive.
         let mut fast = self.pg_ctl("stop");
         fast.args([
             "-m",
@@ -322,15 +338,27 @@ impl Database for PgDatabase {
             "-t",
             &self.config.timeout.as_secs().max(1).to_string(),
         ]);
-        if self.run(fast, self.config.timeout * 2).await.is_err() {
-            let mut immediate = self.pg_ctl("stop");
-            immediate.args(["-m", "immediate", "-w"]);
-            self.run(immediate, self.long())
-                .await
-                .map_err(|e| format!("pg_ctl stop: {e}"))?;
+        if self.run(fast, self.config.timeout * 2).await.is_ok() {
+            self.stopped_by_us = true;
+            return Ok(());
         }
-        self.stopped_by_us = true;
-        Ok(())
+        // The stop failed: the server died meanwhile, or a stop that gave up on a slow machine
+        // finished a moment later (so that another `pg_ctl stop` finds no PID file). What counts
+        // is that it no longer runs; since it cannot be told whether it crashed, it is not
+        // marked stopped by us, and stays down (the safe side: no heartbeat from it).
+        if self.server_status().await == Ok(false) {
+            return Ok(());
+        }
+        let mut immediate = self.pg_ctl("stop");
+        immediate.args(["-m", "immediate", "-w"]);
+        match self.run(immediate, self.long()).await {
+            Ok(_) => {
+                self.stopped_by_us = true;
+                Ok(())
+            }
+            Err(_) if self.server_status().await == Ok(false) => Ok(()),
+            Err(e) => Err(format!("pg_ctl stop: {e}")),
+        }
     }
 
     async fn unfence(&mut self) -> Result<(), String> {

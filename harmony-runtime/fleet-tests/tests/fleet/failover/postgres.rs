@@ -437,20 +437,62 @@ impl Prober {
 }
 
 /// Waits until `side` is a standby that has every row of `primary` (read after the writers
-/// stopped).
+/// stopped). On a timeout the panic says what each side showed: roles, the rows one lacks, the
+/// standby's WAL receiver, the primary's replication and the tail of the standby's log.
 async fn caught_up(side: &Arc<Side>, primary: &Arc<Side>) {
     let (side, primary) = (side.clone(), primary.clone());
-    eventually("the rejoined side catches up", || {
-        let (side, primary) = (side.clone(), primary.clone());
-        async move {
-            tokio::task::spawn_blocking(move || {
-                (side.is_standby() && side.rows()? == primary.rows()?).then_some(())
-            })
-            .await
-            .unwrap()
+    // Catching up is streaming a few hundred rows: long enough for a loaded CI machine.
+    let deadline = Instant::now() + DEADLINE * 2;
+    loop {
+        let (s, p) = (side.clone(), primary.clone());
+        let done = tokio::task::spawn_blocking(move || {
+            s.is_standby() && s.rows().is_some() && s.rows() == p.rows()
+        })
+        .await
+        .unwrap();
+        if done {
+            return;
         }
-    })
-    .await;
+        if Instant::now() >= deadline {
+            let (s, p) = (side.clone(), primary.clone());
+            let report = tokio::task::spawn_blocking(move || catch_up_report(&s, &p))
+                .await
+                .unwrap();
+            panic!("timed out waiting for the rejoined side to catch up\n{report}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// What a standby and its primary show, for a failed catch-up wait.
+fn catch_up_report(side: &Side, primary: &Side) -> String {
+    let rows = |s: &Side| s.rows().unwrap_or_default();
+    let (mine, theirs) = (rows(side), rows(primary));
+    let lacking: Vec<_> = theirs.difference(&mine).take(20).collect();
+    let extra: Vec<_> = mine.difference(&theirs).take(20).collect();
+    let log = std::fs::read_to_string(&side.log).unwrap_or_default();
+    let tail: Vec<&str> = log
+        .lines()
+        .rev()
+        .take(30)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!(
+        "standby: in recovery {:?}, {} rows; primary: in recovery {:?}, {} rows\n\
+         rows the standby lacks (first 20): {lacking:?}\nrows only the standby has: {extra:?}\n\
+         standby's WAL receiver: {:?}\nprimary's replication: {:?}\n\
+         standby's log, last lines:\n{}",
+        side.sql("select pg_is_in_recovery()"),
+        mine.len(),
+        primary.sql("select pg_is_in_recovery()"),
+        theirs.len(),
+        side.sql("select status, received_tli, latest_end_lsn from pg_stat_wal_receiver"),
+        primary
+            .sql("select application_name, state, sync_state, replay_lsn from pg_stat_replication"),
+        tail.join("\n")
+    )
 }
 
 /// What one failover under load showed.
@@ -553,12 +595,18 @@ async fn failover_under_load_for(
         }
         Fault::CutLink => a_link.cut(true),
     }
-    until(&b, Side::accepts_writes, "b promoted").await;
+    until(&b, Side::accepts_writes, "b promoted", || {
+        format!("{:#?}", log.lock().unwrap())
+    })
+    .await;
     let promoted = killed.elapsed();
     // The link comes back: the old primary finds itself deposed and rejoins as a standby, while
     // the load goes on on the new primary.
     a_link.cut(false);
-    until(&a, Side::is_standby, "a rejoined as a standby").await;
+    until(&a, Side::is_standby, "a rejoined as a standby", || {
+        format!("{:#?}", log.lock().unwrap())
+    })
+    .await;
     let rejoin_time = killed.elapsed() - promoted;
     tokio::time::sleep(settle).await;
     stop.send_replace(true);
@@ -846,7 +894,10 @@ async fn agent_processes_a_primary_agent_killed_with_sigkill_is_fenced_by_its_wa
     tokio::time::sleep(Duration::from_millis(500)).await;
     let killed = Instant::now();
     agent_a.kill_hard();
-    until(&b, Side::accepts_writes, "b promoted").await;
+    until(&b, Side::accepts_writes, "b promoted", || {
+        agent_logs(&agent_a, &_agent_b)
+    })
+    .await;
     stop.send_replace(true);
     let (fenced, promoted) = sampler.finish().await.fenced_then_promoted(killed);
     eprintln!(
@@ -1028,18 +1079,36 @@ async fn agent_pair(
     (agent_a, agent_b, kv)
 }
 
+/// Both agents' logs, for a failure message.
+fn agent_logs(a: &FailoverAgent, b: &FailoverAgent) -> String {
+    format!("agent a:\n{}\nagent b:\n{}", a.log(), b.log())
+}
+
 /// Waits until `check` holds for `side` (asked off the async threads: `psql` blocks).
-async fn until(side: &Arc<Side>, check: fn(&Side) -> bool, what: &str) {
-    let side = side.clone();
-    eventually(what, || {
-        let side = side.clone();
-        async move {
-            tokio::task::spawn_blocking(move || check(&side).then_some(()))
-                .await
-                .unwrap()
+async fn until(
+    side: &Arc<Side>,
+    check: fn(&Side) -> bool,
+    what: &str,
+    context: impl Fn() -> String,
+) {
+    // Failovers under a loaded CI machine: twice the usual deadline, and on a timeout the
+    // panic carries `context` (the agents' logs), so that the failure explains itself.
+    let deadline = Instant::now() + DEADLINE * 2;
+    loop {
+        let probe = side.clone();
+        if tokio::task::spawn_blocking(move || check(&probe))
+            .await
+            .unwrap()
+        {
+            return;
         }
-    })
-    .await;
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}\n{}",
+            context()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Runs `failover switchover --to <to>` and checks that it says `to` leads at `epoch`;
@@ -1087,14 +1156,20 @@ async fn agent_processes_switchover_and_back_under_load_lose_no_acknowledged_row
     let first = Instant::now();
     switchover(&url, "b", 2, &agent_a).await;
     let first_done = Instant::now();
-    until(&a, Side::is_standby, "a rejoined as b's standby").await;
+    until(&a, Side::is_standby, "a rejoined as b's standby", || {
+        agent_logs(&agent_a, &agent_b)
+    })
+    .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
 
     // And back: b hands over to a, which was rejoined as a standby.
     let second = Instant::now();
     switchover(&url, "a", 3, &agent_b).await;
     let second_done = Instant::now();
-    until(&b, Side::is_standby, "b rejoined as a's standby").await;
+    until(&b, Side::is_standby, "b rejoined as a's standby", || {
+        agent_logs(&agent_a, &agent_b)
+    })
+    .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     stop.send_replace(true);
     let acked = prober.finish().await;
@@ -1187,7 +1262,10 @@ async fn agent_processes_agent_and_watchdog_both_sigkilled_the_standby_waits_out
         .status()
         .unwrap();
     assert!(status.success());
-    until(&b, Side::accepts_writes, "b promoted").await;
+    until(&b, Side::accepts_writes, "b promoted", || {
+        agent_logs(&agent_a, &_agent_b)
+    })
+    .await;
     let promoted = killed.elapsed();
     // The standby waited for failover_timeout of silence (server time), longer than the lease.
     assert!(promoted > pg_timing().lease(), "{promoted:?}");
@@ -1203,7 +1281,10 @@ async fn agent_processes_agent_and_watchdog_both_sigkilled_the_standby_waits_out
     // The agent comes back (its service manager restarts it): it finds its server writable
     // while b leads, fences it, and rejoins it by pg_rewind: the unacknowledged row is gone.
     let agent_a = FailoverAgent::start(&url, "a", true, &a, &b, dir.path());
-    until(&a, Side::is_standby, "a rejoined as b's standby").await;
+    until(&a, Side::is_standby, "a rejoined as b's standby", || {
+        agent_logs(&agent_a, &_agent_b)
+    })
+    .await;
     caught_up(&a, &b).await;
     let rows = a.rows().expect("rows on a");
     assert_eq!(rows.into_iter().collect::<Vec<_>>(), [1, 2]);
@@ -1237,7 +1318,10 @@ async fn agent_processes_a_replica_without_data_is_made_by_its_agent_from_a_base
     let agent_b = FailoverAgent::start(&url, "b", false, &b, &a, dir.path());
     tokio::time::sleep(Duration::from_secs(1)).await;
     let _agent_a = FailoverAgent::start(&url, "a", true, &a, &b, dir.path());
-    until(&b, Side::is_standby, "b made a standby of a").await;
+    until(&b, Side::is_standby, "b made a standby of a", || {
+        agent_logs(&_agent_a, &agent_b)
+    })
+    .await;
     assert!(a.sql("insert into probe values (1)").is_some());
     caught_up(&b, &a).await;
     let log = agent_b.log();
