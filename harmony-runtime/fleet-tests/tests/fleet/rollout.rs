@@ -142,17 +142,7 @@ impl Fleet {
 
     /// How many revisions `device`'s key has had (the bucket keeps 5).
     async fn writes(&self, device: &str) -> usize {
-        let client = async_nats::connect(&self.url).await.expect("connect");
-        let js = async_nats::jetstream::new(client);
-        let kv = js.get_key_value("harmony-desired").await.expect("bucket");
-        let key = self.store.key(&self.v1(device));
-        let mut history = kv.history(&key).await.expect("history");
-        let mut count = 0;
-        while let Some(entry) = futures_util::StreamExt::next(&mut history).await {
-            entry.expect("entry");
-            count += 1;
-        }
-        count
+        desired_writes(&self.url, &self.store.key(&self.v1(device))).await
     }
 }
 
@@ -194,7 +184,7 @@ impl Lines {
 
 /// Every stage's new revisions are above every earlier stage's: the order the rollout wrote
 /// them in, read from the server's sequence rather than from timing.
-fn assert_stages_in_order(view: &RolloutView) {
+pub(crate) fn assert_stages_in_order(view: &RolloutView) {
     let mut highest_before = 0;
     for stage in &view.record.stages {
         let revisions: Vec<u64> = stage

@@ -233,7 +233,8 @@ impl Rollouts {
         };
         let mut devices = self.all_devices(&record).await?;
         if mode == Mode::Resume {
-            for entry in devices.values_mut() {
+            let mut retried = Vec::new();
+            for (device, entry) in devices.iter_mut() {
                 if matches!(
                     entry.value.state,
                     DeviceState::Failed | DeviceState::RolledBack
@@ -244,7 +245,18 @@ impl Rollouts {
                         .book
                         .put_device(&target.score, &entry.value, Some(entry.revision))
                         .await?;
+                    retried.push(device.clone());
                 }
+            }
+            // A device retried in an earlier stage (a failed canary under the threshold, or
+            // any stage of a done rollout) goes out again from its own stage.
+            let first = record
+                .stages
+                .iter()
+                .position(|s| s.devices.iter().any(|d| retried.contains(d)));
+            if let Some(first) = first.filter(|f| *f < record.stage) {
+                record.stage = first;
+                self.renew(&mut record, &mut revision, true).await?;
             }
         }
         let mut failed = devices
