@@ -497,3 +497,67 @@ async fn attack_a_secret_in_the_new_or_previous_state_is_in_no_progress_line_sta
     }
     assert!(!shown.contains(SECRET), "{shown}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_under_the_threshold_end_done_with_the_failed_devices_rolled_back_and_listed() {
+    let fleet = Fleet::start("rollout-under", 4, &[]).await;
+    let rollouts = fleet.rollouts(Duration::from_secs(15)).await;
+    // canary d1, wave 1 d2 (crashes) and d3, wave 2 d4; a threshold of 2 tolerates one failure.
+    let target = fleet.target(4, policy(4, 1, 2, 2, 2), &["d2"]);
+    let lines = Lines::default();
+    let report = rollouts
+        .run(&target, &|l| lines.push(l))
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", lines.all()));
+    let view = &report.view;
+    assert_eq!(view.record.phase, RolloutPhase::Done, "{}", lines.all());
+    assert_eq!(view.state("d2"), DeviceState::Failed, "{}", lines.all());
+    for device in ["d1", "d3", "d4"] {
+        assert_eq!(view.state(device), DeviceState::Done, "{}", lines.all());
+    }
+    assert!(
+        view.summary()
+            .starts_with("done at all 3 stages; 3 done, 1 failed, 0 rolled back"),
+        "{}",
+        view.summary()
+    );
+    let stages = view.stage_lines();
+    assert!(
+        stages[1].starts_with("wave 1: d2 failed (workload `app` exited")
+            && stages[1].ends_with("; rolled back), d3 done"),
+        "{stages:?}"
+    );
+    // d2 is back at v1 and its agent runs it again; the others run v2.
+    let (_, bytes) = fleet.stored("d2").await.expect("d2 key");
+    assert_eq!(bytes, encode_spec(&fleet.v1("d2")));
+    eventually("d2 to run v1 again", || async {
+        let lines = marker_lines(&marker(fleet.dir.path(), "d2"));
+        (lines.last().map(String::as_str) == Some("v1") && lines.len() >= 3).then_some(())
+    })
+    .await;
+    for device in ["d1", "d3", "d4"] {
+        assert_eq!(
+            marker_lines(&marker(fleet.dir.path(), device)),
+            ["v1", "v2"],
+            "{device}"
+        );
+    }
+    // Done stays done for a plain run; resume tries d2 alone again (it still crashes).
+    assert!(!rollouts.run(&target, &|_| {}).await.expect("run").acted);
+    let resumed = rollouts
+        .resume(&target, &|l| lines.push(l))
+        .await
+        .expect("resume");
+    assert_eq!(
+        resumed.view.record.phase,
+        RolloutPhase::Done,
+        "{}",
+        lines.all()
+    );
+    assert_eq!(resumed.view.state("d2"), DeviceState::Failed);
+    // v1, v2, v1 (rolled back), v2 again, v1 again.
+    assert_eq!(fleet.writes("d2").await, 5, "{}", lines.all());
+    for device in ["d1", "d3", "d4"] {
+        assert_eq!(fleet.writes(device).await, 2, "{device} written again");
+    }
+}

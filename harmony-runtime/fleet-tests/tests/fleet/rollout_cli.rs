@@ -230,6 +230,65 @@ async fn apply_rolls_out_canary_then_waves_in_order_shows_it_in_status_and_does_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_failing_under_the_threshold_is_rolled_back_and_listed_and_the_rollout_ends_done()
+{
+    let site = Site::start("rollout-cli-under").await;
+    site.at_v1().await;
+    site.fail(&["cam3"], V2);
+
+    let run = site.harmony(V2, &["apply"]).await;
+    assert_in_order(&run.stderr, &["wave 1 cam3 failed", "rollout vision: done"]);
+    // The failed device's step fails the apply; every other device is reported done, none
+    // skipped for it.
+    assert_eq!(run.code, 1, "{run}");
+    assert!(
+        run.stdout
+            .contains("device `cam3` failed in the wave 1 of the rollout"),
+        "{run}"
+    );
+    assert!(!run.stdout.contains("skipped: step"), "{run}");
+    assert!(
+        run.stdout
+            .contains("4 changed, 0 unchanged, 1 failed, 0 skipped"),
+        "{run}"
+    );
+    let view = site.view().await;
+    assert_eq!(view.record.phase, RolloutPhase::Done, "{run}");
+    assert_eq!(view.state("cam3"), DeviceState::Failed, "{view:?}");
+    assert_eq!(view.count(DeviceState::Done), 4, "{view:?}");
+    assert_eq!(site.images().await, [V2, V2, V1, V2, V2], "{run}");
+    let status = site.harmony(V2, &["status"]).await;
+    assert!(
+        status
+            .stdout
+            .contains("rollout vision  done  done at all 3 stages; 4 done, 1 failed")
+            && status.stdout.contains(
+                "cam3 failed (workload `vision` exited: simulated: exit status 3; rolled back)"
+            ),
+        "{status}"
+    );
+
+    // Fixed: `rollout resume` tries the failed device again, and only it.
+    site.heal();
+    let writes: Vec<usize> = futures_util::future::join_all(DEVICES.map(|d| site.writes(d))).await;
+    let resume = site.harmony(V2, &["rollout", "resume", SCORE]).await;
+    assert_eq!(resume.code, 0, "{resume}");
+    assert_eq!(site.images().await, [V2; 5], "{resume}");
+    let view = site.view().await;
+    assert_eq!(view.record.phase, RolloutPhase::Done, "{resume}");
+    assert_eq!(view.count(DeviceState::Done), 5, "{view:?}");
+    let after: Vec<usize> = futures_util::future::join_all(DEVICES.map(|d| site.writes(d))).await;
+    assert_eq!(after[2], writes[2] + 1, "cam3 written once more");
+    for i in [0, 1, 3, 4] {
+        assert_eq!(
+            after[i], writes[i],
+            "{} written again:\n{resume}",
+            DEVICES[i]
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_the_threshold_apply_halts_is_refused_again_and_rollout_resume_finishes_it() {
     let site = Site::start("rollout-cli-halt").await;
     site.at_v1().await;

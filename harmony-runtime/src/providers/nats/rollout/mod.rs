@@ -10,6 +10,8 @@
 //!   flight are rolled back too, done devices stay, and it waits for `harmony rollout resume`
 //!   (the failed and rolled-back devices are tried again) or `harmony rollout abort` (every
 //!   device it updated goes back to its previous revision).
+//! - With fewer failures than the threshold it goes on and ends done, the failed devices rolled
+//!   back and listed with their reasons; `harmony rollout resume` tries them again.
 //!
 //! The rollout's state lives in the `harmony-rollouts` bucket ([`record`]): the previous bytes
 //! of every device's key are stored there *before* its new state is written, and every write of
@@ -380,7 +382,24 @@ impl Rollouts {
             return Ok(Some((record, revision)));
         }
         match (record.phase, mode) {
-            (RolloutPhase::Done, _) => return Ok(None),
+            (RolloutPhase::Done, Mode::Start) => return Ok(None),
+            (RolloutPhase::Done, Mode::Resume) => {
+                // Done with failures under the threshold: resume tries those devices again.
+                let retry = self
+                    .all_devices(&record)
+                    .await?
+                    .values()
+                    .filter(|d| {
+                        matches!(d.value.state, DeviceState::Failed | DeviceState::RolledBack)
+                    })
+                    .count();
+                if retry == 0 {
+                    return Ok(None);
+                }
+                progress(&format!(
+                    "rollout {score}: resumed after it was done, trying its {retry} failed devices again"
+                ));
+            }
             (RolloutPhase::Aborted, Mode::Resume) => {
                 return Err(Error::permanent(format!(
                     "the rollout of `{score}` was aborted: apply again to start it over"
