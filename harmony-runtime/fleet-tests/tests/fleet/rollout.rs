@@ -561,3 +561,53 @@ async fn failures_under_the_threshold_end_done_with_the_failed_devices_rolled_ba
         assert_eq!(fleet.writes(device).await, 2, "{device} written again");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_changed_by_someone_else_mid_stage_fails_that_device_alone_and_keeps_their_value() {
+    let fleet = Fleet::start("rollout-changed", 3, &[]).await;
+    // canary d1, then one wave of d2 and d3 one at a time, read in one snapshot when the wave
+    // starts: d3's key changes while d2 is in flight, after that read.
+    let mut p = policy(3, 1, 1, 1, 2);
+    p.healthy_for = "3s".parse().expect("duration");
+    let target = fleet.target(3, p, &[]);
+    let driver = fleet.rollouts(Duration::from_secs(15)).await;
+    let watcher = fleet.rollouts(Duration::from_secs(15)).await;
+    let lines = std::sync::Arc::new(Lines::default());
+    let driving = {
+        let (target, lines) = (target.clone(), lines.clone());
+        tokio::spawn(async move { driver.run(&target, &|l| lines.push(l)).await })
+    };
+    eventually("d2 to be in flight", || async {
+        let view = watcher.view("app").await.ok().flatten()?;
+        (view.state("d2") == DeviceState::InFlight).then_some(())
+    })
+    .await;
+    let theirs = spec(
+        "d3",
+        vec![workload(fleet.dir.path(), "d3", "theirs", false)],
+    );
+    fleet
+        .store
+        .apply(&theirs)
+        .await
+        .expect("someone else writes d3");
+
+    let report = driving
+        .await
+        .expect("the rollout task")
+        .unwrap_or_else(|e| panic!("{e}\n{}", lines.all()));
+    let view = &report.view;
+    assert_eq!(view.record.phase, RolloutPhase::Done, "{}", lines.all());
+    assert_eq!(view.state("d1"), DeviceState::Done, "{}", lines.all());
+    assert_eq!(view.state("d2"), DeviceState::Done, "{}", lines.all());
+    assert_eq!(view.state("d3"), DeviceState::Failed, "{}", lines.all());
+    let reason = view.devices["d3"].reason.clone().unwrap_or_default();
+    assert!(
+        reason.contains("changed by someone else during the rollout; not written"),
+        "{reason}"
+    );
+    // Their value stays: v1, then theirs, nothing from the rollout.
+    let (_, bytes) = fleet.stored("d3").await.expect("d3 key");
+    assert_eq!(bytes, encode_spec(&theirs));
+    assert_eq!(fleet.writes("d3").await, 2, "{}", lines.all());
+}

@@ -65,8 +65,8 @@ impl RolloutRegistry {
 
     /// Reads `plan`'s scores with a rollout policy (the `rollout` field of their spec) whose
     /// steps write device desired state; `hosts` give the devices' labels. Each such score's
-    /// device steps are then made to run side by side for the length of a rollout
-    /// ([`one_rollout_per_score`]).
+    /// device steps then run side by side, each allowed the length of the whole rollout, and
+    /// the steps waiting for the score wait for all of them.
     pub fn prepare<T>(&self, plan: &mut Plan<T>, hosts: &[HostInfo]) -> Result<(), Error> {
         let commands = self.commands.lock().unwrap_or_else(|p| p.into_inner());
         let mut scores = self.scores.lock().unwrap_or_else(|p| p.into_inner());
