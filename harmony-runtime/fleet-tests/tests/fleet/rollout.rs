@@ -568,7 +568,7 @@ async fn a_key_changed_by_someone_else_mid_stage_fails_that_device_alone_and_kee
     // canary d1, then one wave of d2 and d3 one at a time, read in one snapshot when the wave
     // starts: d3's key changes while d2 is in flight, after that read.
     let mut p = policy(3, 1, 1, 1, 2);
-    p.healthy_for = "3s".parse().expect("duration");
+    p.healthy_for = "5s".parse().expect("duration");
     let target = fleet.target(3, p, &[]);
     let driver = fleet.rollouts(Duration::from_secs(15)).await;
     let watcher = fleet.rollouts(Duration::from_secs(15)).await;

@@ -302,7 +302,6 @@ async fn over_the_threshold_apply_halts_is_refused_again_and_rollout_resume_fini
         &[
             "canary cam1 failed",
             "canary done",
-            "wave 1 cam2 failed",
             "rollout vision: halted",
         ],
     );
@@ -310,15 +309,18 @@ async fn over_the_threshold_apply_halts_is_refused_again_and_rollout_resume_fini
     assert_eq!(view.record.phase, RolloutPhase::Halted, "{run}");
     assert_eq!(view.record.stage_name(), "wave 1");
     assert_eq!(view.state("cam1"), DeviceState::Failed, "{view:?}");
-    assert_eq!(view.state("cam2"), DeviceState::Failed, "{view:?}");
-    // cam3 failed too, or was rolled back in flight when cam2's failure halted the wave.
-    assert!(
-        matches!(
-            view.state("cam3"),
-            DeviceState::Failed | DeviceState::RolledBack
-        ),
-        "{view:?}"
-    );
+    // cam2 and cam3 go out together and both fail: the first one seen failing reaches the
+    // threshold, the other is failed in the same round or rolled back in flight.
+    for device in ["cam2", "cam3"] {
+        assert!(
+            matches!(
+                view.state(device),
+                DeviceState::Failed | DeviceState::RolledBack
+            ),
+            "{device}: {view:?}"
+        );
+    }
+    assert!(view.count(DeviceState::Failed) >= 2, "{view:?}\n{run}");
     for device in ["cam4", "cam5"] {
         assert_eq!(view.state(device), DeviceState::Pending, "{view:?}");
         assert_eq!(site.writes(device).await, 1, "{device} was written");
@@ -352,6 +354,8 @@ async fn over_the_threshold_apply_halts_is_refused_again_and_rollout_resume_fini
         &resume.stderr,
         &[
             "rollout vision: resumed at wave 1",
+            "rollout vision: back to the canary for its failed devices",
+            "canary done",
             "wave 1 done",
             "wave 2 done",
             "rollout vision: done",

@@ -270,6 +270,11 @@ impl Rollouts {
                 .position(|s| s.devices.iter().any(|d| retried.contains(d)));
             if let Some(first) = first.filter(|f| *f < record.stage) {
                 record.stage = first;
+                progress(&format!(
+                    "rollout {}: back to the {} for its failed devices",
+                    target.score,
+                    record.stage_name()
+                ));
                 self.renew(&mut record, &mut revision, true).await?;
             }
         }
