@@ -146,7 +146,7 @@ enum Command {
 #[derive(Debug, Subcommand)]
 enum RolloutAction {
     /// Move a halted rollout on: its failed and rolled-back devices are tried again, then the
-    /// next waves follow.
+    /// next waves follow (of a done rollout, the devices that failed under the threshold).
     Resume {
         /// The fleet score whose rollout halted.
         score: String,

@@ -483,11 +483,12 @@ impl<T: Topology> Engine<T> {
             Mode::Apply => Some(record::Recorder::open(&self.state, T::NAME)?),
             Mode::Smoke => None,
         };
+        let mut plan = plan;
         if matches!(mode, Mode::Apply) {
             // Fleet scores with a rollout policy go out canary first, then wave by wave.
             self.context
                 .rollouts
-                .prepare(&plan, self.topology.hosts())
+                .prepare(&mut plan, self.topology.hosts())
                 .map_err(|e| EngineError::new(ExitStatus::Usage, e.to_string()))?;
         }
         // Prune first, through the executor: what this plan applied before and no longer

@@ -32,7 +32,7 @@ use async_nats::jetstream::{self, kv};
 use futures_util::StreamExt;
 use harmony_dsl::resource::{Workload, WorkloadRun};
 use harmony_runtime::providers::nats::wire::{
-    DeviceStatus, Phase, STATUS_BUCKET, decode_spec, encode_spec, now_ms, status_key,
+    DeviceStatus, STATUS_BUCKET, WorkloadState, encode_spec,
 };
 
 const DEVICES: usize = 10_000;
@@ -150,7 +150,7 @@ async fn publish_and_converge_ten_thousand_simulated_devices() {
     let (_, bulk_wide_time, _) = bulk(&op, "v3w", WIDE).await;
 
     // Phase 2, devices converging: the latencies.
-    let simulator = tokio::spawn(simulate_devices(js.clone()));
+    let simulator = tokio::spawn(simulate_devices(js.clone(), |_| WorkloadState::Running));
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (update_live, acked) = per_device(&op, "v4").await;
     let update_latencies = converged_latencies(&seen, &acked).await;
@@ -236,37 +236,6 @@ async fn bulk(op: &FleetStore, version: &str, in_flight: usize) -> (Duration, Du
         acked.insert(specs[i].device.clone(), (revision, Instant::now()));
     }
     (snapshot_time, started.elapsed(), acked)
-}
-
-/// The simulated devices: for every desired value, that device's `converged` status at its
-/// revision.
-async fn simulate_devices(js: jetstream::Context) {
-    let status = js
-        .get_key_value(STATUS_BUCKET)
-        .await
-        .expect("status bucket");
-    let desired = js.get_key_value("harmony-desired").await.expect("desired");
-    let mut watch = desired.watch_all().await.expect("watch desired");
-    while let Some(Ok(entry)) = watch.next().await {
-        let Ok(spec) = decode_spec(&entry.value) else {
-            continue;
-        };
-        let report = DeviceStatus {
-            device: spec.device.clone(),
-            phase: Phase::Converged,
-            online: true,
-            applied: [(entry.key.clone(), entry.revision)].into_iter().collect(),
-            workloads: Vec::new(),
-            heartbeat_ms: now_ms(),
-            heartbeat_interval_ms: 5000,
-            server: None,
-        };
-        let status = status.clone();
-        tokio::spawn(async move {
-            let bytes = serde_json::to_vec(&report).unwrap_or_default();
-            let _ = status.put(status_key(&report.device), bytes.into()).await;
-        });
-    }
 }
 
 fn print_latencies(latencies: &[Duration]) {

@@ -20,6 +20,7 @@ mod reset;
 mod restart;
 mod rollout;
 mod rollout_bench;
+mod rollout_cli;
 mod scale;
 mod secret_output;
 mod site_outage;

@@ -142,17 +142,7 @@ impl Fleet {
 
     /// How many revisions `device`'s key has had (the bucket keeps 5).
     async fn writes(&self, device: &str) -> usize {
-        let client = async_nats::connect(&self.url).await.expect("connect");
-        let js = async_nats::jetstream::new(client);
-        let kv = js.get_key_value("harmony-desired").await.expect("bucket");
-        let key = self.store.key(&self.v1(device));
-        let mut history = kv.history(&key).await.expect("history");
-        let mut count = 0;
-        while let Some(entry) = futures_util::StreamExt::next(&mut history).await {
-            entry.expect("entry");
-            count += 1;
-        }
-        count
+        desired_writes(&self.url, &self.store.key(&self.v1(device))).await
     }
 }
 
@@ -194,7 +184,7 @@ impl Lines {
 
 /// Every stage's new revisions are above every earlier stage's: the order the rollout wrote
 /// them in, read from the server's sequence rather than from timing.
-fn assert_stages_in_order(view: &RolloutView) {
+pub(crate) fn assert_stages_in_order(view: &RolloutView) {
     let mut highest_before = 0;
     for stage in &view.record.stages {
         let revisions: Vec<u64> = stage
@@ -506,4 +496,118 @@ async fn attack_a_secret_in_the_new_or_previous_state_is_in_no_progress_line_sta
         shown.push_str(&format!("{} {} {}", line.subject, line.state, line.detail));
     }
     assert!(!shown.contains(SECRET), "{shown}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_under_the_threshold_end_done_with_the_failed_devices_rolled_back_and_listed() {
+    let fleet = Fleet::start("rollout-under", 4, &[]).await;
+    let rollouts = fleet.rollouts(Duration::from_secs(15)).await;
+    // canary d1, wave 1 d2 (crashes) and d3, wave 2 d4; a threshold of 2 tolerates one failure.
+    let target = fleet.target(4, policy(4, 1, 2, 2, 2), &["d2"]);
+    let lines = Lines::default();
+    let report = rollouts
+        .run(&target, &|l| lines.push(l))
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", lines.all()));
+    let view = &report.view;
+    assert_eq!(view.record.phase, RolloutPhase::Done, "{}", lines.all());
+    assert_eq!(view.state("d2"), DeviceState::Failed, "{}", lines.all());
+    for device in ["d1", "d3", "d4"] {
+        assert_eq!(view.state(device), DeviceState::Done, "{}", lines.all());
+    }
+    assert!(
+        view.summary()
+            .starts_with("done at all 3 stages; 3 done, 1 failed, 0 rolled back"),
+        "{}",
+        view.summary()
+    );
+    let stages = view.stage_lines();
+    assert!(
+        stages[1].starts_with("wave 1: d2 failed (workload `app` exited")
+            && stages[1].ends_with("; rolled back), d3 done"),
+        "{stages:?}"
+    );
+    // d2 is back at v1 and its agent runs it again; the others run v2.
+    let (_, bytes) = fleet.stored("d2").await.expect("d2 key");
+    assert_eq!(bytes, encode_spec(&fleet.v1("d2")));
+    eventually("d2 to run v1 again", || async {
+        let lines = marker_lines(&marker(fleet.dir.path(), "d2"));
+        (lines.last().map(String::as_str) == Some("v1") && lines.len() >= 3).then_some(())
+    })
+    .await;
+    for device in ["d1", "d3", "d4"] {
+        assert_eq!(
+            marker_lines(&marker(fleet.dir.path(), device)),
+            ["v1", "v2"],
+            "{device}"
+        );
+    }
+    // Done stays done for a plain run; resume tries d2 alone again (it still crashes).
+    assert!(!rollouts.run(&target, &|_| {}).await.expect("run").acted);
+    let resumed = rollouts
+        .resume(&target, &|l| lines.push(l))
+        .await
+        .expect("resume");
+    assert_eq!(
+        resumed.view.record.phase,
+        RolloutPhase::Done,
+        "{}",
+        lines.all()
+    );
+    assert_eq!(resumed.view.state("d2"), DeviceState::Failed);
+    // v1, v2, v1 (rolled back), v2 again, v1 again.
+    assert_eq!(fleet.writes("d2").await, 5, "{}", lines.all());
+    for device in ["d1", "d3", "d4"] {
+        assert_eq!(fleet.writes(device).await, 2, "{device} written again");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_changed_by_someone_else_mid_stage_fails_that_device_alone_and_keeps_their_value() {
+    let fleet = Fleet::start("rollout-changed", 3, &[]).await;
+    // canary d1, then one wave of d2 and d3 one at a time, read in one snapshot when the wave
+    // starts: d3's key changes while d2 is in flight, after that read.
+    let mut p = policy(3, 1, 1, 1, 2);
+    p.healthy_for = "5s".parse().expect("duration");
+    let target = fleet.target(3, p, &[]);
+    let driver = fleet.rollouts(Duration::from_secs(15)).await;
+    let watcher = fleet.rollouts(Duration::from_secs(15)).await;
+    let lines = std::sync::Arc::new(Lines::default());
+    let driving = {
+        let (target, lines) = (target.clone(), lines.clone());
+        tokio::spawn(async move { driver.run(&target, &|l| lines.push(l)).await })
+    };
+    eventually("d2 to be in flight", || async {
+        let view = watcher.view("app").await.ok().flatten()?;
+        (view.state("d2") == DeviceState::InFlight).then_some(())
+    })
+    .await;
+    let theirs = spec(
+        "d3",
+        vec![workload(fleet.dir.path(), "d3", "theirs", false)],
+    );
+    fleet
+        .store
+        .apply(&theirs)
+        .await
+        .expect("someone else writes d3");
+
+    let report = driving
+        .await
+        .expect("the rollout task")
+        .unwrap_or_else(|e| panic!("{e}\n{}", lines.all()));
+    let view = &report.view;
+    assert_eq!(view.record.phase, RolloutPhase::Done, "{}", lines.all());
+    assert_eq!(view.state("d1"), DeviceState::Done, "{}", lines.all());
+    assert_eq!(view.state("d2"), DeviceState::Done, "{}", lines.all());
+    assert_eq!(view.state("d3"), DeviceState::Failed, "{}", lines.all());
+    let reason = view.devices["d3"].reason.clone().unwrap_or_default();
+    assert!(
+        reason.contains("changed by someone else during the rollout; not written"),
+        "{reason}"
+    );
+    // Their value stays: v1, then theirs, nothing from the rollout.
+    let (_, bytes) = fleet.stored("d3").await.expect("d3 key");
+    assert_eq!(bytes, encode_spec(&theirs));
+    assert_eq!(fleet.writes("d3").await, 2, "{}", lines.all());
 }

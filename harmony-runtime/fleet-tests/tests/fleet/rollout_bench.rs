@@ -22,10 +22,7 @@ use harmony_dsl::rollout::{Canary, RolloutGroup, RolloutPolicy};
 use harmony_runtime::providers::nats::rollout::{
     DeviceState, RolloutPhase, RolloutTarget, Rollouts,
 };
-use harmony_runtime::providers::nats::wire::{
-    DeviceStatus, Phase, STATUS_BUCKET, WorkloadState, WorkloadStatus, decode_spec, now_ms,
-    status_key,
-};
+use harmony_runtime::providers::nats::wire::WorkloadState;
 
 const DEVICES: usize = 1_000;
 const HEALTHY_FOR: Duration = Duration::from_secs(2);
@@ -54,38 +51,7 @@ async fn rollout_across_a_thousand_simulated_devices_in_a_canary_and_four_waves(
     let js = jetstream::new(client);
 
     // Simulated devices: every desired value is reported converged and running at once.
-    let status = js.get_key_value(STATUS_BUCKET).await.expect("status");
-    let desired = js.get_key_value("harmony-desired").await.expect("desired");
-    let mut watch = desired.watch_all().await.expect("watch desired");
-    let simulator = tokio::spawn(async move {
-        while let Some(Ok(entry)) = watch.next().await {
-            let Ok(spec) = decode_spec(&entry.value) else {
-                continue;
-            };
-            let report = DeviceStatus {
-                device: spec.device.clone(),
-                phase: Phase::Converged,
-                online: true,
-                applied: [(entry.key.clone(), entry.revision)].into_iter().collect(),
-                workloads: vec![WorkloadStatus {
-                    name: "probe".into(),
-                    key: entry.key.clone(),
-                    state: WorkloadState::Running,
-                    pid: Some(1),
-                    restarts: 0,
-                    message: None,
-                }],
-                heartbeat_ms: now_ms(),
-                heartbeat_interval_ms: 600_000,
-                server: None,
-            };
-            let status = status.clone();
-            tokio::spawn(async move {
-                let bytes = serde_json::to_vec(&report).unwrap_or_default();
-                let _ = status.put(status_key(&report.device), bytes.into()).await;
-            });
-        }
-    });
+    let simulator = tokio::spawn(simulate_devices(js, |_| WorkloadState::Running));
 
     // Version 1 everywhere, written directly.
     let v1: Vec<DeviceSpec> = (0..DEVICES).map(|i| device(i, "600")).collect();

@@ -1,6 +1,7 @@
 //! Sites that lose their network, on the hub-and-leaf-nodes topology of [`crate::sites`]: a cut
-//! uplink, a device offline while an apply happens, and two operators (one at the hub, one at a
-//! site) applying at once.
+//! uplink, a device offline while an apply happens, two operators (one at the hub, one at a
+//! site) applying at once, and a site cut during a rollout (failed at the timeout and rolled
+//! back, or done once the link returns in time).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -9,8 +10,13 @@ use futures_util::StreamExt;
 use harmony_dsl::capability::Fleet;
 use harmony_dsl::outcome::{Change, Observed};
 use harmony_dsl::resource::DeviceSpec;
+use harmony_dsl::rollout::{Canary, RolloutGroup, RolloutPolicy};
 use harmony_dsl::{LiveStatus, Placement};
 use harmony_runtime::providers::NatsFleet;
+use harmony_runtime::providers::nats::rollout::{
+    DeviceState, RolloutPhase, RolloutTarget, Rollouts,
+};
+use harmony_runtime::providers::nats::wire::encode_spec;
 use harmony_runtime::providers::nats::{FleetStore, Phase};
 use tokio::task::block_in_place;
 
@@ -317,4 +323,135 @@ fn the_topology_removes_what_a_killed_run_left_and_leaves_nothing_behind() {
     );
     drop(sites);
     assert!(names(prefix).is_empty(), "left behind: {:?}", names(prefix));
+}
+
+/// A rollout of `tag` over every device of `sites`, the last site's devices first (the canary is
+/// one of them), then one wave of everything else at once; `threshold` failures halt it.
+fn site_rollout(sites: &Sites, tag: &str, threshold: u32, timeout: &str) -> RolloutTarget {
+    let mut group: Vec<String> = Vec::new();
+    for site in sites.sites().iter().rev() {
+        group.extend(site.devices.iter().cloned());
+    }
+    RolloutTarget {
+        score: "app".to_string(),
+        policy: RolloutPolicy {
+            group: RolloutGroup::Devices(group.clone()),
+            canary: Canary::Devices(1),
+            waves: 1,
+            max_unavailable: group.len() as u32,
+            failure_threshold: threshold,
+            healthy_for: "1s".parse().expect("duration"),
+            timeout: timeout.parse().expect("duration"),
+        },
+        specs: group.iter().map(|d| app(sites, d, tag)).collect(),
+        labels: BTreeMap::new(),
+    }
+}
+
+/// Two sites of three devices (namespaces named after `prefix`), every device converged at
+/// `v1`, then the first site's uplink cut: the sites, a hub operator, the cut site's name.
+async fn v1_then_cut(prefix: &str) -> (Sites, FleetStore, String) {
+    let sites = block_in_place(|| Sites::start(prefix, 2, 3));
+    let operator = operator(sites.hub_url()).await;
+    let v1 = apply_all(&operator, &sites, &sites.devices(), "v1").await;
+    all_converged(&operator, &sites, &v1).await;
+    let cut = sites.sites()[0].name.clone();
+    block_in_place(|| sites.cut(&cut));
+    (sites, operator, cut)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_cut_during_a_rollout_fails_at_the_timeout_is_rolled_back_and_gets_it_on_return() {
+    let (sites, operator, cut) = v1_then_cut("hs-rcut").await;
+    let (devices, cut_devices) = (sites.devices(), sites.site(&cut).devices.clone());
+    // The other site's canary and devices are done; the cut site's three fail at the timeout,
+    // under the threshold of 4, and are rolled back at the hub while still cut off.
+    let target = site_rollout(&sites, "v2", 4, "20s");
+    let rollouts = Rollouts::new(operator.clone()).await.expect("rollouts");
+    let lines = std::sync::Mutex::new(Vec::new());
+    let report = rollouts
+        .run(&target, &|l| {
+            lines.lock().expect("lines").push(l.to_string())
+        })
+        .await
+        .expect("the rollout runs");
+    let shown = lines.lock().expect("lines").join("\n");
+    let view = &report.view;
+    assert_eq!(view.record.phase, RolloutPhase::Done, "{shown}");
+    for device in &devices {
+        let key = operator.key(&app(&sites, device, ""));
+        let writes = desired_writes(sites.hub_url(), &key).await;
+        if cut_devices.contains(device) {
+            assert_eq!(view.state(device), DeviceState::Failed, "{shown}");
+            let reason = view.devices[device].reason.clone().unwrap_or_default();
+            assert!(
+                reason.starts_with("not healthy after 20s: ") && reason.ends_with("; rolled back"),
+                "{device}: {reason}"
+            );
+            // v1, v2, v1 again: the rollback, once.
+            assert_eq!(writes, 3, "{device}: {shown}");
+        } else {
+            assert_eq!(view.state(device), DeviceState::Done, "{shown}");
+            assert_eq!(writes, 2, "{device}: {shown}");
+            markers_become(&sites, device, &["v1", "v2"]).await;
+        }
+    }
+
+    // The link returns: the cut devices converge on the rolled-back state (v1's bytes).
+    block_in_place(|| sites.restore(&cut));
+    for device in &cut_devices {
+        let spec = app(&sites, device, "v1");
+        let (revision, bytes) = operator.entry(&spec).await.expect("read").expect("key");
+        assert_eq!(bytes.as_ref(), encode_spec(&spec).as_slice(), "{device}");
+        converged(&operator, device, &operator.key(&spec), revision).await;
+        eventually(&format!("{device} to run v1"), || async {
+            let lines = marker_lines(&marker(&sites, device));
+            (lines.last().map(String::as_str) == Some("v1")).then_some(())
+        })
+        .await;
+    }
+    // Nothing more was written.
+    for device in &cut_devices {
+        let key = operator.key(&app(&sites, device, ""));
+        assert_eq!(desired_writes(sites.hub_url(), &key).await, 3, "{device}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_cut_during_a_rollout_finishes_it_when_the_link_returns_within_the_timeout() {
+    let (sites, operator, cut) = v1_then_cut("hs-rret").await;
+    let (devices, cut_devices) = (sites.devices(), sites.site(&cut).devices.clone());
+    let target = site_rollout(&sites, "v2", 1, "5m");
+    let driver = Rollouts::new(operator.clone()).await.expect("rollouts");
+    let watcher = Rollouts::new(operator.clone()).await.expect("rollouts");
+    let driving = tokio::spawn(async move { driver.run(&target, &|_| {}).await });
+    // The cut site's devices are written at the hub and wait, in flight.
+    eventually("the cut site's devices to be in flight", || async {
+        let view = watcher.view("app").await.ok().flatten()?;
+        cut_devices
+            .iter()
+            .all(|d| view.state(d) == DeviceState::InFlight)
+            .then_some(())
+    })
+    .await;
+    block_in_place(|| sites.restore(&cut));
+
+    let report = driving
+        .await
+        .expect("the rollout task")
+        .expect("the rollout runs");
+    let view = &report.view;
+    assert_eq!(view.record.phase, RolloutPhase::Done, "{}", view.summary());
+    assert_eq!(
+        view.count(DeviceState::Done),
+        devices.len(),
+        "{}",
+        view.summary()
+    );
+    for device in &devices {
+        let key = operator.key(&app(&sites, device, ""));
+        // v1, then v2 once: nothing written twice across the cut.
+        assert_eq!(desired_writes(sites.hub_url(), &key).await, 2, "{device}");
+        markers_become(&sites, device, &["v1", "v2"]).await;
+    }
 }

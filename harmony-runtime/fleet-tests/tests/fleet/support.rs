@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use harmony_dsl::resource::{DeviceSpec, EnvValue, Workload, WorkloadRun};
+use harmony_runtime::providers::nats::wire::{WorkloadState, WorkloadStatus};
 use harmony_runtime::providers::nats::{ConnectConfig, DeviceStatus, FleetStore};
 
 /// How long any condition may take before a test fails.
@@ -415,4 +416,74 @@ pub async fn race(first: (&FleetStore, &DeviceSpec), second: (&FleetStore, &Devi
         winner,
         loser,
     }
+}
+
+/// Simulated devices that follow the agent's protocol without processes: one watcher over the
+/// desired bucket that, for every value written, reports that device converged at the value's
+/// revision, each of its workloads in the state `behaviour` gives for the spec (running, or
+/// failed to make a rollout fail there). Runs until the task is aborted.
+pub async fn simulate_devices(
+    js: async_nats::jetstream::Context,
+    behaviour: impl Fn(&DeviceSpec) -> WorkloadState + Send + 'static,
+) {
+    use futures_util::StreamExt;
+    use harmony_runtime::providers::nats::wire::{
+        Phase, STATUS_BUCKET, decode_spec, now_ms, status_key,
+    };
+    let status = js
+        .get_key_value(STATUS_BUCKET)
+        .await
+        .expect("status bucket");
+    let desired = js.get_key_value("harmony-desired").await.expect("desired");
+    let mut watch = desired.watch_all().await.expect("watch desired");
+    while let Some(Ok(entry)) = watch.next().await {
+        let Ok(spec) = decode_spec(&entry.value) else {
+            continue;
+        };
+        let state = behaviour(&spec);
+        let report = DeviceStatus {
+            device: spec.device.clone(),
+            phase: Phase::Converged,
+            online: true,
+            applied: [(entry.key.clone(), entry.revision)].into_iter().collect(),
+            workloads: spec
+                .workloads
+                .iter()
+                .map(|w| WorkloadStatus {
+                    name: w.name.clone(),
+                    key: entry.key.clone(),
+                    state,
+                    pid: (state == WorkloadState::Running).then_some(1),
+                    restarts: 0,
+                    message: (state != WorkloadState::Running)
+                        .then(|| "simulated: exit status 3".to_string()),
+                })
+                .collect(),
+            heartbeat_ms: now_ms(),
+            // Reported once: never taken for offline while a test runs.
+            heartbeat_interval_ms: 600_000,
+            server: None,
+        };
+        let status = status.clone();
+        tokio::spawn(async move {
+            let bytes = serde_json::to_vec(&report).unwrap_or_default();
+            let _ = status.put(status_key(&report.device), bytes.into()).await;
+        });
+    }
+}
+
+/// How many values desired-state `key` has had on the server at `url` (the bucket keeps 5).
+pub async fn desired_writes(url: &str, key: &str) -> usize {
+    let client = async_nats::connect(url).await.expect("connect");
+    let kv = async_nats::jetstream::new(client)
+        .get_key_value("harmony-desired")
+        .await
+        .expect("bucket");
+    let mut history = kv.history(key).await.expect("history");
+    let mut count = 0;
+    while let Some(entry) = futures_util::StreamExt::next(&mut history).await {
+        entry.expect("entry");
+        count += 1;
+    }
+    count
 }

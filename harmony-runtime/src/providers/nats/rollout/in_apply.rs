@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use harmony_dsl::capability::Fleet;
 use harmony_dsl::resource::DeviceSpec;
 use harmony_dsl::rollout::RolloutPolicy;
-use harmony_dsl::{Error, ErrorKind, HostInfo, Operation, Outcome, Plan};
+use harmony_dsl::{Error, ErrorKind, HostInfo, Operation, Outcome, Plan, Step, StepId};
 use tokio::sync::OnceCell;
 
 use super::{DeviceState, RolloutPhase, RolloutTarget, RolloutView, Rollouts};
@@ -34,6 +34,8 @@ struct ScoreRollout {
     score: String,
     policy: RolloutPolicy,
     operations: Vec<Operation>,
+    /// The steps of those operations.
+    steps: Vec<StepId>,
     labels: BTreeMap<String, Vec<String>>,
     command: RolloutCommand,
     result: OnceCell<Result<RolloutView, (ErrorKind, String)>>,
@@ -62,11 +64,22 @@ impl RolloutRegistry {
     }
 
     /// Reads `plan`'s scores with a rollout policy (the `rollout` field of their spec) whose
-    /// steps write device desired state; `hosts` give the devices' labels.
-    pub fn prepare<T>(&self, plan: &Plan<T>, hosts: &[HostInfo]) -> Result<(), Error> {
+    /// steps write device desired state; `hosts` give the devices' labels. Each such score's
+    /// device steps then run side by side, each allowed the length of the whole rollout, and
+    /// the steps waiting for the score wait for all of them.
+    pub fn prepare<T>(&self, plan: &mut Plan<T>, hosts: &[HostInfo]) -> Result<(), Error> {
         let commands = self.commands.lock().unwrap_or_else(|p| p.into_inner());
         let mut scores = self.scores.lock().unwrap_or_else(|p| p.into_inner());
         scores.clear();
+        let labels: BTreeMap<String, Vec<String>> = hosts
+            .iter()
+            .map(|h| {
+                (
+                    h.name.to_string(),
+                    h.labels.iter().map(|l| l.to_string()).collect(),
+                )
+            })
+            .collect();
         for entry in &plan.scores {
             let Some(value) = entry.spec.get("rollout").filter(|v| !v.is_null()) else {
                 continue;
@@ -78,29 +91,20 @@ impl RolloutRegistry {
                 ))
                 .with_source(e)
             })?;
-            let operations: Vec<Operation> = entry
+            let steps: Vec<&Step> = entry
                 .steps
                 .iter()
                 .filter_map(|id| plan.steps.iter().find(|s| s.id == *id))
-                .map(|s| s.operation.clone())
-                .filter(|op| op.resource::<dyn Fleet>().is_some())
-                .collect();
-            let labels = hosts
-                .iter()
-                .map(|h| {
-                    (
-                        h.name.to_string(),
-                        h.labels.iter().map(|l| l.to_string()).collect(),
-                    )
-                })
+                .filter(|s| s.operation.resource::<dyn Fleet>().is_some())
                 .collect();
             scores.insert(
                 entry.name.clone(),
                 Arc::new(ScoreRollout {
                     score: entry.name.clone(),
                     policy,
-                    operations,
-                    labels,
+                    operations: steps.iter().map(|s| s.operation.clone()).collect(),
+                    steps: steps.iter().map(|s| s.id).collect(),
+                    labels: labels.clone(),
                     command: commands
                         .get(&entry.name)
                         .copied()
@@ -108,6 +112,9 @@ impl RolloutRegistry {
                     result: OnceCell::new(),
                 }),
             );
+        }
+        for rollout in scores.values() {
+            one_rollout_per_score(&mut plan.steps, rollout);
         }
         Ok(())
     }
@@ -125,6 +132,56 @@ impl RolloutRegistry {
             })
             .cloned()
     }
+}
+
+/// Rewires a rollout score's device steps, which `score!` chains one after the other: one
+/// rollout drives them all, so they wait together for the score's own dependencies, and a step
+/// outside the score that waited for its last device step waits for every one of them. Without
+/// this, a device failing under the failure threshold would skip the steps of the devices
+/// after it (which the rollout did update), and a device failing late would not hold back the
+/// score's dependants. Each step's timeout covers the whole rollout: every batch may take the
+/// policy's `timeout` plus `healthy_for`.
+fn one_rollout_per_score(steps: &mut [Step], rollout: &ScoreRollout) {
+    let ids = &rollout.steps;
+    let Some(first) = steps.iter().find(|s| ids.contains(&s.id)) else {
+        return;
+    };
+    let before: Vec<StepId> = first.depends_on.clone();
+    let timeout = rollout_bound(rollout);
+    for step in steps.iter_mut() {
+        if ids.contains(&step.id) {
+            step.depends_on = before.clone();
+            step.policy.timeout = step.policy.timeout.max(timeout);
+        } else if step.depends_on.iter().any(|d| ids.contains(d)) {
+            for id in ids {
+                if !step.depends_on.contains(id) {
+                    step.depends_on.push(*id);
+                }
+            }
+        }
+    }
+}
+
+/// The longest a rollout of `rollout`'s devices may take: each batch is done, or failed,
+/// within `timeout` plus `healthy_for`; a minute more for the writes.
+fn rollout_bound(rollout: &ScoreRollout) -> std::time::Duration {
+    let devices: Vec<String> = rollout
+        .operations
+        .iter()
+        .filter_map(|op| op.resource::<dyn Fleet>())
+        .map(|spec| spec.device.clone())
+        .collect();
+    let stages = rollout.policy.stages(&devices);
+    let batches: usize = stages
+        .iter()
+        .map(|s| {
+            s.devices
+                .len()
+                .div_ceil(rollout.policy.in_flight(s.devices.len()))
+        })
+        .sum();
+    let per_batch = rollout.policy.timeout.as_std() + rollout.policy.healthy_for.as_std();
+    per_batch * batches.max(1) as u32 + std::time::Duration::from_secs(60)
 }
 
 /// When `spec` belongs to a score with a rollout in the current run: its device's outcome,
@@ -216,5 +273,79 @@ fn device_outcome(view: &RolloutView, device: &str) -> Result<Outcome, Error> {
             view.record.score,
             view.summary()
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use harmony_dsl::StepPolicy;
+    use harmony_dsl::rollout::{Canary, RolloutGroup};
+
+    use super::*;
+
+    fn step(id: usize, score: &str, device: Option<&str>, depends_on: &[usize]) -> Step {
+        let operation = match device {
+            Some(device) => Operation::new::<dyn Fleet>(DeviceSpec {
+                device: device.to_string(),
+                workloads: Vec::new(),
+            }),
+            None => Operation::new::<dyn Fleet>(DeviceSpec {
+                device: format!("other-{id}"),
+                workloads: Vec::new(),
+            }),
+        };
+        Step {
+            id: StepId(id),
+            score: score.to_string(),
+            operation,
+            depends_on: depends_on.iter().map(|d| StepId(*d)).collect(),
+            policy: StepPolicy::default(),
+        }
+    }
+
+    #[test]
+    fn a_rollout_scores_device_steps_wait_together_and_its_dependants_wait_for_all_of_them() {
+        // `before` (#0), the rollout score's devices d1..d3 chained (#1..#3), `after` (#4)
+        // waiting for the last of them.
+        let mut steps = vec![
+            step(0, "before", None, &[]),
+            step(1, "vision", Some("d1"), &[0]),
+            step(2, "vision", Some("d2"), &[1]),
+            step(3, "vision", Some("d3"), &[2]),
+            step(4, "after", None, &[3]),
+        ];
+        let devices: Vec<String> = ["d1", "d2", "d3"].map(String::from).to_vec();
+        let rollout = ScoreRollout {
+            score: "vision".to_string(),
+            policy: RolloutPolicy {
+                group: RolloutGroup::Devices(devices),
+                canary: Canary::Devices(1),
+                waves: 1,
+                max_unavailable: 1,
+                failure_threshold: 1,
+                healthy_for: "10s".parse().expect("duration"),
+                timeout: "5m".parse().expect("duration"),
+            },
+            operations: steps[1..4].iter().map(|s| s.operation.clone()).collect(),
+            steps: vec![StepId(1), StepId(2), StepId(3)],
+            labels: BTreeMap::new(),
+            command: RolloutCommand::Run,
+            result: OnceCell::new(),
+        };
+        one_rollout_per_score(&mut steps, &rollout);
+        for device_step in &steps[1..4] {
+            assert_eq!(device_step.depends_on, [StepId(0)], "{device_step:?}");
+            // Canary 1 then a wave of 2 one at a time: 3 batches of at most 5m10s, and a
+            // minute for the writes.
+            assert_eq!(
+                device_step.policy.timeout,
+                Duration::from_secs(3 * 310 + 60)
+            );
+        }
+        assert_eq!(steps[4].depends_on, [StepId(3), StepId(1), StepId(2)]);
+        assert_eq!(steps[0].depends_on, []);
+        assert_eq!(steps[0].policy, StepPolicy::default());
     }
 }

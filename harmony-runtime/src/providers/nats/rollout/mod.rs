@@ -10,12 +10,19 @@
 //!   flight are rolled back too, done devices stay, and it waits for `harmony rollout resume`
 //!   (the failed and rolled-back devices are tried again) or `harmony rollout abort` (every
 //!   device it updated goes back to its previous revision).
+//! - With fewer failures than the threshold it goes on and ends done, the failed devices rolled
+//!   back and listed with their reasons; `harmony rollout resume` tries them again.
 //!
 //! The rollout's state lives in the `harmony-rollouts` bucket ([`record`]): the previous bytes
 //! of every device's key are stored there *before* its new state is written, and every write of
 //! the state is compare-and-set. The operator driving a rollout holds a lease on it, renewed as
 //! it goes; another operator is refused while the lease holds, and takes over where the first
 //! one stopped once it has run out (a killed operator), writing no device twice.
+//!
+//! Each stage reads every desired key once ([`FleetStore::snapshot`]); each batch writes its
+//! devices' records and desired states together, the desired states compare-and-set at the
+//! snapshot's revisions ([`FleetStore::apply_each`]), so a key someone else changed after
+//! that read fails its device alone, never overwritten.
 
 mod health;
 mod in_apply;
@@ -39,8 +46,15 @@ pub use record::{
 pub use target::RolloutTarget;
 pub use view::{RolloutReport, RolloutView, status_lines};
 
+use futures_util::StreamExt;
+use futures_util::future::try_join_all;
+
 use super::FleetStore;
-use super::wire::{decode_spec, encode_spec, now_ms};
+use super::store::fanout::Snapshot;
+use super::wire::{DeviceStatus, decode_spec, encode_spec, now_ms};
+
+/// Writes and reads of one batch in flight at once.
+const IN_FLIGHT: usize = 64;
 
 /// Why the operator starts driving a rollout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,7 +247,8 @@ impl Rollouts {
         };
         let mut devices = self.all_devices(&record).await?;
         if mode == Mode::Resume {
-            for entry in devices.values_mut() {
+            let mut retried = Vec::new();
+            for (device, entry) in devices.iter_mut() {
                 if matches!(
                     entry.value.state,
                     DeviceState::Failed | DeviceState::RolledBack
@@ -244,7 +259,23 @@ impl Rollouts {
                         .book
                         .put_device(&target.score, &entry.value, Some(entry.revision))
                         .await?;
+                    retried.push(device.clone());
                 }
+            }
+            // A device retried in an earlier stage (a failed canary under the threshold, or
+            // any stage of a done rollout) goes out again from its own stage.
+            let first = record
+                .stages
+                .iter()
+                .position(|s| s.devices.iter().any(|d| retried.contains(d)));
+            if let Some(first) = first.filter(|f| *f < record.stage) {
+                record.stage = first;
+                progress(&format!(
+                    "rollout {}: back to the {} for its failed devices",
+                    target.score,
+                    record.stage_name()
+                ));
+                self.renew(&mut record, &mut revision, true).await?;
             }
         }
         let mut failed = devices
@@ -368,7 +399,24 @@ impl Rollouts {
             return Ok(Some((record, revision)));
         }
         match (record.phase, mode) {
-            (RolloutPhase::Done, _) => return Ok(None),
+            (RolloutPhase::Done, Mode::Start) => return Ok(None),
+            (RolloutPhase::Done, Mode::Resume) => {
+                // Done with failures under the threshold: resume tries those devices again.
+                let retry = self
+                    .all_devices(&record)
+                    .await?
+                    .values()
+                    .filter(|d| {
+                        matches!(d.value.state, DeviceState::Failed | DeviceState::RolledBack)
+                    })
+                    .count();
+                if retry == 0 {
+                    return Ok(None);
+                }
+                progress(&format!(
+                    "rollout {score}: resumed after it was done, trying its {retry} failed devices again"
+                ));
+            }
             (RolloutPhase::Aborted, Mode::Resume) => {
                 return Err(Error::permanent(format!(
                     "the rollout of `{score}` was aborted: apply again to start it over"
@@ -492,8 +540,12 @@ impl Rollouts {
         let policy = &record.policy.clone();
         let healthy_for = policy.healthy_for.as_std();
         let timeout = policy.timeout.as_std();
+        // One read of every key, for the whole stage: a key is written only by its own batch,
+        // so the revisions read stay right for the later batches; a key someone else changes
+        // meanwhile is a conflict for that device alone.
+        let snapshot = self.store.snapshot().await?;
         for batch in stage.devices.chunks(policy.in_flight(stage.devices.len())) {
-            let mut active = Vec::new();
+            let mut todo = Vec::new();
             for device in batch {
                 let state = devices.get(device).map(|d| d.value.state);
                 if matches!(
@@ -502,10 +554,11 @@ impl Rollouts {
                 ) {
                     continue;
                 }
-                let spec = target.spec(device)?;
-                let entry = self
-                    .write_device(score, spec, devices.remove(device))
-                    .await?;
+                todo.push((target.spec(device)?, devices.remove(device)));
+            }
+            let mut active = Vec::new();
+            for entry in self.write_batch(score, &snapshot, todo).await? {
+                let device = entry.value.device.clone();
                 if entry.value.state == DeviceState::Failed {
                     *failed += 1;
                     progress(&format!(
@@ -513,11 +566,11 @@ impl Rollouts {
                         stage.name,
                         entry.value.reason.as_deref().unwrap_or("")
                     ));
-                    devices.insert(device.clone(), entry);
+                    devices.insert(device, entry);
                     continue;
                 }
                 active.push(Active {
-                    device: device.clone(),
+                    device,
                     record: entry,
                     since: Instant::now(),
                     healthy_since: None,
@@ -565,8 +618,9 @@ impl Rollouts {
                 self.renew(record, revision, false).await?;
                 let now = now_ms();
                 let mut still = Vec::new();
-                for mut a in active.drain(..) {
-                    let status = self.store.status(&a.device).await?;
+                let mut done = Vec::new();
+                let statuses = self.statuses(&active).await?;
+                for (mut a, status) in active.drain(..).zip(statuses) {
                     let new_revision = a.record.value.new_revision.unwrap_or(0);
                     let verdict = judge(status.as_ref(), &a.record.value.key, new_revision, now);
                     let failure = match verdict {
@@ -574,15 +628,7 @@ impl Rollouts {
                             let since = *a.healthy_since.get_or_insert_with(Instant::now);
                             if since.elapsed() >= healthy_for {
                                 a.record.value.state = DeviceState::Done;
-                                a.record.revision = self
-                                    .book
-                                    .put_device(score, &a.record.value, Some(a.record.revision))
-                                    .await?;
-                                progress(&format!(
-                                    "rollout {score}: {} {} done at revision {new_revision}",
-                                    stage.name, a.device
-                                ));
-                                devices.insert(a.device.clone(), a.record);
+                                done.push(a);
                                 continue;
                             }
                             None
@@ -617,6 +663,26 @@ impl Rollouts {
                         }
                     }
                 }
+                // The devices done in this round, their records written all at once.
+                for chunk in done.chunks_mut(IN_FLIGHT) {
+                    try_join_all(chunk.iter_mut().map(|a| async move {
+                        a.record.revision = self
+                            .book
+                            .put_device(score, &a.record.value, Some(a.record.revision))
+                            .await?;
+                        Ok::<_, Error>(())
+                    }))
+                    .await?;
+                }
+                for a in done {
+                    progress(&format!(
+                        "rollout {score}: {} {} done at revision {}",
+                        stage.name,
+                        a.device,
+                        a.record.value.new_revision.unwrap_or_default()
+                    ));
+                    devices.insert(a.device.clone(), a.record);
+                }
                 active = still;
                 if !active.is_empty() {
                     tokio::time::sleep(self.poll).await;
@@ -626,75 +692,110 @@ impl Rollouts {
         Ok(StageEnd::Completed)
     }
 
-    /// Writes `spec` for a device of rollout `score`: first its record (in flight, with the
-    /// previous bytes), then the desired state, compare-and-set on the previous revision, then
-    /// the revision written. A device left in flight by a dead operator is picked up: its new
-    /// state is recognised, never written twice. A device whose key changed under the rollout is
-    /// not written: its record says failed.
-    async fn write_device(
+    /// The last status of each device of `active`, in order, read concurrently.
+    async fn statuses(&self, active: &[Active]) -> Result<Vec<Option<DeviceStatus>>, Error> {
+        let mut statuses = Vec::with_capacity(active.len());
+        for chunk in active.chunks(IN_FLIGHT) {
+            statuses
+                .extend(try_join_all(chunk.iter().map(|a| self.store.status(&a.device))).await?);
+        }
+        Ok(statuses)
+    }
+
+    /// Writes a batch of devices of rollout `score`, each spec with the record it has (`None`:
+    /// never written), all at once in three rounds: every record in flight with the previous
+    /// bytes (from `snapshot`); then the desired states, compare-and-set at the snapshot's
+    /// revisions ([`FleetStore::apply_each`]); then the revisions written. A device left in
+    /// flight by a dead operator is picked up: its new state is recognised, never written twice.
+    /// A device whose key changed under the rollout is not written: its record says failed.
+    /// The records come back in the batch's order.
+    async fn write_batch(
         &self,
         score: &str,
-        spec: &DeviceSpec,
-        existing: Option<Versioned<DeviceRecord>>,
-    ) -> Result<Versioned<DeviceRecord>, Error> {
-        let new_bytes = encode_spec(spec);
-        let current = self.store.entry(spec).await?;
-        let (mut record, mut revision) = match existing {
-            Some(entry) if entry.value.state == DeviceState::InFlight => {
-                (entry.value, Some(entry.revision))
-            }
-            other => {
-                let record = DeviceRecord {
-                    device: spec.device.clone(),
-                    key: self.store.key(spec),
-                    previous_revision: current.as_ref().map(|c| c.0),
-                    previous: current
-                        .as_ref()
-                        .map(|c| String::from_utf8_lossy(&c.1).into_owned()),
-                    new_revision: None,
-                    state: DeviceState::InFlight,
-                    reason: None,
-                };
-                let at = other.map(|o| o.revision);
-                let revision = self.book.put_device(score, &record, at).await?;
-                (record, Some(revision))
-            }
-        };
-        if record.new_revision.is_none() {
-            let written = match &current {
-                // Already the new state: written before a crash, or unchanged by this version.
-                Some((rev, bytes)) if bytes.as_ref() == new_bytes.as_slice() => Some(*rev),
-                Some((rev, _)) if Some(*rev) == record.previous_revision => None,
-                None if record.previous_revision.is_none() => None,
-                _ => {
-                    record.state = DeviceState::Failed;
-                    record.reason = Some(
-                        "its desired state was changed by someone else during the rollout; not written"
-                            .to_string(),
-                    );
-                    let revision = self.book.put_device(score, &record, revision).await?;
-                    return Ok(Versioned {
-                        value: record,
-                        revision,
-                    });
-                }
-            };
-            let new_revision = match written {
-                Some(rev) => rev,
-                None => {
-                    let observed = match record.previous_revision {
-                        Some(value) => Observed::Revision { value },
-                        None => Observed::Absent,
-                    };
-                    self.store.apply_at_with_revision(spec, &observed).await?.1
-                }
-            };
-            record.new_revision = Some(new_revision);
-            revision = Some(self.book.put_device(score, &record, revision).await?);
+        snapshot: &Snapshot,
+        batch: Vec<(&DeviceSpec, Option<Versioned<DeviceRecord>>)>,
+    ) -> Result<Vec<Versioned<DeviceRecord>>, Error> {
+        // 1. The records, before any desired state: a crash leaves what to roll back to.
+        let mut entries = Vec::with_capacity(batch.len());
+        for chunk in batch.chunks(IN_FLIGHT) {
+            let records = chunk
+                .iter()
+                .map(|(spec, existing)| self.begin(score, snapshot, spec, existing.as_ref()));
+            entries.extend(try_join_all(records).await?);
         }
+        // 2. What to write: the key still as the record saw it (the snapshot's revision).
+        let mut writes = Vec::new();
+        for (i, ((spec, _), entry)) in batch.iter().zip(&mut entries).enumerate() {
+            let record = &mut entry.value;
+            if record.new_revision.is_some() {
+                continue;
+            }
+            let new_bytes = encode_spec(spec);
+            match snapshot.entry(&record.key) {
+                // Already the new state: written before a crash, or unchanged by this version.
+                Some((rev, bytes)) if bytes.as_ref() == new_bytes.as_slice() => {
+                    record.new_revision = Some(rev);
+                }
+                Some((rev, _)) if Some(rev) == record.previous_revision => writes.push(i),
+                None if record.previous_revision.is_none() => writes.push(i),
+                _ => changed_under_the_rollout(record),
+            }
+        }
+        // 3. The desired states, many in flight, each checked against the snapshot.
+        let specs: Vec<DeviceSpec> = writes.iter().map(|i| batch[*i].0.clone()).collect();
+        let mut written = std::pin::pin!(self.store.apply_each(snapshot, &specs, IN_FLIGHT));
+        while let Some((k, result)) = written.next().await {
+            let record = &mut entries[writes[k]].value;
+            match result {
+                Ok((_, revision)) => record.new_revision = Some(revision),
+                Err(e) if e.kind() == harmony_dsl::ErrorKind::Conflict => {
+                    changed_under_the_rollout(record)
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        // 4. The records again: the revision written, or why not.
+        for chunk in entries.chunks_mut(IN_FLIGHT) {
+            let writes = chunk.iter_mut().map(|entry| async move {
+                entry.revision = self
+                    .book
+                    .put_device(score, &entry.value, Some(entry.revision))
+                    .await?;
+                Ok::<_, Error>(())
+            });
+            try_join_all(writes).await?;
+        }
+        Ok(entries)
+    }
+
+    /// `spec`'s device record in flight: `existing` when a dead operator left it so, else a new
+    /// one holding the bytes `snapshot` read, written (compare-and-set) before its desired state.
+    async fn begin(
+        &self,
+        score: &str,
+        snapshot: &Snapshot,
+        spec: &DeviceSpec,
+        existing: Option<&Versioned<DeviceRecord>>,
+    ) -> Result<Versioned<DeviceRecord>, Error> {
+        if let Some(entry) = existing.filter(|e| e.value.state == DeviceState::InFlight) {
+            return Ok(entry.clone());
+        }
+        let key = self.store.key(spec);
+        let current = snapshot.entry(&key);
+        let record = DeviceRecord {
+            device: spec.device.clone(),
+            key,
+            previous_revision: current.map(|c| c.0),
+            previous: current.map(|c| String::from_utf8_lossy(c.1).into_owned()),
+            new_revision: None,
+            state: DeviceState::InFlight,
+            reason: None,
+        };
+        let at = existing.map(|o| o.revision);
+        let revision = self.book.put_device(score, &record, at).await?;
         Ok(Versioned {
             value: record,
-            revision: revision.unwrap_or(0),
+            revision,
         })
     }
 
@@ -733,6 +834,14 @@ impl Rollouts {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Marks `record` failed, not written: its key changed after the rollout read it.
+fn changed_under_the_rollout(record: &mut DeviceRecord) {
+    record.state = DeviceState::Failed;
+    record.reason = Some(
+        "its desired state was changed by someone else during the rollout; not written".to_string(),
+    );
 }
 
 fn stage_sizes(stages: &[Stage]) -> String {

@@ -44,6 +44,11 @@ impl Snapshot {
     pub fn revision(&self, key: &str) -> Option<u64> {
         self.entries.get(key).map(|c| c.revision)
     }
+
+    /// The revision and bytes stored under `key`, if any.
+    pub fn entry(&self, key: &str) -> Option<(u64, &bytes::Bytes)> {
+        self.entries.get(key).map(|c| (c.revision, &c.value))
+    }
 }
 
 impl FleetStore {
