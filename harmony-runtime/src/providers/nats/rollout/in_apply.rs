@@ -29,7 +29,7 @@ pub enum RolloutCommand {
 }
 
 /// One score's rollout in this run: its policy, its device steps' operations, and the result
-/// every device step shares.
+/// every device step shares (an outcome or a permanent error; a transient error is not kept).
 struct ScoreRollout {
     score: String,
     policy: RolloutPolicy,
@@ -195,15 +195,21 @@ pub async fn apply_in_rollout(
     let (owned_fleet, owned_rollout) = (fleet.clone(), Arc::clone(&rollout));
     let result = rollout
         .result
-        .get_or_init(move || async move {
-            drive(&owned_fleet, &owned_rollout)
-                .await
-                .map_err(|e| (e.kind(), e.message().to_string()))
+        .get_or_try_init(move || async move {
+            match drive(&owned_fleet, &owned_rollout).await {
+                Ok(view) => Ok(Ok(view)),
+                // Not kept: the executor retries this step, and the retry drives the rollout on
+                // from where its state in the store says it stands (a NATS blip costs a retry,
+                // not the rollout).
+                Err(e) if e.is_transient() => Err(e),
+                Err(e) => Ok(Err((e.kind(), e.message().to_string()))),
+            }
         })
         .await;
     Some(match result {
-        Ok(view) => device_outcome(view, &spec.device),
-        Err((kind, message)) => Err(Error::new(*kind, message.clone())),
+        Ok(Ok(view)) => device_outcome(view, &spec.device),
+        Ok(Err((kind, message))) => Err(Error::new(*kind, message.clone())),
+        Err(transient) => Err(transient),
     })
 }
 
