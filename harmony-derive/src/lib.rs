@@ -7,7 +7,9 @@ mod builder;
 mod capability;
 mod config_derive;
 mod diag;
+mod failover_timing;
 mod fields;
+mod keyed;
 mod literal;
 mod provider_derive;
 mod rollout;
@@ -62,6 +64,15 @@ pub fn topology(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
 #[proc_macro]
 pub fn score(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     score::expand(input.into()).into()
+}
+
+/// A failover pair's timing, checked at compile time, each rule's error on the value it is
+/// about: `failover_timing!(heartbeat_timeout: "500ms", failure_threshold: 3,
+/// failover_timeout: "2s")` (also `success_threshold: 2`). `failover_timeout` must be longer
+/// than `heartbeat_timeout × failure_threshold`; the error names the smallest valid one.
+#[proc_macro]
+pub fn failover_timing(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    failover_timing::expand(input.into()).into()
 }
 
 /// A fleet score's rollout policy, checked at compile time:

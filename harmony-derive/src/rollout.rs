@@ -49,19 +49,9 @@ impl Parse for Entry {
         let key = Ident::parse_any(input)?;
         let name = key.unraw().to_string();
         if !KEYS.contains(&name.as_str()) {
-            let hint = match crate::diag::closest(&name, KEYS.iter().copied()) {
-                Some(close) => format!("did you mean `{close}`?"),
-                None => format!(
-                    "the keys are {}",
-                    KEYS.iter()
-                        .map(|k| format!("`{k}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            };
             return Err(syn::Error::new(
                 key.span(),
-                format!("`{name}` is not a key of `rollout!`: {hint}"),
+                crate::keyed::unknown_key(&name, "rollout", KEYS),
             ));
         }
         input.parse::<Token![:]>()?;
@@ -156,18 +146,7 @@ fn parse_group(input: ParseStream) -> syn::Result<Group> {
     Ok(Group::Label(label))
 }
 
-struct Input {
-    entries: Vec<Entry>,
-}
-
-impl Parse for Input {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        let entries = Punctuated::<Entry, Token![,]>::parse_terminated(input)?;
-        Ok(Input {
-            entries: entries.into_iter().collect(),
-        })
-    }
-}
+type Input = crate::keyed::Entries<Entry>;
 
 /// The expansion of `rollout! { .. }`.
 pub fn expand(input: TokenStream) -> TokenStream {

@@ -4,9 +4,26 @@
 //! itself once it has gone `heartbeat_timeout × failure_threshold` without an accepted heartbeat
 //! (its lease); the replica may take over only after `failover_timeout` without one. A
 //! `failover_timeout` that is not longer lets the replica promote while the old primary still
-//! accepts writes: two primaries. [`failover_timing!`](crate::failover_timing) evaluates the
-//! check in a `const` item, so breaking the rule is a compile error that names the smallest
-//! valid `failover_timeout`.
+//! accepts writes: two primaries. [`failover_timing!`](crate::failover_timing) evaluates each
+//! check in a `const` item spanned on the value it checks, so breaking the rule is a compile
+//! error on `failover_timeout` that names its smallest valid value:
+//!
+//! ```
+//! let timing = harmony_dsl::failover_timing!(
+//!     heartbeat_timeout: "500ms",
+//!     failure_threshold: 3,
+//!     failover_timeout: "2s",
+//! );
+//! assert_eq!(timing.lease().to_string(), "1s500ms");
+//! ```
+//!
+//! ```compile_fail,E0080
+//! let timing = harmony_dsl::failover_timing!(
+//!     heartbeat_timeout: "500ms",
+//!     failure_threshold: 3,
+//!     failover_timeout: "1500ms",
+//! );
+//! ```
 
 use crate::value::Duration;
 
@@ -31,56 +48,34 @@ impl FailoverTiming {
         failure_threshold: u32,
         failover_timeout: &str,
     ) -> Self {
-        let heartbeat = match Duration::parse(heartbeat_timeout) {
-            Ok(d) => d,
-            Err(e) => panic!("{}", e.message()),
-        };
-        let failover = match Duration::parse(failover_timeout) {
-            Ok(d) => d,
-            Err(e) => panic!("{}", e.message()),
-        };
-        if heartbeat.as_nanos() == 0 {
-            panic!("heartbeat_timeout must be longer than zero");
-        }
-        if failure_threshold == 0 {
-            panic!("failure_threshold must be at least 1");
-        }
-        let lease = match heartbeat.as_nanos().checked_mul(failure_threshold as u64) {
-            Some(lease) => lease,
-            None => panic!("heartbeat_timeout × failure_threshold is too long to represent"),
-        };
-        if failover.as_nanos() <= lease {
-            let message = Message::new()
-                .text("failover_timeout `")
-                .duration(failover.as_nanos())
-                .text("` must be longer than heartbeat_timeout × failure_threshold (`")
-                .duration(heartbeat.as_nanos())
-                .text("` × ")
-                .number(failure_threshold as u64)
-                .text(" = `")
-                .duration(lease)
-                .text(
-                    "`), or the replica could promote while the old primary still accepts \
-                     writes; the smallest valid failover_timeout is `",
-                )
-                .duration(smallest_above(lease))
-                .text("`");
-            panic!("{}", message.as_str());
-        }
+        check::heartbeat_timeout(heartbeat_timeout);
+        check::failure_threshold(failure_threshold);
+        check::failover_timeout(heartbeat_timeout, failure_threshold, failover_timeout);
+        Self::__unchecked(heartbeat_timeout, failure_threshold, 2, failover_timeout)
+    }
+
+    /// The timing without its checks (a value that does not parse is zero), for
+    /// [`failover_timing!`](crate::failover_timing), which checks each value in a `const` item
+    /// of its own. Not for direct use.
+    #[doc(hidden)]
+    pub const fn __unchecked(
+        heartbeat_timeout: &str,
+        failure_threshold: u32,
+        success_threshold: u32,
+        failover_timeout: &str,
+    ) -> Self {
         FailoverTiming {
-            heartbeat_timeout: heartbeat,
+            heartbeat_timeout: parsed_or_zero(heartbeat_timeout),
             failure_threshold,
-            success_threshold: 2,
-            failover_timeout: failover,
+            success_threshold,
+            failover_timeout: parsed_or_zero(failover_timeout),
         }
     }
 
     /// Consecutive successful heartbeats after which a fenced primary accepts writes again (and
     /// a replica may take over); at least 1.
     pub const fn with_success_threshold(mut self, success_threshold: u32) -> Self {
-        if success_threshold == 0 {
-            panic!("success_threshold must be at least 1");
-        }
+        check::success_threshold(success_threshold);
         self.success_threshold = success_threshold;
         self
     }
@@ -108,6 +103,88 @@ impl FailoverTiming {
     /// The primary's lease: `heartbeat_timeout × failure_threshold`.
     pub const fn lease(&self) -> Duration {
         Duration::from_nanos(self.heartbeat_timeout.as_nanos() * self.failure_threshold as u64)
+    }
+}
+
+const fn parsed_or_zero(text: &str) -> Duration {
+    match Duration::parse(text) {
+        Ok(d) => d,
+        Err(_) => Duration::from_nanos(0),
+    }
+}
+
+/// The checks [`failover_timing!`](crate::failover_timing) evaluates in `const` items, each
+/// spanned on the value it checks, so the compiler puts a broken rule's error on that value.
+/// Each check reports only its own value's problem. Not for direct use.
+#[doc(hidden)]
+pub mod check {
+    use super::*;
+
+    /// `heartbeat_timeout`: a duration longer than zero.
+    pub const fn heartbeat_timeout(text: &str) {
+        match Duration::parse(text) {
+            Ok(d) if d.as_nanos() == 0 => {
+                panic!(
+                    "heartbeat_timeout must be longer than zero, e.g. `heartbeat_timeout: \"500ms\"`"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => panic!("{}", e.message()),
+        }
+    }
+
+    /// `failure_threshold`: at least 1.
+    pub const fn failure_threshold(n: u32) {
+        if n == 0 {
+            panic!(
+                "failure_threshold must be at least 1: the primary fences after that many failed heartbeats in a row, e.g. `failure_threshold: 3`"
+            );
+        }
+    }
+
+    /// `success_threshold`: at least 1.
+    pub const fn success_threshold(n: u32) {
+        if n == 0 {
+            panic!(
+                "success_threshold must be at least 1: a fenced primary accepts writes again after that many successful heartbeats in a row, e.g. `success_threshold: 2`"
+            );
+        }
+    }
+
+    /// `failover_timeout`: a duration longer than `heartbeat_timeout × failure_threshold`; the
+    /// message gives the smallest valid one. Silent when the other two values are broken (their
+    /// own checks say so).
+    pub const fn failover_timeout(heartbeat_timeout: &str, failure_threshold: u32, text: &str) {
+        let failover = match Duration::parse(text) {
+            Ok(d) => d,
+            Err(e) => panic!("{}", e.message()),
+        };
+        let heartbeat = match Duration::parse(heartbeat_timeout) {
+            Ok(d) if d.as_nanos() > 0 && failure_threshold > 0 => d,
+            _ => return,
+        };
+        let lease = match heartbeat.as_nanos().checked_mul(failure_threshold as u64) {
+            Some(lease) => lease,
+            None => panic!("heartbeat_timeout × failure_threshold is too long to represent"),
+        };
+        if failover.as_nanos() <= lease {
+            let message = Message::new()
+                .text("failover_timeout `")
+                .duration(failover.as_nanos())
+                .text("` must be longer than heartbeat_timeout × failure_threshold (`")
+                .duration(heartbeat.as_nanos())
+                .text("` × ")
+                .number(failure_threshold as u64)
+                .text(" = `")
+                .duration(lease)
+                .text(
+                    "`), or the replica could promote while the old primary still accepts \
+                     writes; the smallest valid failover_timeout is `",
+                )
+                .duration(smallest_above(lease))
+                .text("`");
+            panic!("{}", message.as_str());
+        }
     }
 }
 
@@ -180,44 +257,6 @@ impl Message {
             Err(_) => "(message)",
         }
     }
-}
-
-/// A [`FailoverTiming`] checked at compile time:
-///
-/// ```
-/// let timing = harmony_dsl::failover_timing!(
-///     heartbeat_timeout: "500ms",
-///     failure_threshold: 3,
-///     failover_timeout: "2s",
-/// );
-/// assert_eq!(timing.lease().to_string(), "1s500ms");
-/// ```
-///
-/// A `failover_timeout` not longer than `heartbeat_timeout × failure_threshold` does not compile:
-///
-/// ```compile_fail,E0080
-/// let timing = harmony_dsl::failover_timing!(
-///     heartbeat_timeout: "500ms",
-///     failure_threshold: 3,
-///     failover_timeout: "1500ms",
-/// );
-/// ```
-#[macro_export]
-macro_rules! failover_timing {
-    (
-        heartbeat_timeout: $heartbeat:literal,
-        failure_threshold: $failures:literal,
-        failover_timeout: $failover:literal
-        $(, success_threshold: $successes:literal)?
-        $(,)?
-    ) => {{
-        // A `const` item, not an inline `const { .. }` block: `cargo check` evaluates items, so
-        // the error shows in the editor and in `check`, not only when building.
-        const TIMING: $crate::FailoverTiming =
-            $crate::FailoverTiming::new($heartbeat, $failures, $failover)
-                $(.with_success_threshold($successes))?;
-        TIMING
-    }};
 }
 
 #[cfg(test)]

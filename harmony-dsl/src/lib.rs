@@ -41,7 +41,7 @@ pub use endpoint::{Endpoint, Protocol};
 pub use error::{Error, ErrorKind, Result};
 pub use failover_timing::FailoverTiming;
 pub use future::BoxFuture;
-pub use harmony_derive::{Provider, Score, capability, rollout, score, topology};
+pub use harmony_derive::{Provider, Score, capability, failover_timing, rollout, score, topology};
 pub use higher_order::{Decentralized, Failover};
 pub use operation::{Artifact, Interpret, Operation};
 pub use outcome::{Change, Inspection, LiveStatus, Observed, Outcome};

@@ -16,7 +16,9 @@
 //!   consecutive failed heartbeats of at most `heartbeat_timeout` each, and in any case once
 //!   `heartbeat_timeout × failure_threshold` has passed since it *sent* its last successful
 //!   heartbeat (its lease); it becomes writable again only after `success_threshold`
-//!   consecutive successful heartbeats (hysteresis, as Kubernetes probes).
+//!   consecutive successful heartbeats (hysteresis, as Kubernetes probes). A heartbeat slower
+//!   than `heartbeat_timeout` counts as failed but is still awaited while the lease runs: its
+//!   late answer renews the lease, so one slow round trip never fences.
 //! - **The replica promotes** only after its server-time view of the primary's last heartbeat is
 //!   older than `failover_timeout`, and only after winning the compare-and-set of the leader
 //!   entry. Because `failover_timeout > heartbeat_timeout × failure_threshold`, the old primary's

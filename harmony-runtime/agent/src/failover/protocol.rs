@@ -13,7 +13,9 @@
 //! - Ages across nodes are differences of JetStream timestamps, never of local clocks.
 //! - Counters: `failure_threshold` consecutive failures fence; `success_threshold` consecutive
 //!   successes unfence (a fenced leader) or allow a takeover (a replica). One late heartbeat does
-//!   neither.
+//!   neither: a heartbeat not answered within `heartbeat_timeout` counts as failed, but the
+//!   primary keeps waiting for its answer while the lease runs, and a late answer renews the
+//!   lease from that heartbeat's send time (see `Node::heartbeat`).
 
 use std::future::Future;
 use std::time::Duration;
@@ -435,9 +437,12 @@ impl<K: LeaseKv, D: Database> Node<K, D> {
         }
     }
 
-    /// A heartbeat sent at `sent` was applied at `revision`: the lease runs from `sent`.
-    fn renewed(&mut self, new_revision: u64, sent: Instant) {
-        self.succeeded();
+    /// A heartbeat sent at `sent` was applied at `revision`: the lease runs from `sent`. A
+    /// `late` one (learnt of after a heartbeat timeout) renews the lease but counts as failed.
+    fn renewed(&mut self, new_revision: u64, sent: Instant, late: bool) {
+        if !late {
+            self.succeeded();
+        }
         if let Role::Primary {
             revision,
             lease_from,
@@ -447,6 +452,18 @@ impl<K: LeaseKv, D: Database> Node<K, D> {
             *revision = new_revision;
             *lease_from = Some(sent);
         }
+    }
+
+    /// When the write `write` was sent, if it is one of this node's writes whose answer was
+    /// lost; forgets them all (the entry read shows which one landed, the others never will).
+    fn landed(&mut self, write: &str) -> Option<Instant> {
+        let sent = self
+            .in_flight
+            .iter()
+            .find(|(id, _)| id == write)
+            .map(|(_, sent)| *sent);
+        self.in_flight.clear();
+        sent
     }
 
     fn set_revision(&mut self, new_revision: u64) {
@@ -512,7 +529,11 @@ impl<K: LeaseKv, D: Database> Node<K, D> {
                         self.enforce(events).await;
                     }
                     Err(KvError::Conflict) => {}
-                    Err(KvError::Unavailable(reason)) => self.failed(events, reason),
+                    Err(KvError::Unavailable(reason)) => {
+                        // It may have landed: the next round recognises it by its id.
+                        self.in_flight.push((id, sent));
+                        self.failed(events, reason);
+                    }
                 }
             }
             // Nobody leads yet: wait for the initial primary (a replica whose server has no
@@ -521,11 +542,15 @@ impl<K: LeaseKv, D: Database> Node<K, D> {
             Some(record) => match decode_leader(&record) {
                 Some(leader) if leader.holder == self.name => {
                     self.leader_reason = leader.reason.clone();
+                    // This process's own bootstrap write, whose answer was lost: the lease runs
+                    // from when it was sent. Otherwise (a restart) the lease is unknown, and a
+                    // writable database is fenced until a heartbeat is accepted.
+                    let landed = self.landed(&leader.write);
                     self.role = Role::Primary {
                         epoch: leader.epoch,
                         revision: record.revision,
                         token: leader.fencing_token(record.revision),
-                        lease_from: None,
+                        lease_from: landed,
                         fenced: !writable,
                         needs_promote: matches!(state, DbState::Standby { .. }),
                     };
@@ -663,31 +688,43 @@ impl<K: LeaseKv, D: Database> Node<K, D> {
             }
             return;
         }
-        let timeout = self.op_timeout();
         let id = self.next_id();
         let reason = self.leader_reason.clone();
         let value = self.leader_value(epoch, &reason, &id);
-        let sent = Instant::now();
-        let update = self.kv.update(&self.leader_key, value, revision, timeout);
-        // After a heartbeat whose answer was lost, the entry is read at the same time: if one of
-        // those heartbeats was applied, the update is refused, and the read shows which one it
-        // was, in the same round trip.
-        let (result, current) = if self.in_flight.is_empty() {
-            (update.await, None)
-        } else {
-            let (result, current) = tokio::join!(update, self.kv.read(&self.leader_key, timeout));
-            (result, Some(current))
-        };
+        let (heard, ticks) = self.heartbeat(events, value, revision).await;
+        // Every heartbeat timeout that passed without an answer was one failed heartbeat; an
+        // answer that came later still renews the lease (from this heartbeat's send time) but
+        // does not reset the count: `failure_threshold` slow heartbeats in a row fence.
+        if ticks > 0 {
+            self.failures = self.failures.saturating_add(ticks);
+            self.successes = 0;
+        }
+        let late = ticks > 0;
+        let Heard {
+            sent,
+            result,
+            current,
+        } = heard;
         match result {
             Ok(new_revision) => {
                 self.in_flight.clear();
-                self.renewed(new_revision, sent);
+                self.renewed(new_revision, sent, late);
             }
             Err(KvError::Unavailable(reason)) => {
                 self.in_flight.push((id, sent));
-                self.failed(events, reason);
+                if late {
+                    // Already counted, once per heartbeat timeout it waited.
+                    events.push(Event::HeartbeatFailed {
+                        consecutive: self.failures,
+                        reason,
+                    });
+                } else {
+                    self.failed(events, reason);
+                }
             }
             Err(KvError::Conflict) => {
+                // This heartbeat too may be the one that landed (seen by a probe).
+                self.in_flight.push((id, sent));
                 let current = match current {
                     Some(current) => current,
                     None => self.kv.read(&self.leader_key, self.op_timeout()).await,
@@ -705,14 +742,9 @@ impl<K: LeaseKv, D: Database> Node<K, D> {
                         }
                         Some(leader) if leader.holder == self.name && leader.epoch == epoch => {
                             // One of this node's own heartbeats, applied after its timeout.
-                            let landed = self
-                                .in_flight
-                                .iter()
-                                .find(|(id, _)| *id == leader.write)
-                                .map(|(_, sent)| *sent);
-                            self.in_flight.clear();
+                            let landed = self.landed(&leader.write);
                             match landed {
-                                Some(sent) => self.renewed(record.revision, sent),
+                                Some(sent) => self.renewed(record.revision, sent, late),
                                 None => {
                                     self.set_revision(record.revision);
                                     self.failed(events, "an earlier heartbeat landed late".into());
@@ -743,6 +775,106 @@ impl<K: LeaseKv, D: Database> Node<K, D> {
             }
         }
         self.enforce(events).await;
+    }
+
+    /// Sends one heartbeat (value `value`, expecting `revision`) and waits for its answer.
+    ///
+    /// A writable primary waits as long as its lease runs, not just one heartbeat timeout: on a
+    /// slow link the answer to this write is the quickest news there can be, and abandoning it
+    /// for a new write would need a second round trip to learn which of the two landed (the
+    /// new one is refused when the old one landed first). Every `heartbeat_timeout` without
+    /// the answer counts one failed heartbeat (the second number returned) and starts a read
+    /// of the leader entry: when that shows this write applied, or the entry changed, the wait
+    /// ends with what the read showed; when it shows the entry unchanged, this write has not
+    /// arrived yet and the wait goes on. A write lost with its connection is so waited for
+    /// until the lease ends: fencing then is right, the link was down for that long.
+    ///
+    /// Why this keeps both promises: the count only grows while heartbeats are slow or lost,
+    /// and an answer within the timeout resets it, so `failure_threshold` slow heartbeats in a
+    /// row fence and fewer never do; and the wait never outlasts the lease, which runs from the
+    /// send time of the newest heartbeat known to have landed. The server stamped that one
+    /// later, and the replica promotes only `failover_timeout` (longer than the lease) after
+    /// that stamp.
+    async fn heartbeat(
+        &mut self,
+        events: &mut Vec<Event>,
+        value: Vec<u8>,
+        revision: u64,
+    ) -> (Heard, u32) {
+        let period = self.timing.heartbeat_timeout;
+        let wait = self.heartbeat_wait();
+        let check_in_flight = !self.in_flight.is_empty();
+        let failures = self.failures;
+        // `&mut self` (not `&self`) across the awaits, so the node need not be `Sync`.
+        let (kv, key) = (&self.kv, self.leader_key.as_str());
+        let sent = Instant::now();
+        let answer = async {
+            let update = kv.update(key, value, revision, wait);
+            // After a heartbeat whose answer was lost, the entry is read at the same time: if
+            // one of those heartbeats was applied, the update is refused, and the read shows
+            // which one it was, in the same round trip.
+            if check_in_flight {
+                let (result, current) = tokio::join!(update, kv.read(key, wait));
+                (result, Some(current))
+            } else {
+                (update.await, None)
+            }
+        };
+        tokio::pin!(answer);
+        let mut ticks = 0u32;
+        let mut probe = None;
+        let (result, current) = loop {
+            let next_tick = sent + period * (ticks + 1);
+            tokio::select! {
+                biased;
+                answered = &mut answer => break answered,
+                read = async { probe.as_mut().expect("guarded").await }, if probe.is_some() => {
+                    probe = None;
+                    let read: Result<Option<Record>, KvError> = read;
+                    match read {
+                        // Not arrived yet (or the read failed too): keep waiting for the answer.
+                        Ok(Some(record)) if record.revision == revision => {}
+                        Err(_) => {}
+                        // Applied (this write or an earlier one), or another node wrote: what
+                        // the conflict path decides from.
+                        Ok(current) => break (Err(KvError::Conflict), Some(Ok(current))),
+                    }
+                }
+                _ = tokio::time::sleep_until(next_tick), if probe.is_none() => {
+                    ticks += 1;
+                    events.push(Event::HeartbeatFailed {
+                        consecutive: failures.saturating_add(ticks),
+                        reason: format!(
+                            "no answer within {:?}; still waiting while the lease runs",
+                            period * ticks
+                        ),
+                    });
+                    let left = wait.saturating_sub(sent.elapsed());
+                    probe = Some(Box::pin(kv.read(key, period.min(left))));
+                }
+            }
+        };
+        (
+            Heard {
+                sent,
+                result,
+                current,
+            },
+            ticks,
+        )
+    }
+
+    /// How long a heartbeat waits for its answer: until the lease ends for a writable primary
+    /// (which fences then in any case), one heartbeat timeout otherwise.
+    fn heartbeat_wait(&self) -> Duration {
+        match &self.role {
+            Role::Primary {
+                lease_from: Some(from),
+                fenced: false,
+                ..
+            } => (*from + self.timing.lease()).saturating_duration_since(Instant::now()),
+            _ => self.timing.heartbeat_timeout,
+        }
     }
 
     async fn replica_round(&mut self, events: &mut Vec<Event>) {
@@ -972,6 +1104,14 @@ impl<K: LeaseKv, D: Database> Node<K, D> {
             Err(KvError::Conflict) => None,
         }
     }
+}
+
+/// What became of one heartbeat: when it was sent, the answer to it (or what a read showed in
+/// its place) and the leader entry when it was read.
+struct Heard {
+    sent: Instant,
+    result: Result<u64, KvError>,
+    current: Option<Result<Option<Record>, KvError>>,
 }
 
 fn decode_leader(record: &Record) -> Option<LeaderRecord> {

@@ -360,13 +360,12 @@ async fn over_real_nats_a_cut_primary_fences_before_the_replica_promotes_and_a_c
     );
 }
 
-// Ignored while the protocol has the defect this test found (issue #16): near the timeout, one
-// heartbeat that times out can fence the primary, because the next round reads the entry back
-// before it writes (two round trips, 1.5 s here) and the lease (three timeouts from the last
-// successful send) runs out first. It fails whenever the machine is loaded enough for one round
-// trip to slip past the timeout; run it with `--ignored` to check a fix.
+// The acceptance check of the hysteresis (issue #16). It found that one heartbeat slower than
+// the timeout could fence: the recovery then needed a new write and a read, and this proxy
+// delays chunks one after the other, so two requests in flight took longer than one timeout and
+// the lease ran out. A heartbeat is now awaited while the lease runs (see `Node::heartbeat`),
+// so a slow round trip costs one failed heartbeat and no second request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "open defect (#16): near the timeout one failed heartbeat can fence; run with --ignored"]
 async fn over_real_nats_latency_close_to_the_heartbeat_timeout_does_not_fence_or_promote() {
     let dir = TempDir::new("failover-latency");
     let server = NatsServer::start(dir.path());
@@ -391,16 +390,20 @@ async fn over_real_nats_latency_close_to_the_heartbeat_timeout_does_not_fence_or
     let b = spawn_node_with("b", false, server.url(), b_db.clone(), timing, &log, &stop);
     eventually("a leads", || async { a_db.writable().then_some(()) }).await;
     // 375 ms each way: a heartbeat's round trip is about 750 ms of the 1 s timeout.
+    let slow_from = Instant::now();
     a_link.delay(Duration::from_millis(375));
     // 20 heartbeats near the timeout.
     tokio::time::sleep(Duration::from_secs(20)).await;
     stop.send_replace(true);
     let (a, b) = (a.await.unwrap(), b.await.unwrap());
     let log = log.lock().unwrap().clone();
+    // From the start of the latency on (how the pair came up, on a loaded machine, is the
+    // business of the other tests): no fence, no promotion.
     assert!(
-        !log.iter()
-            .any(|(_, _, e)| matches!(e, Event::Fenced { .. } | Event::Promoted { .. })),
-        "{log:?}"
+        !log.iter().any(|(at, _, e)| *at >= slow_from
+            && matches!(e, Event::Fenced { .. } | Event::Promoted { .. })),
+        "a fence or a promotion under latency below the timeout; a ended as {a:?}, b as {b:?}; \
+         events (latency from {slow_from:?}): {log:?}"
     );
     assert!(
         matches!(
