@@ -276,6 +276,13 @@ impl<P: Protocol> FromLiteral for Endpoint<P> {
 /// marker's message.
 pub trait ProvidedBy<T, S: ?Sized> {}
 
+/// `T: SameAs<U>` holds exactly when `T` and `U` are one type, and infers `U` from `T`. A builder
+/// setter whose field requires a capability takes the topology as its own parameter through it,
+/// so that rustc reports a missing capability on the setter's name rather than on its receiver.
+pub trait SameAs<T: ?Sized> {}
+
+impl<T: ?Sized> SameAs<T> for T {}
+
 /// The check `score!` emits on a plan function's argument: it must be a configuration.
 pub fn config_argument<C: crate::config::Config>() {}
 
