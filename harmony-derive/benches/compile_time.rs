@@ -222,7 +222,7 @@ fn score(variant: Variant, i: usize, replicas_edit: Option<u16>) -> String {
                 )
             } else {
                 format!(
-                    "    let edge_{i} = plan.add(\n        \"edge_{i}\",\n        EdgeService {{\n            image: \"{image}\".parse().unwrap(),\n            devices: vec![Placement::of::<bench_hosts::pi1>(), Placement::of::<bench_hosts::pi2>()],\n        }},\n        &[],\n    );\n    let _ = &edge_{i};\n"
+                    "    let edge_{i} = plan.add(\n        \"edge_{i}\",\n        EdgeService {{\n            image: \"{image}\".parse().unwrap(),\n            devices: vec![Placement::of::<bench_hosts::pi1>(), Placement::of::<bench_hosts::pi2>()],\n            rollout: None,\n        }},\n        &[],\n    );\n    let _ = &edge_{i};\n"
                 )
             }
         }

@@ -12,10 +12,7 @@ pub fn paired() -> ::harmony_dsl::Plan<Failover<Localhost>> {
         __hp::check_str(__harmony_field, 280u32, "conf"); } };]
         [::harmony_dsl::Plan::add_on_both_sides:: < Directory >] [& mut __harmony_plan,
         "conf"] [& []] [Directory::builder:: < Failover < Localhost > > ()] [([path]
-        [.path(__hp::str_value:: < { __hp::not_a_host(< Directory as __hp::ScoreKind >
-        ::FIELDS, "path",
-        "a host is written as its name, without quotes: write `path: conf`, not `path: \"conf\"`")
-        }, _ > ("conf"))])] [.build()]
+        [.path(__hp::str_literal("conf"))])] [.build()]
     };
     let _ = &conf;
     let app = ConfigFile! {

@@ -201,10 +201,7 @@ pub fn lab() -> ::harmony_dsl::Plan<HomeLab> {
         [.image(__hp::str_literal("ghcr.io/requarks/wiki:2.5"))]) ([port]
         [.port(__hp::int_literal(3000))]) ([dns]
         [.dns(__hp::str_literal("wiki.home.arpa"))]) ([namespace]
-        [.namespace(__hp::str_value:: < { __hp::not_a_host(< WebApp as __hp::ScoreKind >
-        ::FIELDS, "namespace",
-        "a host is written as its name, without quotes: write `namespace: apps`, not `namespace: \"apps\"`")
-        }, _ > ("apps"))])] [.build()]
+        [.namespace(__hp::str_literal("apps"))])] [.build()]
     };
     let _ = &wiki;
     let photos = WebApp! {
@@ -213,10 +210,7 @@ pub fn lab() -> ::harmony_dsl::Plan<HomeLab> {
         [.image(__hp::str_literal("ghcr.io/photoprism/photoprism:240915"))]) ([port]
         [.port(__hp::int_literal(2342))]) ([dns]
         [.dns(__hp::str_literal("photos.home.arpa"))]) ([namespace]
-        [.namespace(__hp::str_value:: < { __hp::not_a_host(< WebApp as __hp::ScoreKind >
-        ::FIELDS, "namespace",
-        "a host is written as its name, without quotes: write `namespace: apps`, not `namespace: \"apps\"`")
-        }, _ > ("apps"))])] [.build()]
+        [.namespace(__hp::str_literal("apps"))])] [.build()]
     };
     let _ = &photos;
     __harmony_plan

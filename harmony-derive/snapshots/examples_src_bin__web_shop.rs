@@ -280,10 +280,8 @@ pub fn shop(config: &ShopConfig) -> ::harmony_dsl::Plan<OfficeRack> {
         [Postgres::builder:: < OfficeRack > ()] [([version]
         [.version(__hp::int_literal(16))]) ([storage] [.storage(config.db_storage
         .clone())]) ([password] [.password(config.db_password.clone())]) ([place]
-        [.place(OfficeRack::store)]) ([namespace] [.namespace(__hp::str_value:: < {
-        __hp::not_a_host(< Postgres as __hp::ScoreKind > ::FIELDS, "namespace",
-        "a host is written as its name, without quotes: write `namespace: shop`, not `namespace: \"shop\"`")
-        }, _ > ("shop"))])] [.build()]
+        [.place(OfficeRack::store)]) ([namespace]
+        [.namespace(__hp::str_literal("shop"))])] [.build()]
     };
     let _ = &db;
     let app = WebApp! {
@@ -309,10 +307,7 @@ pub fn shop(config: &ShopConfig) -> ::harmony_dsl::Plan<OfficeRack> {
         [.replicas(config.app_replicas)]) ([port] [.port(__hp::int_literal(8080))])
         ([database] [.database(db.endpoint.clone())]) ([dns]
         [.dns(__hp::str_literal("www.shop.example.com"))]) ([namespace]
-        [.namespace(__hp::str_value:: < { __hp::not_a_host(< WebApp as __hp::ScoreKind >
-        ::FIELDS, "namespace",
-        "a host is written as its name, without quotes: write `namespace: shop`, not `namespace: \"shop\"`")
-        }, _ > ("shop"))])] [.build()]
+        [.namespace(__hp::str_literal("shop"))])] [.build()]
     };
     let _ = &app;
     let storefront = WebApp! {
@@ -325,10 +320,7 @@ pub fn shop(config: &ShopConfig) -> ::harmony_dsl::Plan<OfficeRack> {
         ([replicas] [.replicas(__hp::int_literal(2))]) ([port]
         [.port(__hp::int_literal(8081))]) ([dns]
         [.dns(__hp::str_literal("shop.example.com"))]) ([namespace]
-        [.namespace(__hp::str_value:: < { __hp::not_a_host(< WebApp as __hp::ScoreKind >
-        ::FIELDS, "namespace",
-        "a host is written as its name, without quotes: write `namespace: shop`, not `namespace: \"shop\"`")
-        }, _ > ("shop"))])] [.build()]
+        [.namespace(__hp::str_literal("shop"))])] [.build()]
     };
     let _ = &storefront;
     __harmony_plan

@@ -263,9 +263,10 @@ impl<__T, __Image> WebAppBuilder<__T, __Image> {
     /// DNS name to publish; requires a `DnsServer`.
     ///
     ///Sets `dns` (optional).
-    pub fn dns(mut self, value: DomainName) -> Self
+    pub fn dns<__Topology>(mut self, value: DomainName) -> Self
     where
-        dyn DnsServer: ::harmony_dsl::__private::ProvidedBy<__T, WebApp>,
+        __T: ::harmony_dsl::__private::SameAs<__Topology>,
+        dyn DnsServer: ::harmony_dsl::__private::ProvidedBy<__Topology, WebApp>,
     {
         self.dns = ::core::option::Option::Some(value);
         self

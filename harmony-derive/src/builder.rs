@@ -80,7 +80,8 @@ pub fn generate(
         let before = state_params.iter().enumerate().map(|(j, p)| if j == i { quote! { ::harmony_dsl::__private::Unset } } else { quote! { #p } });
         let after = state_params.iter().enumerate().map(|(j, p)| if j == i { quote! { ::harmony_dsl::__private::Set<#ty> } } else { quote! { #p } });
         let moves = fields.iter().filter(|o| o.ident != f.ident).map(|o| { let id = &o.ident; quote! { #id: self.#id } });
-        let cap_bounds = f.requires.iter().map(|c| fields::provides_bound(c, name));
+        let SetterCapabilities { param: cap_param, bounds: cap_bounds } = setter_capabilities(f, name);
+        let cap_generics = (!cap_param.is_empty()).then(|| quote! { <#(#cap_param),*> });
         let doc = setter_doc(f, format!("Sets `{ident}` (required)."));
         let member = member_bounds(f).map(|b| quote! { #b, });
         if f.is_host() {
@@ -88,7 +89,7 @@ pub fn generate(
                 #[allow(dead_code)]
                 impl<__T, #(#others),*> #builder<__T, #(#before),*> {
                     #doc
-                    pub fn #ident<#host_param>(self, _host: #host_param) -> #builder<__T, #(#after),*>
+                    pub fn #ident<#host_param #(, #cap_param)*>(self, _host: #host_param) -> #builder<__T, #(#after),*>
                     where #host_param: ::harmony_dsl::topology::HostOf<__T>, #(#host_bounds,)* #member #(#cap_bounds,)*
                     {
                         #builder {
@@ -104,7 +105,7 @@ pub fn generate(
                 #[allow(dead_code)]
                 impl<__T, #(#others),*> #builder<__T, #(#before),*> {
                     #doc
-                    pub fn #ident(self, value: #ty) -> #builder<__T, #(#after),*>
+                    pub fn #ident #cap_generics (self, value: #ty) -> #builder<__T, #(#after),*>
                     where #(#cap_bounds,)*
                     {
                         #builder {
@@ -122,26 +123,27 @@ pub fn generate(
     let optional_setters = fields.iter().filter(|f| !f.required()).map(|f| {
         let ident = &f.ident;
         let ty = &f.ty;
-        let cap_bounds: Vec<TokenStream> = f.requires.iter().map(|c| fields::provides_bound(c, name)).collect();
+        let SetterCapabilities { param: cap_param, bounds: cap_bounds } = setter_capabilities(f, name);
+        let cap_generics = (!cap_param.is_empty()).then(|| quote! { <#(#cap_param),*> });
         let member = member_bounds(f).map(|b| quote! { #b, });
         match &f.shape {
             Shape::Value => {
                 let doc = setter_doc(f, format!("Sets `{ident}` (has a default)."));
-                quote! { #doc pub fn #ident(mut self, value: #ty) -> Self where #(#cap_bounds,)* { self.#ident = ::core::option::Option::Some(value); self } }
+                quote! { #doc pub fn #ident #cap_generics (mut self, value: #ty) -> Self where #(#cap_bounds,)* { self.#ident = ::core::option::Option::Some(value); self } }
             }
             Shape::Optional(inner) => {
                 let doc = setter_doc(f, format!("Sets `{ident}` (optional)."));
-                quote! { #doc pub fn #ident(mut self, value: #inner) -> Self where #(#cap_bounds,)* { self.#ident = ::core::option::Option::Some(value); self } }
+                quote! { #doc pub fn #ident #cap_generics (mut self, value: #inner) -> Self where #(#cap_bounds,)* { self.#ident = ::core::option::Option::Some(value); self } }
             }
             Shape::List => {
                 let doc = setter_doc(f, format!("Sets `{ident}` (optional, empty by default)."));
-                quote! { #doc pub fn #ident(mut self, value: #ty) -> Self where #(#cap_bounds,)* { self.#ident = value; self } }
+                quote! { #doc pub fn #ident #cap_generics (mut self, value: #ty) -> Self where #(#cap_bounds,)* { self.#ident = value; self } }
             }
             Shape::Host | Shape::OptionalHost => {
                 let doc = setter_doc(f, format!("Places `{ident}` on host `H`."));
                 quote! {
                     #doc
-                    pub fn #ident<#host_param>(mut self, _host: #host_param) -> Self
+                    pub fn #ident<#host_param #(, #cap_param)*>(mut self, _host: #host_param) -> Self
                     where #host_param: ::harmony_dsl::topology::HostOf<__T>, #(#host_bounds,)* #member #(#cap_bounds,)*
                     { self.#ident = ::core::option::Option::Some(::harmony_dsl::Placement::of::<#host_param>()); self }
                 }
@@ -150,7 +152,7 @@ pub fn generate(
                 let doc = setter_doc(f, format!("Adds host `H` to `{ident}`."));
                 quote! {
                     #doc
-                    pub fn #ident<#host_param>(mut self, _host: #host_param) -> Self
+                    pub fn #ident<#host_param #(, #cap_param)*>(mut self, _host: #host_param) -> Self
                     where #host_param: ::harmony_dsl::topology::HostOf<__T>, #(#host_bounds,)* #member #(#cap_bounds,)*
                     { self.#ident.push(::harmony_dsl::Placement::of::<#host_param>()); self }
                 }
@@ -261,5 +263,38 @@ fn setter_doc(field: &Field, note: String) -> TokenStream {
         quote! { #[doc = #note] }
     } else {
         quote! { #(#docs)* #[doc = ""] #[doc = #note] }
+    }
+}
+
+/// A setter's capability requirements (`#[score(requires(Cap))]` on its field): the topology as
+/// a parameter of the setter itself, bound to equal the builder's `__T`, and the `ProvidedBy`
+/// bounds written over that parameter. Over the builder's own `__T`, rustc reports a missing
+/// capability on the receiver of the call (the whole `WebApp::builder()...` chain, which mentions
+/// `__T`); over a parameter no argument mentions, it stays on the setter's name, which `score!`
+/// spans with the field the user wrote (`dns`).
+struct SetterCapabilities {
+    /// `__Topology`, or nothing when the field requires no capability.
+    param: Vec<Ident>,
+    /// `__T: SameAs<__Topology>` and one `ProvidedBy` bound per capability.
+    bounds: Vec<TokenStream>,
+}
+
+fn setter_capabilities(f: &Field, owner: &Ident) -> SetterCapabilities {
+    if f.requires.is_empty() {
+        return SetterCapabilities {
+            param: Vec::new(),
+            bounds: Vec::new(),
+        };
+    }
+    let topology = format_ident!("__Topology");
+    let mut bounds = vec![quote! { __T: ::harmony_dsl::__private::SameAs<#topology> }];
+    bounds.extend(
+        f.requires
+            .iter()
+            .map(|c| fields::provides_bound(c, &topology, owner)),
+    );
+    SetterCapabilities {
+        param: vec![topology],
+        bounds,
     }
 }

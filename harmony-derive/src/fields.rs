@@ -228,11 +228,11 @@ pub fn field_table(fields: &[Field]) -> TokenStream {
     quote! { &[#(#entries),*] }
 }
 
-/// The bound "topology `__T` provides capability `cap` to `owner`", naming only the capability
-/// as written (`dyn K8sCluster: ProvidedBy<__T, Owner>`): a misspelt capability is one error, on
-/// the user's path, whose did-you-mean is right.
-pub fn provides_bound(cap: &Path, owner: &Ident) -> TokenStream {
-    quote! { dyn #cap: ::harmony_dsl::__private::ProvidedBy<__T, #owner> }
+/// The bound "topology `topology` provides capability `cap` to `owner`", naming only the
+/// capability as written (`dyn K8sCluster: ProvidedBy<__T, Owner>`): a misspelt capability is one
+/// error, on the user's path, whose did-you-mean is right.
+pub fn provides_bound(cap: &Path, topology: &Ident, owner: &Ident) -> TokenStream {
+    quote! { dyn #cap: ::harmony_dsl::__private::ProvidedBy<#topology, #owner> }
 }
 
 /// Label path: a bare identifier names a built-in label in `harmony_dsl::topology::label`.

@@ -259,12 +259,6 @@ fn dns_first_label(s: &str) -> Option<&str> {
     (!rest.is_empty() && syn::parse_str::<syn::Ident>(label).is_ok()).then_some(label)
 }
 
-/// Whether a string could be meant as a host: only these get the host check of a string (a
-/// const argument per literal); see `value::host_like`.
-pub fn may_be_host(s: &str) -> bool {
-    crate::value::host_like(s)
-}
-
 #[cfg(test)]
 mod tests {
     use super::host_as_string_message;

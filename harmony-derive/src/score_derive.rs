@@ -156,7 +156,7 @@ fn generate(input: &ScoreInput, fields: &[Field], errors: &mut Errors) -> TokenS
     let provides: Vec<TokenStream> = input
         .requires
         .iter()
-        .map(|cap| fields::provides_bound(cap, name))
+        .map(|cap| fields::provides_bound(cap, &format_ident!("__T"), name))
         .collect();
 
     // Outputs.

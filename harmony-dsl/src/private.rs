@@ -46,7 +46,8 @@ pub const fn check_field(fields: &[FieldInfo], name: &str, literal: Literal) {
     let mut i = 0;
     while i < fields.len() {
         if str_eq(fields[i].name, name) {
-            // A string where a host belongs is reported by `not_a_host`, with the fix.
+            // A string where a host belongs is reported with the fix: by `score!`'s field table
+            // (`score_fields!`), or by `not_a_host` in a `topology!` provider.
             if let (ValueKind::Host, Literal::Str(_)) = (fields[i].kind, literal) {
                 return;
             }
@@ -169,7 +170,7 @@ pub const fn port_clash(claims: &[(Claim, usize)], placed: bool, message: &'stat
 }
 
 /// A string literal's field, told apart by whether the field is a host: `Literal<false>` for a
-/// field of values. The macros write a string literal's value as
+/// field of values. `topology!` writes a host-like string in a provider field as
 /// `str_value::<{ not_a_host(FIELDS, "field", "message") }, _>("..")`, so that a string where a
 /// host belongs is one error, evaluated while the plan is type-checked (`message`, on the
 /// string), rather than rustc's "type annotations needed" about a type it cannot infer.
@@ -275,6 +276,13 @@ impl<P: Protocol> FromLiteral for Endpoint<P> {
 /// right did-you-mean), while a missing capability is still reported with the `Provides*`
 /// marker's message.
 pub trait ProvidedBy<T, S: ?Sized> {}
+
+/// `T: SameAs<U>` holds exactly when `T` and `U` are one type, and infers `U` from `T`. A builder
+/// setter whose field requires a capability takes the topology as its own parameter through it,
+/// so that rustc reports a missing capability on the setter's name rather than on its receiver.
+pub trait SameAs<T: ?Sized> {}
+
+impl<T: ?Sized> SameAs<T> for T {}
 
 /// The check `score!` emits on a plan function's argument: it must be a configuration.
 pub fn config_argument<C: crate::config::Config>() {}

@@ -58,12 +58,8 @@ pub(super) struct Score<'a> {
 
 /// The value of one builder call `.key(value)`.
 pub(super) enum Setter<'a> {
-    /// A literal; for a string that may name a host, the message saying a host field takes the
-    /// host itself (the field's kind is only known at compile time).
-    Literal {
-        lit: &'a Expr,
-        host_message: Option<String>,
-    },
+    /// A literal (one written in a host field is reported by the field table, `score_fields!`).
+    Literal(&'a Expr),
     /// A host of the plan's topology (`nuc`).
     Host(&'a Ident),
     /// A host written as a path (`edge::gw`).
@@ -74,12 +70,11 @@ pub(super) enum Setter<'a> {
         output: &'a Ident,
         span: Span,
     },
-    /// A list of values (a list of hosts is one [`Setter::Host`] per host instead); for strings
-    /// that may name hosts, the span of the first and the message.
+    /// A list of values (a list of hosts is one [`Setter::Host`] per host instead; strings
+    /// written in a host field are reported by the field table, `score_fields!`).
     List {
         span: Span,
         elements: Vec<Element<'a>>,
-        host_message: Option<(Span, String)>,
     },
     /// A Rust expression in braces.
     Rust(&'a Expr),
@@ -398,19 +393,7 @@ fn check_scores<'a>(
                     if !literals.push((kind, &kind_str), &key_str, lit, errors) {
                         continue;
                     }
-                    // Checked only for a host-like string (the message costs expansion time).
-                    let host_message = match crate::literal::plain_lit(lit) {
-                        Some(syn::Lit::Str(s)) if crate::literal::may_be_host(&s.value()) => {
-                            Some(crate::literal::host_as_string_message(
-                                &key_str,
-                                &[s.value()],
-                                false,
-                                None,
-                            ))
-                        }
-                        _ => None,
-                    };
-                    setters.push((key, Setter::Literal { lit, host_message }));
+                    setters.push((key, Setter::Literal(lit)));
                     // A number that could be a port, whatever the field is called and however
                     // it is spelt (`8080` or `"8080"`); whether the field is a port is checked by
                     // kind, at compile time, for the clashes found below.
@@ -489,26 +472,11 @@ fn check_scores<'a>(
                             other => errors.at(other.span(), "a list holds either hosts (`[pi1, pi2]`) or values (`[\"a\", \"b\"]`), not both"),
                         }
                     }
-                    // Strings where hosts belong (`devices: ["pi1"]`): one error with the fix.
-                    let host_message = match items.first() {
-                        Some(Value::Lit(first)) if matches!(crate::literal::plain_lit(first), Some(syn::Lit::Str(s)) if crate::literal::may_be_host(&s.value())) =>
-                        {
-                            let written: Vec<String> = items.iter().filter_map(string_of).collect();
-                            Some((
-                                first.span(),
-                                crate::literal::host_as_string_message(
-                                    &key_str, &written, true, None,
-                                ),
-                            ))
-                        }
-                        _ => None,
-                    };
                     setters.push((
                         key,
                         Setter::List {
                             span: *span,
                             elements,
-                            host_message,
                         },
                     ));
                 }
@@ -540,17 +508,6 @@ fn check_scores<'a>(
         });
     }
     checked
-}
-
-/// The text of a string literal in a list, if it is one.
-fn string_of(value: &Value) -> Option<String> {
-    match value {
-        Value::Lit(l) => match crate::literal::plain_lit(l) {
-            Some(syn::Lit::Str(s)) => Some(s.value()),
-            _ => None,
-        },
-        _ => None,
-    }
 }
 
 /// The same port claimed twice on one host (or on this machine). Each candidate group (the

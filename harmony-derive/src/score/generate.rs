@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
+use syn::Ident;
 use syn::spanned::Spanned;
-use syn::{Ident, Path};
 
 use super::check::{Element, FieldChecks, LiteralToCheck, Model, Plan, PortClash, Score, Setter};
 use crate::diag::respan;
@@ -121,7 +121,7 @@ fn score_statement(
         let key = setters[i].0;
         let mut same = Vec::new();
         while i < setters.len() && setters[i].0 == key {
-            same.push(setter_call(plan, kind, key, &setters[i].1, hp));
+            same.push(setter_call(plan, key, &setters[i].1, hp));
             i += 1;
         }
         entries.push(quote! { ([#key] [#(#same)*]) });
@@ -139,14 +139,11 @@ fn score_statement(
 }
 
 /// The builder call `.key(value)` of one setter, spanned on the value as written.
-fn setter_call(plan: &Plan, kind: &Path, key: &Ident, setter: &Setter, hp: &Ident) -> TokenStream {
+fn setter_call(plan: &Plan, key: &Ident, setter: &Setter, hp: &Ident) -> TokenStream {
     match setter {
-        Setter::Literal { lit, host_message } => {
+        Setter::Literal(lit) => {
             let span = lit.span();
-            let check = host_message
-                .as_ref()
-                .map(|message| host_check(hp, kind, key, span, message));
-            let value = literal_value(hp, lit, span, check.as_ref());
+            let value = literal_value(hp, lit, span);
             quote_spanned! {span=> .#key(#value) }
         }
         Setter::Host(host) => {
@@ -167,28 +164,16 @@ fn setter_call(plan: &Plan, kind: &Path, key: &Ident, setter: &Setter, hp: &Iden
             // "expected `Endpoint<Postgres>`, found `Endpoint<Http>`".
             quote_spanned! {*span=> .#key(#target.#output.clone()) }
         }
-        Setter::List {
-            span,
-            elements,
-            host_message,
-        } => {
+        Setter::List { span, elements } => {
             let span = *span;
             let elements = elements.iter().map(|element| match element {
-                Element::Literal(lit) => literal_value(hp, lit, lit.span(), None),
+                Element::Literal(lit) => literal_value(hp, lit, lit.span()),
                 Element::Rust(expr) => quote! { #expr },
                 Element::Wire { target, output } => {
                     quote! { ::core::clone::Clone::clone(&#target.#output) }
                 }
             });
-            match host_message {
-                // Strings where hosts belong (`devices: ["pi1"]`): one error with the fix.
-                Some((first, message)) => {
-                    let check = host_check(hp, kind, key, *first, message);
-                    let hp = ident_at(hp, span);
-                    quote_spanned! {span=> .#key(#hp::list_value::<#check, _, _>(::std::vec![#(#elements),*])) }
-                }
-                None => quote_spanned! {span=> .#key(::std::vec![#(#elements),*]) },
-            }
+            quote_spanned! {span=> .#key(::std::vec![#(#elements),*]) }
         }
         Setter::Rust(expr) => {
             let span = expr.span();
@@ -277,21 +262,12 @@ fn literal_check(hp: &Ident, literal: &LiteralToCheck) -> TokenStream {
 
 /// The value of literal expression `expr` for the field it is written in, spanned on the
 /// literal: strings and integers through the short `str_literal`/`int_literal`, others through
-/// `FromLiteral`.
-/// `host_check` is the const argument that says the field is not a host (`not_a_host`), so a
-/// string where a host belongs is one clear error; `None` inside a list (checked for the list).
-fn literal_value(
-    hp: &Ident,
-    expr: &syn::Expr,
-    span: Span,
-    host_check: Option<&TokenStream>,
-) -> TokenStream {
+/// `FromLiteral`. A literal in a host field never gets here: the field table (`score_fields!`)
+/// reports it and drops its setter call.
+fn literal_value(hp: &Ident, expr: &syn::Expr, span: Span) -> TokenStream {
     let hp = ident_at(hp, span);
     match crate::literal::plain_lit(expr) {
-        Some(syn::Lit::Str(s)) => match host_check {
-            Some(check) => quote_spanned! {span=> #hp::str_value::<#check, _>(#s) },
-            None => quote_spanned! {span=> #hp::str_literal(#s) },
-        },
+        Some(syn::Lit::Str(s)) => quote_spanned! {span=> #hp::str_literal(#s) },
         Some(syn::Lit::Int(i)) if i.base10_parse::<u128>().is_ok() => {
             let value = i.base10_parse::<u128>().unwrap_or_default();
             let value = proc_macro2::Literal::u128_unsuffixed(value);
@@ -302,12 +278,4 @@ fn literal_value(
             quote_spanned! {span=> #hp::FromLiteral::from_literal(#tokens) }
         }
     }
-}
-
-/// The const argument of `str_value`/`list_value` for field `key` of score type `kind`, written
-/// as a host-like string at `span`: the error `message` (with the fix) when the field is a host.
-fn host_check(hp: &Ident, kind: &Path, key: &Ident, span: Span, message: &str) -> TokenStream {
-    let key = syn::ext::IdentExt::unraw(key).to_string();
-    let hp = ident_at(hp, span);
-    quote_spanned! {span=> { #hp::not_a_host(<#kind as #hp::ScoreKind>::FIELDS, #key, #message) } }
 }

@@ -492,43 +492,6 @@ fn mask_of(check: &dyn Fn(ValueKind) -> Result<(), ValueError>) -> u32 {
         .fold(0, |mask, kind| mask | kind_bit(*kind))
 }
 
-/// Whether a string could be meant as a host: a name (`"nuc"`, `"pi-1"`) or an IPv4 address
-/// (`"192.168.1.10"`). The macros give such a string written where a host belongs its own error
-/// with the fix; the const checks leave it to that error, and report any other string in a host
-/// field themselves. One rule for both. Kept narrow: each string it accepts costs a const
-/// argument at compile time, and quantities, durations or domains (`"10Gi"`, `"5s"`,
-/// `"wiki.home.arpa"`) are not accepted.
-#[doc(hidden)]
-pub const fn host_like(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.is_empty() || b.len() > 63 {
-        return false;
-    }
-    // A name: a letter or `_`, then letters, digits, `_` or `-`.
-    if b[0].is_ascii_alphabetic() || b[0] == b'_' {
-        let mut i = 1;
-        while i < b.len() {
-            if !(b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'-') {
-                return false;
-            }
-            i += 1;
-        }
-        return true;
-    }
-    // An IPv4 address: digits and exactly three dots.
-    let mut dots = 0;
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'.' {
-            dots += 1;
-        } else if !b[i].is_ascii_digit() {
-            return false;
-        }
-        i += 1;
-    }
-    dots == 3
-}
-
 /// Mask of the kinds a string literal is valid for, computed by the same validators as
 /// [`check_literal`] (the macros call it at expansion time, so the const check of a valid literal
 /// parses nothing).
