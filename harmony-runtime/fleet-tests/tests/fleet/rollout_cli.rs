@@ -103,8 +103,8 @@ impl Site {
         self.failing.lock().expect("failing").clear();
     }
 
-    /// Runs the program with `args`, `image` as its configured image.
-    async fn harmony(&self, image: &str, args: &[&str]) -> Run {
+    /// The program with `args`, `image` as its configured image.
+    fn command(&self, image: &str, args: &[&str]) -> Command {
         let mut cmd = Command::new(common::example("rollout_fleet"));
         cmd.env("HARMONY_CAMERAS_FLEET_URL", self.server.url())
             .env("HARMONY_CONFIG_IMAGE", image)
@@ -112,14 +112,12 @@ impl Site {
             .env_remove("RUST_LOG")
             .current_dir(self.dir.path())
             .args(args);
-        let (code, stdout, stderr) = tokio::task::spawn_blocking(move || common::run(&mut cmd))
-            .await
-            .expect("the program ran");
-        Run {
-            code,
-            stdout,
-            stderr,
-        }
+        cmd
+    }
+
+    /// Runs the program with `args`, `image` as its configured image.
+    async fn harmony(&self, image: &str, args: &[&str]) -> Run {
+        run_to_end(self.command(image, args)).await
     }
 
     async fn view(&self) -> RolloutView {
@@ -176,6 +174,18 @@ impl Site {
         let run = self.harmony(V1, &["apply"]).await;
         assert_eq!(run.code, 0, "{run}");
         assert_eq!(self.images().await, [V1; 5], "{run}");
+    }
+}
+
+/// Runs `cmd` to its end.
+async fn run_to_end(mut cmd: Command) -> Run {
+    let (code, stdout, stderr) = tokio::task::spawn_blocking(move || common::run(&mut cmd))
+        .await
+        .expect("the program ran");
+    Run {
+        code,
+        stdout,
+        stderr,
     }
 }
 
@@ -419,4 +429,88 @@ async fn rollout_abort_of_a_halted_rollout_takes_every_device_back_and_apply_sta
     );
     assert_eq!(site.images().await, [V2; 5], "{again}");
     assert_eq!(site.view().await.count(DeviceState::Done), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_server_restarted_in_the_middle_of_a_wave_apply_retries_and_finishes_the_rollout_writing_each_device_once()
+ {
+    let mut site = Site::start("rollout-cli-restart").await;
+    site.at_v1().await;
+
+    // `apply` of version 2 runs as a child process (`-v`: its retries are logged); its stderr
+    // goes to a file the test reads while it runs.
+    let log = site.dir.path().join("apply-v2.log");
+    let mut cmd = site.command(V2, &["-v", "apply"]);
+    cmd.stderr(std::fs::File::create(&log).expect("apply log"));
+    let apply = tokio::spawn(run_to_end(cmd));
+
+    // The canary is done and wave 1 is in flight (its desired states written, their health
+    // being watched): the server is killed there.
+    eventually("wave 1 of the rollout to be in flight", || async {
+        let view = Rollouts::new(site.store.clone())
+            .await
+            .ok()?
+            .view(SCORE)
+            .await
+            .ok()??;
+        (view.record.stage == 1 && view.count(DeviceState::InFlight) > 0).then_some(())
+    })
+    .await;
+    site.server.kill();
+    // Down until the program has seen it (a retry logged), and 20 s in all: a slow restart,
+    // longer than the operator's 15 s lease on the rollout.
+    let down = std::time::Instant::now();
+    eventually(
+        "`apply` to retry a step after the server went away",
+        || async {
+            std::fs::read_to_string(&log)
+                .ok()
+                .filter(|l| l.contains("transient failure, retrying"))
+                .map(drop)
+        },
+    )
+    .await;
+    if let Some(rest) = std::time::Duration::from_secs(20).checked_sub(down.elapsed()) {
+        tokio::time::sleep(rest).await;
+    }
+    site.server.restart();
+
+    let mut run = apply.await.expect("apply task");
+    run.stderr = std::fs::read_to_string(&log).expect("apply log");
+    assert_eq!(run.code, 0, "{run}");
+    // The rollout went on from where it stood: the canary is not done again.
+    assert_in_order(
+        &run.stderr,
+        &[
+            "rollout vision: started (canary 1, wave 1 2, wave 2 2)",
+            "rollout vision: canary done (1 devices)",
+            "transient failure, retrying",
+            "rollout vision: continuing at wave 1 after this run's connection to NATS was lost",
+            "rollout vision: wave 1 done (2 devices)",
+            "rollout vision: wave 2 done (2 devices)",
+            "rollout vision: done",
+        ],
+    );
+    assert_eq!(
+        run.stderr.matches("rollout vision: canary done").count(),
+        1,
+        "{run}"
+    );
+    assert!(
+        run.stdout
+            .contains("5 changed, 0 unchanged, 0 failed, 0 skipped"),
+        "{run}"
+    );
+    let store = operator(&site.server.url()).await;
+    site.store = store;
+    let view = site.view().await;
+    assert_eq!(view.record.phase, RolloutPhase::Done, "{run}");
+    assert_eq!(view.count(DeviceState::Done), 5, "{view:?}\n{run}");
+    assert_stages_in_order(&view);
+    assert_eq!(site.images().await, [V2; 5], "{run}");
+    // Version 1, then version 2 once: the retry wrote no device again, not even the ones in
+    // flight when the server went away.
+    for device in DEVICES {
+        assert_eq!(site.writes(device).await, 2, "{device}:\n{run}");
+    }
 }

@@ -134,13 +134,23 @@ impl RolloutRegistry {
     }
 }
 
+/// How long a NATS outage (a server restarted, a link down) a rollout rides out within one
+/// `apply`: its device steps retry a transient failure at least this long before they fail.
+const OUTAGE_RIDDEN_OUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The wait between a rollout's retries after a transient failure: a steady poll for the server
+/// to come back, not the step's doubling backoff, which would leave the rollout idle for tens of
+/// seconds after the server is back.
+const RETRY_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Rewires a rollout score's device steps, which `score!` chains one after the other: one
 /// rollout drives them all, so they wait together for the score's own dependencies, and a step
 /// outside the score that waited for its last device step waits for every one of them. Without
 /// this, a device failing under the failure threshold would skip the steps of the devices
 /// after it (which the rollout did update), and a device failing late would not hold back the
 /// score's dependants. Each step's timeout covers the whole rollout: every batch may take the
-/// policy's `timeout` plus `healthy_for`.
+/// policy's `timeout` plus `healthy_for`; its retries cover [`OUTAGE_RIDDEN_OUT`] at one per
+/// [`RETRY_EVERY`].
 fn one_rollout_per_score(steps: &mut [Step], rollout: &ScoreRollout) {
     let ids = &rollout.steps;
     let Some(first) = steps.iter().find(|s| ids.contains(&s.id)) else {
@@ -148,10 +158,12 @@ fn one_rollout_per_score(steps: &mut [Step], rollout: &ScoreRollout) {
     };
     let before: Vec<StepId> = first.depends_on.clone();
     let timeout = rollout_bound(rollout);
+    let retries = (OUTAGE_RIDDEN_OUT.as_secs() / RETRY_EVERY.as_secs()) as u32;
     for step in steps.iter_mut() {
         if ids.contains(&step.id) {
             step.depends_on = before.clone();
             step.policy.timeout = step.policy.timeout.max(timeout);
+            step.policy.retries = step.policy.retries.max(retries);
         } else if step.depends_on.iter().any(|d| ids.contains(d)) {
             for id in ids {
                 if !step.depends_on.contains(id) {
@@ -198,10 +210,14 @@ pub async fn apply_in_rollout(
         .get_or_try_init(move || async move {
             match drive(&owned_fleet, &owned_rollout).await {
                 Ok(view) => Ok(Ok(view)),
-                // Not kept: the executor retries this step, and the retry drives the rollout on
-                // from where its state in the store says it stands (a NATS blip costs a retry,
-                // not the rollout).
-                Err(e) if e.is_transient() => Err(e),
+                // Not kept: the executor retries this step (every `RETRY_EVERY`, unless the
+                // error asks for another wait), and the retry drives the rollout on from where
+                // its state in the store says it stands (a NATS outage costs retries, not the
+                // rollout).
+                Err(e) if e.is_transient() => match e.retry_after() {
+                    Some(_) => Err(e),
+                    None => Err(e.with_retry_after(RETRY_EVERY)),
+                },
                 Err(e) => Ok(Err((e.kind(), e.message().to_string()))),
             }
         })
@@ -349,6 +365,8 @@ mod tests {
                 device_step.policy.timeout,
                 Duration::from_secs(3 * 310 + 60)
             );
+            // A minute of NATS outage, retried every second.
+            assert_eq!(device_step.policy.retries, 60);
         }
         assert_eq!(steps[4].depends_on, [StepId(3), StepId(1), StepId(2)]);
         assert_eq!(steps[0].depends_on, []);

@@ -456,11 +456,17 @@ impl Rollouts {
                         record.lease_until_ms - now
                     )));
                 }
-                progress(&format!(
-                    "rollout {score}: continuing at {} where operator `{}` left it",
-                    record.stage_name(),
-                    record.owner.as_deref().unwrap_or("?")
-                ));
+                match record.owner.as_deref() {
+                    Some(owner) if owner == self.operator => progress(&format!(
+                        "rollout {score}: continuing at {} after this run's connection to NATS was lost",
+                        record.stage_name()
+                    )),
+                    owner => progress(&format!(
+                        "rollout {score}: continuing at {} where operator `{}` left it",
+                        record.stage_name(),
+                        owner.unwrap_or("?")
+                    )),
+                }
             }
             (RolloutPhase::Halted, Mode::Resume) => {
                 progress(&format!(
@@ -517,6 +523,10 @@ impl Rollouts {
             .put_rollout(record, Some(*revision))
             .await
             .map_err(|e| {
+                // A server out of reach is not another operator: the caller retries.
+                if e.is_transient() {
+                    return e;
+                }
                 Error::conflict(format!(
                     "the rollout of `{}` was taken over or aborted by another operator; this one stopped ({e})",
                     record.score
