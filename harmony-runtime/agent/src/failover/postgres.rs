@@ -196,6 +196,19 @@ impl PgDatabase {
         } else {
             format!("{conninfo} dbname=postgres")
         };
+        // A server promoted a moment ago writes its new timeline into its control file only at
+        // the end of its first checkpoint; until then pg_rewind reads both sides as one timeline
+        // and answers "no rewind required", and the old primary, whose WAL went on past the fork,
+        // then can never follow it. So the new primary checkpoints first; when it cannot (no
+        // CHECKPOINT right for the role), the rewind is not trusted and a base backup is taken.
+        let mut checkpoint = self.command("psql");
+        checkpoint
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d"])
+            .arg(&source)
+            .args(["-c", "CHECKPOINT"]);
+        self.run(checkpoint, REJOIN_TIMEOUT)
+            .await
+            .map_err(|e| format!("CHECKPOINT on the new primary before pg_rewind: {e}"))?;
         let mut command = self.command("pg_rewind");
         command
             .arg("-D")
